@@ -1,0 +1,125 @@
+/**
+ * Shared flags, snapshot loading and error handling for every command. Commands stay thin:
+ * parse flags, load a snapshot (live or from files), call pure functions, render.
+ */
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {readFileSync} from 'node:fs'
+import type {ChalkInstance} from 'chalk'
+import {UserError} from '../errors.js'
+import {colorLevel, type ColorMode, makeChalk} from './color.js'
+import {parseDuration} from './duration.js'
+import type {KubeClient} from '../kube/client.js'
+import {addSnapshotText} from '../snapshot/parseSnapshot.js'
+import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
+
+export const clusterFlags = {
+  kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).', helpGroup: 'CLUSTER'}),
+  context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'CLUSTER'}),
+  namespace: Flags.string({char: 'n', summary: "Namespace to look in (default: the context's namespace).", helpGroup: 'CLUSTER'}),
+  'request-timeout': Flags.string({summary: 'How long to wait for each API request (e.g. 10s, 1m; 0 = no limit).', default: '10s', helpGroup: 'CLUSTER'}),
+  'from-file': Flags.string({
+    char: 'f',
+    summary: 'Work offline from a snapshot: `kubectl get ... -o json` output, YAML, or `pv-doctor snapshot` output. Repeatable; "-" reads stdin.',
+    multiple: true,
+    helpGroup: 'CLUSTER',
+  }),
+}
+
+export const outputFlags = {
+  output: Flags.option({char: 'o', options: ['json', 'yaml', 'wide'] as const, summary: 'Output format: json or yaml for scripts, wide for more columns.'})(),
+  color: Flags.option({options: ['auto', 'always', 'never'] as const, default: 'auto' as const, summary: 'Colour the human output (auto: only on a terminal; NO_COLOR also turns it off).'})(),
+  debug: Flags.boolean({summary: 'Show stack traces for errors.', hidden: false}),
+}
+
+export abstract class BaseCommand extends Command {
+  protected chalk!: ChalkInstance
+  private debugErrors = false
+
+  protected setupOutput(flags: {color?: ColorMode; debug?: boolean; output?: string}): void {
+    this.debugErrors = Boolean(flags.debug)
+    const level = flags.output === 'json' || flags.output === 'yaml' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
+    this.chalk = makeChalk(level)
+  }
+
+  /** Reads --from-file inputs into one snapshot. */
+  protected readSnapshotFiles(files: string[]): Snapshot {
+    const snap = emptySnapshot()
+    for (const file of files) {
+      let text: string
+      try {
+        text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8')
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
+        throw new UserError(`cannot read --from-file ${file}: ${why}`)
+      }
+      addSnapshotText(snap, text, file === '-' ? 'stdin' : file)
+    }
+    return snap
+  }
+
+  protected async connect(flags: {kubeconfig?: string; context?: string; 'request-timeout': string}): Promise<KubeClient> {
+    const timeoutMs = parseDuration(flags['request-timeout'], '--request-timeout')
+    const {connect} = await import('../kube/client.js')
+    return connect({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs})
+  }
+
+  /** Loads the snapshot from files, or from the cluster for the given scope. */
+  protected async loadSnapshot(
+    flags: {kubeconfig?: string; context?: string; 'request-timeout': string; 'from-file'?: string[]; namespace?: string},
+    allNamespaces: boolean,
+    only?: ReadonlySet<ResourceName>,
+  ): Promise<{snapshot: Snapshot; namespace: string; client?: KubeClient}> {
+    if (flags['from-file']?.length) {
+      const snapshot = this.readSnapshotFiles(flags['from-file'])
+      return {snapshot, namespace: flags.namespace ?? 'default'}
+    }
+    const client = await this.connect(flags)
+    const namespace = flags.namespace ?? client.namespace
+    const {liveSnapshot} = await import('../snapshot/liveSnapshot.js')
+    const snapshot = await liveSnapshot(client, {namespace: allNamespaces ? undefined : namespace}, only)
+    return {snapshot, namespace, client}
+  }
+
+  protected print(text: string): void {
+    process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+  }
+
+  protected warn2(text: string): void {
+    process.stderr.write(`warning: ${text}\n`)
+  }
+
+  /** One line on stderr, the right exit code, no stack trace (unless --debug). */
+  protected async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err
+    const {KubeError} = await import('../kube/client.js').catch(() => ({KubeError: undefined}))
+    let message: string
+    let code = 2
+    if (err instanceof UserError) {
+      message = err.message
+      code = err.exitCode
+    } else if (KubeError && err instanceof KubeError) {
+      const s = err.status
+      message = s.code === 0 ? s.message : describeServerError(s)
+    } else {
+      message = err.message
+    }
+    if (this.debugErrors && err.stack) process.stderr.write(err.stack + '\n')
+    process.stderr.write(`error: ${oneLine(message)}\n`)
+    return this.exit(code)
+  }
+}
+
+function describeServerError(s: {code: number; reason: string; message: string}): string {
+  const hint =
+    s.code === 401
+      ? ' (the credentials in the kubeconfig were refused; log in again or fix the user entry)'
+      : s.code === 403
+        ? ' (ask for read access; docs/rbac.yaml lists what pv-doctor needs)'
+        : ''
+  return `Error from server (${s.reason}): ${s.message}${hint}`
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim()
+}

@@ -1,0 +1,157 @@
+/**
+ * Which PV fits a claim, exactly as component-helpers FindMatchingVolume decides, plus the
+ * full list of failing checks per PV for the candidate table.
+ */
+import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
+import {containsAllModes} from './accessModes.js'
+import {quantityOrZero} from './quantity.js'
+import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
+import {claimClass, pvClass} from './storageClass.js'
+
+/** Mismatch codes in upstream's check order. */
+export const MISMATCH_CODES = [
+  'claimedByOther',
+  'capacity',
+  'volumeMode',
+  'volumeAttributesClass',
+  'deleting',
+  'phase',
+  'selector',
+  'storageClass',
+  'accessModes',
+  'nodeAffinity',
+] as const
+export type MismatchCode = (typeof MISMATCH_CODES)[number]
+
+export function claimKey(pvc: V1PersistentVolumeClaim): string {
+  return `${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name ?? ''}`
+}
+
+/** IsVolumeBoundToClaim: claimRef names this claim, and its uid is empty or this claim's. */
+export function isVolumeBoundToClaim(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
+  const ref = pv.spec?.claimRef
+  if (!ref) return false
+  if (ref.name !== pvc.metadata?.name || (ref.namespace ?? '') !== (pvc.metadata?.namespace ?? 'default')) return false
+  return !ref.uid || ref.uid === pvc.metadata?.uid
+}
+
+export function volumeModeOf(obj: {spec?: {volumeMode?: string}}): string {
+  return obj.spec?.volumeMode || 'Filesystem'
+}
+
+export function requestOf(pvc: V1PersistentVolumeClaim): bigint {
+  return quantityOrZero(pvc.spec?.resources?.requests?.storage as string | undefined)
+}
+
+export function capacityOf(pv: V1PersistentVolume): bigint {
+  return quantityOrZero(pv.spec?.capacity?.storage as string | undefined)
+}
+
+/**
+ * The phase the controller's cache holds. A PV without a phase, or still `Pending` (it was
+ * just created), is what syncVolume makes of it: Available when no claim is named or the
+ * pre-binding has no uid yet, else Bound or Released depending on whether that claim exists.
+ */
+export function effectivePhase(pv: V1PersistentVolume, claimExists: (ns: string, name: string, uid: string) => boolean): string {
+  const phase = pv.status?.phase
+  if (phase && phase !== 'Pending') return phase
+  const ref = pv.spec?.claimRef
+  if (!ref || !ref.uid) return 'Available'
+  return claimExists(ref.namespace ?? '', ref.name ?? '', ref.uid) ? 'Bound' : 'Released'
+}
+
+/** CheckNodeAffinity: no required terms means any node; otherwise the node's labels decide. */
+export function pvFitsNodeLabels(pv: V1PersistentVolume, labels: Record<string, string> | undefined): boolean {
+  const req = pv.spec?.nodeAffinity?.required
+  if (!req) return true
+  return nodeSelectorTermsMatch(req.nodeSelectorTerms, labels)
+}
+
+export interface CheckOptions {
+  phase: string
+  /** Scheduler path: the node-affinity verdict for the node(s) in question; undefined = not checked. */
+  nodeAffinityOk?: boolean
+  /** Controller path checks access modes through its index; the scheduler checks them per PV. */
+  checkAccessModes?: boolean
+}
+
+/**
+ * Every check the PV fails for this claim, in upstream order. For a PV pre-bound to the claim
+ * upstream skips phase, selector and class (FindMatchingVolume step "IsVolumeBoundToClaim").
+ */
+export function volumeMismatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, opts: CheckOptions): MismatchCode[] {
+  const out: MismatchCode[] = []
+  const ref = pv.spec?.claimRef
+  const prebound = isVolumeBoundToClaim(pv, pvc)
+  if (ref && !prebound) out.push('claimedByOther')
+  if (capacityOf(pv) < requestOf(pvc)) out.push('capacity')
+  if (volumeModeOf(pv) !== volumeModeOf(pvc)) out.push('volumeMode')
+  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? '')) out.push('volumeAttributesClass')
+  if (pv.metadata?.deletionTimestamp) out.push('deleting')
+  if (!prebound) {
+    if (opts.phase !== 'Available') out.push('phase')
+    if (labelSelectorMatches(pvc.spec?.selector, pv.metadata?.labels) !== true) out.push('selector')
+    if (pvClass(pv) !== claimClass(pvc)) out.push('storageClass')
+  }
+  if (opts.checkAccessModes !== false && !containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes)) out.push('accessModes')
+  if (opts.nodeAffinityOk === false) out.push('nodeAffinity')
+  return out
+}
+
+export interface FindOptions {
+  phaseOf: (pv: V1PersistentVolume) => string
+  /** Scheduler path: the node's labels. */
+  nodeLabels?: Record<string, string>
+  excluded?: ReadonlySet<string>
+  delayBinding: boolean
+}
+
+export interface MatchResult {
+  /** Equally good winners: upstream returns one of them, depending on iteration order. */
+  best: V1PersistentVolume[]
+}
+
+/**
+ * FindMatchingVolume (component-helpers storage/volume/pv_helpers.go), step for step.
+ * `pvs` must be in ascending capacity order when `stopEarly` is used.
+ */
+export function findMatchingVolume(pvc: V1PersistentVolumeClaim, pvs: Iterable<V1PersistentVolume>, opts: FindOptions): MatchResult {
+  const requested = requestOf(pvc)
+  const wantClass = claimClass(pvc)
+  const wantMode = volumeModeOf(pvc)
+  const wantVAC = pvc.spec?.volumeAttributesClassName ?? ''
+  const node = opts.nodeLabels
+  const prebound: V1PersistentVolume[] = []
+  let best: V1PersistentVolume[] = []
+  let bestQty = 0n
+  for (const pv of pvs) {
+    const name = pv.metadata?.name ?? ''
+    if (opts.excluded?.has(name)) continue
+    const bound = isVolumeBoundToClaim(pv, pvc)
+    if (pv.spec?.claimRef && !bound) continue
+    const qty = capacityOf(pv)
+    if (qty < requested) continue
+    if (volumeModeOf(pv) !== wantMode) continue
+    if ((pv.spec?.volumeAttributesClassName ?? '') !== wantVAC) continue
+    if (pv.metadata?.deletionTimestamp) continue
+    const nodeOk = node === undefined || pvFitsNodeLabels(pv, node)
+    if (bound) {
+      // A pre-bound PV that does not fit the node ends the whole search with no match.
+      if (!nodeOk) return {best: []}
+      prebound.push(pv)
+      continue
+    }
+    if (node === undefined && opts.delayBinding) continue
+    if (opts.phaseOf(pv) !== 'Available') continue
+    if (labelSelectorMatches(pvc.spec?.selector, pv.metadata?.labels) !== true) continue
+    if (pvClass(pv) !== wantClass) continue
+    if (!nodeOk) continue
+    if (node !== undefined && !containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes)) continue
+    if (best.length === 0 || qty < bestQty) {
+      best = [pv]
+      bestQty = qty
+    } else if (qty === bestQty) best.push(pv)
+  }
+  if (prebound.length > 0) return {best: prebound}
+  return {best}
+}

@@ -1,0 +1,213 @@
+/**
+ * The scheduler's view of one pod on one node: the non-volume filters that run before
+ * VolumeBinding (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity), and the
+ * VolumeBinding filter itself (volumebinding/binder.go FindPodVolumes), with its exact reasons.
+ */
+import type {
+  V1CSIDriver,
+  V1CSIStorageCapacity,
+  V1Node,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StorageClass,
+  V1Taint,
+  V1Toleration,
+} from '@kubernetes/client-node'
+import {parseQuantity} from './quantity.js'
+import {claimKey, findMatchingVolume, pvFitsNodeLabels, requestOf} from './matchVolume.js'
+import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
+import {claimClass, findClass, NO_PROVISIONER} from './storageClass.js'
+import type {VolumeIndex} from './volumeIndex.js'
+
+export const REASON = {
+  unschedulable: 'node(s) were unschedulable',
+  nodeName: "node(s) didn't match the requested node name",
+  nodeAffinity: "node(s) didn't match Pod's node affinity/selector",
+  // volumebinding ConflictReasons; the node-affinity text was renamed in 1.33 (PR #129887).
+  volumeNodeConflict: "node(s) didn't match PersistentVolume's node affinity",
+  bindConflict: "node(s) didn't find available persistent volumes to bind",
+  notEnoughSpace: 'node(s) did not have enough free storage',
+  pvNotExist: 'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)',
+  unboundImmediate: 'pod has unbound immediate PersistentVolumeClaims',
+} as const
+
+export function untoleratedTaintReason(t: V1Taint): string {
+  return `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`
+}
+
+/** v1helper.TolerationsTolerateTaint */
+export function tolerates(tolerations: readonly V1Toleration[] | undefined, taint: V1Taint): boolean {
+  return (tolerations ?? []).some((tol) => {
+    if (tol.effect && tol.effect !== taint.effect) return false
+    if (tol.operator === 'Exists') return !tol.key || tol.key === taint.key
+    return tol.key === taint.key && (tol.value ?? '') === (taint.value ?? '')
+  })
+}
+
+/** The first non-volume filter that rejects the node, in the default profile's order, or null. */
+export function nonVolumeReason(pod: V1Pod, node: V1Node): string | null {
+  const tolerations = pod.spec?.tolerations
+  if (node.spec?.unschedulable && !tolerates(tolerations, {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'})) return REASON.unschedulable
+  if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata?.name) return REASON.nodeName
+  for (const taint of node.spec?.taints ?? []) {
+    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue
+    if (!tolerates(tolerations, taint)) return untoleratedTaintReason(taint)
+  }
+  const labels = node.metadata?.labels ?? {}
+  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return REASON.nodeAffinity
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+  if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms, labels, node.metadata?.name)) return REASON.nodeAffinity
+  return null
+}
+
+export const SELECTED_NODE = 'volume.kubernetes.io/selected-node'
+export const BIND_COMPLETED = 'pv.kubernetes.io/bind-completed'
+
+export function isClaimBound(pvc: V1PersistentVolumeClaim): boolean {
+  return Boolean(pvc.spec?.volumeName) && BIND_COMPLETED in (pvc.metadata?.annotations ?? {})
+}
+
+export interface SchedulingWorld {
+  index: VolumeIndex
+  classes: readonly V1StorageClass[]
+  csiDrivers: readonly V1CSIDriver[]
+  capacities: readonly V1CSIStorageCapacity[]
+  /** False when CSIStorageCapacities or CSIDrivers could not be read: the capacity check is skipped. */
+  capacityKnown: boolean
+  phaseOf: (pv: V1PersistentVolume) => string
+}
+
+/** What VolumeBinding decided for one claim on one node. */
+export type ClaimOnNode =
+  | {kind: 'bound'; ok: boolean; missingPV?: boolean}
+  | {kind: 'static'; pv: string; ties: string[]}
+  | {kind: 'provision'}
+  | {kind: 'selectedElsewhere'; node: string}
+  | {kind: 'noProvisioner'}
+  | {kind: 'topology'}
+  | {kind: 'capacity'}
+  | {kind: 'classMissing'; class: string}
+  | {kind: 'notChecked'}
+
+export interface VolumeVerdict {
+  reasons: string[]
+  /** Set when VolumeBinding would fail with an error rather than a reason. */
+  error?: string
+  claims: Map<string, ClaimOnNode>
+}
+
+/**
+ * FindPodVolumes for one node. `bound` are the pod's bound claims, `delayed` its unbound
+ * WaitForFirstConsumer claims (spec.volumeName empty).
+ */
+export function volumeBindingOnNode(node: V1Node, bound: readonly V1PersistentVolumeClaim[], delayed: readonly V1PersistentVolumeClaim[], w: SchedulingWorld): VolumeVerdict {
+  const claims = new Map<string, ClaimOnNode>()
+  const labels = node.metadata?.labels ?? {}
+  const nodeName = node.metadata?.name ?? ''
+  let boundSatisfied = true
+  let boundFound = true
+  let unboundSatisfied = true
+  let sufficientStorage = true
+  for (const pvc of bound) {
+    const pv = w.index.byName.get(pvc.spec?.volumeName ?? '')
+    if (!pv) {
+      boundFound = false
+      claims.set(claimKey(pvc), {kind: 'bound', ok: false, missingPV: true})
+      break
+    }
+    const ok = pvFitsNodeLabels(pv, labels)
+    if (!ok) boundSatisfied = false
+    claims.set(claimKey(pvc), {kind: 'bound', ok})
+  }
+  const reasons = () => {
+    const r: string[] = []
+    if (!boundSatisfied) r.push(REASON.volumeNodeConflict)
+    if (!unboundSatisfied) r.push(REASON.bindConflict)
+    if (!sufficientStorage) r.push(REASON.notEnoughSpace)
+    if (!boundFound) r.push(REASON.pvNotExist)
+    return r
+  }
+  if (!boundFound) return {reasons: reasons(), claims}
+
+  const toMatch: V1PersistentVolumeClaim[] = []
+  const toProvision: V1PersistentVolumeClaim[] = []
+  for (const pvc of delayed) {
+    const selected = pvc.metadata?.annotations?.[SELECTED_NODE]
+    if (selected !== undefined) {
+      if (selected !== nodeName) {
+        claims.set(claimKey(pvc), {kind: 'selectedElsewhere', node: selected})
+        unboundSatisfied = false
+        return {reasons: reasons(), claims}
+      }
+      toProvision.push(pvc)
+    } else toMatch.push(pvc)
+  }
+  // Greedy, smallest request first; each chosen PV is excluded for the next claim.
+  const excluded = new Set<string>()
+  const sorted = [...toMatch].sort((a, b) => (requestOf(a) < requestOf(b) ? -1 : requestOf(a) > requestOf(b) ? 1 : 0))
+  for (const pvc of sorted) {
+    const {best} = findMatchingVolume(pvc, w.index.ofClass(claimClass(pvc)), {phaseOf: w.phaseOf, nodeLabels: labels, excluded, delayBinding: true})
+    if (best.length) {
+      const names = best.map((p) => p.metadata?.name ?? '').sort()
+      excluded.add(names[0])
+      claims.set(claimKey(pvc), {kind: 'static', pv: names[0], ties: names.slice(1)})
+    } else {
+      toProvision.push(pvc)
+      unboundSatisfied = false
+    }
+  }
+  if (toProvision.length) {
+    // checkVolumeProvisions: resets the flags and stops at the first claim that cannot be provisioned.
+    unboundSatisfied = true
+    sufficientStorage = true
+    for (const pvc of toProvision) {
+      const cls = claimClass(pvc)
+      const sc = findClass(w.classes, cls)
+      if (!sc) {
+        claims.set(claimKey(pvc), {kind: 'classMissing', class: cls})
+        return {reasons: reasons(), claims, error: `failed to find storage class "${cls}"`}
+      }
+      if (!sc.provisioner || sc.provisioner === NO_PROVISIONER) {
+        claims.set(claimKey(pvc), {kind: 'noProvisioner'})
+        unboundSatisfied = false
+        break
+      }
+      if (!allowedTopologiesMatch(sc, labels)) {
+        claims.set(claimKey(pvc), {kind: 'topology'})
+        unboundSatisfied = false
+        break
+      }
+      if (!hasEnoughCapacity(pvc, sc, labels, w)) {
+        claims.set(claimKey(pvc), {kind: 'capacity'})
+        sufficientStorage = false
+        break
+      }
+      claims.set(claimKey(pvc), {kind: 'provision'})
+    }
+    for (const pvc of toProvision) if (!claims.has(claimKey(pvc))) claims.set(claimKey(pvc), {kind: 'notChecked'})
+  }
+  return {reasons: reasons(), claims}
+}
+
+/** v1helper.MatchTopologySelectorTerms: empty = everywhere; terms ORed, expressions ANDed. */
+export function allowedTopologiesMatch(sc: V1StorageClass, labels: Record<string, string>): boolean {
+  const terms = sc.allowedTopologies ?? []
+  if (terms.length === 0) return true
+  return terms.some((t) => (t.matchLabelExpressions ?? []).every((e) => e.key in labels && (e.values ?? []).includes(labels[e.key])))
+}
+
+/** volumebinding hasEnoughCapacity (CSIStorageCapacity). */
+export function hasEnoughCapacity(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, labels: Record<string, string>, w: SchedulingWorld): boolean {
+  const req = pvc.spec?.resources?.requests?.storage
+  if (req === undefined || !w.capacityKnown) return true
+  const driver = w.csiDrivers.find((d) => d.metadata?.name === sc.provisioner)
+  if (!driver || driver.spec?.storageCapacity !== true) return true
+  const want = requestOf(pvc)
+  return w.capacities.some((c) => {
+    if (c.storageClassName !== sc.metadata?.name) return false
+    if (!c.nodeTopology || labelSelectorMatches(c.nodeTopology, labels) !== true) return false
+    const size = c.maximumVolumeSize !== undefined ? parseQuantity(c.maximumVolumeSize as string) : parseQuantity(c.capacity as string | undefined)
+    return size !== undefined && size >= want
+  })
+}

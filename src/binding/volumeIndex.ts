@@ -1,0 +1,131 @@
+/**
+ * PVs indexed the ways the controller and the scheduler look them up, built once per snapshot
+ * so a claim never scans every PV: by name, by the claim their claimRef names, and the
+ * unclaimed ones per class in ascending capacity (where "smallest that fits" starts).
+ */
+import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
+import {accessModesKey, containsAllModes} from './accessModes.js'
+import {capacityOf, claimKey, findMatchingVolume, isVolumeBoundToClaim, requestOf} from './matchVolume.js'
+import {claimClass, pvClass} from './storageClass.js'
+
+interface Sized {
+  pv: V1PersistentVolume
+  qty: bigint
+}
+
+export class VolumeIndex {
+  readonly byName = new Map<string, V1PersistentVolume>()
+  private readonly byClaimRef = new Map<string, V1PersistentVolume[]>()
+  private readonly unclaimed = new Map<string, Sized[]>()
+  private readonly allByClass = new Map<string, V1PersistentVolume[]>()
+
+  constructor(readonly pvs: readonly V1PersistentVolume[]) {
+    for (const pv of pvs) {
+      this.byName.set(pv.metadata?.name ?? '', pv)
+      const cls = pvClass(pv)
+      push(this.allByClass, cls, pv)
+      const ref = pv.spec?.claimRef
+      if (ref) push(this.byClaimRef, `${ref.namespace ?? ''}/${ref.name ?? ''}`, pv)
+      else push(this.unclaimed, cls, {pv, qty: capacityOf(pv)})
+    }
+    for (const list of this.unclaimed.values()) list.sort((a, b) => (a.qty < b.qty ? -1 : a.qty > b.qty ? 1 : 0))
+  }
+
+  /** PVs whose claimRef names this claim's namespace/name (any uid). */
+  claimedFor(pvc: V1PersistentVolumeClaim): V1PersistentVolume[] {
+    return this.byClaimRef.get(claimKey(pvc)) ?? []
+  }
+
+  /** PVs whose claimRef names this claim and whose uid is empty or matches. */
+  preboundTo(pvc: V1PersistentVolumeClaim): V1PersistentVolume[] {
+    return this.claimedFor(pvc).filter((pv) => isVolumeBoundToClaim(pv, pvc))
+  }
+
+  ofClass(cls: string): V1PersistentVolume[] {
+    return this.allByClass.get(cls) ?? []
+  }
+
+  classes(): string[] {
+    return [...this.allByClass.keys()]
+  }
+
+  /** Unclaimed PVs of a class with capacity >= min, ascending. */
+  *unclaimedFrom(cls: string, min: bigint): Generator<V1PersistentVolume> {
+    const list = this.unclaimed.get(cls)
+    if (!list) return
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (list[mid].qty < min) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo; i < list.length; i++) yield list[i].pv
+  }
+
+  /** Up to `n` unclaimed PVs of a class just below `max` (the ones that are too small), largest first. */
+  unclaimedBelow(cls: string, max: bigint, n: number): V1PersistentVolume[] {
+    const list = this.unclaimed.get(cls) ?? []
+    const out: V1PersistentVolume[] = []
+    for (let i = list.length - 1; i >= 0 && out.length < n; i--) if (list[i].qty < max) out.push(list[i].pv)
+    return out
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k)
+  if (l) l.push(v)
+  else m.set(k, [v])
+}
+
+export interface Pick {
+  /** The PV the controller binds, or null; when several are equally good, the first by name. */
+  winner: V1PersistentVolume | null
+  /** Other PVs the controller could pick just as well (its choice among them is arbitrary). */
+  ties: V1PersistentVolume[]
+}
+
+/**
+ * The PV controller's choice (pv_controller findBestMatchForClaim → index.go findByClaim):
+ * access-mode groups that contain every requested mode, fewest modes first; within a group
+ * FindMatchingVolume. Groups of the same size are tried in arbitrary order, so their winners tie.
+ */
+export function controllerPick(pvc: V1PersistentVolumeClaim, index: VolumeIndex, delayBinding: boolean, phaseOf: (pv: V1PersistentVolume) => string): Pick {
+  const wanted = pvc.spec?.accessModes ?? []
+  const groups = new Map<string, V1PersistentVolume[]>()
+  const add = (pv: V1PersistentVolume) => {
+    if (!containsAllModes(pv.spec?.accessModes, wanted)) return
+    const key = accessModesKey(pv.spec?.accessModes)
+    push(groups, key, pv)
+  }
+  for (const pv of index.claimedFor(pvc)) add(pv)
+  if (!delayBinding) {
+    // Every unbound PV that can pass FindMatchingVolume has the claim's class and room enough.
+    const minKey = accessModesKey(wanted)
+    let found: bigint | undefined
+    for (const pv of index.unclaimedFrom(claimClass(pvc), requestOf(pvc))) {
+      const qty = capacityOf(pv)
+      // Once the exact-modes group has a winner and we are past its size, nothing can beat it.
+      if (found !== undefined && qty > found) break
+      add(pv)
+      if (found === undefined && accessModesKey(pv.spec?.accessModes) === minKey && findMatchingVolume(pvc, [pv], {phaseOf, delayBinding}).best.length) found = qty
+    }
+  }
+  const levels = [...groups.keys()].sort((a, b) => count(a) - count(b))
+  let level = -1
+  let result: V1PersistentVolume[] = []
+  for (const key of levels) {
+    if (level !== -1 && count(key) > level) break
+    const {best} = findMatchingVolume(pvc, groups.get(key)!, {phaseOf, delayBinding})
+    if (best.length) {
+      level = count(key)
+      result = result.concat(best)
+    }
+  }
+  result.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+  return {winner: result[0] ?? null, ties: result.slice(1)}
+}
+
+function count(key: string): number {
+  return key === '' ? 0 : key.split(',').length
+}

@@ -1,0 +1,80 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
+import {parseLabelSelector} from '../binding/selectors.js'
+import {diagnose, exitCodeFor, type Target} from '../diagnose/diagnose.js'
+import {UserError} from '../errors.js'
+import {renderDiagnosis} from '../output/renderDiagnosis.js'
+import {serialize} from '../output/serialize.js'
+
+export default class Explain extends BaseCommand {
+  static summary = 'Explain why PersistentVolumeClaims are Pending: the root cause, the evidence, every candidate PV, and the fix.'
+
+  static description = `Reproduces what the PersistentVolume controller and the scheduler's VolumeBinding plugin will do with each claim: which PV they would bind, or the one reason they cannot, with a ✓/✗ per check for each candidate PV.
+
+With no NAME, explains every claim in the namespace (or all namespaces with -A) that is not healthy; --all includes Bound ones.
+
+Exit status: 0 when every claim reported is ok or info, 1 when any is a warning or error, 2 when pv-doctor could not do its job (bad flags, unreadable file, unreachable API server, claim not found).
+
+Causes and the JSON contract are documented in docs/causes.md and docs/output.md.`
+
+  static examples = [
+    {description: 'Every unhealthy claim in the current namespace', command: '<%= config.bin %> explain'},
+    {description: 'One claim, in another namespace', command: '<%= config.bin %> explain -n shop data-db-0'},
+    {description: 'All claims a pod uses, and why the pod cannot be placed', command: '<%= config.bin %> explain -n shop pod/db-0'},
+    {description: 'Offline, from a dump taken with kubectl (no cluster needed)', command: 'kubectl get pv,pvc,sc,nodes,pods,events -A -o json > dump.json\n<%= config.bin %> explain -A --from-file dump.json'},
+    {description: 'In CI: fail the step with a machine-readable reason', command: '<%= config.bin %> explain -n shop -o json > diagnosis.json'},
+  ]
+
+  static strict = false
+
+  static args = {
+    names: Args.string({description: 'Claims to explain: NAME, NAMESPACE/NAME, or pod/NAME for every claim of a pod.', required: false}),
+  }
+
+  static flags = {
+    ...clusterFlags,
+    ...outputFlags,
+    'all-namespaces': Flags.boolean({char: 'A', summary: 'Look at claims in every namespace.'}),
+    all: Flags.boolean({summary: 'Include healthy (Bound) claims.'}),
+    selector: Flags.string({char: 'l', summary: 'Only claims whose labels match this selector (e.g. app=db,tier!=cache).'}),
+  }
+
+  async run(): Promise<unknown> {
+    const {argv, flags} = await this.parse(Explain)
+    this.setupOutput(flags)
+    const names = argv as string[]
+    const selector = flags.selector === undefined ? undefined : parseLabelSelector(flags.selector)
+    if (flags.selector !== undefined && !selector) throw new UserError(`invalid label selector "${flags.selector}"; use a form like app=db,tier!=cache`)
+
+    const explicitNs = flags.namespace
+    const targets: (Omit<Target, 'namespace'> & {namespace?: string})[] = names.map(parseTarget)
+    const namespaces = new Set(targets.map((t) => t.namespace ?? explicitNs ?? ''))
+    const needAll = flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
+    const {snapshot, namespace} = await this.loadSnapshot(flags, needAll)
+    const resolved: Target[] = targets.map((t) => ({...t, namespace: t.namespace ?? namespace}))
+    const diagnosis = diagnose(snapshot, {
+      targets: resolved,
+      namespace: flags['all-namespaces'] ? undefined : namespace,
+      all: flags.all,
+      labelSelector: selector,
+    })
+    if (flags.output === 'json' || flags.output === 'yaml') this.print(serialize(diagnosis, flags.output))
+    else {
+      for (const s of diagnosis.skipped) this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+      this.print(renderDiagnosis(diagnosis, this.chalk, {wide: flags.output === 'wide', scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`}))
+    }
+    process.exitCode = exitCodeFor(diagnosis)
+    return diagnosis
+  }
+}
+
+function parseTarget(arg: string): Omit<Target, 'namespace'> & {namespace?: string} {
+  const parts = arg.split('/')
+  const kindWord = parts[0].toLowerCase()
+  const isPod = ['pod', 'pods', 'po'].includes(kindWord)
+  const isPvc = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims'].includes(kindWord)
+  const rest = isPod || isPvc ? parts.slice(1) : parts
+  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === '')) throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pod/NAME`)
+  const [namespace, name] = rest.length === 2 ? rest : [undefined, rest[0]]
+  return {kind: isPod ? 'pod' : 'claim', namespace, name}
+}

@@ -1,0 +1,63 @@
+/** The engine's entry point: a snapshot in, one diagnosis per claim out. No I/O. */
+import type {V1PersistentVolumeClaim} from '@kubernetes/client-node'
+import {labelSelectorMatches} from '../binding/selectors.js'
+import {UserError} from '../errors.js'
+import type {Snapshot} from '../snapshot/types.js'
+import {diagnoseClaim} from './diagnoseClaim.js'
+import type {ClaimDiagnosis, Diagnosis} from './types.js'
+import {buildWorld, podClaimNames, type World} from './world.js'
+
+export interface Target {
+  kind: 'claim' | 'pod'
+  namespace: string
+  name: string
+}
+
+export interface DiagnoseOptions {
+  /** Claims or pods named on the command line; empty = every claim in scope. */
+  targets: Target[]
+  /** undefined = all namespaces */
+  namespace?: string
+  /** Include healthy (ok) claims when no target is named. */
+  all: boolean
+  labelSelector?: Record<string, string> | import('@kubernetes/client-node').V1LabelSelector
+}
+
+export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World = buildWorld(snapshot)): Diagnosis {
+  const claims: ClaimDiagnosis[] = []
+  if (opts.targets.length) {
+    for (const t of opts.targets) {
+      if (t.kind === 'claim') {
+        const pvc = world.claims.get(`${t.namespace}/${t.name}`)
+        if (!pvc) throw new UserError(`persistentvolumeclaim "${t.name}" not found in namespace "${t.namespace}"; list them with kubectl get pvc -n ${t.namespace}`)
+        claims.push(diagnoseClaim(pvc, world))
+      } else {
+        const pod = world.pods.get(`${t.namespace}/${t.name}`)
+        if (!pod) throw new UserError(`pod "${t.name}" not found in namespace "${t.namespace}"`)
+        for (const c of podClaimNames(pod)) {
+          const pvc = world.claims.get(`${t.namespace}/${c.name}`)
+          if (pvc) claims.push(diagnoseClaim(pvc, world, pod))
+        }
+      }
+    }
+  } else {
+    const selected = snapshot.pvcs.filter((p) => (opts.namespace === undefined || (p.metadata?.namespace ?? 'default') === opts.namespace) && matchesSelector(p, opts.labelSelector))
+    selected.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+    for (const pvc of selected) {
+      const d = diagnoseClaim(pvc, world)
+      if (opts.all || d.severity !== 'ok') claims.push(d)
+    }
+  }
+  return {apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: snapshot.skipped, claims}
+}
+
+function matchesSelector(pvc: V1PersistentVolumeClaim, sel: DiagnoseOptions['labelSelector']): boolean {
+  if (!sel) return true
+  const s = 'matchLabels' in sel || 'matchExpressions' in sel ? sel : {matchLabels: sel as Record<string, string>}
+  return labelSelectorMatches(s as never, pvc.metadata?.labels) === true
+}
+
+/** Exit code contract: 0 when every claim is ok/info, 1 when any is warning/error. */
+export function exitCodeFor(d: Diagnosis): 0 | 1 {
+  return d.claims.some((c) => c.severity === 'warning' || c.severity === 'error') ? 1 : 0
+}

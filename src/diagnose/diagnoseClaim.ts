@@ -1,0 +1,466 @@
+/**
+ * One root cause per claim, in the order the issue's contract fixes, reproducing what the PV
+ * controller (pv_controller.go syncUnboundClaim / syncBoundClaim) and the scheduler's
+ * VolumeBinding plugin will do with it.
+ */
+import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
+import {isVolumeBoundToClaim, requestOf, volumeMismatches, volumeModeOf, capacityOf, type MismatchCode, pvFitsNodeLabels} from '../binding/matchVolume.js'
+import {formatBytes, toBytes} from '../binding/quantity.js'
+import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
+import {claimClass, claimHasClass, defaultClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
+import {controllerPick} from '../binding/volumeIndex.js'
+import {analysePod, isTerminated, type PodAnalysis} from './consumers.js'
+import {candidateRows} from './candidates.js'
+import {eventMessage, latest, quoteEvent} from './events.js'
+import {provisionerOf, provisionState} from './provisioner.js'
+import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
+import type {World} from './world.js'
+
+type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> & Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers'>> & {
+  candidates?: ReturnType<typeof candidateRows>
+}
+
+const MAX_NODES_LISTED = 50
+
+export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): ClaimDiagnosis {
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const v = verdict(pvc, w, viaPod)
+  const cand = v.candidates
+  const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
+  const evidence = v.evidence ?? []
+  // Corroborate with the newest warning on the claim when the verdict quoted none.
+  const warn = latest(events, (e) => e.type === 'Warning')
+  if (CAUSES[v.cause] === 'error' && evidence.length === 0 && warn) evidence.push(quoteEvent(warn))
+  const out: ClaimDiagnosis = {
+    namespace: ns,
+    name,
+    phase: pvc.metadata?.deletionTimestamp ? 'Terminating' : (pvc.status?.phase ?? 'Pending'),
+    storageClass: claimHasClass(pvc) ? claimClass(pvc) : null,
+    request: (pvc.spec?.resources?.requests?.storage as string | undefined) ?? null,
+    cause: v.cause,
+    severity: CAUSES[v.cause],
+    message: v.message,
+    evidence,
+    fix: v.fix ?? [],
+    wouldBind: v.wouldBind ?? null,
+    ties: v.ties ?? [],
+    candidates: cand?.rows ?? [],
+    consumers: v.consumers ?? consumersOf(pvc, w),
+  }
+  if (cand && cand.omitted > 0) out.candidatesOmitted = cand.omitted
+  return out
+}
+
+function podsUsing(pvc: V1PersistentVolumeClaim, w: World): V1Pod[] {
+  return w.podsByClaim.get(`${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name}`) ?? []
+}
+
+function consumersOf(pvc: V1PersistentVolumeClaim, w: World): Consumer[] {
+  return podsUsing(pvc, w).map((p) => ({pod: p.metadata?.name ?? '', scheduled: Boolean(p.spec?.nodeName), node: p.spec?.nodeName || undefined, nodes: []}))
+}
+
+function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdict {
+  const name = pvc.metadata?.name ?? ''
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
+  const volumeName = pvc.spec?.volumeName ?? ''
+
+  if (pvc.status?.phase === 'Lost' || (isClaimBound(pvc) && !w.index.byName.has(volumeName) && !w.skipped.has('persistentvolumes'))) {
+    const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
+    return {
+      cause: 'ClaimLost',
+      message: volumeName
+        ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
+        : 'The claim was bound but has lost the reference to its PersistentVolume.',
+      evidence: ev ? [quoteEvent(ev)] : [],
+      fix: [
+        `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}; the controller binds it back.`,
+        `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
+      ],
+    }
+  }
+
+  if (pvc.metadata?.deletionTimestamp) {
+    const holders = podsUsing(pvc, w).filter((p) => p.spec?.nodeName)
+    const finalizers = (pvc.metadata.finalizers ?? []).filter((f) => f !== 'kubernetes.io/pvc-protection')
+    const who = holders.map((p) => p.metadata?.name ?? '')
+    return {
+      cause: 'ClaimTerminating',
+      message: holders.length
+        ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.`
+        : finalizers.length
+          ? `The claim is being deleted but finalizer(s) ${finalizers.join(', ')} hold it.`
+          : 'The claim is being deleted; it goes away once its finalizers are removed.',
+      fix: holders.length
+        ? [`kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`]
+        : finalizers.length
+          ? [`Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`]
+          : ['Wait a few seconds; if it stays, check that kube-controller-manager (pvc-protection controller) is running.'],
+    }
+  }
+
+  if (isClaimBound(pvc) && pvc.status?.phase !== 'Pending') {
+    if (viaPod) {
+      const conflict = boundAffinityConflict(pvc, viaPod, w)
+      if (conflict) return conflict
+    }
+    return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
+  }
+
+  if (volumeName) return preboundClaim(pvc, volumeName, w, events)
+
+  // The effective class: a claim that names none gets the default (admission on create, or the
+  // controller's retroactive assignment once nothing class-less matched).
+  const created = Boolean(pvc.metadata?.uid)
+  const def = defaultClass(w.classes)
+  let claim = pvc
+  let defaulted = false
+  if (!claimHasClass(pvc) && def) {
+    const withDefault = {...pvc, spec: {...pvc.spec, storageClassName: def.metadata?.name}}
+    if (!created || !controllerPick(pvc, w.index, false, w.phaseOf).winner) {
+      claim = withDefault
+      defaulted = true
+    }
+  }
+  const delay = isDelayBinding(claim, w.classes)
+  const pick = controllerPick(claim, w.index, delay, w.phaseOf)
+  const cls = claimClass(claim)
+  const sc = findClass(w.classes, cls)
+  const defaultNote = defaulted ? ` (the default class, applied because the claim names none)` : ''
+
+  if (pick.winner) {
+    const pv = pick.winner
+    const prebound = isVolumeBoundToClaim(pv, claim)
+    return {
+      cause: 'BindPending',
+      message: `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.`,
+      wouldBind: pv.metadata?.name ?? null,
+      ties: pick.ties.map((p) => p.metadata?.name ?? ''),
+      candidates: candidateRows(claim, w),
+      fix: pick.ties.length ? [`Several PVs fit equally well (${[pv, ...pick.ties].map((p) => p.metadata?.name).join(', ')}); the controller takes any one of them. To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`] : [],
+    }
+  }
+
+  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined) return waitForFirstConsumer(claim, sc!, w, defaultNote)
+
+  // No PV fits and binding is immediate (or provisioning was already asked for a node).
+  const candidates = candidateRows(claim, w)
+  const near = nearMiss(candidates.rows)
+  if (cls === '') {
+    if (!claimHasClass(pvc)) {
+      return {
+        cause: 'NoDefaultStorageClass',
+        message: `The claim names no storageClassName and the cluster has no default StorageClass, so nothing can provision it; and no class-less PV fits${near}.`,
+        candidates,
+        fix: [
+          'Mark a StorageClass as default: kubectl patch storageclass <name> -p \'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\'   (the controller then assigns it to this claim)',
+          `Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`,
+        ],
+      }
+    }
+    return {
+      cause: 'NoMatchingVolume',
+      message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
+      candidates,
+      evidence: evidenceFrom(events, 'FailedBinding'),
+      fix: [`Create a PV with no storageClassName that fits (${describeNeed(claim)}), or recreate the claim with the class of an existing PV.`, ...mismatchFixes(candidates.rows, claim)],
+    }
+  }
+  if (!sc) {
+    return {
+      cause: 'StorageClassNotFound',
+      message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
+      candidates,
+      evidence: evidenceFrom(events, 'ProvisioningFailed'),
+      fix: [`Create StorageClass "${cls}", or fix the name (recreate the claim), or create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`],
+    }
+  }
+  const prov = provisionerOf(sc)
+  if (prov.kind === 'none') {
+    return {
+      cause: 'NoMatchingVolume',
+      message: `StorageClass "${cls}"${defaultNote} uses kubernetes.io/no-provisioner: only pre-created PVs can satisfy the claim, and none fits${near}.`,
+      candidates,
+      evidence: evidenceFrom(events, 'ProvisioningFailed'),
+      fix: [
+        `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
+        ...mismatchFixes(candidates.rows, claim),
+        ...(sc.volumeBindingMode !== 'WaitForFirstConsumer' ? [`The class binds Immediately and ignores node affinity; for local PVs recreate it with volumeBindingMode: WaitForFirstConsumer.`] : []),
+      ],
+    }
+  }
+  if (prov.kind === 'unknown') {
+    return {
+      cause: 'UnknownProvisioner',
+      message: `StorageClass "${cls}" names the provisioner "${prov.name}", which is neither a built-in plugin nor migrated to CSI: no volume plugin matched name: ${prov.name}.`,
+      candidates,
+      evidence: evidenceFrom(events, 'ProvisioningFailed'),
+      fix: [`Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`],
+    }
+  }
+  const st = provisionState(claim, sc, prov.name, w)
+  return {...st, candidates}
+}
+
+function preboundClaim(pvc: V1PersistentVolumeClaim, volumeName: string, w: World, events: ReturnType<World['events']['about']>): Verdict {
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const pv = w.index.byName.get(volumeName)
+  if (!pv) {
+    return {
+      cause: 'VolumeNotFound',
+      message: `The claim asks for PV "${volumeName}" (spec.volumeName), which does not exist; the controller waits silently.`,
+      fix: [`Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName.`],
+    }
+  }
+  const candidates = candidateRows(pvc, w, {extra: [pv]})
+  if (pv.spec?.claimRef && !isVolumeBoundToClaim(pv, pvc)) {
+    const ref = pv.spec.claimRef
+    const stale = ref.namespace === ns && ref.name === name
+    return {
+      cause: 'VolumeClaimedByOther',
+      message: stale
+        ? `PV "${volumeName}" is reserved for an earlier claim of the same name (claimRef uid ${ref.uid}, this claim is ${pvc.metadata?.uid ?? 'not created yet'}); the controller never reuses it automatically.`
+        : `PV "${volumeName}" is already claimed by ${ref.namespace}/${ref.name}.`,
+      evidence: evidenceFrom(events, 'FailedBinding'),
+      candidates,
+      fix: stale
+        ? [
+            `Keep the data and hand the PV to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${volumeName}`,
+            `or by hand: kubectl patch pv ${volumeName} --type=json -p '[{"op":"remove","path":"/spec/claimRef/uid"},{"op":"remove","path":"/spec/claimRef/resourceVersion"}]'`,
+          ]
+        : [`Pick another PV, or release this one from ${ref.namespace}/${ref.name} first.`],
+    }
+  }
+  if (!pv.spec?.claimRef) {
+    const failing = checkVolumeSatisfyClaim(pv, pvc)
+    if (failing.length) {
+      return {
+        cause: 'VolumeMismatch',
+        message: `The claim asks for PV "${volumeName}", which does not satisfy it: ${failing.map((f) => f.text).join('; ')}.`,
+        evidence: evidenceFrom(events, 'VolumeMismatch'),
+        candidates,
+        fix: failing.map((f) => f.fix),
+      }
+    }
+  }
+  return {
+    cause: 'BindPending',
+    message: `PV "${volumeName}" is free for this claim; the PersistentVolume controller binds it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.`,
+    wouldBind: volumeName,
+    candidates,
+  }
+}
+
+/** checkVolumeSatisfyClaim (pv_controller.go), all failures in upstream order with its texts. */
+export function checkVolumeSatisfyClaim(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): {code: MismatchCode; text: string; fix: string}[] {
+  const name = pv.metadata?.name ?? ''
+  const out: {code: MismatchCode; text: string; fix: string}[] = []
+  if (pv.metadata?.deletionTimestamp) out.push({code: 'deleting', text: `the volume is marked for deletion "${name}"`, fix: `PV ${name} is being deleted; choose another volume.`})
+  if (capacityOf(pv) < requestOf(pvc))
+    out.push({code: 'capacity', text: 'requested PV is too small', fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: use a bigger PV or a smaller request.`})
+  const sameClass = (pv.spec?.storageClassName ?? '') === claimClass(pvc) || (pv.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pv.spec?.storageClassName ?? '') === claimClass(pvc)
+  if (!sameClass) out.push({code: 'storageClass', text: 'storageClassName does not match', fix: `Give the claim and PV ${name} the same storageClassName.`})
+  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? '')) out.push({code: 'volumeAttributesClass', text: 'volumeAttributesClassName does not match', fix: 'Give both the same volumeAttributesClassName.'})
+  if (volumeModeOf(pv) !== volumeModeOf(pvc)) out.push({code: 'volumeMode', text: 'incompatible volumeMode', fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`})
+  const have = new Set(pv.spec?.accessModes ?? [])
+  if (!(pvc.spec?.accessModes ?? []).every((m) => have.has(m))) out.push({code: 'accessModes', text: 'incompatible accessMode', fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`})
+  return out
+}
+
+function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, w: World, defaultNote: string): Verdict {
+  const cls = sc.metadata?.name ?? ''
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
+  const pods = podsUsing(pvc, w).filter((p) => !isTerminated(p))
+  const waiting = pods.filter((p) => !p.spec?.nodeName)
+  const anyNode = (pv: V1PersistentVolume) => (w.nodes.length ? w.nodes.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels)) : undefined)
+  if (pods.length === 0) {
+    const candidates = candidateRows(pvc, w, {nodeAffinityOk: anyNode})
+    const ev = latest(events, (e) => e.reason === 'WaitForFirstConsumer')
+    return {
+      cause: 'WaitingForFirstConsumer',
+      message: `StorageClass "${cls}"${defaultNote} binds on first use (WaitForFirstConsumer) and no pod uses this claim yet; the scheduler picks the volume when one does.`,
+      evidence: ev ? [quoteEvent(ev)] : [],
+      candidates,
+      fix: [`Create the workload that mounts ${name}; nothing is wrong.`],
+    }
+  }
+  if (waiting.length === 0) {
+    const p = pods[0]
+    return {
+      cause: 'ConsumerBypassedScheduler',
+      message: `Pod ${p.metadata?.name} was created with spec.nodeName=${p.spec?.nodeName}, so the scheduler never saw it; only the scheduler binds WaitForFirstConsumer claims, so this claim waits forever.`,
+      candidates: candidateRows(pvc, w, {nodeAffinityOk: anyNode}),
+      fix: [
+        `Use a nodeSelector (kubernetes.io/hostname: ${p.spec?.nodeName}) instead of spec.nodeName and recreate the pod,`,
+        `or pre-bind a PV on that node: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv on ${p.spec?.nodeName}>`,
+      ],
+      consumers: pods.map((q) => ({pod: q.metadata?.name ?? '', scheduled: true, node: q.spec?.nodeName, nodes: []})),
+    }
+  }
+  const analyses = waiting.map((p) => analysePod(p, w))
+  const consumers: Consumer[] = analyses.map(toConsumer)
+  const a = analyses[0]
+  const key = `${ns}/${name}`
+  const feasibleNames = new Set(a.feasible.map((n) => n.metadata?.name))
+  const onFeasible = (pv: V1PersistentVolume) => (a.feasible.length ? a.feasible.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels)) : anyNode(pv))
+  const candidates = candidateRows(pvc, w, {nodeAffinityOk: onFeasible})
+  const podName = a.pod.metadata?.name ?? ''
+  const podReason = scheduledCondition(a.pod)
+  if (a.preFilter || a.feasible.length === 0) {
+    return {
+      cause: 'ConsumerUnschedulable',
+      message: `Pod ${podName} cannot be scheduled for reasons of its own (${a.preFilter ?? 'no node passes its node selector, affinity, taints or unschedulable checks'}); the claim waits for it.`,
+      evidence: [podReason ?? a.summary].filter(Boolean) as string[],
+      candidates,
+      consumers,
+      fix: a.preFilter === REASON.unboundImmediate ? [`Fix the pod's other claim first: kubectl pv-doctor explain -n ${ns} pod/${podName}`] : [`Fix the pod's scheduling constraints (see the node reasons), then the scheduler binds the claim.`],
+    }
+  }
+  const outcomes = (a.claimOutcomes.get(key) ?? []).filter((o) => feasibleNames.has(o.node))
+  const fitNames = new Set(a.fits.map((n) => n.metadata?.name))
+  const good = outcomes.filter((o) => fitNames.has(o.node))
+  const statics = good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))
+  if (good.length && statics.length) {
+    const uniq = [...new Set(statics)].sort()
+    return {
+      cause: 'BindPending',
+      message: `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.`,
+      wouldBind: uniq[0],
+      ties: uniq.slice(1),
+      candidates,
+      consumers,
+      evidence: [podReason].filter(Boolean) as string[],
+      fix: ['If the pod stays Pending, check that kube-scheduler and kube-controller-manager are running.'],
+    }
+  }
+  if (good.length) {
+    const prov = provisionerOf(sc)
+    if (prov.kind === 'external') return {...provisionState(pvc, sc, prov.name, w), candidates, consumers}
+  }
+  const kinds = new Set(outcomes.map((o) => o.outcome.kind))
+  if (good.length === 0 && outcomes.some((o) => ['static', 'provision'].includes(o.outcome.kind))) {
+    return {
+      cause: 'ConsumerUnschedulable',
+      message: `This claim could be satisfied on some nodes, but pod ${podName} fails there for other reasons: ${a.summary}`,
+      evidence: [podReason ?? a.summary],
+      candidates,
+      consumers,
+      fix: [`kubectl pv-doctor explain -n ${ns} pod/${podName} shows every claim of the pod.`],
+    }
+  }
+  if (kinds.has('classMissing')) {
+    return {cause: 'StorageClassNotFound', message: `StorageClass "${cls}" does not exist.`, candidates, consumers, fix: [`Create StorageClass "${cls}".`]}
+  }
+  const feasibleList = [...feasibleNames].slice(0, 8).join(', ') + (feasibleNames.size > 8 ? ', …' : '')
+  if (kinds.size > 0 && [...kinds].every((k) => k === 'topology')) {
+    return {
+      cause: 'TopologyNotAllowed',
+      message: `StorageClass "${cls}" allowedTopologies exclude every node pod ${podName} can use (${feasibleList}), and no existing PV fits there.`,
+      evidence: [podReason ?? a.summary],
+      candidates,
+      consumers,
+      fix: [`Widen the class's allowedTopologies (recreate the class) or let the pod run in an allowed zone.`],
+    }
+  }
+  if (kinds.has('capacity') && [...kinds].every((k) => k === 'capacity' || k === 'topology')) {
+    return {
+      cause: 'InsufficientStorageCapacity',
+      message: `The CSI driver of class "${cls}" reports too little free capacity (CSIStorageCapacity) for ${pvc.spec?.resources?.requests?.storage} on every node pod ${podName} can use.`,
+      evidence: [podReason ?? a.summary],
+      candidates,
+      consumers,
+      fix: ['Free or add capacity, request less, or check that the driver publishes CSIStorageCapacity objects: kubectl get csistoragecapacities -A'],
+    }
+  }
+  return {
+    cause: 'NoVolumeOnFeasibleNodes',
+    message: `No PV of class "${cls}" fits on any node pod ${podName} can use (${feasibleList}), and the class cannot provision one (${sc.provisioner === NO_PROVISIONER ? 'kubernetes.io/no-provisioner' : 'selected node elsewhere'}).`,
+    evidence: [podReason ?? a.summary],
+    candidates,
+    consumers,
+    fix: [
+      `Create a PV of class ${cls} that fits (${describeNeed(pvc)}) on one of: ${feasibleList} — kubectl pv-doctor provision --node <node> --storage-class ${cls}`,
+      ...mismatchFixes(candidates.rows, pvc),
+      `Or relax the pod's constraints so it may run where a free PV is.`,
+    ],
+  }
+}
+
+/** For pod/NAME: a Bound claim whose PV's node affinity rules out every node the pod could use. */
+function boundAffinityConflict(pvc: V1PersistentVolumeClaim, pod: V1Pod, w: World): Verdict | undefined {
+  if (pod.spec?.nodeName) return undefined
+  const pv = w.index.byName.get(pvc.spec?.volumeName ?? '')
+  if (!pv?.spec?.nodeAffinity?.required) return undefined
+  const a = analysePod(pod, w)
+  if (a.preFilter || a.feasible.length === 0) return undefined
+  if (a.feasible.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels))) return undefined
+  const where = w.nodes.filter((n) => pvFitsNodeLabels(pv, n.metadata?.labels)).map((n) => n.metadata?.name)
+  return {
+    cause: 'VolumeNodeAffinityConflict',
+    message: `The claim is bound to PV "${pv.metadata?.name}", whose node affinity allows only ${where.length ? where.join(', ') : 'nodes that do not exist'}; pod ${pod.metadata?.name} cannot run on any of those.`,
+    evidence: [scheduledCondition(pod) ?? a.summary],
+    consumers: [toConsumer(a)],
+    wouldBind: pv.metadata?.name ?? null,
+    fix: [
+      `Let the pod run where the volume is (remove the conflicting nodeSelector/affinity or taints on ${where[0] ?? 'that node'}),`,
+      'or, for a local or Immediate-bound volume, recreate the claim with a WaitForFirstConsumer class so PV and node are chosen together.',
+    ],
+  }
+}
+
+function toConsumer(a: PodAnalysis): Consumer {
+  const nodes = a.nodes.filter((n) => n.reasons.length)
+  return {
+    pod: a.pod.metadata?.name ?? '',
+    scheduled: Boolean(a.pod.spec?.nodeName),
+    summary: a.summary,
+    nodes: (nodes.length > MAX_NODES_LISTED ? nodes.slice(0, MAX_NODES_LISTED) : nodes).concat(a.fits.slice(0, MAX_NODES_LISTED).map((n) => ({name: n.metadata?.name ?? '', reasons: []}))),
+  }
+}
+
+function scheduledCondition(pod: V1Pod): string | undefined {
+  const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False')
+  return c?.message ? `pod ${pod.metadata?.name}: ${c.message}` : undefined
+}
+
+function evidenceFrom(events: ReturnType<World['events']['about']>, reason: string): string[] {
+  const e = latest(events, (x) => x.reason === reason)
+  return e ? [quoteEvent(e)] : []
+}
+
+function describeNeed(pvc: V1PersistentVolumeClaim): string {
+  const req = pvc.spec?.resources?.requests?.storage
+  return `≥ ${req ?? formatBytes(toBytes(requestOf(pvc)))}, ${(pvc.spec?.accessModes ?? []).join(',') || 'no access modes'}, volumeMode ${volumeModeOf(pvc)}${pvc.spec?.selector ? ', labels matching the claim selector' : ''}`
+}
+
+function nearMiss(rows: ReturnType<typeof candidateRows>['rows']): string {
+  const closest = rows.find((r) => !r.eligible && !r.mismatches.includes('claimedByOther'))
+  return closest ? ` (closest: ${closest.name}, fails ${closest.mismatches.join(', ')})` : ''
+}
+
+/** One concrete fix for the closest PV, when a single check stands in the way. */
+function mismatchFixes(rows: ReturnType<typeof candidateRows>['rows'], pvc: V1PersistentVolumeClaim): string[] {
+  const one = rows.find((r) => r.mismatches.length === 1)
+  if (!one) return []
+  const m = one.mismatches[0]
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const fixes: Partial<Record<MismatchCode, string>> = {
+    capacity: `PV ${one.name} is too small (${one.capacity} < ${pvc.spec?.resources?.requests?.storage}): lower the claim's request or use a bigger PV.`,
+    accessModes: `PV ${one.name} offers ${one.accessModes.join(',')}; the claim asks ${(pvc.spec?.accessModes ?? []).join(',')}.`,
+    volumeMode: `PV ${one.name} is ${one.volumeMode}; the claim asks ${volumeModeOf(pvc)}.`,
+    storageClass: `PV ${one.name} has class "${one.storageClass}"; recreate the claim with storageClassName: "${one.storageClass}" or change the PV's class.`,
+    selector: `PV ${one.name} lacks the labels the claim's selector asks for: kubectl label pv ${one.name} <key>=<value>`,
+    phase: `PV ${one.name} is ${one.phase}; ${one.phase === 'Released' ? `clear its claimRef to reuse it: kubectl patch pv ${one.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'` : 'the controller moves it to Available when it syncs.'}`,
+    claimedByOther: `PV ${one.name} is reserved for ${one.claimRef}${one.claimRef?.startsWith(`${ns}/${pvc.metadata?.name}`) ? ` — recover it for this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${one.name}` : ''}.`,
+    nodeAffinity: `PV ${one.name} is pinned to nodes the pod cannot use.`,
+    deleting: `PV ${one.name} is being deleted.`,
+    volumeAttributesClass: `PV ${one.name} has another volumeAttributesClassName.`,
+  }
+  return fixes[m] ? [fixes[m]!] : []
+}
+
+export {eventMessage}

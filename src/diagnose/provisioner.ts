@@ -1,0 +1,87 @@
+/**
+ * What happens when no PV fits and the class names a provisioner: pv_controller
+ * findProvisionablePlugin (in-tree names, CSI migration) and the external provisioner's events.
+ */
+import type {CoreV1Event, V1PersistentVolumeClaim, V1StorageClass} from '@kubernetes/client-node'
+import {NO_PROVISIONER} from '../binding/storageClass.js'
+import {eventMessage, eventSource, eventTime, latest, quoteEvent} from './events.js'
+import type {Cause} from './types.js'
+import type {World} from './world.js'
+
+/** In-tree names that CSI migration hands to a CSI driver (csi-translation-lib). */
+export const MIGRATED: Record<string, string> = {
+  'kubernetes.io/aws-ebs': 'ebs.csi.aws.com',
+  'kubernetes.io/gce-pd': 'pd.csi.storage.gke.io',
+  'kubernetes.io/azure-disk': 'disk.csi.azure.com',
+  'kubernetes.io/azure-file': 'file.csi.azure.com',
+  'kubernetes.io/cinder': 'cinder.csi.openstack.org',
+  'kubernetes.io/vsphere-volume': 'csi.vsphere.vmware.com',
+  'kubernetes.io/portworx-volume': 'pxd.portworx.com',
+}
+
+const PV_CONTROLLER = 'persistentvolume-controller'
+
+export type ProvisionKind = {kind: 'none'} | {kind: 'unknown'; name: string} | {kind: 'external'; name: string}
+
+export function provisionerOf(sc: V1StorageClass): ProvisionKind {
+  const p = sc.provisioner ?? ''
+  if (p === '' || p === NO_PROVISIONER) return {kind: 'none'}
+  if (MIGRATED[p]) return {kind: 'external', name: MIGRATED[p]}
+  if (p.startsWith('kubernetes.io/')) return {kind: 'unknown', name: p}
+  return {kind: 'external', name: p}
+}
+
+export interface ProvisionState {
+  cause: Extract<Cause, 'ProvisioningFailed' | 'ProvisionerNotFound' | 'ProvisioningInProgress'>
+  message: string
+  evidence: string[]
+  fix: string[]
+}
+
+function fromProvisioner(e: CoreV1Event, name: string): boolean {
+  const src = eventSource(e)
+  return src !== PV_CONTROLLER && src !== '' && (src === name || src.startsWith(`${name}_`) || src.includes(name))
+}
+
+/** The state of dynamic provisioning by an external provisioner for one claim. */
+export function provisionState(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, provisioner: string, w: World): ProvisionState {
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
+  const failure = latest(events, (e) => e.reason === 'ProvisioningFailed' && eventSource(e) !== PV_CONTROLLER)
+  const success = latest(events, (e) => e.reason === 'ProvisioningSucceeded')
+  const className = sc.metadata?.name ?? ''
+  if (failure && (!success || eventTime(success) < eventTime(failure))) {
+    return {
+      cause: 'ProvisioningFailed',
+      message: `The provisioner ${provisioner} tried to create a volume for this claim and failed: ${eventMessage(failure)}`,
+      evidence: [quoteEvent(failure)],
+      fix: [
+        `Read the provisioner's reason above and fix it (backend quota, class parameters "${className}", topology, unsupported selector or volumeMode).`,
+        `Check the provisioner's logs: kubectl logs -A -l app=${provisioner.split('.')[0]} --tail=50 (adjust the label to your driver's deployment).`,
+      ],
+    }
+  }
+  const driverKnown = !w.skipped.has('csidrivers')
+  const hasDriver = w.csiDrivers.some((d) => d.metadata?.name === provisioner)
+  const heard = events.some((e) => fromProvisioner(e, provisioner))
+  const waiting = latest(events, (e) => e.reason === 'ExternalProvisioning')
+  const evidence = waiting ? [quoteEvent(waiting)] : []
+  if (driverKnown && !hasDriver && !heard && !w.skipped.has('events')) {
+    return {
+      cause: 'ProvisionerNotFound',
+      message: `StorageClass "${className}" hands this claim to the provisioner "${provisioner}", but no CSIDriver of that name is registered and the provisioner has never answered: it is not installed, not running, or the name is misspelt.`,
+      evidence,
+      fix: [
+        `Install or start the provisioner "${provisioner}" (kubectl get csidrivers lists the drivers that are registered).`,
+        `If the name is a typo, recreate the class with the right provisioner (the field is immutable): kubectl get storageclass ${className} -o yaml > sc.yaml; edit provisioner; kubectl replace --force -f sc.yaml`,
+      ],
+    }
+  }
+  return {
+    cause: 'ProvisioningInProgress',
+    message: `Waiting for the provisioner "${provisioner}" to create a volume for this claim; nothing has failed so far.`,
+    evidence,
+    fix: [`If this lasts more than a minute or two, check that the provisioner "${provisioner}" is running: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}`],
+  }
+}

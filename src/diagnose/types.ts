@@ -1,0 +1,81 @@
+import type {MismatchCode} from '../binding/matchVolume.js'
+import type {Skipped} from '../snapshot/types.js'
+
+export const CAUSES = {
+  ClaimLost: 'error',
+  ClaimTerminating: 'warning',
+  Bound: 'ok',
+  VolumeNotFound: 'error',
+  VolumeClaimedByOther: 'error',
+  VolumeMismatch: 'error',
+  BindPending: 'info',
+  WaitingForFirstConsumer: 'info',
+  ConsumerBypassedScheduler: 'error',
+  ConsumerUnschedulable: 'error',
+  NoVolumeOnFeasibleNodes: 'error',
+  TopologyNotAllowed: 'error',
+  InsufficientStorageCapacity: 'error',
+  NoMatchingVolume: 'error',
+  NoDefaultStorageClass: 'error',
+  StorageClassNotFound: 'error',
+  UnknownProvisioner: 'error',
+  ProvisioningFailed: 'error',
+  ProvisionerNotFound: 'error',
+  ProvisioningInProgress: 'info',
+  VolumeNodeAffinityConflict: 'error',
+} as const
+
+export type Cause = keyof typeof CAUSES
+export type Severity = 'ok' | 'info' | 'warning' | 'error'
+
+export interface Candidate {
+  name: string
+  eligible: boolean
+  mismatches: MismatchCode[]
+  capacity: string
+  accessModes: string[]
+  storageClass: string
+  phase: string
+  volumeMode: string
+  claimRef: string | null
+}
+
+export interface NodeVerdict {
+  name: string
+  reasons: string[]
+}
+
+export interface Consumer {
+  pod: string
+  scheduled: boolean
+  node?: string
+  /** The scheduler-style summary, e.g. `0/4 nodes are available: ...`. */
+  summary?: string
+  nodes: NodeVerdict[]
+}
+
+export interface ClaimDiagnosis {
+  namespace: string
+  name: string
+  phase: string
+  storageClass: string | null
+  request: string | null
+  cause: Cause
+  severity: Severity
+  message: string
+  evidence: string[]
+  fix: string[]
+  wouldBind: string | null
+  ties: string[]
+  candidates: Candidate[]
+  /** How many more PVs were looked at but are not listed (far from fitting). */
+  candidatesOmitted?: number
+  consumers: Consumer[]
+}
+
+export interface Diagnosis {
+  apiVersion: 'pv-doctor/v1'
+  kind: 'Diagnosis'
+  skipped: Skipped[]
+  claims: ClaimDiagnosis[]
+}

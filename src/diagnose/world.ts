@@ -1,0 +1,74 @@
+/** Indexes over a snapshot, built once so each claim's diagnosis is cheap. */
+import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
+import {effectivePhase} from '../binding/matchVolume.js'
+import type {SchedulingWorld} from '../binding/scheduling.js'
+import {VolumeIndex} from '../binding/volumeIndex.js'
+import type {ResourceName, Snapshot} from '../snapshot/types.js'
+import {EventIndex} from './events.js'
+
+export interface World extends SchedulingWorld {
+  snapshot: Snapshot
+  events: EventIndex
+  claims: Map<string, V1PersistentVolumeClaim>
+  nodes: readonly V1Node[]
+  /** Pods that reference a claim, by `namespace/claim`. */
+  podsByClaim: Map<string, V1Pod[]>
+  pods: Map<string, V1Pod>
+  skipped: ReadonlySet<ResourceName>
+}
+
+/** The claim names a pod uses: persistentVolumeClaim volumes and generic ephemeral ones (`<pod>-<volume>`). */
+export function podClaimNames(pod: V1Pod): {name: string; ephemeral: boolean}[] {
+  const out: {name: string; ephemeral: boolean}[] = []
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName) out.push({name: v.persistentVolumeClaim.claimName, ephemeral: false})
+    else if (v.ephemeral) out.push({name: `${pod.metadata?.name}-${v.name}`, ephemeral: true})
+  }
+  return out
+}
+
+export function buildWorld(snapshot: Snapshot): World {
+  const claims = new Map<string, V1PersistentVolumeClaim>()
+  const claimUids = new Set<string>()
+  for (const c of snapshot.pvcs) {
+    claims.set(`${c.metadata?.namespace ?? 'default'}/${c.metadata?.name}`, c)
+    if (c.metadata?.uid) claimUids.add(`${c.metadata.namespace}/${c.metadata.name}/${c.metadata.uid}`)
+  }
+  const podsByClaim = new Map<string, V1Pod[]>()
+  const pods = new Map<string, V1Pod>()
+  for (const p of snapshot.pods) {
+    const ns = p.metadata?.namespace ?? 'default'
+    pods.set(`${ns}/${p.metadata?.name}`, p)
+    for (const {name} of podClaimNames(p)) {
+      const key = `${ns}/${name}`
+      const l = podsByClaim.get(key)
+      if (l) l.push(p)
+      else podsByClaim.set(key, [p])
+    }
+  }
+  const skipped = new Set(snapshot.skipped.map((s) => s.resource))
+  const phaseCache = new Map<V1PersistentVolume, string>()
+  const phaseOf = (pv: V1PersistentVolume) => {
+    let p = phaseCache.get(pv)
+    if (p === undefined) {
+      p = effectivePhase(pv, (ns, name, uid) => claimUids.has(`${ns}/${name}/${uid}`) || skipped.has('persistentvolumeclaims'))
+      phaseCache.set(pv, p)
+    }
+    return p
+  }
+  return {
+    snapshot,
+    index: new VolumeIndex(snapshot.pvs),
+    classes: snapshot.storageClasses,
+    csiDrivers: snapshot.csiDrivers,
+    capacities: snapshot.csiStorageCapacities,
+    capacityKnown: !skipped.has('csistoragecapacities') && !skipped.has('csidrivers'),
+    phaseOf,
+    events: new EventIndex(snapshot.events),
+    claims,
+    nodes: snapshot.nodes,
+    podsByClaim,
+    pods,
+    skipped,
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Reads snapshot files: a `v1 List` (what `kubectl get ... -o json` prints), a single object,
+ * multi-document YAML, or our own `pv-doctor/v1 Snapshot`. Pure: text in, objects out.
+ */
+import yaml from 'js-yaml'
+import {RESOURCES, type Snapshot, type SnapshotKey, emptySnapshot} from './types.js'
+import {UserError} from '../errors.js'
+
+export const SNAPSHOT_API_VERSION = 'pv-doctor/v1'
+
+const KEY_BY_KIND = new Map<string, SnapshotKey>(RESOURCES.map((r) => [r.kind, r.key]))
+
+type Obj = {apiVersion?: string; kind?: string; items?: unknown[]; [k: string]: unknown}
+
+/** Parses one file's text and adds its objects to `into`. `source` names the file in errors. */
+export function addSnapshotText(into: Snapshot, text: string, source: string): Snapshot {
+  const docs = parseDocuments(text, source)
+  for (const doc of docs) addDocument(into, doc, source)
+  return into
+}
+
+export function parseSnapshot(text: string, source = 'input'): Snapshot {
+  return addSnapshotText(emptySnapshot(), text, source)
+}
+
+function parseDocuments(text: string, source: string): Obj[] {
+  const trimmed = text.trimStart()
+  if (trimmed === '') throw new UserError(`${source} is empty; give a file written by \`kubectl get ... -o json\` or \`kubectl pv-doctor snapshot\``)
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      const v = JSON.parse(text) as unknown
+      return Array.isArray(v) ? (v as Obj[]) : [v as Obj]
+    } catch (error) {
+      throw new UserError(`${source} is not valid JSON (${(error as Error).message}); give a file written by \`kubectl get ... -o json\``)
+    }
+  }
+  try {
+    return (yaml.loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined) as Obj[]
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0]
+    throw new UserError(`${source} is neither JSON nor valid YAML (${reason}); give a file written by \`kubectl get ... -o json\``)
+  }
+}
+
+function addDocument(into: Snapshot, doc: Obj, source: string): void {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new UserError(`${source} does not hold Kubernetes objects; give a file written by \`kubectl get ... -o json\``)
+  }
+  if (doc.apiVersion === SNAPSHOT_API_VERSION && doc.kind === 'Snapshot') {
+    for (const r of RESOURCES) {
+      const items = doc[r.key]
+      if (Array.isArray(items)) (into[r.key] as unknown[]).push(...items)
+    }
+    if (Array.isArray(doc.skipped)) into.skipped.push(...(doc.skipped as Snapshot['skipped']))
+    return
+  }
+  if (Array.isArray(doc.items) || (typeof doc.kind === 'string' && doc.kind.endsWith('List'))) {
+    for (const item of doc.items ?? []) addDocument(into, item as Obj, source)
+    return
+  }
+  if (typeof doc.kind !== 'string') {
+    throw new UserError(`${source} holds an object without "kind"; give a file written by \`kubectl get ... -o json\``)
+  }
+  // events.k8s.io/v1 Events carry the same facts under other names; map them to core/v1 shape.
+  if (doc.kind === 'Event' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('events.k8s.io')) {
+    into.events.push(fromEventsV1(doc) as never)
+    return
+  }
+  const key = KEY_BY_KIND.get(doc.kind)
+  if (key) (into[key] as unknown[]).push(doc)
+  // Other kinds (Namespaces, Deployments, ...) are ignored: a dump may hold anything.
+}
+
+function fromEventsV1(e: Obj): Obj {
+  const regarding = e.regarding as Obj | undefined
+  const series = e.series as {count?: number; lastObservedTime?: string} | undefined
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: e.metadata,
+    involvedObject: regarding,
+    reason: e.reason,
+    message: e.note,
+    type: e.type,
+    source: {component: e.reportingController},
+    reportingComponent: e.reportingController,
+    count: series?.count ?? e.deprecatedCount ?? 1,
+    lastTimestamp: series?.lastObservedTime ?? e.deprecatedLastTimestamp ?? e.eventTime,
+    firstTimestamp: e.deprecatedFirstTimestamp ?? e.eventTime,
+    eventTime: e.eventTime,
+  }
+}
+
+/** Our own file format: what `kubectl pv-doctor snapshot` writes. */
+export function toSnapshotDocument(s: Snapshot): Record<string, unknown> {
+  const doc: Record<string, unknown> = {apiVersion: SNAPSHOT_API_VERSION, kind: 'Snapshot'}
+  for (const r of RESOURCES) doc[r.key] = s[r.key]
+  doc.skipped = s.skipped
+  return doc
+}

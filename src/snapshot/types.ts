@@ -1,0 +1,75 @@
+import type {
+  CoreV1Event,
+  V1CSIDriver,
+  V1CSINode,
+  V1CSIStorageCapacity,
+  V1LimitRange,
+  V1Node,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1ResourceQuota,
+  V1StorageClass,
+  V1VolumeAttributesClass,
+} from '@kubernetes/client-node'
+
+/** One read-only picture of everything the engine looks at. Objects are raw API JSON. */
+export interface Snapshot {
+  pvcs: V1PersistentVolumeClaim[]
+  pvs: V1PersistentVolume[]
+  storageClasses: V1StorageClass[]
+  nodes: V1Node[]
+  pods: V1Pod[]
+  events: CoreV1Event[]
+  csiDrivers: V1CSIDriver[]
+  csiNodes: V1CSINode[]
+  csiStorageCapacities: V1CSIStorageCapacity[]
+  volumeAttributesClasses: V1VolumeAttributesClass[]
+  resourceQuotas: V1ResourceQuota[]
+  limitRanges: V1LimitRange[]
+  /** Resources that could not be read; the checks that need them are skipped. */
+  skipped: Skipped[]
+}
+
+export interface Skipped {
+  resource: ResourceName
+  reason: string
+}
+
+export type ResourceName = (typeof RESOURCES)[number]['name']
+
+/** Every kind the snapshot holds: its plural name, the key it lives under, and its API path. */
+export const RESOURCES = [
+  {name: 'persistentvolumeclaims', key: 'pvcs', kind: 'PersistentVolumeClaim', group: '', namespaced: true},
+  {name: 'persistentvolumes', key: 'pvs', kind: 'PersistentVolume', group: '', namespaced: false},
+  {name: 'storageclasses', key: 'storageClasses', kind: 'StorageClass', group: 'storage.k8s.io', namespaced: false},
+  {name: 'nodes', key: 'nodes', kind: 'Node', group: '', namespaced: false},
+  {name: 'pods', key: 'pods', kind: 'Pod', group: '', namespaced: true},
+  {name: 'events', key: 'events', kind: 'Event', group: '', namespaced: true},
+  {name: 'csidrivers', key: 'csiDrivers', kind: 'CSIDriver', group: 'storage.k8s.io', namespaced: false},
+  {name: 'csinodes', key: 'csiNodes', kind: 'CSINode', group: 'storage.k8s.io', namespaced: false},
+  {name: 'csistoragecapacities', key: 'csiStorageCapacities', kind: 'CSIStorageCapacity', group: 'storage.k8s.io', namespaced: true},
+  {name: 'volumeattributesclasses', key: 'volumeAttributesClasses', kind: 'VolumeAttributesClass', group: 'storage.k8s.io', namespaced: false},
+  {name: 'resourcequotas', key: 'resourceQuotas', kind: 'ResourceQuota', group: '', namespaced: true},
+  {name: 'limitranges', key: 'limitRanges', kind: 'LimitRange', group: '', namespaced: true},
+] as const
+
+export type SnapshotKey = (typeof RESOURCES)[number]['key']
+
+export function emptySnapshot(): Snapshot {
+  return {
+    pvcs: [],
+    pvs: [],
+    storageClasses: [],
+    nodes: [],
+    pods: [],
+    events: [],
+    csiDrivers: [],
+    csiNodes: [],
+    csiStorageCapacities: [],
+    volumeAttributesClasses: [],
+    resourceQuotas: [],
+    limitRanges: [],
+    skipped: [],
+  }
+}
