@@ -1,0 +1,208 @@
+import {describe, expect, it} from 'vitest'
+import {diagnose, exitCodeFor} from '../../src/diagnose/diagnose.js'
+import {CAUSES, type Cause} from '../../src/diagnose/types.js'
+import type {Snapshot} from '../../src/snapshot/types.js'
+import {event, node, pod, pv, pvc, sc, snap} from '../helpers/objects.js'
+
+function explain(s: Snapshot, claim = 'data', ns = 'app') {
+  const d = diagnose(s, {targets: [{kind: 'claim', namespace: ns, name: claim}], all: true})
+  return d.claims[0]
+}
+
+const seen = new Set<Cause>()
+function expectCause(s: Snapshot, cause: Cause, claim = 'data') {
+  const c = explain(s, claim)
+  expect(c.cause, c.message).toBe(cause)
+  seen.add(cause)
+  return c
+}
+
+const local = sc('local', {mode: 'WaitForFirstConsumer'})
+const nodes = [node('n1', {zone: 'a'}), node('n2', {zone: 'b'})]
+
+describe('claims that are done or being removed', () => {
+  it('ClaimLost', () => {
+    const c = expectCause(snap({pvcs: [pvc('data', {phase: 'Lost', volumeName: 'gone', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})]}), 'ClaimLost')
+    expect(c.severity).toBe('error')
+    expect(c.fix.join(' ')).toContain('claimRef')
+  })
+  it('ClaimTerminating names the pods that hold it', () => {
+    const c = expectCause(
+      snap({pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})], pods: [pod('web-0', ['data'], {nodeName: 'n1', phase: 'Succeeded'})]}),
+      'ClaimTerminating',
+    )
+    expect(c.severity).toBe('warning')
+    expect(c.message).toContain('web-0')
+  })
+  it('Bound', () => {
+    const s = snap({pvs: [pv('v', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}})], pvcs: [pvc('data', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})]})
+    expect(expectCause(s, 'Bound').severity).toBe('ok')
+  })
+})
+
+describe('claims that name a PV (spec.volumeName)', () => {
+  it('VolumeNotFound', () => {
+    expectCause(snap({pvcs: [pvc('data', {volumeName: 'nope'})]}), 'VolumeNotFound')
+  })
+  it('VolumeClaimedByOther, with a Released PV of a stale uid and a fix that clears it', () => {
+    const s = snap({pvs: [pv('old', {phase: 'Released', claimRef: {namespace: 'app', name: 'data', uid: 'previous-uid'}})], pvcs: [pvc('data', {volumeName: 'old'})]})
+    const c = expectCause(s, 'VolumeClaimedByOther')
+    expect(c.message).toContain('previous-uid')
+    expect(c.fix.join('\n')).toMatch(/claimRef\/uid/)
+    expect(c.wouldBind).toBeNull()
+  })
+  it('VolumeMismatch lists every failing check with upstream text', () => {
+    const s = snap({pvs: [pv('small', {size: '1Gi', cls: 'other'})], pvcs: [pvc('data', {volumeName: 'small'})]})
+    const c = expectCause(s, 'VolumeMismatch')
+    expect(c.message).toContain('requested PV is too small')
+    expect(c.message).toContain('storageClassName does not match')
+  })
+  it('BindPending when the named PV is free and fits', () => {
+    const c = expectCause(snap({pvs: [pv('v')], pvcs: [pvc('data', {volumeName: 'v'})]}), 'BindPending')
+    expect(c.wouldBind).toBe('v')
+  })
+})
+
+describe('Immediate claims', () => {
+  it('BindPending names the controller choice and its ties', () => {
+    const c = expectCause(snap({pvs: [pv('b'), pv('a'), pv('big', {size: '100Gi'})], pvcs: [pvc('data')]}), 'BindPending')
+    expect(c.wouldBind).toBe('a')
+    expect(c.ties).toEqual(['b'])
+    expect(c.severity).toBe('info')
+  })
+  it('a StorageClass name that does not exist but has matching PVs still binds', () => {
+    const c = expectCause(snap({pvs: [pv('v', {cls: 'ghost'})], pvcs: [pvc('data', {cls: 'ghost'})]}), 'BindPending')
+    expect(c.wouldBind).toBe('v')
+  })
+  it('NoMatchingVolume for storageClassName "" with only classed PVs; the candidate shows the class check failing', () => {
+    const c = expectCause(snap({pvs: [pv('v', {cls: 'gold'})], pvcs: [pvc('data', {cls: ''})]}), 'NoMatchingVolume')
+    expect(c.candidates.find((x) => x.name === 'v')?.mismatches).toEqual(['storageClass'])
+  })
+  it('NoMatchingVolume for a no-provisioner class', () => {
+    expectCause(snap({storageClasses: [sc('manual')], pvs: [pv('v', {size: '1Gi'})], pvcs: [pvc('data')]}), 'NoMatchingVolume')
+  })
+  it('NoDefaultStorageClass for a claim without storageClassName on a cluster without a default class', () => {
+    const c = expectCause(snap({storageClasses: [sc('fast', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: null})]}), 'NoDefaultStorageClass')
+    expect(c.storageClass).toBeNull()
+  })
+  it('a claim without class gets the newest default class', () => {
+    const s = snap({
+      storageClasses: [sc('old-default', {isDefault: true, created: '2025-01-01T00:00:00Z'}), sc('new-default', {isDefault: true, created: '2026-01-01T00:00:00Z'})],
+      pvs: [pv('v-old', {cls: 'old-default'}), pv('v-new', {cls: 'new-default'})],
+      pvcs: [pvc('data', {cls: null, uid: ''})],
+    })
+    expect(expectCause(s, 'BindPending').wouldBind).toBe('v-new')
+  })
+  it('StorageClassNotFound', () => {
+    const c = expectCause(
+      snap({pvcs: [pvc('data', {cls: 'nfs'})], events: [event('data', 'ProvisioningFailed', '(combined from similar events): storageclass.storage.k8s.io "nfs" not found')]}),
+      'StorageClassNotFound',
+    )
+    expect(c.evidence[0]).toContain('storageclass.storage.k8s.io "nfs" not found')
+    expect(c.evidence[0]).not.toContain('combined')
+  })
+  it('UnknownProvisioner', () => {
+    expectCause(snap({storageClasses: [sc('old', {provisioner: 'kubernetes.io/glusterfs'})], pvcs: [pvc('data', {cls: 'old'})]}), 'UnknownProvisioner')
+  })
+  it('ProvisioningFailed quotes the latest failure not followed by success', () => {
+    const s = snap({
+      storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})],
+      csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
+      pvcs: [pvc('data', {cls: 'ebs'})],
+      events: [event('data', 'ProvisioningFailed', 'failed to provision volume with StorageClass "ebs": rpc error: quota exceeded', {source: 'ebs.csi.aws.com_ctrl-0_abc'})],
+    })
+    expect(expectCause(s, 'ProvisioningFailed').message).toContain('quota exceeded')
+  })
+  it('ProvisionerNotFound when no CSIDriver and no event from it', () => {
+    expectCause(snap({storageClasses: [sc('fast', {provisioner: 'does-not.exist'})], pvcs: [pvc('data', {cls: 'fast'})]}), 'ProvisionerNotFound')
+  })
+  it('ProvisioningInProgress when the driver is registered and nothing failed', () => {
+    const s = snap({storageClasses: [sc('ebs', {provisioner: 'kubernetes.io/aws-ebs'})], csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}], pvcs: [pvc('data', {cls: 'ebs'})]})
+    expect(expectCause(s, 'ProvisioningInProgress').severity).toBe('info')
+  })
+})
+
+describe('WaitForFirstConsumer claims', () => {
+  const pvs = [pv('on-n1', {cls: 'local', hosts: ['n1']}), pv('on-n2', {cls: 'local', hosts: ['n2'], size: '1Gi'})]
+  it('WaitingForFirstConsumer without a pod', () => {
+    expectCause(snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})]}), 'WaitingForFirstConsumer')
+  })
+  it('ConsumerBypassedScheduler when the pod was created with spec.nodeName', () => {
+    expectCause(snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'], {nodeName: 'n1'})]}), 'ConsumerBypassedScheduler')
+  })
+  it('BindPending names the PV on the node the pod can use', () => {
+    const c = expectCause(snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'])]}), 'BindPending')
+    expect(c.wouldBind).toBe('on-n1')
+    expect(c.consumers[0].summary).toBe('1/2 nodes are available.')
+  })
+  it('ConsumerUnschedulable when no node passes the pod\'s own constraints', () => {
+    const c = expectCause(
+      snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'], {nodeSelector: {gpu: 'yes'}})]}),
+      'ConsumerUnschedulable',
+    )
+    expect(c.consumers[0].summary).toBe("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.")
+  })
+  it('NoVolumeOnFeasibleNodes: a local PV exists, but only on a node the pod cannot use', () => {
+    const c = expectCause(
+      snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'], {nodeSelector: {'topology.kubernetes.io/zone': 'b'}})]}),
+      'NoVolumeOnFeasibleNodes',
+    )
+    expect(c.consumers[0].summary).toBe("0/2 nodes are available: 1 node(s) didn't find available persistent volumes to bind, 1 node(s) didn't match Pod's node affinity/selector.")
+    expect(c.candidates.find((x) => x.name === 'on-n1')?.mismatches).toEqual(['nodeAffinity'])
+    expect(c.candidates.find((x) => x.name === 'on-n2')?.mismatches).toEqual(['capacity'])
+  })
+  it('TopologyNotAllowed', () => {
+    const cls = sc('zonal', {mode: 'WaitForFirstConsumer', provisioner: 'pd.csi.storage.gke.io', allowedZones: ['c']})
+    expectCause(snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'zonal'})], pods: [pod('p', ['data'])]}), 'TopologyNotAllowed')
+  })
+  it('InsufficientStorageCapacity', () => {
+    const cls = sc('csi', {mode: 'WaitForFirstConsumer', provisioner: 'lvm.csi.example.com'})
+    const s = snap({
+      storageClasses: [cls],
+      nodes,
+      csiDrivers: [{metadata: {name: 'lvm.csi.example.com'}, spec: {storageCapacity: true}}],
+      csiStorageCapacities: [{metadata: {name: 'c1', namespace: 'kube-system'}, storageClassName: 'csi', capacity: '1Gi', nodeTopology: {matchLabels: {'kubernetes.io/hostname': 'n1'}}}],
+      pvcs: [pvc('data', {cls: 'csi'})],
+      pods: [pod('p', ['data'])],
+    })
+    const c = expectCause(s, 'InsufficientStorageCapacity')
+    expect(c.consumers[0].summary).toBe('0/2 nodes are available: 2 node(s) did not have enough free storage.')
+  })
+  it('provisioning causes apply once a node is found', () => {
+    const cls = sc('csi', {mode: 'WaitForFirstConsumer', provisioner: 'missing.csi.example.com'})
+    expectCause(snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'csi'})], pods: [pod('p', ['data'])]}), 'ProvisionerNotFound')
+  })
+})
+
+describe('pod/NAME', () => {
+  it('VolumeNodeAffinityConflict: a Bound claim whose PV lives on a node the pod cannot use', () => {
+    const s = snap({
+      nodes,
+      pvs: [pv('v', {hosts: ['n2'], claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}})],
+      pvcs: [pvc('data', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})],
+      pods: [pod('web', ['data'], {nodeSelector: {'topology.kubernetes.io/zone': 'a'}})],
+    })
+    const d = diagnose(s, {targets: [{kind: 'pod', namespace: 'app', name: 'web'}], all: true})
+    expect(d.claims[0].cause).toBe('VolumeNodeAffinityConflict')
+    seen.add('VolumeNodeAffinityConflict')
+  })
+})
+
+describe('the whole report', () => {
+  it('every cause code is covered by a test above', () => {
+    expect([...seen].sort()).toEqual(Object.keys(CAUSES).sort())
+  })
+  it('lists only unhealthy claims unless --all; exit code 1 when any is an error', () => {
+    const s = snap({
+      pvs: [pv('v', {claimRef: {namespace: 'app', name: 'ok', uid: 'uid-ok'}})],
+      pvcs: [pvc('ok', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}), pvc('broken', {cls: 'nope'})],
+    })
+    const d = diagnose(s, {targets: [], namespace: 'app', all: false})
+    expect(d.claims.map((c) => c.name)).toEqual(['broken'])
+    expect(exitCodeFor(d)).toBe(1)
+    expect(exitCodeFor(diagnose(s, {targets: [{kind: 'claim', namespace: 'app', name: 'ok'}], all: false}))).toBe(0)
+  })
+  it('a claim that does not exist is a tool error', () => {
+    expect(() => diagnose(snap({}), {targets: [{kind: 'claim', namespace: 'app', name: 'x'}], all: false})).toThrow(/not found/)
+  })
+})
