@@ -8,5 +8,7 @@ export default defineConfig({
     exclude: ['test/e2e/**', 'test/cluster/**', 'node_modules/**'],
     disableConsoleIntercept: true,
     testTimeout: 30_000,
+    reporters: ['default', 'json'],
+    outputFile: {json: '.reports/unit.json'},
   },
 })

@@ -1,0 +1,114 @@
+import {createServer, type Server} from 'node:net'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {ROOT, runCli} from '../helpers/cli.js'
+
+const example = join(ROOT, 'examples', 'pending-local.yaml')
+const tmp = mkdtempSync(join(tmpdir(), 'pvd-explain-'))
+
+function kubeconfig(server: string): string {
+  const p = join(tmp, `kc-${Math.random().toString(36).slice(2)}`)
+  writeFileSync(
+    p,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
+current-context: x
+`,
+  )
+  return p
+}
+
+function expectOneLineError(r: {code: number; stderr: string; stdout: string}, pattern: RegExp) {
+  expect(r.code).toBe(2)
+  const lines = r.stderr.trim().split('\n')
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatch(/^error: /)
+  expect(lines[0]).toMatch(pattern)
+  expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
+}
+
+describe('explain --from-file (no cluster)', () => {
+  it('diagnoses the README example and exits 1 because claims are broken', () => {
+    const r = runCli(['explain', '-A', '--from-file', example])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('shop/cache')
+    expect(r.stdout).toContain('NoVolumeOnFeasibleNodes')
+    expect(r.stdout).toContain('VolumeClaimedByOther')
+    expect(r.stdout).toContain('StorageClassNotFound')
+    expect(r.stdout).not.toMatch(/\u001b\[/)
+  })
+  it('-o json follows the contract', () => {
+    const r = runCli(['explain', '-n', 'shop', 'pg-data', '--from-file', example, '-o', 'json'])
+    const d = JSON.parse(r.stdout)
+    expect(d).toMatchObject({apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: []})
+    expect(d.claims[0]).toMatchObject({namespace: 'shop', name: 'pg-data', phase: 'Pending', cause: 'VolumeClaimedByOther', severity: 'error', wouldBind: null, ties: []})
+    expect(Object.keys(d.claims[0])).toEqual(expect.arrayContaining(['message', 'evidence', 'fix', 'candidates', 'consumers']))
+  })
+  it('-o yaml, NAMESPACE/NAME and stdin', () => {
+    const r = runCli(['explain', 'shop/uploads', '--from-file', '-', '-o', 'yaml'], {input: readFileSync(example, 'utf8')})
+    expect(r.stdout).toMatch(/^apiVersion: pv-doctor\/v1/)
+    expect(r.stdout).toContain('cause: StorageClassNotFound')
+  })
+  it('colours only when asked', () => {
+    expect(runCli(['explain', '-A', '--from-file', example, '--color', 'always']).stdout).toMatch(/\u001b\[/)
+    expect(runCli(['explain', '-A', '--from-file', example], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}}).stdout).not.toMatch(/\u001b\[/)
+  })
+})
+
+describe('bad input: one line, exit 2, no stack trace', () => {
+  let silent: Server
+  let silentPort = 0
+  beforeAll(async () => {
+    // Accepts connections and never answers: a hung API server.
+    silent = createServer(() => {})
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    silentPort = (silent.address() as {port: number}).port
+  })
+  afterAll(() => silent.close())
+
+  it('a claim that does not exist', () => {
+    expectOneLineError(runCli(['explain', '-n', 'shop', 'nope', '--from-file', example]), /persistentvolumeclaim "nope" not found in namespace "shop"/)
+  })
+  it('a malformed dump file', () => {
+    const f = join(tmp, 'bad.json')
+    writeFileSync(f, '{"kind": "List", "items": [')
+    expectOneLineError(runCli(['explain', '--from-file', f]), /bad.json is not valid JSON/)
+  })
+  it('a missing dump file', () => {
+    expectOneLineError(runCli(['explain', '--from-file', join(tmp, 'none.json')]), /cannot read --from-file .*none.json: no such file/)
+  })
+  it('a kubeconfig that does not exist', () => {
+    expectOneLineError(runCli(['explain', '--kubeconfig', join(tmp, 'missing-kubeconfig')]), /kubeconfig file .* does not exist/)
+  })
+  it('a kubeconfig that is not YAML', () => {
+    const f = join(tmp, 'garbage')
+    writeFileSync(f, ':\n  - [unbalanced')
+    expectOneLineError(runCli(['explain', '--kubeconfig', f]), /cannot read kubeconfig/)
+  })
+  it('an unknown context', () => {
+    expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--context', 'prod']), /context "prod" does not exist/)
+  })
+  it('an API server that refuses connections', () => {
+    expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1')]), /refused/)
+  })
+  it('an API server that never answers: gives up at --request-timeout', () => {
+    const t0 = Date.now()
+    const r = runCli(['explain', '--kubeconfig', kubeconfig(`https://127.0.0.1:${silentPort}`), '--request-timeout', '1s'])
+    expectOneLineError(r, /did not answer within 1s/)
+    expect(Date.now() - t0).toBeLessThan(8000)
+  })
+  it('a bad flag value', () => {
+    const r = runCli(['explain', '--from-file', example, '-o', 'toml'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/error: /)
+  })
+  it('a bad selector and a bad timeout', () => {
+    expectOneLineError(runCli(['explain', '--from-file', example, '-l', 'a b c']), /invalid label selector/)
+    expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--request-timeout', 'soon']), /invalid duration "soon"/)
+  })
+})

@@ -1,0 +1,44 @@
+import {describe, expect, it} from 'vitest'
+import {parseSnapshot, toSnapshotDocument} from '../../src/snapshot/parseSnapshot.js'
+
+describe('parseSnapshot', () => {
+  it('reads a kubectl v1 List and sorts objects by kind', () => {
+    const s = parseSnapshot(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          {apiVersion: 'v1', kind: 'PersistentVolume', metadata: {name: 'a'}},
+          {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'c', namespace: 'x'}},
+          {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'ignored'}},
+        ],
+      }),
+    )
+    expect(s.pvs.map((p) => p.metadata?.name)).toEqual(['a'])
+    expect(s.pvcs.map((p) => p.metadata?.name)).toEqual(['c'])
+  })
+  it('reads multi-document YAML, nested lists included', () => {
+    const s = parseSnapshot('kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: fast}\n---\nkind: PersistentVolumeList\nitems:\n- kind: PersistentVolume\n  metadata: {name: v}\n')
+    expect(s.storageClasses).toHaveLength(1)
+    expect(s.pvs).toHaveLength(1)
+  })
+  it('maps events.k8s.io/v1 Events to the core shape', () => {
+    const s = parseSnapshot(JSON.stringify({apiVersion: 'events.k8s.io/v1', kind: 'Event', regarding: {kind: 'Pod', name: 'p', namespace: 'n'}, note: 'hello', reason: 'FailedScheduling', reportingController: 'default-scheduler'}))
+    expect(s.events[0].message).toBe('hello')
+    expect(s.events[0].involvedObject.name).toBe('p')
+  })
+  it('round-trips our own snapshot document, skipped resources included', () => {
+    const s = parseSnapshot('kind: PersistentVolume\nmetadata: {name: v}\n')
+    s.skipped.push({resource: 'events', reason: 'forbidden'})
+    const again = parseSnapshot(JSON.stringify(toSnapshotDocument(s)))
+    expect(again.pvs).toHaveLength(1)
+    expect(again.skipped).toEqual([{resource: 'events', reason: 'forbidden'}])
+  })
+  it('says what is wrong with a malformed file, in one line', () => {
+    expect(() => parseSnapshot('{"kind": ', 'dump.json')).toThrow(/^dump.json is not valid JSON/)
+    expect(() => parseSnapshot('a: [b', 'dump.yaml')).toThrow(/^dump.yaml is neither JSON nor valid YAML/)
+    expect(() => parseSnapshot('', 'e.json')).toThrow(/is empty/)
+    expect(() => parseSnapshot('[1, 2]', 'n.json')).toThrow(/does not hold Kubernetes objects/)
+    expect(() => parseSnapshot('{"metadata": {}}', 'k.json')).toThrow(/without "kind"/)
+  })
+})
