@@ -150,13 +150,28 @@ export function planBinding(w: World, input: BindInput): Binding {
   const staleHint = stale.map((pv) => `PV "${pvName(pv)}" still holds the data of an earlier claim named ${key}; to keep that data bind it explicitly: kubectl pv-doctor bind -n ${input.namespace} ${input.name} --volume ${pvName(pv)}`)
   if (!diag.wouldBind) {
     b.cause = diag.cause
-    b.fix = [...staleHint, ...diag.fix]
+    b.fix = [...staleHint, ...reclaimHints(pvc, w), ...diag.fix]
     b.reason = diag.message
     b.status = diag.severity === 'error' || diag.severity === 'warning' ? 'noCandidate' : 'nothingToDo'
     return b
   }
   const out = planFor(w, pvc, input, b, diag.wouldBind, 'engine', diag.ties)
   out.warnings.push(...staleHint)
+  return out
+}
+
+/** Released PVs of other claims that would otherwise fit: never chosen by the controller, possible with --reclaim. */
+function reclaimHints(pvc: V1PersistentVolumeClaim, w: World): string[] {
+  const claim = effectiveClaim(pvc, w)
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const out: string[] = []
+  for (const pv of w.index.ofClass(claimClass(claim))) {
+    const ref = pv.spec?.claimRef
+    if (!ref || w.phaseOf(pv) !== 'Released' || (ref.namespace === ns && ref.name === pvc.metadata?.name)) continue
+    if (volumeMismatches({...pv, spec: {...pv.spec, claimRef: undefined}}, claim, {phase: 'Available'}).length) continue
+    out.push(`PV "${pvName(pv)}" would fit but is Released from ${ref.namespace}/${ref.name}; if its old data may be exposed to this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${pvName(pv)} --reclaim`)
+    if (out.length === 3) break
+  }
   return out
 }
 
@@ -189,7 +204,7 @@ function planFor(w: World, pvc: V1PersistentVolumeClaim, input: BindInput, b: Bi
   mismatches.sort((x, y) => MISMATCH_CODES.indexOf(x.check) - MISMATCH_CODES.indexOf(y.check))
   if (mismatches.length) {
     b.fix = own.fix
-    return refuse(b, `PV "${name}" cannot be bound to this claim: ${mismatches.map((m) => m.text).join('; ')}.`, mismatches)
+    return refuse(b, `PV "${name}" fails ${mismatches.length === 1 ? 'a check' : `${mismatches.length} checks`} for this claim: ${mismatches.map((m) => m.text).join('; ')}.`, mismatches)
   }
   warnings.push(...own.warnings)
 
