@@ -18,6 +18,8 @@ export class VolumeIndex {
   private readonly byClaimRef = new Map<string, V1PersistentVolume[]>()
   private readonly unclaimed = new Map<string, Sized[]>()
   private readonly allByClass = new Map<string, V1PersistentVolume[]>()
+  /** PVs whose claimRef names a claim but that are not Bound: reservations and Released PVs. */
+  private readonly reservedByClass = new Map<string, V1PersistentVolume[]>()
 
   constructor(readonly pvs: readonly V1PersistentVolume[]) {
     for (const pv of pvs) {
@@ -25,7 +27,10 @@ export class VolumeIndex {
       const cls = pvClass(pv)
       push(this.allByClass, cls, pv)
       const ref = pv.spec?.claimRef
-      if (ref) push(this.byClaimRef, `${ref.namespace ?? ''}/${ref.name ?? ''}`, pv)
+      if (ref) {
+        push(this.byClaimRef, `${ref.namespace ?? ''}/${ref.name ?? ''}`, pv)
+        if (pv.status?.phase !== 'Bound') push(this.reservedByClass, cls, pv)
+      }
       else push(this.unclaimed, cls, {pv, qty: capacityOf(pv)})
     }
     for (const list of this.unclaimed.values()) list.sort((a, b) => (a.qty < b.qty ? -1 : a.qty > b.qty ? 1 : 0))
@@ -39,6 +44,10 @@ export class VolumeIndex {
   /** PVs whose claimRef names this claim and whose uid is empty or matches. */
   preboundTo(pvc: V1PersistentVolumeClaim): V1PersistentVolume[] {
     return this.claimedFor(pvc).filter((pv) => isVolumeBoundToClaim(pv, pvc))
+  }
+
+  reservedOfClass(cls: string): V1PersistentVolume[] {
+    return this.reservedByClass.get(cls) ?? []
   }
 
   ofClass(cls: string): V1PersistentVolume[] {

@@ -9,6 +9,7 @@ import type {World} from './world.js'
 const ABOVE = 10
 const BELOW = 3
 const OTHER_CLASSES = 5
+const RESERVED = 5
 
 export interface CandidateOptions {
   /** Node-affinity verdict per PV (scheduler path); undefined = not checked. */
@@ -36,6 +37,8 @@ export function candidateRows(pvc: V1PersistentVolumeClaim, w: World, opts: Cand
     add(pv)
   }
   for (const pv of w.index.unclaimedBelow(cls, req, BELOW)) add(pv)
+  // Reserved for another claim but not in use (user pre-binding, Released): often the PV the user meant.
+  for (const pv of w.index.reservedOfClass(cls).slice(0, RESERVED)) add(pv)
   // PVs of other classes that would otherwise fit: the usual "default class got applied" surprise.
   let other = 0
   for (const c of w.index.classes()) {

@@ -51,7 +51,14 @@ export async function liveSnapshot(client: KubeClient, scope: Scope, only?: Read
       .map(async (src) => {
         for (const [i, path] of src.paths.entries()) {
           try {
-            const items = await client.list(path, src.query)
+            const items = await client.list<Record<string, unknown>>(path, src.query)
+            // Lists omit each item's kind; put it back so a written snapshot reads like kubectl's.
+            const {kind} = RESOURCES.find((r) => r.name === src.name)!
+            const apiVersion = path.startsWith('/api/v1') ? 'v1' : path.split('/').slice(2, 4).join('/')
+            for (const item of items) {
+              item.apiVersion ??= apiVersion
+              item.kind ??= kind
+            }
             ;(snap[keyOf.get(src.name)!] as unknown[]).push(...items)
             return
           } catch (error) {

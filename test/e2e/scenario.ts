@@ -1,0 +1,135 @@
+/** One e2e scenario: its own namespace and class names, so scenarios never see each other's PVs. */
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {Kube, type Obj} from './kube.js'
+
+const TMP = mkdtempSync(join(tmpdir(), 'pvd-e2e-'))
+let seq = 0
+
+export class Scenario {
+  readonly ns: string
+  private readonly made: {kind: string; name: string}[] = []
+  constructor(
+    readonly kube: Kube,
+    readonly kubeconfig: string,
+    label: string,
+  ) {
+    this.ns = `e2e-${label}-${process.pid % 1000}-${++seq}`.slice(0, 50)
+  }
+
+  /** A name unique to this scenario, for cluster-scoped objects (PVs, classes). */
+  n(name: string): string {
+    return `${this.ns}-${name}`
+  }
+
+  async setup(): Promise<void> {
+    await this.kube.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: this.ns}})
+    // The namespace's default ServiceAccount is made by a controller we do not run; pods need it
+    // only when the ServiceAccount admission plugin is on, which the harness turns off.
+  }
+
+  async create<T extends Obj>(o: T): Promise<T> {
+    const ns = o.metadata?.namespace
+    if (!['PersistentVolume', 'StorageClass', 'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'Node'].includes(o.kind!)) o.metadata = {...o.metadata, namespace: ns ?? this.ns}
+    else this.made.push({kind: o.kind!, name: o.metadata!.name!})
+    return this.kube.create(o)
+  }
+
+  async cleanup(): Promise<void> {
+    await this.kube.cleanup(this.ns, this.made)
+  }
+
+  /** `explain` against the live cluster, as JSON. */
+  explain(args: string[], kubeconfig = this.kubeconfig) {
+    const r = runCli(['explain', '-n', this.ns, '--kubeconfig', kubeconfig, '-o', 'json', ...args])
+    let json: {claims: ClaimOut[]; skipped: {resource: string; reason: string}[]} | undefined
+    try {
+      json = JSON.parse(r.stdout)
+    } catch {
+      /* the test will show stderr */
+    }
+    return {...r, json}
+  }
+
+  /** `explain` offline on manifests, before they exist in the cluster. */
+  explainOffline(objects: Obj[], args: string[]) {
+    const file = join(TMP, `${this.ns}-${Date.now()}.json`)
+    writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'List', items: objects.map((o) => ({...o, metadata: {namespace: o.kind === 'PersistentVolume' || o.kind === 'StorageClass' || o.kind === 'Node' ? undefined : this.ns, ...o.metadata}}))}))
+    const r = runCli(['explain', '-n', this.ns, '--from-file', file, '-o', 'json', ...args])
+    return {...r, json: r.stdout ? (JSON.parse(r.stdout) as {claims: ClaimOut[]}) : undefined, file}
+  }
+}
+
+export interface ClaimOut {
+  name: string
+  cause: string
+  severity: string
+  message: string
+  evidence: string[]
+  wouldBind: string | null
+  ties: string[]
+  candidates: {name: string; eligible: boolean; mismatches: string[]}[]
+  consumers: {pod: string; summary?: string}[]
+}
+
+export function pvObj(name: string, o: {size?: string; modes?: string[]; cls?: string; hosts?: string[]; labels?: Record<string, string>; volumeMode?: string; claimRef?: Record<string, string>; local?: boolean} = {}): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {name, labels: o.labels},
+    spec: {
+      capacity: {storage: o.size ?? '1Gi'},
+      accessModes: o.modes ?? ['ReadWriteOnce'],
+      storageClassName: o.cls ?? '',
+      persistentVolumeReclaimPolicy: 'Retain',
+      volumeMode: o.volumeMode ?? 'Filesystem',
+      ...(o.hosts || o.local ? {local: {path: `/mnt/disks/${name}`}} : {hostPath: {path: `/mnt/pvd/${name}`}}),
+      ...(o.hosts ? {nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: o.hosts}]}]}}} : {}),
+      ...(o.claimRef ? {claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', ...o.claimRef}} : {}),
+    },
+  }
+}
+
+export function pvcObj(name: string, o: {size?: string; modes?: string[]; cls?: string | null; volumeName?: string; selector?: object; volumeMode?: string} = {}): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {name},
+    spec: {
+      accessModes: o.modes ?? ['ReadWriteOnce'],
+      resources: {requests: {storage: o.size ?? '1Gi'}},
+      ...(o.cls === null ? {} : {storageClassName: o.cls ?? ''}),
+      ...(o.volumeName ? {volumeName: o.volumeName} : {}),
+      ...(o.selector ? {selector: o.selector} : {}),
+      ...(o.volumeMode ? {volumeMode: o.volumeMode} : {}),
+    },
+  }
+}
+
+export function scObj(name: string, o: {provisioner?: string; wffc?: boolean; zones?: string[]} = {}): Obj {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {name},
+    provisioner: o.provisioner ?? 'kubernetes.io/no-provisioner',
+    volumeBindingMode: o.wffc ? 'WaitForFirstConsumer' : 'Immediate',
+    ...(o.zones ? {allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.zones}]}]} : {}),
+  }
+}
+
+export function podObj(name: string, claims: string[], o: {nodeSelector?: Record<string, string>; nodeName?: string} = {}): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name},
+    spec: {
+      containers: [{name: 'app', image: 'registry.invalid/app:1'}],
+      ...(o.nodeSelector ? {nodeSelector: o.nodeSelector} : {}),
+      ...(o.nodeName ? {nodeName: o.nodeName} : {}),
+      terminationGracePeriodSeconds: 0,
+      volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c}})),
+    },
+  }
+}
