@@ -2,7 +2,7 @@
  * `bind` as users run it: the built CLI in a subprocess, offline (--from-file) and against a
  * loopback fake API server that records every request (no real cluster; that is the e2e suite).
  */
-import {execFile} from 'node:child_process'
+import {execFile, execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type IncomingMessage, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -263,6 +263,53 @@ describe('bind against a fake API server', () => {
     expect(b.server[0]).toMatchObject({ok: false, code: 409, reason: 'Conflict'})
     expect(b.server[0].changes).toEqual(['resourceVersion 1002 → 1999', 'spec.claimRef: unset → app/intruder (uid x)', 'status.phase: Available → Bound'])
     expect((state.objects.get('/api/v1/persistentvolumes/pv-rwo-20') as any).spec.claimRef.name).toBe('intruder')
+  })
+
+  // A real terminal through util-linux `script`: the prompt, and a change made while it waits.
+  const hasScript = (() => {
+    try {
+      execFileSync('script', ['--version'], {stdio: 'ignore'})
+      return true
+    } catch {
+      return false
+    }
+  })()
+  function runTTY(args: string[], answer: string, whilePrompting?: () => void): Promise<Run> {
+    const cmd = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+    return new Promise((resolve) => {
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {cwd: root, env: {...process.env, NO_COLOR: '1'}})
+      let out = ''
+      let answered = false
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+        if (!answered && out.includes('[y/N]')) {
+          answered = true
+          whilePrompting?.()
+          child.stdin.write(answer + '\n')
+        }
+      })
+      child.on('close', (code) => resolve({code: code ?? 1, stdout: out, stderr: ''}))
+    })
+  }
+
+  it.runIf(hasScript)('on a terminal: asks, and "n" writes nothing', async () => {
+    const r = await runTTY(['bind', 'app/web', ...k()], 'n')
+    expect(r.stdout).toContain('Write this change? [y/N]')
+    expect(r.stdout).toContain('Aborted: nothing was written.')
+    expect(r.code).toBe(0)
+    expect(patches()).toEqual([])
+  })
+
+  it.runIf(hasScript)('on a terminal: a PV changed while the prompt waits is detected on "y" (409), nothing written', async () => {
+    const path = '/api/v1/persistentvolumes/pv-rwo-20'
+    const r = await runTTY(['bind', 'app/web', ...k()], 'y', () => {
+      const pv = state.objects.get(path) as Record<string, any>
+      state.objects.set(path, {...pv, metadata: {...pv.metadata, resourceVersion: '1500', labels: {tier: 'gold'}}})
+    })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('persistentvolume/pv-rwo-20 changed since it was read (resourceVersion 1002 → 1500; metadata.labels: unset → {"tier":"gold"})')
+    expect(patches()).toHaveLength(1)
+    expect((state.objects.get(path) as any).spec.claimRef).toBeUndefined()
   })
 
   it('--wait times out: exit 1 and the explain diagnosis', async () => {
