@@ -17,6 +17,7 @@ ETCD_VERSION=3.6.8   # must be the go.etcd.io/etcd/server/v3 that k8s.io/apiserv
 # -----------------------------------------------------------------------------
 
 export GOTOOLCHAIN=local CGO_ENABLED=0
+command -v go >/dev/null || { echo "[k8s-build] Go >= 1.26 is required (https://go.dev/dl/); 'go' is not on PATH" >&2; exit 1; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODDIR=$HERE/k8sbins
 STAGING=v0.${K8S_VERSION#1.}
@@ -42,8 +43,12 @@ build_helper() {
 cached_ok() {
   local b
   for b in "${BINS[@]}"; do [[ -x $OUT/$b ]] || return 1; done
-  "$OUT/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes v$K8S_VERSION" || return 1
-  "$OUT/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD_VERSION\$" || return 1
+  # Capture first: `cmd | grep -q` under pipefail fails when grep exits early (SIGPIPE).
+  local v
+  v=$("$OUT/kube-apiserver" --version 2>/dev/null) || return 1
+  [[ $v == "Kubernetes v$K8S_VERSION" ]] || return 1
+  v=$("$OUT/etcd" --version 2>/dev/null) || return 1
+  [[ $v == *"etcd Version: $ETCD_VERSION"$'\n'* ]] || return 1
 }
 
 regen() {

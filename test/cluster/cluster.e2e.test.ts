@@ -181,14 +181,15 @@ describe('(a) Immediate binding of a static PV', () => {
     expect(bound.spec?.claimRef?.name).toBe('claim-a')
   })
 
-  it('binds a PVC created before its PV on the next resync (FailedBinding meanwhile)', async () => {
+  it('a claim with a class that has no StorageClass object: ProvisioningFailed, then binds on resync', async () => {
     await core.createNamespacedPersistentVolumeClaim({namespace: ns, body: claim('claim-early', '1Gi', 'manual')})
-    const ev = await waitFor('FailedBinding event', async () =>
-      (await events('claim-early')).find((e) => e.reason === 'FailedBinding'),
+    const ev = await waitFor('ProvisioningFailed event', async () =>
+      (await events('claim-early')).find((e) => e.reason === 'ProvisioningFailed'),
     )
-    print(`FailedBinding (${ev.type}, source=${ev.source?.component})`, ev.message)
+    print(`ProvisioningFailed (${ev.type}, source=${ev.source?.component})`, ev.message)
     expect(ev.type).toBe('Warning')
     expect(ev.source?.component).toBe('persistentvolume-controller')
+    expect(ev.message).toBe('storageclass.storage.k8s.io "manual" not found')
     const pv = `pv-late-${suffix}`
     await core.createPersistentVolume({
       body: {
@@ -209,6 +210,17 @@ describe('(a) Immediate binding of a static PV', () => {
       return c.status?.phase === 'Bound' && c.spec?.volumeName === pv
     }, 15_000)
     print('late-PV bind ms (resync 2s)', Date.now() - t)
+  })
+
+  it('a claim with storageClassName "" and no PV: FailedBinding', async () => {
+    await core.createNamespacedPersistentVolumeClaim({namespace: ns, body: claim('claim-noclass', '3Gi', '')})
+    const ev = await waitFor('FailedBinding event', async () =>
+      (await events('claim-noclass')).find((e) => e.reason === 'FailedBinding'),
+    )
+    print(`FailedBinding (${ev.type}, source=${ev.source?.component})`, ev.message)
+    expect(ev.type).toBe('Normal') // sic: FailedBinding is a Normal event
+    expect(ev.source?.component).toBe('persistentvolume-controller')
+    expect(ev.message).toBe('no persistent volumes available for this claim and no storage class is set')
   })
 })
 
@@ -237,7 +249,7 @@ describe('(b) WaitForFirstConsumer + local PV with the real scheduler', () => {
     const pvc = await core.readNamespacedPersistentVolumeClaim({name: 'claim-b', namespace: ns})
     expect(pvc.status?.phase).toBe('Bound')
     expect(pvc.spec?.volumeName).toBe(pv)
-    expect(pvc.metadata?.annotations?.['volume.kubernetes.io/selected-node']).toBe('node-b1')
+    print('claim-b annotations', pvc.metadata?.annotations)
     const scheduled = await waitFor('Scheduled event', async () => (await events('pod-b')).find((e) => e.reason === 'Scheduled'))
     print(`Scheduled (reportingComponent=${scheduled.reportingComponent}, source=${scheduled.source?.component})`, scheduled.message)
     const claimEvents = (await events('claim-b')).map((e) => `${e.type}/${e.reason}: ${e.message}`)

@@ -82,6 +82,8 @@ const CONTROLLERS = [
   'ephemeral-volume-controller',
   'garbage-collector-controller',
   'namespace-controller',
+  // fills the aggregated ClusterRoles (view, edit, admin) that RBAC tests bind to
+  'clusterrole-aggregation-controller',
 ]
 
 // ---------------------------------------------------------------------------

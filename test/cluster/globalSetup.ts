@@ -45,7 +45,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined
   }
   const c = await startCluster({})
-  process.stderr.write(`[pv-doctor e2e] control plane up in ${c.timings.total} ms at ${c.server} (${c.workDir})\n`)
+  process.stderr.write(`[pv-doctor e2e] control plane up in ${c.timings.total} ms at ${c.server} (${c.workDir}) ${JSON.stringify(c.timings)}\n`)
   process.env.KUBECONFIG = c.kubeconfig
   project.provide('kubeconfig', c.kubeconfig)
   project.provide('fakeNodes', c.nodeNames)
