@@ -6,6 +6,7 @@
 import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
 import {isVolumeBoundToClaim, requestOf, volumeMismatches, volumeModeOf, capacityOf, type MismatchCode, pvFitsNodeLabels} from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
+import {containsAllModes} from '../binding/accessModes.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, defaultClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
@@ -326,6 +327,19 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
   const statics = good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))
   if (good.length && statics.length) {
     const uniq = [...new Set(statics)].sort()
+    // The scheduler returns a PV pre-bound to the claim without checking access modes, but the
+    // controller then looks it up through its access-mode index and never finds it: PreBind times out.
+    const stuck = uniq.map((n) => w.index.byName.get(n)!).find((v) => isVolumeBoundToClaim(v, pvc) && !containsAllModes(v.spec?.accessModes, pvc.spec?.accessModes))
+    if (stuck) {
+      return {
+        cause: 'VolumeMismatch',
+        message: `PV "${stuck.metadata?.name}" is pre-bound to this claim (spec.claimRef) but offers ${(stuck.spec?.accessModes ?? []).join(',')} while the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}: the scheduler reserves it, the PersistentVolume controller never completes the binding, and pod ${podName} fails PreBind (binding volumes: context deadline exceeded).`,
+        evidence: [podReason].filter(Boolean) as string[],
+        candidates,
+        consumers,
+        fix: [`Give PV ${stuck.metadata?.name} the claim's access modes, or remove its claimRef: kubectl patch pv ${stuck.metadata?.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`],
+      }
+    }
     return {
       cause: 'BindPending',
       message: `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.`,

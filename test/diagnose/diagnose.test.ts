@@ -151,6 +151,18 @@ describe('WaitForFirstConsumer claims', () => {
     expect(c.candidates.find((x) => x.name === 'on-n1')?.mismatches).toEqual(['nodeAffinity'])
     expect(c.candidates.find((x) => x.name === 'on-n2')?.mismatches).toEqual(['capacity'])
   })
+  it('a PV pre-bound by claimRef with the wrong access modes: the scheduler takes it, the controller never binds it', () => {
+    const s = snap({
+      storageClasses: [local],
+      nodes,
+      pvs: [pv('prebound', {cls: 'local', hosts: ['n1'], modes: ['ReadWriteMany'], claimRef: {namespace: 'app', name: 'data'}, phase: 'Available'}), pv('free', {cls: 'local', hosts: ['n2']})],
+      pvcs: [pvc('data', {cls: 'local'})],
+      pods: [pod('p', ['data'])],
+    })
+    const c = expectCause(s, 'VolumeMismatch')
+    expect(c.message).toContain('never completes the binding')
+    expect(c.wouldBind).toBeNull()
+  })
   it('TopologyNotAllowed', () => {
     const cls = sc('zonal', {mode: 'WaitForFirstConsumer', provisioner: 'pd.csi.storage.gke.io', allowedZones: ['c']})
     expectCause(snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'zonal'})], pods: [pod('p', ['data'])]}), 'TopologyNotAllowed')

@@ -1,0 +1,117 @@
+/**
+ * The oracle: random scenarios, pv-doctor's offline prediction, then the real controller and
+ * scheduler. Agreement means: it binds iff pv-doctor said it would, and to the PV pv-doctor named
+ * (or one of the PVs it reported as tied). Every disagreement is written out with its seed.
+ *
+ *   PV_DOCTOR_SEED=7 PV_DOCTOR_SCENARIOS=50 npm run test:e2e -- differential
+ */
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {ROOT, runCli} from '../helpers/cli.js'
+import {generate, type GenScenario} from './generate.js'
+import {Kube, type Obj} from './kube.js'
+
+const SEED = Number(process.env.PV_DOCTOR_SEED ?? 20261125)
+const COUNT = Number(process.env.PV_DOCTOR_SCENARIOS ?? 200)
+const BATCH = Number(process.env.PV_DOCTOR_BATCH ?? 25)
+const OUT = join(ROOT, '.reports', 'differential')
+
+const kubeconfig = inject('kubeconfig')
+let kube: Kube
+let nodes: {name: string; hostname: string; zone?: string}[] = []
+let liveNodes: Obj[] = []
+
+beforeAll(async () => {
+  kube = await Kube.open(kubeconfig)
+  liveNodes = (await kube.list<Obj & {spec?: {taints?: unknown[]; unschedulable?: boolean}}>('Node')).filter((n) => !n.spec?.taints?.length && !n.spec?.unschedulable)
+  nodes = liveNodes.map((n) => {
+    const l = n.metadata!.labels as Record<string, string>
+    return {name: n.metadata!.name!, hostname: l['kubernetes.io/hostname'], zone: l['topology.kubernetes.io/zone']}
+  })
+  mkdirSync(OUT, {recursive: true})
+})
+
+interface Outcome {
+  scenario: GenScenario
+  predicted: {cause: string; wouldBind: string | null; ties: string[]}
+  actual: {bound: boolean; volume?: string}
+  agree: boolean
+}
+
+const outcomes: Outcome[] = []
+
+afterAll(() => {
+  const agreeing = outcomes.filter((o) => o.agree).length
+  const byCause = new Map<string, number>()
+  for (const o of outcomes) byCause.set(o.predicted.cause, (byCause.get(o.predicted.cause) ?? 0) + 1)
+  process.stdout.write(`\ndifferential (seed ${SEED}): causes ${[...byCause].map(([c, n]) => `${c}=${n}`).join(' ')}\n`)
+  process.stdout.write(`agreement: ${agreeing}/${outcomes.length}\n`)
+})
+
+function snapshotFile(batch: GenScenario[], name: string): string {
+  const items = [...liveNodes.map((n) => ({...n, apiVersion: 'v1', kind: 'Node'})), ...batch.flatMap((s) => [...s.clusterObjects, s.claim, ...(s.pod ? [s.pod] : [])])]
+  const file = join(OUT, name)
+  writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 1))
+  return file
+}
+
+async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[]> {
+  // 1. Ask pv-doctor offline, before anything exists.
+  const file = snapshotFile(batch, `batch-${batchNo}.json`)
+  const r = runCli(['explain', '-A', '--all', '--from-file', file, '-o', 'json'])
+  if (r.code === 2) throw new Error(`explain failed: ${r.stderr}`)
+  const claims = new Map<string, {cause: string; wouldBind: string | null; ties: string[]}>((JSON.parse(r.stdout) as {claims: {namespace: string; cause: string; wouldBind: string | null; ties: string[]}[]}).claims.map((c) => [c.namespace, c]))
+
+  // 2. Create it for real: PVs first (and let them settle), then the claim, then the pod.
+  await Promise.all(
+    batch.map(async (s) => {
+      await kube.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: s.ns}})
+      for (const o of s.clusterObjects) await kube.create(structuredClone(o))
+      for (const o of s.clusterObjects) if (o.kind === 'PersistentVolume') await kube.waitPVPhase(o.metadata!.name!, ['Available', 'Released', 'Bound'])
+    }),
+  )
+  await Promise.all(batch.map((s) => kube.create(structuredClone(s.claim))))
+  await Promise.all(batch.filter((s) => s.pod).map((s) => kube.create(structuredClone(s.pod!))))
+
+  // 3. Let the real controller and scheduler act: bounded time, longer where a bind is expected.
+  const results = await Promise.all(
+    batch.map(async (s) => {
+      const predicted = claims.get(s.ns) ?? {cause: 'missing', wouldBind: null, ties: []}
+      const expectBind = predicted.cause === 'BindPending'
+      const c = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (x) => x.phase === 'Bound', expectBind ? 20_000 : 5_000)
+      const final = c ?? (await kube.claimPhase(s.ns, 'data'))
+      const actual = {bound: final.phase === 'Bound', volume: final.phase === 'Bound' ? final.volumeName : undefined}
+      const agree = expectBind ? actual.bound && [predicted.wouldBind, ...predicted.ties].includes(actual.volume ?? '') : !actual.bound
+      return {scenario: s, predicted, actual, agree}
+    }),
+  )
+
+  // 4. Clean up everything the batch made.
+  await Promise.all(
+    batch.map((s) =>
+      kube.cleanup(
+        s.ns,
+        s.clusterObjects.map((o) => ({kind: o.kind!, name: o.metadata!.name!})),
+      ),
+    ),
+  )
+  return results
+}
+
+describe('differential: pv-doctor predicts what the real controller and scheduler do', () => {
+  it(`agrees on ${COUNT} random scenarios (seed ${SEED})`, {timeout: 30 * 60_000}, async () => {
+    for (let start = 0, b = 0; start < COUNT; start += BATCH, b++) {
+      const batch = Array.from({length: Math.min(BATCH, COUNT - start)}, (_, i) => generate(SEED, start + i, nodes))
+      outcomes.push(...(await runBatch(batch, b)))
+    }
+    const bad = outcomes.filter((o) => !o.agree)
+    for (const o of bad) {
+      const file = snapshotFile([o.scenario], `disagree-${o.scenario.id}.json`)
+      process.stdout.write(
+        `DISAGREE seed=${SEED} scenario=${o.scenario.id} (${o.scenario.summary}): predicted ${o.predicted.cause} ${o.predicted.wouldBind ?? ''}${o.predicted.ties.length ? ` ties ${o.predicted.ties.join(',')}` : ''}; cluster ${o.actual.bound ? `bound ${o.actual.volume}` : 'did not bind'}\n  replay: kubectl pv-doctor explain -A --all --from-file ${file}\n`,
+      )
+    }
+    expect(bad.map((o) => `${o.scenario.id}: predicted ${o.predicted.cause} ${o.predicted.wouldBind}, actual ${o.actual.bound ? o.actual.volume : 'unbound'}`)).toEqual([])
+  })
+})

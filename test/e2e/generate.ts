@@ -1,0 +1,123 @@
+/**
+ * Random but valid binding scenarios for the differential test. Pure and seeded: the same seed
+ * gives the same scenarios, so every disagreement can be replayed.
+ */
+import type {Obj} from './kube.js'
+
+/** mulberry32: small, fast, good enough to spread scenarios. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export interface GenScenario {
+  id: string
+  ns: string
+  /** Cluster-scoped objects first (classes, PVs), then namespaced ones (claim, pod). */
+  clusterObjects: Obj[]
+  claim: Obj
+  pod?: Obj
+  summary: string
+}
+
+const SIZES = ['512Mi', '1Gi', '1536Mi', '2Gi', '3Gi', '1073741824', '2147483648']
+const CLAIM_SIZES = ['1Gi', '1536Mi', '2Gi', '1073741824', '1G']
+const MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany']
+
+export function generate(seed: number, index: number, nodes: {name: string; hostname: string; zone?: string}[]): GenScenario {
+  const r = rng(seed * 1_000_003 + index)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]
+  const chance = (p: number) => r() < p
+  const modes = () => {
+    if (chance(0.05)) return ['ReadWriteOncePod']
+    const m = MODES.filter(() => chance(0.45))
+    return m.length ? m : [pick(MODES)]
+  }
+  const id = `d${seed % 100000}-${index}`
+  const ns = `diff-${id}`
+  const clsA = `${ns}-a`
+  const clsB = `${ns}-b`
+  const wffc = chance(0.35)
+  const aHasObject = wffc || chance(0.6)
+  const objects: Obj[] = []
+  if (aHasObject) objects.push({apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: {name: clsA}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: wffc ? 'WaitForFirstConsumer' : 'Immediate'})
+  const claimClassChoice = r()
+  const claimCls = claimClassChoice < 0.75 ? clsA : claimClassChoice < 0.9 ? clsB : ''
+  const claimModes = modes()
+  const claimMode = chance(0.15) ? 'Block' : 'Filesystem'
+  const tier = () => pick(['fast', 'slow', 'gold'])
+  const nPV = 1 + Math.floor(r() * 5)
+  const pvNames: string[] = []
+  const notes: string[] = []
+  for (let i = 0; i < nPV; i++) {
+    const name = `${ns}-pv${i}`
+    pvNames.push(name)
+    const clsRoll = r()
+    const cls = clsRoll < 0.65 ? clsA : clsRoll < 0.8 ? clsB : clsRoll < 0.9 ? '' : claimCls
+    const pvModes = chance(0.6) ? [...claimModes] : modes()
+    const refRoll = r()
+    let claimRef: Record<string, string> | undefined
+    if (refRoll < 0.1) claimRef = {namespace: ns, name: 'data'}
+    else if (refRoll < 0.18) claimRef = {namespace: ns, name: 'data', uid: '00000000-0000-4000-8000-00000000dead'}
+    else if (refRoll < 0.25) claimRef = {namespace: ns, name: 'other', uid: '00000000-0000-4000-8000-00000000beef'}
+    else if (refRoll < 0.3) claimRef = {namespace: ns, name: 'reserved-for-other'}
+    const host = wffc || chance(0.2) ? pick(nodes) : undefined
+    const block = chance(0.15) ? 'Block' : chance(0.8) ? claimMode : 'Filesystem'
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: {name, labels: {'pv-doctor-scenario': id, tier: tier()}},
+      spec: {
+        capacity: {storage: pick(SIZES)},
+        accessModes: pvModes,
+        storageClassName: cls,
+        persistentVolumeReclaimPolicy: 'Retain',
+        volumeMode: block,
+        ...(host || block === 'Block' ? {local: {path: `/mnt/disks/${name}`}} : {hostPath: {path: `/mnt/pvd/${name}`}}),
+        nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [(host ?? pick(nodes)).hostname]}]}]}},
+        ...(claimRef ? {claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', ...claimRef}} : {}),
+      },
+    })
+  }
+  // Claims of class "" would see every class-less PV of the cluster: a scenario label keeps them apart.
+  const selector = claimCls === '' || chance(0.25) ? {matchLabels: {'pv-doctor-scenario': id, ...(chance(0.4) ? {tier: tier()} : {})}} : undefined
+  const volumeName = chance(0.1) ? (chance(0.8) ? pick(pvNames) : `${ns}-missing`) : undefined
+  const claim: Obj = {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {name: 'data', namespace: ns},
+    spec: {
+      accessModes: claimModes,
+      resources: {requests: {storage: pick(CLAIM_SIZES)}},
+      storageClassName: claimCls,
+      volumeMode: claimMode,
+      ...(selector ? {selector} : {}),
+      ...(volumeName ? {volumeName} : {}),
+    },
+  }
+  let pod: Obj | undefined
+  if (wffc && claimCls === clsA && chance(0.7)) {
+    const constraint = r()
+    const target = pick(nodes)
+    pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'app', namespace: ns},
+      spec: {
+        containers: [{name: 'app', image: 'registry.invalid/app:1'}],
+        terminationGracePeriodSeconds: 0,
+        ...(constraint < 0.3 ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}} : constraint < 0.5 && target.zone ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}} : {}),
+        volumes: [{name: 'v', persistentVolumeClaim: {claimName: 'data'}}],
+      },
+    }
+    notes.push('pod')
+  }
+  notes.unshift(`${wffc ? 'WFFC' : 'Immediate'}${aHasObject ? '' : ' (class object missing)'}`, `claim ${claimCls === clsA ? 'A' : claimCls === clsB ? 'B' : '""'}`, `${nPV} PVs`)
+  return {id, ns, clusterObjects: objects, claim, pod, summary: notes.join(', ')}
+}
