@@ -1,0 +1,133 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
+import {parseDuration} from '../base/duration.js'
+import {parseQuantity, toBytes} from '../binding/quantity.js'
+import {type ClusterObjects, fromLists, readClusterObjects} from '../disks/clusterObjects.js'
+import {type Collected, type Source, collect} from '../disks/collect.js'
+import {assessResults, diskReport} from '../disks/diskReport.js'
+import {DEFAULT_PROBE_IMAGE, interruptedError} from '../disks/probePods.js'
+import {renderDisks} from '../disks/renderDisks.js'
+import {UserError} from '../errors.js'
+import type {KubeClient} from '../kube/client.js'
+import {serialize} from '../output/serialize.js'
+
+/** Flags `disks` and `provision` share: which nodes, and how to probe them. */
+export const probeFlags = {
+  node: Flags.string({summary: 'Only this node (repeatable).', multiple: true, helpGroup: 'PROBE'}),
+  selector: Flags.string({char: 'l', summary: 'Only nodes whose labels match this selector (e.g. node-role.kubernetes.io/storage=).', helpGroup: 'PROBE'}),
+  image: Flags.string({summary: 'Image for the probe pods; it needs sh and util-linux (wipefs or blkid, lsblk).', default: DEFAULT_PROBE_IMAGE, helpGroup: 'PROBE'}),
+  timeout: Flags.string({summary: 'How long to wait for the probe pods (or the local probe).', default: '60s', helpGroup: 'PROBE'}),
+  local: Flags.boolean({summary: 'Probe this machine instead of running pods (run as root on the node; --node names it, default: the hostname).', exclusive: ['from-report'], helpGroup: 'PROBE'}),
+  'from-report': Flags.string({summary: 'Use saved probe reports (`sh scripts/probe.sh > node.json`) instead of running pods. Repeatable.', multiple: true, helpGroup: 'PROBE'}),
+  'include-virtual': Flags.boolean({summary: 'Also offer loop, ram, zram, nbd, rbd, dm and md devices (labs and tests); those without a by-id link are named by kernel path.', helpGroup: 'PROBE'}),
+  'min-size': Flags.string({summary: 'Smaller disks are not offered (too-small).', default: '1Gi', helpGroup: 'PROBE'}),
+}
+
+export interface ProbeFlagValues {
+  node?: string[]
+  selector?: string
+  image: string
+  timeout: string
+  local: boolean
+  'from-report'?: string[]
+  'include-virtual': boolean
+  'min-size': string
+  namespace?: string
+}
+
+export function probeSource(flags: ProbeFlagValues, client: KubeClient | undefined): Source {
+  if (flags['from-report']?.length) return {kind: 'files', files: flags['from-report']}
+  if (flags.local) return {kind: 'local'}
+  return {kind: 'pods', image: flags.image, namespace: flags.namespace ?? client?.namespace ?? 'default'}
+}
+
+export function minSizeBytes(text: string): number {
+  const q = parseQuantity(text)
+  if (q === undefined || q < 0n) throw new UserError(`invalid --min-size "${text}"; use a quantity like 1Gi or 500Mi`)
+  return Number(toBytes(q))
+}
+
+/** Progress on stderr, only on a terminal: pipes and CI logs get no carriage returns. */
+export function progress(total: number): {update(done: number, all: number): void; end(): void} {
+  const tty = Boolean(process.stderr.isTTY)
+  return {
+    update(done, all) {
+      if (tty) process.stderr.write(`\rprobing disks: ${done}/${all} nodes answered`)
+    },
+    end() {
+      if (tty && total > 0) process.stderr.write('\r\x1b[K')
+    },
+  }
+}
+
+export default class Disks extends BaseCommand {
+  static summary = 'List the disks on each node, and say which may become local PVs and why the others may not.'
+
+  static description = `Runs a read-only probe on every selected node, in a short-lived pod pinned to it (read-only host mounts of /dev, /sys and /run/udev; host PID namespace to read the host's mount table; tolerates every taint). The probe reads each device itself (libblkid low-level probing), not udev's cache, which can be stale. The pods are always deleted afterwards, also on Ctrl-C and timeout.
+
+A disk is ELIGIBLE only when nothing shows that it holds or serves anything. Otherwise every reason is listed, with stable codes: mounted, swap, partitioned, has-holders, has-signature:<type>, read-only, hidden, removable, rom, virtual, too-small, system-disk, no-stable-id, in-use-by-pv, unreadable.
+
+pv-doctor never partitions, formats or wipes a disk.
+
+Where pods cannot run, run the probe by hand on the node (\`NODE_NAME=<node> sh scripts/probe.sh > node.json\`, as root) and pass the files with --from-report.
+
+Exit status: 0 when every node answered, 1 when some node could not be probed (the others are still reported), 2 when pv-doctor could not do its job. See docs/disks.md.`
+
+  static examples = [
+    {description: 'Every disk of every node', command: '<%= config.bin %> disks'},
+    {description: 'Two nodes, with identities and fingerprints', command: '<%= config.bin %> disks --node worker-1 --node worker-2 -o wide'},
+    {description: 'Nodes with a label, as JSON for a script', command: '<%= config.bin %> disks -l storage=local -o json'},
+    {description: 'The machine you are logged into (as root)', command: 'sudo kubectl pv-doctor disks --local'},
+    {description: 'Where pods cannot run: probe by hand, then read the reports', command: 'NODE_NAME=worker-1 sh probe.sh > worker-1.json\n<%= config.bin %> disks --from-report worker-1.json'},
+  ]
+
+  static flags = {
+    ...clusterFlags,
+    ...outputFlags,
+    ...probeFlags,
+  }
+
+  async run(): Promise<unknown> {
+    const {flags} = await this.parse(Disks)
+    this.setupOutput(flags)
+    const timeoutMs = parseDuration(flags.timeout, '--timeout')
+    const minSize = minSizeBytes(flags['min-size'])
+    const offline = Boolean(flags['from-file']?.length)
+    const needsPods = !flags.local && !flags['from-report']?.length
+    if (offline && needsPods) throw new UserError('--from-file gives no way to reach the nodes; add --local or --from-report')
+
+    let client: KubeClient | undefined
+    let objects: ClusterObjects | undefined
+    if (offline) {
+      const snap = this.readSnapshotFiles(flags['from-file']!)
+      objects = fromLists(snap.pvs, snap.nodes, snap.storageClasses)
+    } else if (needsPods) {
+      client = await this.connect(flags)
+      objects = await readClusterObjects(client)
+    } else {
+      // Reports and --local work without a cluster; with one, in-use-by-pv is checked too.
+      try {
+        client = await this.connect(flags)
+        objects = await readClusterObjects(client)
+      } catch (error) {
+        this.warn2(`cannot read PersistentVolumes (${(error as Error).message.split('\n')[0]}); in-use-by-pv was not checked`)
+      }
+    }
+
+    const bar = progress(1)
+    let collected: Collected
+    try {
+      collected = await collect(client, {source: probeSource(flags, client), nodeNames: flags.node ?? [], nodeSelector: flags.selector, timeoutMs, onProgress: (d, t) => bar.update(d, t)})
+    } finally {
+      bar.end()
+    }
+    for (const pod of collected.leftovers) this.warn2(`could not delete probe pod ${pod}; delete it with kubectl delete pod`)
+    if (collected.interrupted) throw interruptedError()
+
+    const report = diskReport(assessResults(collected.results, {includeVirtual: flags['include-virtual'], minSizeBytes: minSize, pvs: objects?.pvs, nodes: objects?.nodes}))
+    if (flags.output === 'json' || flags.output === 'yaml') this.print(serialize(report, flags.output))
+    else this.print(renderDisks(report, this.chalk, {wide: flags.output === 'wide'}))
+    process.exitCode = report.nodes.some((n) => n.error) ? 1 : 0
+    return report
+  }
+}
