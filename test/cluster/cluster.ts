@@ -417,6 +417,17 @@ function debugLog(): (m: string) => void {
 
 /** Starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler, then registers fake nodes. */
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  try {
+    return await startOnce(opts)
+  } catch (e) {
+    // Free ports are picked by bind-and-release; another process may grab one in between.
+    if (!/address already in use/i.test(String(e))) throw e
+    ;(opts.log ?? debugLog())('port race, retrying once')
+    return startOnce(opts)
+  }
+}
+
+async function startOnce(opts: StartClusterOptions): Promise<Cluster> {
   const log = opts.log ?? debugLog()
   const t0 = Date.now()
   const timings: Record<string, number> = {}
