@@ -16,6 +16,8 @@ export const clusterFlags = {
   kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).', helpGroup: 'CLUSTER'}),
   context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'CLUSTER'}),
   namespace: Flags.string({char: 'n', summary: "Namespace to look in (default: the context's namespace).", helpGroup: 'CLUSTER'}),
+  as: Flags.string({summary: 'Username to impersonate for the operation (like kubectl --as).', helpGroup: 'CLUSTER'}),
+  'as-group': Flags.string({summary: 'Group to impersonate (repeatable, like kubectl --as-group).', multiple: true, helpGroup: 'CLUSTER'}),
   'request-timeout': Flags.string({summary: 'How long to wait for each API request (e.g. 10s, 1m; 0 = no limit).', default: '10s', helpGroup: 'CLUSTER'}),
   'from-file': Flags.string({
     char: 'f',
@@ -29,6 +31,14 @@ export const outputFlags = {
   output: Flags.option({char: 'o', options: ['json', 'yaml', 'wide'] as const, summary: 'Output format: json or yaml for scripts, wide for more columns.'})(),
   color: Flags.option({options: ['auto', 'always', 'never'] as const, default: 'auto' as const, summary: 'Colour the human output (auto: only on a terminal; NO_COLOR also turns it off).'})(),
   debug: Flags.boolean({summary: 'Show stack traces for errors.', hidden: false}),
+}
+
+export interface ClusterFlagValues {
+  kubeconfig?: string
+  context?: string
+  as?: string
+  'as-group'?: string[]
+  'request-timeout': string
 }
 
 export abstract class BaseCommand extends Command {
@@ -58,15 +68,16 @@ export abstract class BaseCommand extends Command {
     return snap
   }
 
-  protected async connect(flags: {kubeconfig?: string; context?: string; 'request-timeout': string}): Promise<KubeClient> {
+  protected async connect(flags: ClusterFlagValues): Promise<KubeClient> {
     const timeoutMs = parseDuration(flags['request-timeout'], '--request-timeout')
+    if (flags['as-group']?.length && !flags.as) throw new UserError('--as-group needs --as (the user to impersonate)')
     const {connect} = await import('../kube/client.js')
-    return connect({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs})
+    return connect({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs, as: flags.as, asGroups: flags['as-group']})
   }
 
   /** Loads the snapshot from files, or from the cluster for the given scope. */
   protected async loadSnapshot(
-    flags: {kubeconfig?: string; context?: string; 'request-timeout': string; 'from-file'?: string[]; namespace?: string},
+    flags: ClusterFlagValues & {'from-file'?: string[]; namespace?: string},
     allNamespaces: boolean,
     only?: ReadonlySet<ResourceName>,
   ): Promise<{snapshot: Snapshot; namespace: string; client?: KubeClient}> {

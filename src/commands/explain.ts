@@ -51,6 +51,9 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     const namespaces = new Set(targets.map((t) => t.namespace ?? explicitNs ?? ''))
     const needAll = flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
     const {snapshot, namespace} = await this.loadSnapshot(flags, needAll)
+    if (snapshot.skipped.some((x) => x.resource === 'persistentvolumeclaims')) {
+      throw new UserError(`cannot list persistentvolumeclaims ${needAll ? 'in all namespaces' : `in namespace "${namespace}"`} (${snapshot.skipped.find((x) => x.resource === 'persistentvolumeclaims')!.reason}); without them there is nothing to explain — ask for the read access in docs/rbac.yaml`)
+    }
     const resolved: Target[] = targets.map((t) => ({...t, namespace: t.namespace ?? namespace}))
     const diagnosis = diagnose(snapshot, {
       targets: resolved,

@@ -15,6 +15,9 @@ export interface ConnectOptions {
   context?: string
   /** Per-request client timeout in milliseconds; 0 = none. */
   timeoutMs: number
+  /** kubectl's --as / --as-group: act as another user (Impersonate-* headers). */
+  as?: string
+  asGroups?: string[]
 }
 
 export interface KubeStatus {
@@ -91,7 +94,9 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v)
     const payload = ro.body === undefined ? undefined : JSON.stringify(ro.body)
-    const headers: Record<string, string> = {...(agentOpts.headers as Record<string, string> | undefined), Accept: 'application/json', 'User-Agent': 'kubectl-pv-doctor'}
+    const headers: Record<string, string | string[]> = {...(agentOpts.headers as Record<string, string> | undefined), Accept: 'application/json', 'User-Agent': 'kubectl-pv-doctor'}
+    if (opts.as) headers['Impersonate-User'] = opts.as
+    if (opts.asGroups?.length) headers['Impersonate-Group'] = opts.asGroups
     if (payload !== undefined) {
       headers['Content-Type'] = ro.contentType ?? 'application/json'
       headers['Content-Length'] = String(Buffer.byteLength(payload))
