@@ -60,7 +60,7 @@ The plan's JSON contract is documented in docs/bind.md.`
     const dryRun: DryRun = flags['dry-run'] ?? 'none'
     const machine = flags.output
     // Flag checks first: none of them needs the cluster, and none may leave a write behind.
-    if (flags.all === Boolean(args.claim)) throw new UserError(flags.all ? 'give either a claim or --all, not both' : 'name the claim to bind (NAME or NAMESPACE/NAME), or pass --all')
+    if (Boolean(flags.all) === Boolean(args.claim)) throw new UserError(flags.all ? 'give either a claim or --all, not both' : 'name the claim to bind (NAME or NAMESPACE/NAME), or pass --all')
     if (flags.all && flags.volume) throw new UserError('--volume names one PV for one claim; it cannot be used with --all')
     if (flags['all-namespaces'] && !flags.all) throw new UserError('-A only applies to --all; name the claim as NAMESPACE/NAME instead')
     if (flags['from-file']?.length && dryRun !== 'client') throw new UserError('--from-file only supports --dry-run=client: a snapshot cannot be written to; drop --from-file to bind in the cluster')

@@ -99,6 +99,11 @@ describe('bind --from-file --dry-run (client)', () => {
     }
   })
 
+  it('no claim and no --all (or both) is exit 2', async () => {
+    expect(await run(['bind', '--from-file', demo, '--dry-run'])).toMatchObject({code: 2, stderr: 'error: name the claim to bind (NAME or NAMESPACE/NAME), or pass --all\n'})
+    expect(await run(['bind', 'app/db', '--all', '--from-file', demo, '--dry-run'])).toMatchObject({code: 2, stderr: 'error: give either a claim or --all, not both\n'})
+  })
+
   it('a missing claim or PV is exit 2', async () => {
     expect((await run(['bind', 'app/nope', '--from-file', demo, '--dry-run'])).code).toBe(2)
     const r = await run(['bind', 'app/web', '--volume', 'nope', '--from-file', demo, '--dry-run'])
