@@ -4,7 +4,6 @@
  * the reading and the writing.
  */
 import type {V1Node, V1PersistentVolume, V1StorageClass} from '@kubernetes/client-node'
-import {formatBytes} from '../binding/quantity.js'
 import {pvName} from './identity.js'
 import type {DiskVerdict} from './types.js'
 
@@ -152,7 +151,7 @@ function pvManifest(input: ProvisionInput, node: string, hostname: string, disk:
     kind: 'PersistentVolume',
     metadata: {name, labels, annotations},
     spec: {
-      capacity: {storage: formatBytes(BigInt(disk.sizeBytes))},
+      capacity: {storage: capacityOf(disk.sizeBytes)},
       accessModes: ['ReadWriteOnce'],
       persistentVolumeReclaimPolicy: input.reclaimPolicy,
       storageClassName: input.storageClass,
@@ -161,6 +160,13 @@ function pvManifest(input: ProvisionInput, node: string, hostname: string, disk:
       nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: HOSTNAME_LABEL, operator: 'In', values: [hostname]}]}]}},
     },
   }
+}
+
+/** The exact size, readable when it is whole GiB or MiB (disks rarely are: then plain bytes). */
+export function capacityOf(bytes: number): string {
+  if (bytes > 0 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3}Gi`
+  if (bytes > 0 && bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2}Mi`
+  return String(bytes)
 }
 
 export interface RecheckResult {

@@ -16,8 +16,9 @@ export function byName(verdicts: readonly DiskVerdict[]): Record<string, DiskVer
   return Object.fromEntries(verdicts.map((v) => [v.name, v]))
 }
 
-export function node(name: string, hostname: string | undefined = name): V1Node {
-  return {apiVersion: 'v1', kind: 'Node', metadata: {name, labels: hostname === undefined ? {} : {'kubernetes.io/hostname': hostname}}}
+/** A Node; hostname null = without the kubernetes.io/hostname label. */
+export function node(name: string, hostname: string | null = name): V1Node {
+  return {apiVersion: 'v1', kind: 'Node', metadata: {name, labels: hostname === null ? {} : {'kubernetes.io/hostname': hostname}}}
 }
 
 export function localPV(name: string, path: string, hosts?: string[]): V1PersistentVolume {
