@@ -229,7 +229,7 @@ function preboundClaim(pvc: V1PersistentVolumeClaim, volumeName: string, w: Worl
       fix: stale
         ? [
             `Keep the data and hand the PV to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${volumeName}`,
-            `or by hand: kubectl patch pv ${volumeName} --type=json -p '[{"op":"remove","path":"/spec/claimRef/uid"},{"op":"remove","path":"/spec/claimRef/resourceVersion"}]'`,
+            `or by hand: kubectl patch pv ${volumeName} --type=merge -p '{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}'`,
           ]
         : [`Pick another PV, or release this one from ${ref.namespace}/${ref.name} first.`],
     }

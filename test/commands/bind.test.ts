@@ -26,18 +26,25 @@ interface Run {
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
     // stdin is a pipe here, never a TTY: the non-interactive path.
-    execFile(process.execPath, [bin, ...args], {cwd: root, env: {...process.env, NO_COLOR: '1', ...env}, timeout: 60_000}, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], {cwd: root, env: cliEnv(env), timeout: 60_000}, (error, stdout, stderr) => {
       resolve({code: error ? ((error as {code?: number}).code ?? 1) : 0, stdout, stderr})
     })
   })
 }
 
-beforeAll(async () => {
-  // The CLI under test is the compiled one; build it (tsc emits even if an unrelated file fails to type-check).
-  await new Promise<void>((resolve) => execFile(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], {cwd: root}, () => resolve()))
-  await new Promise<void>((resolve, reject) => execFile(process.execPath, ['scripts/write-manifest.mjs'], {cwd: root}, (e) => (e ? reject(e) : resolve())))
-  if (!existsSync(join(root, 'dist', 'commands', 'bind.js'))) throw new Error('dist/commands/bind.js missing: npm run build failed')
-}, 180_000)
+/** The user's environment: without vitest's NODE_ENV=test, which would make oclif load src/*.ts. */
+function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...extra}
+  delete e.NODE_ENV
+  delete e.VITEST
+  return e
+}
+
+beforeAll(() => {
+  // The CLI under test is the compiled one, built by `npm test`'s pretest step (rebuilding here
+  // would race the other test files that run the CLI in parallel).
+  if (!existsSync(join(root, 'dist', 'commands', 'bind.js'))) throw new Error('dist/commands/bind.js missing: run npm run build')
+})
 
 describe('bind --from-file --dry-run (client)', () => {
   it('prints the BindPlan JSON for one claim and exits 0', async () => {
@@ -282,7 +289,7 @@ describe('bind against a fake API server', () => {
   function runTTY(args: string[], answer: string, whilePrompting?: () => void): Promise<Run> {
     const cmd = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
     return new Promise((resolve) => {
-      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {cwd: root, env: {...process.env, NO_COLOR: '1'}})
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {cwd: root, env: cliEnv()})
       let out = ''
       let answered = false
       child.stdout.on('data', (d: Buffer) => {

@@ -48,7 +48,7 @@ describe('claims that name a PV (spec.volumeName)', () => {
     const s = snap({pvs: [pv('old', {phase: 'Released', claimRef: {namespace: 'app', name: 'data', uid: 'previous-uid'}})], pvcs: [pvc('data', {volumeName: 'old'})]})
     const c = expectCause(s, 'VolumeClaimedByOther')
     expect(c.message).toContain('previous-uid')
-    expect(c.fix.join('\n')).toMatch(/claimRef\/uid/)
+    expect(c.fix.join("\n")).toContain(`"claimRef":{"uid":null`)
     expect(c.wouldBind).toBeNull()
   })
   it('VolumeMismatch lists every failing check with upstream text', () => {
