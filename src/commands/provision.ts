@@ -149,8 +149,17 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
       const fresh = new Map(assess(again).map((n) => [n.name, n]))
       const checked = recheckPlan(creates, fresh)
       for (const r of checked.refused) this.warn2(`refusing ${r.item.pvName}: ${r.why}`)
+      if (fromReport && checked.refused.some((r) => r.why.startsWith('could not probe'))) {
+        this.warn2('saved reports are checked against a fresh probe; where probe pods cannot run, check the disks by hand and pass --no-recheck')
+      }
       problems += checked.refused.length
       creates = checked.ok
+      if (creates.length === 0) {
+        say('Nothing created: no planned disk passed the re-check.')
+        if (machine) this.print(serialize({apiVersion: 'v1', kind: 'List', items: []}, machine))
+        process.exitCode = 1
+        return plan
+      }
     }
 
     const {created, failed} = await createAll(client!, manifests(creates), false)
@@ -184,7 +193,7 @@ function volumeModeOf(mode: 'Block' | 'Filesystem' | undefined, fsType: string |
 }
 
 function renderPlan(plan: ProvisionPlan): string {
-  const rows = plan.items.map((i) => [i.node, i.disk.path, i.disk.id ?? '-', humanBytes(i.disk.sizeBytes), i.pvName ?? '-', i.action, i.why ?? ''])
+  const rows = plan.items.map((i) => [i.node, i.disk.path, i.disk.id ?? '-', humanBytes(i.disk.sizeBytes), i.action === 'skip' ? '-' : (i.pvName ?? '-'), i.action, i.why ?? ''])
   const lines: string[] = []
   if (rows.length > 0) lines.push(plainTable(['NODE', 'DISK', 'ID', 'SIZE', 'PV', 'ACTION', 'WHY'], rows))
   lines.push(`StorageClass ${plan.storageClass.name}: ${plan.storageClass.action === 'create' ? 'will be created' : 'exists'}. pv-doctor never partitions, formats or wipes a disk.`)
