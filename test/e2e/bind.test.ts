@@ -102,27 +102,21 @@ describe('bind against the real control plane', () => {
     expect(pv.spec.claimRef?.uid).toBe(claim.metadata.uid)
   })
 
+  it('on a terminal it asks first, and "n" writes nothing', async () => {
+    const s = await waitingClaim('bind-no')
+    const before = await rv(s.n('disk'))
+    const r = await onTerminal(['bind', '-n', s.ns, '--kubeconfig', kubeconfig, 'data', '--volume', s.n('disk')], 'n')
+    expect(r.out).toContain('[y/N]')
+    expect(r.code).toBe(0)
+    expect(await rv(s.n('disk'))).toBe(before)
+  })
+
   it('a PV changed between plan and write is detected and nothing is written', async () => {
     const s = await waitingClaim('bind-race')
     const pvName = s.n('disk')
-    const cmd = [process.execPath, BIN, 'bind', '-n', s.ns, '--kubeconfig', kubeconfig, 'data', '--volume', pvName].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-    const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
-    delete env.NODE_ENV
-    const out = await new Promise<{code: number; out: string}>((resolve) => {
-      // util-linux `script` gives the CLI a real terminal, so it asks before writing.
-      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {cwd: ROOT, env})
-      let text = ''
-      let answered = false
-      child.stdout.on('data', async (d: Buffer) => {
-        text += d.toString()
-        if (!answered && text.includes('[y/N]')) {
-          answered = true
-          await kube.patch('PersistentVolume', pvName, {metadata: {labels: {changed: 'meanwhile'}}})
-          child.stdin.write('y\n')
-        }
-      })
-      child.on('close', (code) => resolve({code: code ?? 1, out: text}))
-    })
+    const out = await onTerminal(['bind', '-n', s.ns, '--kubeconfig', kubeconfig, 'data', '--volume', pvName], 'y', () =>
+      kube.patch('PersistentVolume', pvName, {metadata: {labels: {changed: 'meanwhile'}}}),
+    )
     expect(out.code).toBe(1)
     expect(out.out).toContain('changed since it was read')
     const pv = (await kube.get<PV>('PersistentVolume', pvName))!
@@ -130,3 +124,24 @@ describe('bind against the real control plane', () => {
     expect((await kube.claimPhase(s.ns, 'data')).phase).toBe('Pending')
   })
 })
+
+/** Runs the CLI on a real terminal (util-linux `script`), answering its prompt. */
+function onTerminal(args: string[], answer: string, whilePrompting?: () => Promise<unknown>): Promise<{code: number; out: string}> {
+  const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
+  delete env.NODE_ENV
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], {cwd: ROOT, env})
+    let text = ''
+    let answered = false
+    child.stdout.on('data', async (d: Buffer) => {
+      text += d.toString()
+      if (!answered && text.includes('[y/N]')) {
+        answered = true
+        await whilePrompting?.()
+        child.stdin.write(answer + '\n')
+      }
+    })
+    child.on('close', (code) => resolve({code: code ?? 1, out: text}))
+  })
+}
