@@ -98,28 +98,33 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
 
     let client: KubeClient | undefined
     let objects: ClusterObjects | undefined
+    const probeAll = async (): Promise<Collected> => {
+      const bar = progress(1)
+      try {
+        return await collect(client, {source: probeSource(flags, client), nodeNames: flags.node ?? [], nodeSelector: flags.selector, timeoutMs, onProgress: (d, t) => bar.update(d, t)})
+      } finally {
+        bar.end()
+      }
+    }
+    let collected: Collected
     if (offline) {
       const snap = this.readSnapshotFiles(flags['from-file']!)
       objects = fromLists(snap.pvs, snap.nodes, snap.storageClasses)
+      collected = await probeAll()
     } else if (needsPods) {
       client = await this.connect(flags)
       objects = await readClusterObjects(client)
+      collected = await probeAll()
     } else {
-      // Reports and --local work without a cluster; with one, in-use-by-pv is checked too.
+      // Reports and --local work without a cluster (read them first: their errors come first);
+      // with one, in-use-by-pv is checked too.
+      collected = await probeAll()
       try {
         client = await this.connect(flags)
         objects = await readClusterObjects(client)
       } catch (error) {
         this.warn2(`cannot read PersistentVolumes (${(error as Error).message.split('\n')[0]}); in-use-by-pv was not checked`)
       }
-    }
-
-    const bar = progress(1)
-    let collected: Collected
-    try {
-      collected = await collect(client, {source: probeSource(flags, client), nodeNames: flags.node ?? [], nodeSelector: flags.selector, timeoutMs, onProgress: (d, t) => bar.update(d, t)})
-    } finally {
-      bar.end()
     }
     for (const pod of collected.leftovers) this.warn2(`could not delete probe pod ${pod}; delete it with kubectl delete pod`)
     if (collected.interrupted) throw interruptedError()
