@@ -112,3 +112,17 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--request-timeout', 'soon']), /invalid duration "soon"/)
   })
 })
+
+describe('the command line itself', () => {
+  it('an unknown command is one line and exit 2', () => {
+    const r = runCli(['explian'])
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toBe('error: unknown command "explian" for "kubectl pv-doctor"; run kubectl pv-doctor --help to see the commands')
+  })
+  it('help reads `kubectl pv-doctor` and has examples', () => {
+    const r = runCli(['explain', '--help'])
+    expect(r.stdout).toContain('$ kubectl pv-doctor explain')
+    expect(r.stdout).toContain('EXAMPLES')
+    expect(runCli(['-h']).stdout).toContain('kubectl pv-doctor [COMMAND]')
+  })
+})
