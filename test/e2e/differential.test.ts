@@ -34,6 +34,7 @@ beforeAll(async () => {
 
 interface Outcome {
   scenario: GenScenario
+  claim: string
   predicted: {cause: string; wouldBind: string | null; ties: string[]}
   actual: {bound: boolean; volume?: string}
   agree: boolean
@@ -46,11 +47,11 @@ afterAll(() => {
   const byCause = new Map<string, number>()
   for (const o of outcomes) byCause.set(o.predicted.cause, (byCause.get(o.predicted.cause) ?? 0) + 1)
   process.stdout.write(`\ndifferential (seed ${SEED}): causes ${[...byCause].map(([c, n]) => `${c}=${n}`).join(' ')}\n`)
-  process.stdout.write(`agreement: ${agreeing}/${outcomes.length}\n`)
+  process.stdout.write(`agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios)\n`)
 })
 
 function snapshotFile(batch: GenScenario[], name: string): string {
-  const items = [...liveNodes.map((n) => ({...n, apiVersion: 'v1', kind: 'Node'})), ...batch.flatMap((s) => [...s.clusterObjects, s.claim, ...(s.pod ? [s.pod] : [])])]
+  const items = [...liveNodes.map((n) => ({...n, apiVersion: 'v1', kind: 'Node'})), ...batch.flatMap((s) => [...s.clusterObjects, ...s.claims, ...(s.pod ? [s.pod] : [])])]
   const file = join(OUT, name)
   writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 1))
   return file
@@ -61,7 +62,7 @@ async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[
   const file = snapshotFile(batch, `batch-${batchNo}.json`)
   const r = runCli(['explain', '-A', '--all', '--from-file', file, '-o', 'json'])
   if (r.code === 2) throw new Error(`explain failed: ${r.stderr}`)
-  const claims = new Map<string, {cause: string; wouldBind: string | null; ties: string[]}>((JSON.parse(r.stdout) as {claims: {namespace: string; cause: string; wouldBind: string | null; ties: string[]}[]}).claims.map((c) => [c.namespace, c]))
+  const claims = new Map<string, {cause: string; wouldBind: string | null; ties: string[]}>((JSON.parse(r.stdout) as {claims: {namespace: string; name: string; cause: string; wouldBind: string | null; ties: string[]}[]}).claims.map((c) => [`${c.namespace}/${c.name}`, c]))
 
   // 2. Create it for real: PVs first (and let them settle), then the claim, then the pod.
   await Promise.all(
@@ -71,20 +72,23 @@ async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[
       for (const o of s.clusterObjects) if (o.kind === 'PersistentVolume') await kube.waitPVPhase(o.metadata!.name!, ['Available', 'Released', 'Bound'])
     }),
   )
-  await Promise.all(batch.map((s) => kube.create(structuredClone(s.claim))))
+  await Promise.all(batch.flatMap((s) => s.claims.map((c) => kube.create(structuredClone(c)))))
   await Promise.all(batch.filter((s) => s.pod).map((s) => kube.create(structuredClone(s.pod!))))
 
   // 3. Let the real controller and scheduler act: bounded time, longer where a bind is expected.
   const results = await Promise.all(
-    batch.map(async (s) => {
-      const predicted = claims.get(s.ns) ?? {cause: 'missing', wouldBind: null, ties: []}
-      const expectBind = predicted.cause === 'BindPending'
-      const c = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (x) => x.phase === 'Bound', expectBind ? 20_000 : 5_000)
-      const final = c ?? (await kube.claimPhase(s.ns, 'data'))
-      const actual = {bound: final.phase === 'Bound', volume: final.phase === 'Bound' ? final.volumeName : undefined}
-      const agree = expectBind ? actual.bound && [predicted.wouldBind, ...predicted.ties].includes(actual.volume ?? '') : !actual.bound
-      return {scenario: s, predicted, actual, agree}
-    }),
+    batch.flatMap((s) =>
+      s.claims.map(async (claim) => {
+        const name = claim.metadata!.name!
+        const predicted = claims.get(`${s.ns}/${name}`) ?? {cause: 'missing', wouldBind: null, ties: []}
+        const expectBind = predicted.cause === 'BindPending'
+        const c = await kube.waitFor(() => kube.claimPhase(s.ns, name), (x) => x.phase === 'Bound', expectBind ? 20_000 : 5_000)
+        const final = c ?? (await kube.claimPhase(s.ns, name))
+        const actual = {bound: final.phase === 'Bound', volume: final.phase === 'Bound' ? final.volumeName : undefined}
+        const agree = expectBind ? actual.bound && [predicted.wouldBind, ...predicted.ties].includes(actual.volume ?? '') : !actual.bound
+        return {scenario: s, claim: name, predicted, actual, agree}
+      }),
+    ),
   )
 
   // 4. Clean up everything the batch made.
@@ -100,7 +104,7 @@ async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[
 }
 
 describe('differential: pv-doctor predicts what the real controller and scheduler do', () => {
-  it(`agrees on ${COUNT} random scenarios (seed ${SEED})`, {timeout: 30 * 60_000}, async () => {
+  it(`agrees on every claim of ${COUNT} random scenarios (seed ${SEED})`, {timeout: 30 * 60_000}, async () => {
     for (let start = 0, b = 0; start < COUNT; start += BATCH, b++) {
       const batch = Array.from({length: Math.min(BATCH, COUNT - start)}, (_, i) => generate(SEED, start + i, nodes))
       outcomes.push(...(await runBatch(batch, b)))
@@ -109,9 +113,9 @@ describe('differential: pv-doctor predicts what the real controller and schedule
     for (const o of bad) {
       const file = snapshotFile([o.scenario], `disagree-${o.scenario.id}.json`)
       process.stdout.write(
-        `DISAGREE seed=${SEED} scenario=${o.scenario.id} (${o.scenario.summary}): predicted ${o.predicted.cause} ${o.predicted.wouldBind ?? ''}${o.predicted.ties.length ? ` ties ${o.predicted.ties.join(',')}` : ''}; cluster ${o.actual.bound ? `bound ${o.actual.volume}` : 'did not bind'}\n  replay: kubectl pv-doctor explain -A --all --from-file ${file}\n`,
+        `DISAGREE seed=${SEED} scenario=${o.scenario.id} claim=${o.claim} (${o.scenario.summary}): predicted ${o.predicted.cause} ${o.predicted.wouldBind ?? ''}${o.predicted.ties.length ? ` ties ${o.predicted.ties.join(',')}` : ''}; cluster ${o.actual.bound ? `bound ${o.actual.volume}` : 'did not bind'}\n  replay: kubectl pv-doctor explain -A --all --from-file ${file}\n`,
       )
     }
-    expect(bad.map((o) => `${o.scenario.id}: predicted ${o.predicted.cause} ${o.predicted.wouldBind}, actual ${o.actual.bound ? o.actual.volume : 'unbound'}`)).toEqual([])
+    expect(bad.map((o) => `${o.scenario.id}/${o.claim}: predicted ${o.predicted.cause} ${o.predicted.wouldBind}, actual ${o.actual.bound ? o.actual.volume : 'unbound'}`)).toEqual([])
   })
 })

@@ -21,7 +21,8 @@ export interface GenScenario {
   ns: string
   /** Cluster-scoped objects first (classes, PVs), then namespaced ones (claim, pod). */
   clusterObjects: Obj[]
-  claim: Obj
+  /** The claims (the first is `data`), all in `ns`. */
+  claims: Obj[]
   pod?: Obj
   summary: string
 }
@@ -48,7 +49,8 @@ export function generate(seed: number, index: number, nodes: {name: string; host
   const objects: Obj[] = []
   if (aHasObject) objects.push({apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: {name: clsA}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: wffc ? 'WaitForFirstConsumer' : 'Immediate'})
   const claimClassChoice = r()
-  const claimCls = claimClassChoice < 0.75 ? clsA : claimClassChoice < 0.9 ? clsB : ''
+  // null = no storageClassName at all (no default class exists here, so it matches class-less PVs)
+  const claimCls: string | null = claimClassChoice < 0.72 ? clsA : claimClassChoice < 0.87 ? clsB : claimClassChoice < 0.95 ? '' : null
   const claimModes = modes()
   const claimMode = chance(0.15) ? 'Block' : 'Filesystem'
   const tier = () => pick(['fast', 'slow', 'gold'])
@@ -59,7 +61,7 @@ export function generate(seed: number, index: number, nodes: {name: string; host
     const name = `${ns}-pv${i}`
     pvNames.push(name)
     const clsRoll = r()
-    const cls = clsRoll < 0.65 ? clsA : clsRoll < 0.8 ? clsB : clsRoll < 0.9 ? '' : claimCls
+    const cls = clsRoll < 0.65 ? clsA : clsRoll < 0.8 ? clsB : clsRoll < 0.9 ? '' : (claimCls ?? '')
     const pvModes = chance(0.6) ? [...claimModes] : modes()
     const refRoll = r()
     let claimRef: Record<string, string> | undefined
@@ -86,25 +88,36 @@ export function generate(seed: number, index: number, nodes: {name: string; host
     })
   }
   // Claims of class "" would see every class-less PV of the cluster: a scenario label keeps them apart.
-  const selector = claimCls === '' || chance(0.25) ? {matchLabels: {'pv-doctor-scenario': id, ...(chance(0.4) ? {tier: tier()} : {})}} : undefined
+  const selector =
+    claimCls === '' || claimCls === null || chance(0.25)
+      ? chance(0.7)
+        ? {matchLabels: {'pv-doctor-scenario': id, ...(chance(0.4) ? {tier: tier()} : {})}}
+        : {matchLabels: {'pv-doctor-scenario': id}, matchExpressions: [{key: 'tier', operator: pick(['In', 'NotIn']), values: [tier(), tier()]}]}
+      : undefined
   const volumeName = chance(0.1) ? (chance(0.8) ? pick(pvNames) : `${ns}-missing`) : undefined
-  const claim: Obj = {
+  const claimOf = (name: string, extra: Record<string, unknown>): Obj => ({
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: {name: 'data', namespace: ns},
+    metadata: {name, namespace: ns},
     spec: {
       accessModes: claimModes,
       resources: {requests: {storage: pick(CLAIM_SIZES)}},
-      storageClassName: claimCls,
+      ...(claimCls === null ? {} : {storageClassName: claimCls}),
       volumeMode: claimMode,
-      ...(selector ? {selector} : {}),
-      ...(volumeName ? {volumeName} : {}),
+      ...extra,
     },
-  }
+  })
+  const claims = [claimOf('data', {...(selector ? {selector} : {}), ...(volumeName ? {volumeName} : {})})]
   let pod: Obj | undefined
   if (wffc && claimCls === clsA && chance(0.7)) {
+    // A second claim of the same pod exercises the scheduler's greedy smallest-first order.
+    if (chance(0.35)) {
+      claims.push(claimOf('logs', {}))
+      notes.push('2 claims')
+    }
     const constraint = r()
     const target = pick(nodes)
+    const bypass = chance(0.06)
     pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -112,12 +125,13 @@ export function generate(seed: number, index: number, nodes: {name: string; host
       spec: {
         containers: [{name: 'app', image: 'registry.invalid/app:1'}],
         terminationGracePeriodSeconds: 0,
+        ...(bypass ? {nodeName: target.name} : {}),
         ...(constraint < 0.3 ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}} : constraint < 0.5 && target.zone ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}} : {}),
-        volumes: [{name: 'v', persistentVolumeClaim: {claimName: 'data'}}],
+        volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c.metadata!.name}})),
       },
     }
-    notes.push('pod')
+    notes.push(bypass ? 'pod with nodeName' : 'pod')
   }
-  notes.unshift(`${wffc ? 'WFFC' : 'Immediate'}${aHasObject ? '' : ' (class object missing)'}`, `claim ${claimCls === clsA ? 'A' : claimCls === clsB ? 'B' : '""'}`, `${nPV} PVs`)
-  return {id, ns, clusterObjects: objects, claim, pod, summary: notes.join(', ')}
+  notes.unshift(`${wffc ? 'WFFC' : 'Immediate'}${aHasObject ? '' : ' (class object missing)'}`, `claim ${claimCls === clsA ? 'A' : claimCls === clsB ? 'B' : claimCls === null ? 'without class' : '""'}`, `${nPV} PVs`)
+  return {id, ns, clusterObjects: objects, claims, pod, summary: notes.join(', ')}
 }
