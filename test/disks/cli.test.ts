@@ -1,12 +1,13 @@
 /** `disks` and `provision` as a user runs them, offline: saved probe reports + a snapshot file. */
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
 import {FIXTURES} from './helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-disks-cli-'))
+afterAll(() => rmSync(tmp, {recursive: true, force: true}))
 const san = join(FIXTURES, 'san-multipath.json')
 const nvme = join(FIXTURES, 'nvme-server.json')
 // No cluster in these tests: a kubeconfig that does not exist must never be needed.
