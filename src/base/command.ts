@@ -103,18 +103,12 @@ export abstract class BaseCommand extends Command {
   /** One line on stderr, the right exit code, no stack trace (unless --debug). */
   protected async catch(err: Interfaces.CommandError): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err
-    const {KubeError} = await import('../kube/client.js').catch(() => ({KubeError: undefined}))
-    let message: string
+    let message = err.message
     let code = 2
-    if (err instanceof UserError) {
-      message = err.message
-      code = err.exitCode
-    } else if (KubeError && err instanceof KubeError) {
-      const s = err.status
-      message = s.code === 0 ? s.message : describeServerError(s)
-    } else {
-      message = err.message
-    }
+    const status = (err as {status?: {code: number; reason: string; message: string}}).status
+    if (err instanceof UserError) code = err.exitCode
+    else if (err.name === 'KubeError' && status) message = status.code === 0 ? status.message : describeServerError(status)
+    else if (!(err instanceof Errors.CLIError)) message += ' (an internal error of pv-doctor: rerun with --debug and report it)'
     if (this.debugErrors && err.stack) process.stderr.write(err.stack + '\n')
     process.stderr.write(`error: ${oneLine(message)}\n`)
     return this.exit(code)
