@@ -3,9 +3,9 @@
  * parse flags, load a snapshot (live or from files), call pure functions, render.
  */
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
-import {readFileSync} from 'node:fs'
 import type {ChalkInstance} from 'chalk'
 import {UserError} from '../errors.js'
+import {readInputFile} from '../readInputFile.js'
 import {colorLevel, type ColorMode, makeChalk} from './color.js'
 import {parseDuration} from './duration.js'
 import type {KubeClient} from '../kube/client.js'
@@ -55,14 +55,7 @@ export abstract class BaseCommand extends Command {
   protected readSnapshotFiles(files: string[]): Snapshot {
     const snap = emptySnapshot()
     for (const file of files) {
-      let text: string
-      try {
-        text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8')
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
-        throw new UserError(`cannot read --from-file ${file}: ${why}`)
-      }
+      const text = readInputFile(file, '--from-file')
       addSnapshotText(snap, text, file === '-' ? 'stdin' : file)
     }
     return snap

@@ -4,17 +4,17 @@
  * VolumeBinding plugin will do with it.
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
-import {isVolumeBoundToClaim, requestOf, volumeMismatches, volumeModeOf, capacityOf, type MismatchCode, pvFitsNodeLabels} from '../binding/matchVolume.js'
+import {capacityOf, isVolumeBoundToClaim, type MismatchCode, pvFitsNodeLabels, requestOf, volumeModeOf} from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
 import {containsAllModes} from '../binding/accessModes.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, defaultClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
-import {analysePod, isTerminated, type PodAnalysis} from './consumers.js'
+import {analysePod, claimOnFeasible, fitsSomeNode, isTerminated, nodeNameSet, type PodAnalysis, rejectedNodes} from './consumers.js'
 import {candidateRows} from './candidates.js'
 import {eventMessage, latest, quoteEvent} from './events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
-import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
+import {CAUSES, type ClaimDiagnosis, type Consumer} from './types.js'
 import type {World} from './world.js'
 
 type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> & Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers'>> & {
@@ -277,7 +277,7 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
   const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
   const pods = podsUsing(pvc, w).filter((p) => !isTerminated(p))
   const waiting = pods.filter((p) => !p.spec?.nodeName)
-  const anyNode = (pv: V1PersistentVolume) => (w.nodes.length ? w.nodes.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels)) : undefined)
+  const anyNode = (pv: V1PersistentVolume) => (w.nodes.length ? fitsSomeNode(pv, w.nodes) : undefined)
   if (pods.length === 0) {
     const candidates = candidateRows(pvc, w, {nodeAffinityOk: anyNode})
     const ev = latest(events, (e) => e.reason === 'WaitForFirstConsumer')
@@ -306,8 +306,8 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
   const consumers: Consumer[] = analyses.map(toConsumer)
   const a = analyses[0]
   const key = `${ns}/${name}`
-  const feasibleNames = new Set(a.feasible.map((n) => n.metadata?.name))
-  const onFeasible = (pv: V1PersistentVolume) => (a.feasible.length ? a.feasible.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels)) : anyNode(pv))
+  const feasibleNames = nodeNameSet(a.feasible)
+  const onFeasible = (pv: V1PersistentVolume) => (a.feasible.length ? fitsSomeNode(pv, a.feasible) : anyNode(pv))
   const candidates = candidateRows(pvc, w, {nodeAffinityOk: onFeasible})
   const podName = a.pod.metadata?.name ?? ''
   const podReason = scheduledCondition(a.pod)
@@ -321,12 +321,8 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
       fix: a.preFilter === REASON.unboundImmediate ? [`Fix the pod's other claim first: kubectl pv-doctor explain -n ${ns} pod/${podName}`] : [`Fix the pod's scheduling constraints (see the node reasons), then the scheduler binds the claim.`],
     }
   }
-  const outcomes = (a.claimOutcomes.get(key) ?? []).filter((o) => feasibleNames.has(o.node))
-  const fitNames = new Set(a.fits.map((n) => n.metadata?.name))
-  const good = outcomes.filter((o) => fitNames.has(o.node))
-  const statics = good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))
-  if (good.length && statics.length) {
-    const uniq = [...new Set(statics)].sort()
+  const {outcomes, good, statics: uniq, kinds} = claimOnFeasible(a, key)
+  if (good.length && uniq.length) {
     // The scheduler returns a PV pre-bound to the claim without checking access modes, but the
     // controller then looks it up through its access-mode index and never finds it: PreBind times out.
     const stuck = uniq.map((n) => w.index.byName.get(n)!).find((v) => isVolumeBoundToClaim(v, pvc) && !containsAllModes(v.spec?.accessModes, pvc.spec?.accessModes))
@@ -355,7 +351,6 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
     const prov = provisionerOf(sc)
     if (prov.kind === 'external') return {...provisionState(pvc, sc, prov.name, w), candidates, consumers}
   }
-  const kinds = new Set(outcomes.map((o) => o.outcome.kind))
   if (good.length === 0 && outcomes.some((o) => ['static', 'provision'].includes(o.outcome.kind))) {
     return {
       cause: 'ConsumerUnschedulable',
@@ -369,7 +364,12 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
   if (kinds.has('classMissing')) {
     return {cause: 'StorageClassNotFound', message: `StorageClass "${cls}" does not exist.`, candidates, consumers, fix: [`Create StorageClass "${cls}".`]}
   }
-  const feasibleList = [...feasibleNames].slice(0, 8).join(', ') + (feasibleNames.size > 8 ? ', …' : '')
+  const firstFeasible: (string | undefined)[] = []
+  for (const n of feasibleNames) {
+    if (firstFeasible.length === 8) break
+    firstFeasible.push(n)
+  }
+  const feasibleList = firstFeasible.join(', ') + (feasibleNames.size > 8 ? ', …' : '')
   if (kinds.size > 0 && [...kinds].every((k) => k === 'topology')) {
     return {
       cause: 'TopologyNotAllowed',
@@ -427,7 +427,7 @@ function boundAffinityConflict(pvc: V1PersistentVolumeClaim, pod: V1Pod, w: Worl
 }
 
 function toConsumer(a: PodAnalysis): Consumer {
-  const nodes = a.nodes.filter((n) => n.reasons.length)
+  const nodes = rejectedNodes(a)
   return {
     pod: a.pod.metadata?.name ?? '',
     scheduled: Boolean(a.pod.spec?.nodeName),

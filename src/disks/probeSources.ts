@@ -6,6 +6,7 @@ import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {readInputFile} from '../readInputFile.js'
 import {UserError} from '../errors.js'
 import {ProbeReportError, parseProbeReport} from './parseProbeReport.js'
 import type {ProbeReport} from './types.js'
@@ -49,14 +50,7 @@ export function probeLocally(node: string, timeoutMs: number): Promise<ProbeRepo
 /** Saved probe reports, one per file ("-" = stdin). */
 export function readReportFiles(files: readonly string[]): ProbeReport[] {
   const reports = files.map((file) => {
-    let text: string
-    try {
-      text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8')
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
-      throw new UserError(`cannot read --from-report ${file}: ${why}`)
-    }
+    const text = readInputFile(file, '--from-report')
     try {
       return parseProbeReport(text, `--from-report ${file}`)
     } catch (error) {

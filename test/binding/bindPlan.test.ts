@@ -1,4 +1,4 @@
-import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
+import type {V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
 import {applyMergePatch, bindExitCode, claimRefPatch, describeChange, kubectlPatchCommand, planAll, planBinding, shellQuote} from '../../src/binding/bindPlan.js'
 import {buildWorld} from '../../src/diagnose/world.js'
@@ -9,7 +9,7 @@ const RWO = 'ReadWriteOnce'
 const RWX = 'ReadWriteMany'
 const ROX = 'ReadOnlyMany'
 
-function pv(name: string, size: string, modes: string[], extra: {cls?: string; rv?: string; phase?: string; claimRef?: V1PersistentVolume['spec'] extends infer S ? NonNullable<S>['claimRef'] : never; node?: string; reclaim?: string} = {}): V1PersistentVolume {
+function pv(name: string, size: string, modes: string[], extra: {cls?: string; rv?: string; phase?: string; claimRef?: V1ObjectReference; node?: string; reclaim?: string} = {}): V1PersistentVolume {
   return {
     metadata: {name, resourceVersion: extra.rv ?? `rv-${name}`},
     spec: {

@@ -7,28 +7,21 @@ import {spawn} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {BIN, ROOT, runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
-import {pvcObj, pvObj, Scenario, scObj} from './scenario.js'
+import {pvcObj, pvObj, type Scenario, Scenarios, scObj, usableNodes} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 let kube: Kube
 let host = ''
-const scenarios: Scenario[] = []
+let scenarios: Scenarios
 
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
-  const nodes = await kube.list<Obj & {spec?: {taints?: unknown[]}}>('Node')
-  host = (nodes.find((n) => !n.spec?.taints?.length)!.metadata!.labels as Record<string, string>)['kubernetes.io/hostname']
+  host = (await usableNodes(kube))[0].hostname
+  scenarios = new Scenarios(kube, kubeconfig)
 })
-afterAll(async () => {
-  for (const s of scenarios) await s.cleanup().catch(() => undefined)
-})
+afterAll(() => scenarios.cleanup())
 
-async function scenario(label: string): Promise<Scenario> {
-  const s = new Scenario(kube, kubeconfig, label)
-  scenarios.push(s)
-  await s.setup()
-  return s
-}
+const scenario = (label: string) => scenarios.create(label)
 
 type PV = Obj & {metadata: {resourceVersion: string}; spec: {claimRef?: {uid?: string; name?: string}; hostPath?: {path: string}}; status?: {phase?: string}}
 

@@ -11,6 +11,7 @@ import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {generate, type GenScenario} from './generate.js'
 import {Kube, type Obj} from './kube.js'
+import {type LiveNode, usableNodes} from './scenario.js'
 
 const SEED = Number(process.env.PV_DOCTOR_SEED ?? 20261125)
 const COUNT = Number(process.env.PV_DOCTOR_SCENARIOS ?? 200)
@@ -19,16 +20,14 @@ const OUT = join(ROOT, '.reports', 'differential')
 
 const kubeconfig = inject('kubeconfig')
 let kube: Kube
-let nodes: {name: string; hostname: string; zone?: string}[] = []
+let nodes: LiveNode[] = []
 let liveNodes: Obj[] = []
 
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
-  liveNodes = (await kube.list<Obj & {spec?: {taints?: unknown[]; unschedulable?: boolean}}>('Node')).filter((n) => !n.spec?.taints?.length && !n.spec?.unschedulable)
-  nodes = liveNodes.map((n) => {
-    const l = n.metadata!.labels as Record<string, string>
-    return {name: n.metadata!.name!, hostname: l['kubernetes.io/hostname'], zone: l['topology.kubernetes.io/zone']}
-  })
+  nodes = await usableNodes(kube)
+  // The snapshot holds every node, tainted ones too: pv-doctor must see what the scheduler sees.
+  liveNodes = await kube.list<Obj>('Node')
   mkdirSync(OUT, {recursive: true})
 })
 

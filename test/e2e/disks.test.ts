@@ -10,24 +10,19 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
-import {podObj, pvcObj, Scenario} from './scenario.js'
+import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 const external = inject('cluster').external
 let kube: Kube
-let nodes: {name: string; hostname: string; zone?: string}[] = []
+let nodes: LiveNode[] = []
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-disks-'))
 let s: Scenario
 let cls = ''
 
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
-  nodes = (await kube.list<Obj & {spec?: {taints?: unknown[]}}>('Node'))
-    .filter((n) => !n.spec?.taints?.length)
-    .map((n) => {
-      const l = n.metadata!.labels as Record<string, string>
-      return {name: n.metadata!.name!, hostname: l['kubernetes.io/hostname'], zone: l['topology.kubernetes.io/zone']}
-    })
+  nodes = await usableNodes(kube)
   s = new Scenario(kube, kubeconfig, 'disks')
   await s.setup()
   cls = s.n('local-disks')

@@ -5,32 +5,21 @@
  */
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {Kube, type Obj} from './kube.js'
-import {podObj, pvcObj, pvObj, Scenario, scObj} from './scenario.js'
+import {type LiveNode, podObj, pvcObj, pvObj, type Scenario, Scenarios, scObj, usableNodes} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 let kube: Kube
-let nodes: {name: string; hostname: string}[] = []
-const scenarios: Scenario[] = []
+let nodes: LiveNode[] = []
+let scenarios: Scenarios
 
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
-  const all = await kube.list<Obj & {spec?: {taints?: unknown[]; unschedulable?: boolean}}>('Node')
-  nodes = all
-    .filter((n) => !n.spec?.taints?.length && !n.spec?.unschedulable)
-    .map((n) => ({name: n.metadata!.name!, hostname: (n.metadata!.labels as Record<string, string>)['kubernetes.io/hostname']}))
-    .sort((a, b) => a.name.localeCompare(b.name))
+  nodes = await usableNodes(kube)
+  scenarios = new Scenarios(kube, kubeconfig)
 })
+afterAll(() => scenarios.cleanup())
 
-afterAll(async () => {
-  for (const s of scenarios) await s.cleanup().catch(() => undefined)
-})
-
-async function scenario(label: string): Promise<Scenario> {
-  const s = new Scenario(kube, kubeconfig, label)
-  scenarios.push(s)
-  await s.setup()
-  return s
-}
+const scenario = (label: string) => scenarios.create(label)
 
 async function createAll(s: Scenario, objs: Obj[]): Promise<void> {
   for (const o of objs) {

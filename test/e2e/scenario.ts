@@ -133,3 +133,41 @@ export function podObj(name: string, claims: string[], o: {nodeSelector?: Record
     },
   }
 }
+
+export interface LiveNode {
+  name: string
+  hostname: string
+  zone?: string
+}
+
+/** Nodes a plain pod can use (no taints, schedulable), sorted by name. */
+export async function usableNodes(kube: Kube): Promise<LiveNode[]> {
+  const all = await kube.list<Obj & {spec?: {taints?: unknown[]; unschedulable?: boolean}}>('Node')
+  return all
+    .filter((n) => !n.spec?.taints?.length && !n.spec?.unschedulable)
+    .map((n) => {
+      const l = (n.metadata!.labels ?? {}) as Record<string, string>
+      return {name: n.metadata!.name!, hostname: l['kubernetes.io/hostname'], zone: l['topology.kubernetes.io/zone']}
+    })
+    .sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** Scenarios of one test file, all cleaned up in afterAll. */
+export class Scenarios {
+  private readonly made: Scenario[] = []
+  constructor(
+    private readonly kube: Kube,
+    private readonly kubeconfig: string,
+  ) {}
+
+  async create(label: string): Promise<Scenario> {
+    const s = new Scenario(this.kube, this.kubeconfig, label)
+    this.made.push(s)
+    await s.setup()
+    return s
+  }
+
+  async cleanup(): Promise<void> {
+    for (const s of this.made) await s.cleanup().catch(() => undefined)
+  }
+}

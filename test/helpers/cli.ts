@@ -13,7 +13,7 @@ export interface Run {
 }
 
 export function runCli(args: string[], opts: {input?: string; env?: Record<string, string | undefined>; timeoutMs?: number} = {}): Run {
-  const env = {...process.env, NO_COLOR: '1', ...opts.env}
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...opts.env}
   delete env.NODE_ENV
   delete env.VITEST
   const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', input: opts.input, env, timeout: opts.timeoutMs ?? 60_000, cwd: ROOT})
