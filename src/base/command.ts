@@ -9,7 +9,7 @@ import {readInputFile} from '../readInputFile.js'
 import {colorLevel, type ColorMode, makeChalk} from './color.js'
 import {parseDuration} from './duration.js'
 import type {KubeClient} from '../kube/client.js'
-import {addSnapshotText} from '../snapshot/parseSnapshot.js'
+import {addSnapshotText, markMissingKinds} from '../snapshot/parseSnapshot.js'
 import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
 
 export const clusterFlags = {
@@ -58,7 +58,7 @@ export abstract class BaseCommand extends Command {
       const text = readInputFile(file, '--from-file')
       addSnapshotText(snap, text, file === '-' ? 'stdin' : file)
     }
-    return snap
+    return markMissingKinds(snap)
   }
 
   protected async connect(flags: ClusterFlagValues): Promise<KubeClient> {

@@ -33,6 +33,8 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
   // Corroborate with the newest warning on the claim when the verdict quoted none.
   const warn = latest(events, (e) => e.type === 'Warning')
   if (CAUSES[v.cause] === 'error' && evidence.length === 0 && warn) evidence.push(quoteEvent(warn))
+  const fix = v.fix ?? []
+  if (v.cause !== 'Bound' && v.cause !== 'VolumeClaimedByOther') fix.push(...recoverableVolumes(pvc, w))
   const out: ClaimDiagnosis = {
     namespace: ns,
     name,
@@ -43,7 +45,7 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
     severity: CAUSES[v.cause],
     message: v.message,
     evidence,
-    fix: v.fix ?? [],
+    fix,
     wouldBind: v.wouldBind ?? null,
     ties: v.ties ?? [],
     candidates: cand?.rows ?? [],
@@ -51,6 +53,16 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
   }
   if (cand && cand.omitted > 0) out.candidatesOmitted = cand.omitted
   return out
+}
+
+/** PVs that still hold an earlier claim of this name (a re-created StatefulSet claim): the data is there to take back. */
+function recoverableVolumes(pvc: V1PersistentVolumeClaim, w: World): string[] {
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  return w.index
+    .claimedFor(pvc)
+    .filter((pv) => pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== pvc.metadata?.uid && w.phaseOf(pv) !== 'Bound')
+    .map((pv) => `PV ${pv.metadata?.name} (${w.phaseOf(pv)}) belonged to an earlier claim named ${ns}/${name}; to keep its data, hand it to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${pv.metadata?.name}`)
 }
 
 function podsUsing(pvc: V1PersistentVolumeClaim, w: World): V1Pod[] {
@@ -61,13 +73,26 @@ function consumersOf(pvc: V1PersistentVolumeClaim, w: World): Consumer[] {
   return podsUsing(pvc, w).map((p) => ({pod: p.metadata?.name ?? '', scheduled: Boolean(p.spec?.nodeName), node: p.spec?.nodeName || undefined, nodes: []}))
 }
 
+/**
+ * True when the claim's verdict is Bound (asked about directly, not through a pod): the first
+ * checks of verdict(), in its order. Lets a scan over every claim skip the healthy majority.
+ */
+export function isHealthyBound(pvc: V1PersistentVolumeClaim, w: World): boolean {
+  if (isLost(pvc, w) || pvc.metadata?.deletionTimestamp) return false
+  return isClaimBound(pvc) && pvc.status?.phase !== 'Pending'
+}
+
+function isLost(pvc: V1PersistentVolumeClaim, w: World): boolean {
+  return pvc.status?.phase === 'Lost' || (isClaimBound(pvc) && !w.index.byName.has(pvc.spec?.volumeName ?? '') && !w.skipped.has('persistentvolumes'))
+}
+
 function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdict {
   const name = pvc.metadata?.name ?? ''
   const ns = pvc.metadata?.namespace ?? 'default'
   const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
   const volumeName = pvc.spec?.volumeName ?? ''
 
-  if (pvc.status?.phase === 'Lost' || (isClaimBound(pvc) && !w.index.byName.has(volumeName) && !w.skipped.has('persistentvolumes'))) {
+  if (isLost(pvc, w)) {
     const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
     return {
       cause: 'ClaimLost',

@@ -78,9 +78,10 @@ export function provisionState(pvc: V1PersistentVolumeClaim, sc: V1StorageClass,
       ],
     }
   }
+  const unknown = [!driverKnown && 'CSIDrivers', w.skipped.has('events') && 'events'].filter(Boolean)
   return {
     cause: 'ProvisioningInProgress',
-    message: `Waiting for the provisioner "${provisioner}" to create a volume for this claim; nothing has failed so far.`,
+    message: `Waiting for the provisioner "${provisioner}" to create a volume for this claim; nothing has failed so far${unknown.length ? ` (without ${unknown.join(' and ')}, pv-doctor could not check that the provisioner exists)` : ''}.`,
     evidence,
     fix: [`If this lasts more than a minute or two, check that the provisioner "${provisioner}" is running: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}`],
   }

@@ -12,6 +12,30 @@ const KEY_BY_KIND = new Map<string, SnapshotKey>(RESOURCES.map((r) => [r.kind, r
 
 type Obj = {apiVersion?: string; kind?: string; items?: unknown[]; [k: string]: unknown}
 
+/** Which resources each snapshot's files actually held (our own format declares all of them). */
+const declared = new WeakMap<Snapshot, Set<SnapshotKey>>()
+
+function declare(s: Snapshot, key: SnapshotKey): void {
+  const set = declared.get(s) ?? new Set<SnapshotKey>()
+  set.add(key)
+  declared.set(s, set)
+}
+
+/**
+ * Kinds a kubectl dump often leaves out, and whose absence would otherwise read as "there are
+ * none": without CSIDrivers a missing provisioner cannot be told from an unregistered one.
+ */
+const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events']
+
+/** Marks the kinds that no input file held as skipped, so the answer says what it could not check. */
+export function markMissingKinds(s: Snapshot): Snapshot {
+  const have = declared.get(s) ?? new Set()
+  for (const r of RESOURCES) {
+    if (MAY_BE_LEFT_OUT.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name)) s.skipped.push({resource: r.name, reason: 'not in the input file'})
+  }
+  return s
+}
+
 /** Parses one file's text and adds its objects to `into`. `source` names the file in errors. */
 export function addSnapshotText(into: Snapshot, text: string, source: string): Snapshot {
   const docs = parseDocuments(text, source)
@@ -49,7 +73,10 @@ function addDocument(into: Snapshot, doc: Obj, source: string): void {
   if (doc.apiVersion === SNAPSHOT_API_VERSION && doc.kind === 'Snapshot') {
     for (const r of RESOURCES) {
       const items = doc[r.key]
-      if (Array.isArray(items)) (into[r.key] as unknown[]).push(...items)
+      if (Array.isArray(items)) {
+        ;(into[r.key] as unknown[]).push(...items)
+        declare(into, r.key)
+      }
     }
     if (Array.isArray(doc.skipped)) into.skipped.push(...(doc.skipped as Snapshot['skipped']))
     return
@@ -64,10 +91,14 @@ function addDocument(into: Snapshot, doc: Obj, source: string): void {
   // events.k8s.io/v1 Events carry the same facts under other names; map them to core/v1 shape.
   if (doc.kind === 'Event' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('events.k8s.io')) {
     into.events.push(fromEventsV1(doc) as never)
+    declare(into, 'events')
     return
   }
   const key = KEY_BY_KIND.get(doc.kind)
-  if (key) (into[key] as unknown[]).push(doc)
+  if (key) {
+    ;(into[key] as unknown[]).push(doc)
+    declare(into, key)
+  }
   // Other kinds (Namespaces, Deployments, ...) are ignored: a dump may hold anything.
 }
 

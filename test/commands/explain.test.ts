@@ -45,7 +45,12 @@ describe('explain --from-file (no cluster)', () => {
   it('-o json follows the contract', () => {
     const r = runCli(['explain', '-n', 'shop', 'pg-data', '--from-file', example, '-o', 'json'])
     const d = JSON.parse(r.stdout)
-    expect(d).toMatchObject({apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: []})
+    expect(d).toMatchObject({apiVersion: 'pv-doctor/v1', kind: 'Diagnosis'})
+    // a kubectl dump without CSIDrivers cannot tell "none registered" from "not dumped": it says so
+    expect(d.skipped).toEqual([
+      {resource: 'csidrivers', reason: 'not in the input file'},
+      {resource: 'csistoragecapacities', reason: 'not in the input file'},
+    ])
     expect(d.claims[0]).toMatchObject({namespace: 'shop', name: 'pg-data', phase: 'Pending', cause: 'VolumeClaimedByOther', severity: 'error', wouldBind: null, ties: []})
     expect(Object.keys(d.claims[0])).toEqual(expect.arrayContaining(['message', 'evidence', 'fix', 'candidates', 'consumers']))
   })
@@ -57,6 +62,18 @@ describe('explain --from-file (no cluster)', () => {
   it('colours only when asked', () => {
     expect(runCli(['explain', '-A', '--from-file', example, '--color', 'always']).stdout).toMatch(/\u001b\[/)
     expect(runCli(['explain', '-A', '--from-file', example], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}}).stdout).not.toMatch(/\u001b\[/)
+  })
+})
+
+describe('the example snapshots', () => {
+  it('a real kubectl dump and pv-doctor snapshot of the same cluster give the same verdicts', () => {
+    const fromKubectl = JSON.parse(runCli(['explain', '-A', '--from-file', join(ROOT, 'examples', 'shop-kubectl-dump.json'), '-o', 'json']).stdout)
+    const fromSnapshot = JSON.parse(runCli(['explain', '-A', '--from-file', join(ROOT, 'examples', 'shop-snapshot.yaml'), '-o', 'json']).stdout)
+    const causes = (d: {claims: {name: string; cause: string}[]}) => d.claims.map((c) => `${c.name}:${c.cause}`)
+    expect(causes(fromSnapshot)).toEqual(['cache-redis-0:NoVolumeOnFeasibleNodes', 'data-postgres-0:StorageClassNotFound', 'reports:StorageClassNotFound', 'uploads:ProvisionerNotFound'])
+    expect(fromSnapshot.skipped).toEqual([])
+    // the kubectl dump holds no CSIDriver, so pv-doctor cannot rule out an unlisted one
+    expect(causes(fromKubectl)).toEqual(['cache-redis-0:NoVolumeOnFeasibleNodes', 'data-postgres-0:StorageClassNotFound', 'reports:StorageClassNotFound', 'uploads:ProvisioningInProgress'])
   })
 })
 
