@@ -61,9 +61,11 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       all: flags.all,
       labelSelector: selector,
     })
-    if (flags.output === 'json' || flags.output === 'yaml') this.print(serialize(diagnosis, flags.output))
-    else {
+    if (flags.output === 'json' || flags.output === 'yaml') {
+      // Scripts read stdout; a person watching the job still learns the answer is partial.
       for (const s of diagnosis.skipped) this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+      this.print(serialize(diagnosis, flags.output))
+    } else {
       this.print(renderDiagnosis(diagnosis, this.chalk, {wide: flags.output === 'wide', scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`}))
     }
     process.exitCode = exitCodeFor(diagnosis)

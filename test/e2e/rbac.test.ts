@@ -77,7 +77,8 @@ describe('RBAC', () => {
     expect(d.claims[0].cause).toBe('StorageClassNotFound')
     const human = runCli(['explain', '-n', s.ns, 'data', '--kubeconfig', kubeconfig, '--as', 'p', '--as-group', `${s.ns}-partial`])
     expect(human.stdout).toContain('Partial answer: could not read')
-    expect(human.stderr).toContain('warning: could not read events (forbidden)')
+    expect(human.stdout).toContain('events (forbidden)')
+    expect(r.stderr).toContain('warning: could not read events (forbidden)')
   })
   it('a user who may not read claims gets one line and exit 2', () => {
     const r = runCli(['explain', '-n', s.ns, '--kubeconfig', kubeconfig, '--as', 'nobody'])
