@@ -9,10 +9,25 @@ const NANO = 9
 
 const RE = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E))?$/
 
+// A cluster holds few distinct quantities ("10Gi", "100Gi", ...) but the engine compares them
+// millions of times; parsing each text once keeps the comparisons cheap.
+const parsed = new Map<string, bigint | undefined>()
+const MAX_CACHED = 10_000
+
 /** Parses a quantity to nano-units; undefined when it is not a valid quantity. */
 export function parseQuantity(q: string | number | undefined | null): bigint | undefined {
   if (q === undefined || q === null) return undefined
-  const m = RE.exec(String(q).trim())
+  const text = String(q)
+  const hit = parsed.get(text)
+  if (hit !== undefined || parsed.has(text)) return hit
+  const v = parse(text)
+  if (parsed.size >= MAX_CACHED) parsed.clear()
+  parsed.set(text, v)
+  return v
+}
+
+function parse(text: string): bigint | undefined {
+  const m = RE.exec(text.trim())
   if (!m) return undefined
   const [, sign, num, bin, exp, dec] = m
   const [intPart, fracPart = ''] = num.split('.')

@@ -17,7 +17,7 @@ import type {
 import {parseQuantity} from './quantity.js'
 import {claimKey, findMatchingVolume, pvFitsNodeLabels, requestOf} from './matchVolume.js'
 import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
-import {claimClass, findClass, NO_PROVISIONER} from './storageClass.js'
+import {claimClass, findClass, NO_PROVISIONER, pvClass} from './storageClass.js'
 import type {VolumeIndex} from './volumeIndex.js'
 
 export const REASON = {
@@ -147,7 +147,7 @@ export function volumeBindingOnNode(node: V1Node, bound: readonly V1PersistentVo
   const excluded = new Set<string>()
   const sorted = [...toMatch].sort((a, b) => (requestOf(a) < requestOf(b) ? -1 : requestOf(a) > requestOf(b) ? 1 : 0))
   for (const pvc of sorted) {
-    const {best} = findMatchingVolume(pvc, w.index.ofClass(claimClass(pvc)), {phaseOf: w.phaseOf, nodeLabels: labels, excluded, delayBinding: true})
+    const {best} = findMatchingVolume(pvc, candidatesOnNode(pvc, labels, w), {phaseOf: w.phaseOf, nodeLabels: labels, excluded, delayBinding: true})
     if (best.length) {
       const names = best.map((p) => p.metadata?.name ?? '').sort()
       excluded.add(names[0])
@@ -188,6 +188,19 @@ export function volumeBindingOnNode(node: V1Node, bound: readonly V1PersistentVo
     for (const pvc of toProvision) if (!claims.has(claimKey(pvc))) claims.set(claimKey(pvc), {kind: 'notChecked'})
   }
   return {reasons: reasons(), claims}
+}
+
+/**
+ * The PVs of the claim's class that FindMatchingVolume can return on this node: those whose
+ * claimRef names the claim, and the unclaimed ones whose node affinity may admit the node.
+ * Every other PV of the class is skipped by it (claimed by another, or not on this node).
+ */
+function candidatesOnNode(pvc: V1PersistentVolumeClaim, labels: Record<string, string>, w: SchedulingWorld): V1PersistentVolume[] {
+  const cls = claimClass(pvc)
+  const unclaimed = w.index.unclaimedForNode(cls, labels)
+  const claimed = w.index.claimedFor(pvc)
+  if (claimed.length === 0) return unclaimed
+  return [...claimed.filter((pv) => pvClass(pv) === cls), ...unclaimed]
 }
 
 /** v1helper.MatchTopologySelectorTerms: empty = everywhere; terms ORed, expressions ANDed. */

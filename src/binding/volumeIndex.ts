@@ -13,6 +13,17 @@ interface Sized {
   qty: bigint
 }
 
+/**
+ * Unclaimed PVs of one class by where they may land: no required node affinity (anywhere),
+ * one term with one `key In [values]` requirement (by key and value: local PVs pinned to a
+ * hostname, zonal disks), or anything else (checked node by node).
+ */
+interface Placement {
+  anywhere: V1PersistentVolume[]
+  byLabel: Map<string, Map<string, V1PersistentVolume[]>>
+  other: V1PersistentVolume[]
+}
+
 export class VolumeIndex {
   readonly byName = new Map<string, V1PersistentVolume>()
   private readonly byClaimRef = new Map<string, V1PersistentVolume[]>()
@@ -20,6 +31,7 @@ export class VolumeIndex {
   private readonly allByClass = new Map<string, V1PersistentVolume[]>()
   /** PVs whose claimRef names a claim but that are not Bound: reservations and Released PVs. */
   private readonly reservedByClass = new Map<string, V1PersistentVolume[]>()
+  private placement?: Map<string, Placement>
 
   constructor(readonly pvs: readonly V1PersistentVolume[]) {
     for (const pv of pvs) {
@@ -56,6 +68,54 @@ export class VolumeIndex {
 
   classes(): string[] {
     return [...this.allByClass.keys()]
+  }
+
+  /**
+   * A superset of the unclaimed PVs of a class whose node affinity admits a node with these
+   * labels, and no PV twice: every other unclaimed PV of the class fails that node's check.
+   */
+  unclaimedForNode(cls: string, labels: Record<string, string>): V1PersistentVolume[] {
+    const p = this.placements().get(cls)
+    if (!p) return []
+    let out: V1PersistentVolume[] = p.anywhere
+    let copied = false
+    const add = (list: V1PersistentVolume[] | undefined) => {
+      if (!list?.length) return
+      if (!copied) {
+        out = out.slice()
+        copied = true
+      }
+      for (const pv of list) out.push(pv)
+    }
+    for (const [key, byValue] of p.byLabel) if (Object.prototype.hasOwnProperty.call(labels, key)) add(byValue.get(labels[key]))
+    add(p.other)
+    return out
+  }
+
+  private placements(): Map<string, Placement> {
+    if (this.placement) return this.placement
+    this.placement = new Map()
+    for (const [cls, list] of this.unclaimed) {
+      const p: Placement = {anywhere: [], byLabel: new Map(), other: []}
+      for (const {pv} of list) {
+        const req = pv.spec?.nodeAffinity?.required
+        if (!req) {
+          p.anywhere.push(pv)
+          continue
+        }
+        const terms = req.nodeSelectorTerms ?? []
+        const e = terms.length === 1 && !terms[0].matchFields?.length && terms[0].matchExpressions?.length === 1 ? terms[0].matchExpressions[0] : undefined
+        if (!e || e.operator !== 'In' || !e.values?.length) {
+          p.other.push(pv)
+          continue
+        }
+        let byValue = p.byLabel.get(e.key)
+        if (!byValue) p.byLabel.set(e.key, (byValue = new Map()))
+        for (const v of new Set(e.values)) push(byValue, v, pv)
+      }
+      this.placement.set(cls, p)
+    }
+    return this.placement
   }
 
   /** Unclaimed PVs of a class with capacity >= min, ascending. */

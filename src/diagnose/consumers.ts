@@ -2,10 +2,10 @@
  * The scheduler's view of a consumer pod: PreFilter (VolumeBinding's claim checks), then per
  * node the filters before VolumeBinding, then VolumeBinding itself.
  */
-import type {V1Node, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
-import {claimKey} from '../binding/matchVolume.js'
-import {type ClaimOnNode, isClaimBound, nonVolumeReason, REASON, volumeBindingOnNode} from '../binding/scheduling.js'
-import {isDelayBinding} from '../binding/storageClass.js'
+import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
+import {claimKey, pvFitsNodeLabels} from '../binding/matchVolume.js'
+import {type ClaimOnNode, isClaimBound, nonVolumeReason, REASON, SELECTED_NODE, volumeBindingOnNode} from '../binding/scheduling.js'
+import {claimClass, isDelayBinding} from '../binding/storageClass.js'
 import type {NodeVerdict} from './types.js'
 import {podClaimNames, type World} from './world.js'
 
@@ -58,28 +58,171 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
     result.summary = `0/${total} nodes are available: ${preFilter}.`
     return result
   }
+  // Pods of one workload share their constraints and their claims' shapes: the node loop is the
+  // same for all of them, so it runs once per (constraints, claims) and only the keys differ.
+  const ordered = [...bound, ...delayed]
+  const keys = ordered.map(claimKey)
+  const caches = cachesOf(w)
+  const eqKey = equivalenceKey(pod, bound, delayed, keys, w)
+  let loop = eqKey === undefined ? undefined : caches.loops.get(eqKey)
+  if (!loop) {
+    loop = nodeLoop(pod, bound, delayed, keys, w, caches)
+    if (eqKey !== undefined) caches.loops.set(eqKey, loop)
+  }
+  result.nodes = loop.nodes
+  result.feasible = loop.feasible
+  result.fits = loop.fits
+  for (const [pos, list] of loop.outcomes) result.claimOutcomes.set(keys[pos], list)
+  result.summary = loop.summary
+  if (loop.error) result.error = loop.error
+  return result
+}
+
+/** The per-node part of an analysis, with claim outcomes by the claim's position (bound, then delayed). */
+interface NodeLoop {
+  nodes: NodeVerdict[]
+  feasible: V1Node[]
+  fits: V1Node[]
+  outcomes: Map<number, {node: string; outcome: ClaimOnNode}[]>
+  summary: string
+  error?: string
+}
+
+interface Caches {
+  /** Non-volume filter reason per node (null = passes), by the pod's scheduling constraints. */
+  nonVolume: Map<string, (string | null)[]>
+  loops: Map<string, NodeLoop>
+}
+
+const cachesByWorld = new WeakMap<World, Caches>()
+
+function cachesOf(w: World): Caches {
+  let c = cachesByWorld.get(w)
+  if (!c) cachesByWorld.set(w, (c = {nonVolume: new Map(), loops: new Map()}))
+  return c
+}
+
+/** Everything nonVolumeReason reads from the pod. */
+function constraintsKey(pod: V1Pod): string {
+  const s = pod.spec
+  return JSON.stringify([s?.nodeName ?? null, s?.tolerations ?? null, s?.nodeSelector ?? null, s?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null])
+}
+
+/**
+ * Everything the node loop reads from the pod and its claims, except the claim keys; undefined
+ * when the loop must not be shared (a claim used twice, or one that a PV's claimRef names).
+ */
+function equivalenceKey(pod: V1Pod, bound: readonly V1PersistentVolumeClaim[], delayed: readonly V1PersistentVolumeClaim[], keys: readonly string[], w: World): string | undefined {
+  if (new Set(keys).size !== keys.length) return undefined
+  const parts: unknown[] = [constraintsKey(pod), bound.length]
+  for (const pvc of bound) parts.push(pvc.spec?.volumeName ?? '')
+  for (const pvc of delayed) {
+    if (w.index.claimedFor(pvc).length) return undefined
+    parts.push([
+      pvc.metadata?.annotations?.[SELECTED_NODE] ?? null,
+      claimClass(pvc),
+      pvc.spec?.resources?.requests?.storage ?? null,
+      pvc.spec?.volumeMode ?? null,
+      pvc.spec?.volumeAttributesClassName ?? null,
+      pvc.spec?.selector ?? null,
+      pvc.spec?.accessModes ?? null,
+    ])
+  }
+  return JSON.stringify(parts)
+}
+
+function nodeLoop(pod: V1Pod, bound: readonly V1PersistentVolumeClaim[], delayed: readonly V1PersistentVolumeClaim[], keys: readonly string[], w: World, caches: Caches): NodeLoop {
+  const ck = constraintsKey(pod)
+  let reasons = caches.nonVolume.get(ck)
+  if (!reasons) {
+    reasons = w.nodes.map((node) => nonVolumeReason(pod, node))
+    caches.nonVolume.set(ck, reasons)
+  }
+  const position = new Map(keys.map((k, i) => [k, i]))
+  const loop: NodeLoop = {nodes: [], feasible: [], fits: [], outcomes: new Map(), summary: ''}
   const histogram = new Map<string, number>()
-  for (const node of w.nodes) {
-    const r = nonVolumeReason(pod, node)
+  w.nodes.forEach((node, i) => {
+    const r = reasons[i]
     if (r) {
-      result.nodes.push({name: node.metadata?.name ?? '', reasons: [r]})
+      loop.nodes.push({name: node.metadata?.name ?? '', reasons: [r]})
       histogram.set(r, (histogram.get(r) ?? 0) + 1)
-      continue
+      return
     }
-    result.feasible.push(node)
+    loop.feasible.push(node)
     const v = volumeBindingOnNode(node, bound, delayed, w)
     for (const [key, outcome] of v.claims) {
-      const l = result.claimOutcomes.get(key) ?? []
+      const pos = position.get(key)!
+      const l = loop.outcomes.get(pos) ?? []
       l.push({node: node.metadata?.name ?? '', outcome})
-      result.claimOutcomes.set(key, l)
+      loop.outcomes.set(pos, l)
     }
-    if (v.error) result.error ??= `running "VolumeBinding" filter plugin: ${v.error}`
-    result.nodes.push({name: node.metadata?.name ?? '', reasons: v.error ? [v.error] : v.reasons})
-    if (!v.error && v.reasons.length === 0) result.fits.push(node)
+    if (v.error) loop.error ??= `running "VolumeBinding" filter plugin: ${v.error}`
+    loop.nodes.push({name: node.metadata?.name ?? '', reasons: v.error ? [v.error] : v.reasons})
+    if (!v.error && v.reasons.length === 0) loop.fits.push(node)
     for (const r of v.reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1)
+  })
+  loop.summary = fitSummary(w.nodes.length, loop.fits.length, histogram)
+  return loop
+}
+
+// Pods that share a node loop share its arrays, so what is derived from them is computed once.
+const rejectedByNodes = new WeakMap<readonly NodeVerdict[], NodeVerdict[]>()
+
+/** The nodes of an analysis that have a reason against them, in node order (memoised). */
+export function rejectedNodes(a: PodAnalysis): NodeVerdict[] {
+  let r = rejectedByNodes.get(a.nodes)
+  if (!r) rejectedByNodes.set(a.nodes, (r = a.nodes.filter((n) => n.reasons.length)))
+  return r
+}
+
+const namesByNodes = new WeakMap<readonly V1Node[], Set<string | undefined>>()
+
+/** The names of these nodes as a set (memoised per node list). */
+export function nodeNameSet(nodes: readonly V1Node[]): Set<string | undefined> {
+  let s = namesByNodes.get(nodes)
+  if (!s) namesByNodes.set(nodes, (s = new Set(nodes.map((n) => n.metadata?.name))))
+  return s
+}
+
+export interface ClaimOnFeasible {
+  /** What VolumeBinding decided for the claim on each feasible node. */
+  outcomes: {node: string; outcome: ClaimOnNode}[]
+  /** The outcomes on nodes where the whole pod fits. */
+  good: {node: string; outcome: ClaimOnNode}[]
+  /** The PVs the scheduler may bind on those nodes (winners and ties), sorted, unique. */
+  statics: string[]
+  kinds: Set<ClaimOnNode['kind']>
+}
+
+const onFeasibleByList = new WeakMap<object, ClaimOnFeasible>()
+
+/** A claim's outcomes on the feasible and on the fitting nodes of an analysis (memoised per loop). */
+export function claimOnFeasible(a: PodAnalysis, key: string): ClaimOnFeasible {
+  const list = a.claimOutcomes.get(key)
+  const memo = list ? onFeasibleByList.get(list) : undefined
+  if (memo) return memo
+  const feasibleNames = nodeNameSet(a.feasible)
+  const outcomes = (list ?? []).filter((o) => feasibleNames.has(o.node))
+  const fitNames = nodeNameSet(a.fits)
+  const good = outcomes.filter((o) => fitNames.has(o.node))
+  const statics = [...new Set(good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : [])))].sort()
+  const r: ClaimOnFeasible = {outcomes, good, statics, kinds: new Set(outcomes.map((o) => o.outcome.kind))}
+  if (list) onFeasibleByList.set(list, r)
+  return r
+}
+
+const fitsByNodes = new WeakMap<readonly V1Node[], WeakMap<V1PersistentVolume, boolean>>()
+
+/** Whether the PV's node affinity admits at least one of these nodes (memoised per node list). */
+export function fitsSomeNode(pv: V1PersistentVolume, nodes: readonly V1Node[]): boolean {
+  let m = fitsByNodes.get(nodes)
+  if (!m) fitsByNodes.set(nodes, (m = new WeakMap()))
+  let v = m.get(pv)
+  if (v === undefined) {
+    v = nodes.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels))
+    m.set(pv, v)
   }
-  result.summary = fitSummary(total, result.fits.length, histogram)
-  return result
+  return v
 }
 
 /** FitError's format: counts sorted as strings, joined by ", ". */

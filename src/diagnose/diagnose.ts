@@ -3,7 +3,7 @@ import type {V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import {labelSelectorMatches} from '../binding/selectors.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
-import {diagnoseClaim} from './diagnoseClaim.js'
+import {diagnoseClaim, isHealthyBound} from './diagnoseClaim.js'
 import type {ClaimDiagnosis, Diagnosis} from './types.js'
 import {buildWorld, podClaimNames, type World} from './world.js'
 
@@ -42,11 +42,18 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
     }
   } else {
     const selected = snapshot.pvcs.filter((p) => (opts.namespace === undefined || (p.metadata?.namespace ?? 'default') === opts.namespace) && matchesSelector(p, opts.labelSelector))
-    selected.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+    // Each diagnosis stands alone, so only the reported ones need sorting (a stable sort of a
+    // subset keeps the same relative order).
+    const reported: {pvc: V1PersistentVolumeClaim; d: ClaimDiagnosis}[] = []
     for (const pvc of selected) {
+      // A Bound claim's diagnosis is ok: not reported unless --all asks for healthy ones too.
+      if (!opts.all && isHealthyBound(pvc, world)) continue
       const d = diagnoseClaim(pvc, world)
-      if (opts.all || d.severity !== 'ok') claims.push(d)
+      if (opts.all || d.severity !== 'ok') reported.push({pvc, d})
     }
+    const collator = new Intl.Collator()
+    reported.sort(({pvc: a}, {pvc: b}) => collator.compare(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') || collator.compare(a.metadata?.name ?? '', b.metadata?.name ?? ''))
+    for (const r of reported) claims.push(r.d)
   }
   return {apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: snapshot.skipped, claims}
 }

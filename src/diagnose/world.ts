@@ -29,16 +29,28 @@ export function podClaimNames(pod: V1Pod): {name: string; ephemeral: boolean}[] 
 
 export function buildWorld(snapshot: Snapshot): World {
   const claims = new Map<string, V1PersistentVolumeClaim>()
-  const claimUids = new Set<string>()
-  for (const c of snapshot.pvcs) {
-    claims.set(`${c.metadata?.namespace ?? 'default'}/${c.metadata?.name}`, c)
-    if (c.metadata?.uid) claimUids.add(`${c.metadata.namespace}/${c.metadata.name}/${c.metadata.uid}`)
+  for (const c of snapshot.pvcs) claims.set(`${c.metadata?.namespace ?? 'default'}/${c.metadata?.name}`, c)
+  // Only PVs without a phase need the claims' uids (snapshots from the API always have one).
+  let claimUids: Set<string> | undefined
+  const claimUidSet = () => {
+    if (!claimUids) {
+      claimUids = new Set()
+      for (const c of snapshot.pvcs) if (c.metadata?.uid) claimUids.add(`${c.metadata.namespace}/${c.metadata.name}/${c.metadata.uid}`)
+    }
+    return claimUids
   }
   const podsByClaim = new Map<string, V1Pod[]>()
-  const pods = new Map<string, V1Pod>()
+  // Pods by name are only looked up for pod/NAME targets.
+  let pods: Map<string, V1Pod> | undefined
+  const podMap = () => {
+    if (!pods) {
+      pods = new Map()
+      for (const p of snapshot.pods) pods.set(`${p.metadata?.namespace ?? 'default'}/${p.metadata?.name}`, p)
+    }
+    return pods
+  }
   for (const p of snapshot.pods) {
     const ns = p.metadata?.namespace ?? 'default'
-    pods.set(`${ns}/${p.metadata?.name}`, p)
     for (const {name} of podClaimNames(p)) {
       const key = `${ns}/${name}`
       const l = podsByClaim.get(key)
@@ -51,7 +63,7 @@ export function buildWorld(snapshot: Snapshot): World {
   const phaseOf = (pv: V1PersistentVolume) => {
     let p = phaseCache.get(pv)
     if (p === undefined) {
-      p = effectivePhase(pv, (ns, name, uid) => claimUids.has(`${ns}/${name}/${uid}`) || skipped.has('persistentvolumeclaims'))
+      p = effectivePhase(pv, (ns, name, uid) => claimUidSet().has(`${ns}/${name}/${uid}`) || skipped.has('persistentvolumeclaims'))
       phaseCache.set(pv, p)
     }
     return p
@@ -68,7 +80,9 @@ export function buildWorld(snapshot: Snapshot): World {
     claims,
     nodes: snapshot.nodes,
     podsByClaim,
-    pods,
+    get pods() {
+      return podMap()
+    },
     skipped,
   }
 }
