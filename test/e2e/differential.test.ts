@@ -23,9 +23,29 @@ let kube: Kube
 let nodes: LiveNode[] = []
 let liveNodes: Obj[] = []
 
+/** Odd nodes for the scheduler's own filters: one tainted, one cordoned (only on our own control plane). */
+const ODD_NODES = [
+  {name: 'diff-tainted-1', zone: 'zone-a', spec: {taints: [{key: 'dedicated', value: 'db', effect: 'NoSchedule'}]}},
+  {name: 'diff-cordoned-1', zone: 'zone-b', spec: {unschedulable: true}},
+]
+
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
-  nodes = await usableNodes(kube)
+  if (!inject('cluster').external) {
+    const model = (await kube.list<Obj & {status?: Record<string, unknown>}>('Node'))[0]
+    for (const n of ODD_NODES) {
+      await kube.delete('Node', n.name)
+      await kube.create({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: {name: n.name, labels: {'kubernetes.io/hostname': n.name, 'topology.kubernetes.io/zone': n.zone, 'kubernetes.io/os': 'linux'}},
+        spec: n.spec,
+        status: model.status,
+      })
+    }
+  }
+  // PVs may sit on any node, the odd ones included; pods may tolerate the taint.
+  nodes = (await usableNodes(kube)).concat(inject('cluster').external ? [] : ODD_NODES.map((n) => ({name: n.name, hostname: n.name, zone: n.zone})))
   // The snapshot holds every node, tainted ones too: pv-doctor must see what the scheduler sees.
   liveNodes = await kube.list<Obj>('Node')
   mkdirSync(OUT, {recursive: true})
@@ -41,7 +61,8 @@ interface Outcome {
 
 const outcomes: Outcome[] = []
 
-afterAll(() => {
+afterAll(async () => {
+  if (!inject('cluster').external) for (const n of ODD_NODES) await kube.delete('Node', n.name)
   const agreeing = outcomes.filter((o) => o.agree).length
   const byCause = new Map<string, number>()
   for (const o of outcomes) byCause.set(o.predicted.cause, (byCause.get(o.predicted.cause) ?? 0) + 1)

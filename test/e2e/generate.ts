@@ -126,6 +126,7 @@ export function generate(seed: number, index: number, nodes: {name: string; host
         containers: [{name: 'app', image: 'registry.invalid/app:1'}],
         terminationGracePeriodSeconds: 0,
         ...(bypass ? {nodeName: target.name} : {}),
+        ...(chance(0.3) ? {tolerations: [{key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule'}]} : {}),
         ...(constraint < 0.3 ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}} : constraint < 0.5 && target.zone ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}} : {}),
         volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c.metadata!.name}})),
       },
