@@ -3,7 +3,11 @@
  * happen, creates the objects, lets the real PV controller and scheduler act, and checks that
  * pv-doctor's verdict (offline and live) matches what they did.
  */
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, pvObj, type Scenario, Scenarios, scObj, usableNodes} from './scenario.js'
 
@@ -148,6 +152,31 @@ describe('explain agrees with the real controller and scheduler', () => {
     const live = await kube.waitFor(async () => s.explain(['data']), (r) => (r.json?.claims[0].evidence.length ?? 0) > 0, 15_000, 1000)
     expect(live?.json?.claims[0].cause).toBe('ProvisionerNotFound')
     expect(live?.json?.claims[0].evidence[0]).toContain(`Waiting for a volume to be created either by the external provisioner '${s.ns}.csi.example.com'`)
+  })
+
+  it('snapshot: a file written from the live cluster gives the same verdicts offline', async () => {
+    const s = await scenario('snapshot')
+    const cls = s.n('local')
+    await s.create(scObj(cls, {wffc: true}))
+    await s.create(pvObj(s.n('pv'), {cls, hosts: [nodes[0].hostname], size: '1Gi'}))
+    await s.create(pvcObj('big', {cls, size: '5Gi'}))
+    await s.create(podObj('app', ['big']))
+    await s.create(pvcObj('ghost', {cls: s.n('nope')}))
+    const snap = runCli(['snapshot', '-n', s.ns, '--kubeconfig', kubeconfig, '-o', 'json'])
+    expect(snap.code, snap.stderr).toBe(0)
+    const doc = JSON.parse(snap.stdout)
+    expect(doc).toMatchObject({apiVersion: 'pv-doctor/v1', kind: 'Snapshot', skipped: []})
+    expect(doc.pvcs.every((c: Obj) => c.kind === 'PersistentVolumeClaim' && c.apiVersion === 'v1')).toBe(true)
+    const file = join(mkdtempSync(join(tmpdir(), 'pvd-snap-')), 'snap.json')
+    writeFileSync(file, snap.stdout)
+    const offline = runCli(['explain', '-n', s.ns, '--from-file', file, '-o', 'json'])
+    const live = s.explain([])
+    const verdicts = (out: string) => (JSON.parse(out) as {claims: {name: string; cause: string; wouldBind: string | null}[]}).claims.map((c) => [c.name, c.cause, c.wouldBind])
+    expect(verdicts(offline.stdout)).toEqual(verdicts(live.stdout))
+    expect(verdicts(live.stdout)).toEqual([
+      ['big', 'NoVolumeOnFeasibleNodes', null],
+      ['ghost', 'StorageClassNotFound', null],
+    ])
   })
 
   it('pod/NAME: a Bound claim whose PV lives where the pod cannot run', async () => {
