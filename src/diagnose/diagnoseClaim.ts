@@ -158,13 +158,19 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
   if (pick.winner) {
     const pv = pick.winner
     const prebound = isVolumeBoundToClaim(pv, claim)
+    // A WaitForFirstConsumer claim with a PV pre-bound to it and a pod waiting: the controller
+    // binds the pre-bound PV, but the scheduler may reserve its own choice first — a real race.
+    const race = delay && sc ? schedulerChoices(claim, w).filter((n) => n !== pv.metadata?.name) : []
+    const ties = [...pick.ties.map((p) => p.metadata?.name ?? ''), ...race]
     return {
       cause: 'BindPending',
-      message: `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.`,
+      message:
+        `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
+        (race.length ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.` : ''),
       wouldBind: pv.metadata?.name ?? null,
-      ties: pick.ties.map((p) => p.metadata?.name ?? ''),
+      ties,
       candidates: candidateRows(claim, w),
-      fix: pick.ties.length ? [`Several PVs fit equally well (${[pv, ...pick.ties].map((p) => p.metadata?.name).join(', ')}); the controller takes any one of them. To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`] : [],
+      fix: ties.length ? [`Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`] : [],
     }
   }
 
@@ -427,6 +433,19 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
       `Or relax the pod's constraints so it may run where a free PV is.`,
     ],
   }
+}
+
+/** The PVs the scheduler would reserve for this claim, for the first waiting pod that fits somewhere. */
+function schedulerChoices(pvc: V1PersistentVolumeClaim, w: World): string[] {
+  const key = `${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name}`
+  for (const pod of podsUsing(pvc, w)) {
+    if (pod.spec?.nodeName || isTerminated(pod)) continue
+    const a = analysePod(pod, w)
+    const fits = new Set(a.fits.map((n) => n.metadata?.name))
+    const picks = (a.claimOutcomes.get(key) ?? []).filter((o) => fits.has(o.node)).flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))
+    if (picks.length) return [...new Set(picks)].sort()
+  }
+  return []
 }
 
 /** For pod/NAME: a Bound claim whose PV's node affinity rules out every node the pod could use. */

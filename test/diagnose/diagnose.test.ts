@@ -163,6 +163,18 @@ describe('WaitForFirstConsumer claims', () => {
     expect(c.message).toContain('never completes the binding')
     expect(c.wouldBind).toBeNull()
   })
+  it('a pre-bound PV and a waiting pod race: the controller\'s PV wins, or the scheduler\'s own choice', () => {
+    const s = snap({
+      storageClasses: [local],
+      nodes,
+      pvs: [pv('mine', {cls: 'other', hosts: ['n1'], claimRef: {namespace: 'app', name: 'data'}, phase: 'Available'}), pv('sched', {cls: 'local', hosts: ['n1']})],
+      pvcs: [pvc('data', {cls: 'local'})],
+      pods: [pod('p', ['data'])],
+    })
+    const c = expectCause(s, 'BindPending')
+    expect(c.wouldBind).toBe('mine')
+    expect(c.ties).toEqual(['sched'])
+  })
   it('TopologyNotAllowed', () => {
     const cls = sc('zonal', {mode: 'WaitForFirstConsumer', provisioner: 'pd.csi.storage.gke.io', allowedZones: ['c']})
     expectCause(snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'zonal'})], pods: [pod('p', ['data'])]}), 'TopologyNotAllowed')
