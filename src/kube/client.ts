@@ -48,8 +48,24 @@ export interface KubeClient {
 
 const PAGE = 500
 
+type KubeModule = Pick<typeof import('@kubernetes/client-node'), 'KubeConfig'>
+
+/**
+ * KubeConfig from dist/vendor/kube.js, the bundle `npm run build` makes (scripts/bundle-kube.mjs):
+ * one file instead of ~970 modules. Without it (running from src/, or a build without the
+ * bundle) the package itself.
+ */
+async function loadKube(): Promise<KubeModule> {
+  try {
+    return (await import(new URL('../vendor/kube.js', import.meta.url).href)) as KubeModule
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
+    return import('@kubernetes/client-node')
+  }
+}
+
 export async function connect(opts: ConnectOptions): Promise<KubeClient> {
-  const {KubeConfig} = await import('@kubernetes/client-node')
+  const {KubeConfig} = await loadKube()
   const kc = new KubeConfig()
   const envPaths = (process.env.KUBECONFIG ?? '').split(':').filter(Boolean)
   try {
