@@ -1,0 +1,156 @@
+// Live part of the benchmark: starts the test control plane (test/cluster), loads a synthetic
+// cluster of the given size, lets the real controllers settle, then times `explain -A` against
+// `kubectl get pv,pvc,sc,nodes,pods,events -A -o json`, interleaved. Prints one JSON line.
+// Run by bench.mjs: tsx test/bench/live.ts --size M --runs 5 --kubectl /usr/bin/kubectl
+import {spawn} from 'node:child_process'
+import {openSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {startCluster, type FakeNodeSpec} from '../cluster/cluster.js'
+import {connect, type KubeClient} from '../../src/kube/client.js'
+// @ts-expect-error plain ESM module without types
+import {generate} from './generate.mjs'
+
+type Obj = {apiVersion: string; kind: string; metadata: Record<string, any>; spec?: any; status?: any; [k: string]: any}
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const CLI = join(HERE, '..', '..', 'bin', 'kubectl-pv_doctor')
+const args = process.argv.slice(2)
+const opt = (n: string, d: string) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d)
+const size = opt('size', 'M')
+const runs = Number(opt('runs', '5'))
+const kubectl = opt('kubectl', '/usr/bin/kubectl')
+const log = (m: string) => process.stderr.write(`[bench live] ${m}\n`)
+
+const PATHS: Record<string, (o: Obj) => string> = {
+  Namespace: () => '/api/v1/namespaces',
+  StorageClass: () => '/apis/storage.k8s.io/v1/storageclasses',
+  CSIDriver: () => '/apis/storage.k8s.io/v1/csidrivers',
+  PersistentVolume: () => '/api/v1/persistentvolumes',
+  PersistentVolumeClaim: (o) => `/api/v1/namespaces/${o.metadata.namespace}/persistentvolumeclaims`,
+  Pod: (o) => `/api/v1/namespaces/${o.metadata.namespace}/pods`,
+  Event: (o) => `/api/v1/namespaces/${o.metadata.namespace}/events`,
+}
+
+/** What a user would have sent: no server-set fields; bindings left for the real controller to complete. */
+function forCreate(o: Obj): Obj {
+  const {uid: _u, resourceVersion: _r, creationTimestamp: _c, ownerReferences: _o, ...metadata} = o.metadata
+  const out: Obj = {...o, metadata}
+  delete out.status
+  if (o.kind === 'PersistentVolume') {
+    const ref = o.spec.claimRef
+    // Bound pairs: claimRef without uid (a pre-binding); stale Released PVs keep the old uid.
+    if (ref && o.status?.phase === 'Bound') out.spec = {...o.spec, claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', name: ref.name, namespace: ref.namespace}}
+    else if (ref) out.spec = {...o.spec, claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', name: ref.name, namespace: ref.namespace, uid: ref.uid}}
+    const ann = {...metadata.annotations}
+    delete ann['pv.kubernetes.io/bound-by-controller']
+    out.metadata = {...metadata, annotations: ann}
+  }
+  if (o.kind === 'PersistentVolumeClaim') {
+    const ann = {...metadata.annotations}
+    for (const k of ['pv.kubernetes.io/bind-completed', 'pv.kubernetes.io/bound-by-controller']) delete ann[k]
+    out.metadata = {...metadata, annotations: ann}
+  }
+  if (o.kind === 'Event') {
+    const {uid: _x, resourceVersion: _y, ...involvedObject} = o.involvedObject
+    out.involvedObject = involvedObject
+  }
+  return out
+}
+
+async function createAll(client: KubeClient, objs: Obj[], what: string, concurrency = 24): Promise<void> {
+  const t = Date.now()
+  let next = 0
+  let done = 0
+  const worker = async () => {
+    while (next < objs.length) {
+      const o = objs[next++]
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.request('POST', PATHS[o.kind](o), {body: forCreate(o)})
+          break
+        } catch (e: any) {
+          if (e?.status?.code === 409) break
+          if (attempt >= 5) throw new Error(`creating ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${e?.message}`)
+          await new Promise((r) => setTimeout(r, 200 * (attempt + 1)))
+        }
+      }
+      done++
+    }
+  }
+  await Promise.all(Array.from({length: concurrency}, worker))
+  log(`created ${done} ${what} in ${((Date.now() - t) / 1000).toFixed(1)} s`)
+}
+
+function timeRun(cmd: string, argv: string[], env: Record<string, string>, okCodes: number[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const devnull = openSync('/dev/null', 'w')
+    const t0 = process.hrtime.bigint()
+    const child = spawn(cmd, argv, {stdio: ['ignore', devnull, 'pipe'], env: {...process.env, ...env}})
+    let err = ''
+    child.stderr!.on('data', (d) => (err += d))
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6
+      if (!okCodes.includes(code ?? -1)) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(0, 500)}`))
+      else resolve(ms)
+    })
+  })
+}
+
+const gen = generate(size)
+const nodeSpecs: FakeNodeSpec[] = gen.nodes.map((n: Obj) => ({
+  name: n.metadata.name,
+  labels: n.metadata.labels,
+  taints: n.spec.taints?.filter((t: any) => t.key !== 'node.kubernetes.io/unschedulable').map(({key, value, effect}: any) => ({key, value, effect})),
+  unschedulable: n.spec.unschedulable,
+}))
+log(`starting the control plane with ${nodeSpecs.length} nodes`)
+const cluster = await startCluster({nodes: nodeSpecs})
+let exitCode = 0
+try {
+  log(`up in ${cluster.timings.total} ms at ${cluster.server}`)
+  const client = await connect({kubeconfig: cluster.kubeconfig, timeoutMs: 60_000})
+  const namespaces = [...new Set([...gen.pvcs, ...gen.pods].map((o: Obj) => o.metadata.namespace))].map((name) => ({apiVersion: 'v1', kind: 'Namespace', metadata: {name}}))
+  await createAll(client, [...namespaces, ...gen.storageClasses, ...gen.csiDrivers] as Obj[], 'namespaces, classes, drivers')
+  await createAll(client, gen.pvs, 'PVs')
+  await createAll(client, gen.pvcs, 'PVCs')
+  await createAll(client, gen.pods, 'pods')
+  await createAll(client, gen.events, 'events')
+  // Let the PV controller finish binding the pre-bound pairs (it works through them at its own pace).
+  const want = gen.counts.bound
+  let last = -1
+  let stable = 0
+  const deadline = Date.now() + 10 * 60_000
+  while (Date.now() < deadline) {
+    const pvcs = await client.list<Obj>('/api/v1/persistentvolumeclaims')
+    const bound = pvcs.filter((p) => p.status?.phase === 'Bound').length
+    log(`${bound}/${want} claims bound`)
+    if (bound >= want) break
+    stable = bound === last ? stable + 1 : 0
+    if (stable >= 6) break
+    last = bound
+    await new Promise((r) => setTimeout(r, 5000))
+  }
+  const env = {KUBECONFIG: cluster.kubeconfig}
+  const counts = await Promise.all(['/api/v1/persistentvolumes', '/api/v1/persistentvolumeclaims', '/apis/storage.k8s.io/v1/storageclasses', '/api/v1/nodes', '/api/v1/pods', '/api/v1/events'].map((p) => client.list(p).then((l) => l.length)))
+  const objects = counts.reduce((a, b) => a + b, 0)
+  log(`measuring (${objects} objects in pv,pvc,sc,nodes,pods,events), ${runs} runs + 1 warm-up`)
+  const res: Record<string, number[]> = {kubectl: [], explain: [], explainJson: []}
+  for (let r = -1; r < runs; r++) {
+    const k = await timeRun(kubectl, ['get', 'pv,pvc,sc,nodes,pods,events', '-A', '-o', 'json'], env, [0])
+    const e = await timeRun(process.execPath, [CLI, 'explain', '-A', '--request-timeout', '60s'], env, [0, 1])
+    const j = await timeRun(process.execPath, [CLI, 'explain', '-A', '-o', 'json', '--request-timeout', '60s'], env, [0, 1])
+    if (r < 0) continue
+    res.kubectl.push(k)
+    res.explain.push(e)
+    res.explainJson.push(j)
+    log(`run ${r + 1}: kubectl ${k.toFixed(0)} ms, explain ${e.toFixed(0)} ms, explain -o json ${j.toFixed(0)} ms`)
+  }
+  process.stdout.write(JSON.stringify({size, objects, ...res}) + '\n')
+} catch (e) {
+  log(String((e as Error).stack ?? e))
+  exitCode = 1
+} finally {
+  await cluster.stop()
+}
+process.exit(exitCode)
