@@ -72,7 +72,8 @@ The plan's JSON contract is documented in docs/bind.md.`
     const target = args.claim ? parseClaim(args.claim) : undefined
     const scopeNs = target?.namespace ?? flags.namespace
     const {snapshot, namespace, client} = await this.loadSnapshot({...flags, namespace: scopeNs}, flags.all && flags['all-namespaces'])
-    for (const s of snapshot.skipped) this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    // A dump without events or CSIDrivers does not change which PV binds: only real read failures are worth a warning.
+    for (const s of snapshot.skipped) if (s.reason !== 'not in the input file') this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
     const world = buildWorld(snapshot)
     const bindings = target
       ? [planBinding(world, {namespace, name: target.name, volume: flags.volume, reclaim: flags.reclaim})]
