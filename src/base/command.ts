@@ -9,7 +9,6 @@ import {readInputFile} from '../readInputFile.js'
 import {colorLevel, type ColorMode, makeChalk} from './color.js'
 import {parseDuration} from './duration.js'
 import type {KubeClient} from '../kube/client.js'
-import {addSnapshotText, markMissingKinds} from '../snapshot/parseSnapshot.js'
 import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
 
 export const clusterFlags = {
@@ -52,7 +51,8 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Reads --from-file inputs into one snapshot. */
-  protected readSnapshotFiles(files: string[]): Snapshot {
+  protected async readSnapshotFiles(files: string[]): Promise<Snapshot> {
+    const {addSnapshotText, markMissingKinds} = await import('../snapshot/parseSnapshot.js')
     const snap = emptySnapshot()
     for (const file of files) {
       const text = readInputFile(file, '--from-file')
@@ -75,7 +75,7 @@ export abstract class BaseCommand extends Command {
     only?: ReadonlySet<ResourceName>,
   ): Promise<{snapshot: Snapshot; namespace: string; client?: KubeClient}> {
     if (flags['from-file']?.length) {
-      const snapshot = this.readSnapshotFiles(flags['from-file'])
+      const snapshot = await this.readSnapshotFiles(flags['from-file'])
       return {snapshot, namespace: flags.namespace ?? 'default'}
     }
     const client = await this.connect(flags)

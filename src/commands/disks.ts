@@ -108,7 +108,7 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
     }
     let collected: Collected
     if (offline) {
-      const snap = this.readSnapshotFiles(flags['from-file']!)
+      const snap = await this.readSnapshotFiles(flags['from-file']!)
       objects = fromLists(snap.pvs, snap.nodes, snap.storageClasses)
       collected = await probeAll()
     } else if (needsPods) {

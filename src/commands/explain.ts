@@ -1,10 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseLabelSelector} from '../binding/selectors.js'
-import {diagnose, exitCodeFor, type Target} from '../diagnose/diagnose.js'
+import type {Target} from '../diagnose/diagnose.js'
 import {UserError} from '../errors.js'
-import {renderDiagnosis} from '../output/renderDiagnosis.js'
-import {serialize} from '../output/serialize.js'
 
 export default class Explain extends BaseCommand {
   static summary = 'Explain why PersistentVolumeClaims are Pending: the root cause, the evidence, every candidate PV, and the fix.'
@@ -54,6 +52,12 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     if (snapshot.skipped.some((x) => x.resource === 'persistentvolumeclaims')) {
       throw new UserError(`cannot list persistentvolumeclaims ${needAll ? 'in all namespaces' : `in namespace "${namespace}"`} (${snapshot.skipped.find((x) => x.resource === 'persistentvolumeclaims')!.reason}); without them there is nothing to explain — ask for the read access in docs/rbac.yaml`)
     }
+    // Loaded only now, so a cluster command sends its first request as early as it can.
+    const [{diagnose, exitCodeFor}, {renderDiagnosis}, {serialize}] = await Promise.all([
+      import('../diagnose/diagnose.js'),
+      import('../output/renderDiagnosis.js'),
+      import('../output/serialize.js'),
+    ])
     const resolved: Target[] = targets.map((t) => ({...t, namespace: t.namespace ?? namespace}))
     const diagnosis = diagnose(snapshot, {
       targets: resolved,

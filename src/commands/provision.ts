@@ -74,7 +74,7 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     let client: KubeClient | undefined
     let objects: ClusterObjects
     if (offline) {
-      const snap = this.readSnapshotFiles(flags['from-file']!)
+      const snap = await this.readSnapshotFiles(flags['from-file']!)
       objects = fromLists(snap.pvs, snap.nodes, snap.storageClasses)
     } else {
       client = await this.connect(flags)

@@ -1,14 +1,13 @@
 /**
- * The only module that loads @kubernetes/client-node at run time, and only when a command
- * really talks to a cluster (the import costs ~350 ms). It uses the library for what it does
- * well — kubeconfig loading and authentication (certs, tokens, exec plugins) — and sends plain
- * HTTPS requests itself so that lists stay raw JSON (exact wire objects, fast to parse).
+ * Talks to the API server. The only module that loads @kubernetes/client-node at run time, and
+ * only when the kubeconfig needs it (exec plugins, auth providers, in-cluster config; the common
+ * certificate/token kubeconfig is read by ./kubeconfig.ts without it, since loading it costs
+ * ~180 ms even bundled). Requests are plain HTTPS so lists stay raw JSON (exact wire objects,
+ * fast to parse).
  */
 import https from 'node:https'
-import {existsSync} from 'node:fs'
-import {homedir} from 'node:os'
-import {join} from 'node:path'
 import {UserError} from '../errors.js'
+import {type Connection, fastConnection, kubeconfigFiles} from './kubeconfig.js'
 
 export interface ConnectOptions {
   kubeconfig?: string
@@ -65,45 +64,11 @@ async function loadKube(): Promise<KubeModule> {
 }
 
 export async function connect(opts: ConnectOptions): Promise<KubeClient> {
-  const {KubeConfig} = await loadKube()
-  const kc = new KubeConfig()
-  const envPaths = (process.env.KUBECONFIG ?? '').split(':').filter(Boolean)
-  try {
-    if (opts.kubeconfig) {
-      if (!existsSync(opts.kubeconfig)) throw new UserError(`kubeconfig file ${opts.kubeconfig} does not exist; pass an existing file with --kubeconfig`)
-      kc.loadFromFile(opts.kubeconfig)
-    } else if (envPaths.length > 0) {
-      const existing = envPaths.filter((p) => existsSync(p))
-      if (existing.length === 0) throw new UserError(`no kubeconfig found: KUBECONFIG names ${envPaths.join(', ')}, which does not exist; fix KUBECONFIG or pass --kubeconfig`)
-      // kubectl merges in order and the first file's current-context wins.
-      kc.loadFromDefault(undefined, true)
-    } else if (existsSync(join(homedir(), '.kube', 'config'))) {
-      kc.loadFromDefault()
-    } else if (process.env.KUBERNETES_SERVICE_HOST) {
-      kc.loadFromCluster()
-    } else {
-      throw new UserError('no kubeconfig found (~/.kube/config is missing and KUBECONFIG is unset); pass --kubeconfig, or use --from-file to work offline')
-    }
-  } catch (error) {
-    if (error instanceof UserError) throw error
-    throw new UserError(`cannot read kubeconfig: ${firstLine(error)}; check the file or pass another with --kubeconfig`)
-  }
-  if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw new UserError(`context "${opts.context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``)
-    kc.setCurrentContext(opts.context)
-  }
-  const contextName = kc.getCurrentContext()
-  const cluster = kc.getCurrentCluster()
-  if (!cluster) throw new UserError(`the kubeconfig has no cluster for context "${contextName}"; pick one with --context`)
-  const namespace = kc.getContextObject(contextName)?.namespace ?? 'default'
-  const base = new URL(cluster.server)
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UserError(`cluster server ${cluster.server} is not an http(s) URL; fix the kubeconfig`)
-  const agentOpts: https.RequestOptions = {}
-  try {
-    await kc.applyToHTTPSOptions(agentOpts)
-  } catch (error) {
-    throw new UserError(`cannot authenticate with context "${contextName}": ${firstLine(error)}`)
-  }
+  const files = kubeconfigFiles(opts.kubeconfig)
+  const conn = fastConnection(files, opts.context) ?? (await libraryConnection(files, opts))
+  const {server, agentOptions: agentOpts} = conn
+  const base = new URL(server)
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UserError(`cluster server ${server} is not an http(s) URL; fix the kubeconfig`)
   const transport = base.protocol === 'https:' ? https : await import('node:http')
 
   function request<T>(method: string, path: string, ro: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>} = {}): Promise<T> {
@@ -141,12 +106,12 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
           }
           reject(new KubeError({code, reason: status.reason ?? reasonFor(code), message: status.message ?? (text.trim().split('\n')[0] || `HTTP ${code}`)}))
         })
-        res.on('error', (e) => reject(transportError(e, cluster!.server, opts.timeoutMs)))
+        res.on('error', (e) => reject(transportError(e, server, opts.timeoutMs)))
       })
       if (opts.timeoutMs) {
         req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), {code: 'ETIMEDOUT'})))
       }
-      req.on('error', (e) => reject(transportError(e, cluster!.server, opts.timeoutMs)))
+      req.on('error', (e) => reject(transportError(e, server, opts.timeoutMs)))
       if (payload !== undefined) req.write(payload)
       req.end()
     })
@@ -163,7 +128,36 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     return items
   }
 
-  return {server: cluster.server, namespace, contextName, request, list}
+  return {server, namespace: conn.namespace, contextName: conn.contextName, request, list}
+}
+
+/** Everything the fast path does not handle (exec plugins, auth providers, in-cluster config): the library. */
+async function libraryConnection(files: string[], opts: ConnectOptions): Promise<Connection> {
+  const {KubeConfig} = await loadKube()
+  const kc = new KubeConfig()
+  try {
+    if (files.length === 1) kc.loadFromFile(files[0])
+    else if (files.length > 1) kc.loadFromDefault(undefined, true)
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster()
+    else throw new UserError('no kubeconfig found (~/.kube/config is missing and KUBECONFIG is unset); pass --kubeconfig, or use --from-file to work offline')
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    throw new UserError(`cannot read kubeconfig: ${firstLine(error)}; check the file or pass another with --kubeconfig`)
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) throw new UserError(`context "${opts.context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``)
+    kc.setCurrentContext(opts.context)
+  }
+  const contextName = kc.getCurrentContext()
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) throw new UserError(`the kubeconfig has no cluster for context "${contextName}"; pick one with --context`)
+  const agentOptions: https.RequestOptions = {}
+  try {
+    await kc.applyToHTTPSOptions(agentOptions)
+  } catch (error) {
+    throw new UserError(`cannot authenticate with context "${contextName}": ${firstLine(error)}`)
+  }
+  return {server: cluster.server, namespace: kc.getContextObject(contextName)?.namespace ?? 'default', contextName, agentOptions}
 }
 
 function reasonFor(code: number): string {
