@@ -3,7 +3,7 @@ import type {ChalkInstance} from 'chalk'
 import {MISMATCH_CODES, type MismatchCode} from '../binding/matchVolume.js'
 import {shortModes} from '../binding/accessModes.js'
 import type {ClaimDiagnosis, Diagnosis, Severity} from '../diagnose/types.js'
-import {plainTable} from './table.js'
+import {columns} from './table.js'
 
 const CHECK_HEADERS: Record<MismatchCode, string> = {
   claimedByOther: 'FREE',
@@ -60,7 +60,7 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean): strin
       ...(wide ? [p.volumeMode, p.claimRef ?? '-'] : []),
       ...MISMATCH_CODES.map((m) => (p.mismatches.includes(m) ? c.red('✗') : c.green('✓'))),
     ])
-    lines.push(plainTable(head, rows, '    '))
+    lines.push(columns(head, rows, '    '))
     if (cl.candidatesOmitted) lines.push(c.dim(`    … and ${cl.candidatesOmitted} more PV(s) of this class, further from fitting`))
   }
   for (const con of cl.consumers) {
