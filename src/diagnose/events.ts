@@ -23,6 +23,8 @@ export function eventTime(e: CoreV1Event): number {
 /** Events grouped by the object they are about: `Kind/namespace/name`, newest last. */
 export class EventIndex {
   private readonly byObject = new Map<string, CoreV1Event[]>()
+  /** Keys whose list is already in time order: most objects are never asked about, so sort on demand. */
+  private readonly sorted = new Set<string>()
   constructor(events: readonly CoreV1Event[]) {
     for (const e of events) {
       const o = e.involvedObject
@@ -32,11 +34,18 @@ export class EventIndex {
       if (l) l.push(e)
       else this.byObject.set(key, [e])
     }
-    for (const l of this.byObject.values()) l.sort((a, b) => eventTime(a) - eventTime(b))
   }
 
   about(kind: string, namespace: string, name: string, uid?: string): CoreV1Event[] {
-    const all = this.byObject.get(`${kind}/${namespace}/${name}`) ?? []
+    const key = `${kind}/${namespace}/${name}`
+    let all = this.byObject.get(key)
+    if (!all) return []
+    if (!this.sorted.has(key)) {
+      const timed = all.map((e) => ({e, t: eventTime(e)})).sort((a, b) => a.t - b.t)
+      all = timed.map((x) => x.e)
+      this.byObject.set(key, all)
+      this.sorted.add(key)
+    }
     // An event about an older object of the same name says nothing about this one.
     return uid ? all.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === uid) : all
   }

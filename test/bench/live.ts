@@ -120,7 +120,8 @@ try {
   const want = gen.counts.bound
   let last = -1
   let stable = 0
-  const deadline = Date.now() + 10 * 60_000
+  // The timings compare two readers of the same objects; full binding is realism, not a requirement.
+  const deadline = Date.now() + Number(process.env.PV_DOCTOR_BENCH_SETTLE_MIN ?? 10) * 60_000
   while (Date.now() < deadline) {
     const pvcs = await client.list<Obj>('/api/v1/persistentvolumeclaims')
     const bound = pvcs.filter((p) => p.status?.phase === 'Bound').length
