@@ -4,11 +4,12 @@
  * (recorded probe reports) creates the PVs and class, re-running changes nothing, and the real
  * scheduler then binds a claim of that class to a PV on the node the pod can use — as `explain` says.
  */
+import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
-import {ROOT, runCli} from '../helpers/cli.js'
+import {BIN, ROOT, runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
 
@@ -38,6 +39,19 @@ afterAll(async () => {
   await kube.delete('StorageClass', cls)
 })
 
+/** The CLI as a child process the test can signal; resolves when it exits. */
+function spawnCli(args: string[]): Promise<{code: number; stdout: string; stderr: string}> & {child: ChildProcess} {
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
+  delete env.NODE_ENV
+  const child = spawn(process.execPath, [BIN, ...args], {env, cwd: ROOT})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const done = new Promise<{code: number; stdout: string; stderr: string}>((resolve) => child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})))
+  return Object.assign(done, {child})
+}
+
 /** The recorded reports of two real machines, re-addressed to two nodes of this cluster. */
 function reports(): string[] {
   return ['nvme-server.json', 'san-multipath.json'].map((f, i) => {
@@ -62,6 +76,38 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     expect(Date.now() - t0).toBeLessThan(60_000)
     const all = await kube.client.list<Obj>('/api/v1/pods')
     expect(all.filter((p) => (p.metadata?.name ?? '').includes('probe'))).toEqual([])
+  })
+
+  it('a node whose image cannot be pulled is reported with that reason (the test plays the kubelet), the others still answer', async () => {
+    const target = nodes[0].name
+    const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '8s', '-o', 'json'])
+    // Act as target's kubelet: report the image pull failure on its probe pod's status.
+    const pod = await kube.waitFor(
+      async () => (await kube.client.list<Obj & {spec: {nodeName?: string}}>('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).find((p) => p.spec.nodeName === target),
+      () => true,
+      20_000,
+      200,
+    )
+    expect(pod).toBeTruthy()
+    await kube.client.request('PATCH', `/api/v1/namespaces/${pod!.metadata!.namespace}/pods/${pod!.metadata!.name}/status`, {
+      contentType: 'application/merge-patch+json',
+      body: {status: {phase: 'Pending', containerStatuses: [{name: 'probe', image: 'x', imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"'}}}]}},
+    })
+    const r = await child
+    const report = JSON.parse(r.stdout) as {nodes: {name: string; error: string | null}[]}
+    expect(report.nodes.find((n) => n.name === target)?.error).toMatch(/cannot be pulled \(ImagePullBackOff/)
+    expect(report.nodes.filter((n) => n.name !== target).every((n) => /probe pod did not start/.test(n.error ?? ''))).toBe(true)
+    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
+  })
+
+  it('Ctrl-C while probing: the probe pods are deleted before it exits', async () => {
+    const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '60s'])
+    const some = await kube.waitFor(() => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}), (l) => l.length > 0, 20_000, 200)
+    expect(some?.length).toBeGreaterThan(0)
+    child.child.kill('SIGINT')
+    const r = await child
+    expect(r.code).toBe(130)
+    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
   })
 
   it('without --no-recheck it re-probes first, cannot (no kubelet), and writes nothing', async () => {
