@@ -10,7 +10,7 @@ import {UserError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
 import {renderDiagnosis} from '../output/renderDiagnosis.js'
 import {serialize} from '../output/serialize.js'
-import type {Snapshot} from '../snapshot/types.js'
+import {NOT_IN_INPUT, type Snapshot} from '../snapshot/types.js'
 
 type DryRun = 'none' | 'client' | 'server'
 
@@ -73,7 +73,7 @@ The plan's JSON contract is documented in docs/bind.md.`
     const scopeNs = target?.namespace ?? flags.namespace
     const {snapshot, namespace, client} = await this.loadSnapshot({...flags, namespace: scopeNs}, flags.all && flags['all-namespaces'])
     // A dump without events or CSIDrivers does not change which PV binds: only real read failures are worth a warning.
-    for (const s of snapshot.skipped) if (s.reason !== 'not in the input file') this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    for (const s of snapshot.skipped) if (s.reason !== NOT_IN_INPUT) this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
     const world = buildWorld(snapshot)
     const bindings = target
       ? [planBinding(world, {namespace, name: target.name, volume: flags.volume, reclaim: flags.reclaim})]

@@ -4,7 +4,7 @@
  * VolumeBinding plugin will do with it.
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
-import {capacityOf, isVolumeBoundToClaim, type MismatchCode, pvFitsNodeLabels, requestOf, volumeModeOf} from '../binding/matchVolume.js'
+import {capacityOf, claimKey, isVolumeBoundToClaim, type MismatchCode, pvFitsNodeLabels, requestOf, volumeModeOf} from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
 import {containsAllModes} from '../binding/accessModes.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
@@ -437,13 +437,10 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
 
 /** The PVs the scheduler would reserve for this claim, for the first waiting pod that fits somewhere. */
 function schedulerChoices(pvc: V1PersistentVolumeClaim, w: World): string[] {
-  const key = `${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name}`
   for (const pod of podsUsing(pvc, w)) {
     if (pod.spec?.nodeName || isTerminated(pod)) continue
-    const a = analysePod(pod, w)
-    const fits = new Set(a.fits.map((n) => n.metadata?.name))
-    const picks = (a.claimOutcomes.get(key) ?? []).filter((o) => fits.has(o.node)).flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))
-    if (picks.length) return [...new Set(picks)].sort()
+    const {statics} = claimOnFeasible(analysePod(pod, w), claimKey(pvc))
+    if (statics.length) return statics
   }
   return []
 }

@@ -3,7 +3,7 @@
  * multi-document YAML, or our own `pv-doctor/v1 Snapshot`. Pure: text in, objects out.
  */
 import yaml from 'js-yaml'
-import {RESOURCES, type Snapshot, type SnapshotKey, emptySnapshot} from './types.js'
+import {NOT_IN_INPUT, RESOURCES, type Snapshot, type SnapshotKey, emptySnapshot} from './types.js'
 import {UserError} from '../errors.js'
 
 export const SNAPSHOT_API_VERSION = 'pv-doctor/v1'
@@ -31,7 +31,7 @@ const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'e
 export function markMissingKinds(s: Snapshot): Snapshot {
   const have = declared.get(s) ?? new Set()
   for (const r of RESOURCES) {
-    if (MAY_BE_LEFT_OUT.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name)) s.skipped.push({resource: r.name, reason: 'not in the input file'})
+    if (MAY_BE_LEFT_OUT.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name)) s.skipped.push({resource: r.name, reason: NOT_IN_INPUT})
   }
   return s
 }

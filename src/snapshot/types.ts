@@ -36,6 +36,9 @@ export interface Skipped {
   reason: string
 }
 
+/** The `skipped` reason for a kind that no --from-file input held (it may exist in the cluster). */
+export const NOT_IN_INPUT = 'not in the input file'
+
 export type ResourceName = (typeof RESOURCES)[number]['name']
 
 /** Every kind the snapshot holds: its plural name, the key it lives under, and its API path. */
