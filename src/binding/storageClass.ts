@@ -4,7 +4,7 @@
  * GetPersistentVolumeClaimClass, GetPersistentVolumeClass, and IsDelayBindingMode.
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim, V1StorageClass} from '@kubernetes/client-node'
-import {timeOf} from './time.js'
+import {timeOf} from '../snapshot/time.js'
 
 export const BETA_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class'
 const DEFAULT_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class']

@@ -4,7 +4,7 @@ import {capacityOf, claimKey, requestOf, volumeMismatches, volumeModeOf} from '.
 import {formatBytes, toBytes} from '../binding/quantity.js'
 import {claimClass, pvClass} from '../binding/storageClass.js'
 import type {Candidate} from './types.js'
-import type {World} from './world.js'
+import type {World} from '../binding/world.js'
 
 const ABOVE = 10
 const BELOW = 3

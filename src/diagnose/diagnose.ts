@@ -1,11 +1,11 @@
 /** The engine's entry point: a snapshot in, one diagnosis per claim out. No I/O. */
-import type {V1PersistentVolumeClaim} from '@kubernetes/client-node'
+import type {V1LabelSelector, V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import {labelSelectorMatches} from '../binding/selectors.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {diagnoseClaim, isHealthyBound} from './diagnoseClaim.js'
 import type {ClaimDiagnosis, Diagnosis} from './types.js'
-import {buildWorld, podClaimNames, type World} from './world.js'
+import {buildWorld, podClaimNames, type World} from '../binding/world.js'
 
 export interface Target {
   kind: 'claim' | 'pod'
@@ -20,7 +20,7 @@ export interface DiagnoseOptions {
   namespace?: string
   /** Include healthy (ok) claims when no target is named. */
   all: boolean
-  labelSelector?: Record<string, string> | import('@kubernetes/client-node').V1LabelSelector
+  labelSelector?: Record<string, string> | V1LabelSelector
 }
 
 export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World = buildWorld(snapshot)): Diagnosis {

@@ -10,12 +10,12 @@ import {containsAllModes} from '../binding/accessModes.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, defaultClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
-import {analysePod, claimOnFeasible, fitsSomeNode, isTerminated, nodeNameSet, type PodAnalysis, rejectedNodes} from './consumers.js'
+import {analysePod, claimOnFeasible, fitsSomeNode, isTerminated, nodeNameSet, type PodAnalysis, rejectedNodes} from '../binding/consumers.js'
 import {candidateRows} from './candidates.js'
-import {eventMessage, latest, quoteEvent} from './events.js'
+import {eventMessage, latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type ClaimDiagnosis, type Consumer} from './types.js'
-import type {World} from './world.js'
+import type {World} from '../binding/world.js'
 
 type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> & Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers'>> & {
   candidates?: ReturnType<typeof candidateRows>

@@ -4,9 +4,9 @@
  */
 import type {CoreV1Event, V1PersistentVolumeClaim, V1StorageClass} from '@kubernetes/client-node'
 import {NO_PROVISIONER} from '../binding/storageClass.js'
-import {eventMessage, eventSource, eventTime, latest, quoteEvent} from './events.js'
+import {eventMessage, eventSource, eventTime, latest, quoteEvent} from '../snapshot/events.js'
 import type {Cause} from './types.js'
-import type {World} from './world.js'
+import type {World} from '../binding/world.js'
 
 /** In-tree names that CSI migration hands to a CSI driver (csi-translation-lib). */
 export const MIGRATED: Record<string, string> = {

@@ -1,4 +1,5 @@
 import type {MismatchCode} from '../binding/matchVolume.js'
+import type {NodeVerdict} from '../binding/consumers.js'
 import type {Skipped} from '../snapshot/types.js'
 
 export const CAUSES = {
@@ -40,10 +41,7 @@ export interface Candidate {
   claimRef: string | null
 }
 
-export interface NodeVerdict {
-  name: string
-  reasons: string[]
-}
+export type {NodeVerdict} from '../binding/consumers.js'
 
 export interface Consumer {
   pod: string

@@ -7,7 +7,7 @@ import {dirname, join} from 'node:path'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const {parseSnapshot} = await import(join(root, 'dist/snapshot/parseSnapshot.js'))
 const {diagnose} = await import(join(root, 'dist/diagnose/diagnose.js'))
-const {buildWorld} = await import(join(root, 'dist/diagnose/world.js'))
+const {buildWorld} = await import(join(root, 'dist/binding/world.js'))
 
 const [file, runsArg] = process.argv.slice(2)
 const runs = Number(runsArg ?? 5)

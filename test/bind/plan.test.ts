@@ -1,7 +1,7 @@
 import type {V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
-import {applyMergePatch, bindExitCode, claimRefPatch, describeChange, kubectlPatchCommand, planAll, planBinding, shellQuote} from '../../src/binding/bindPlan.js'
-import {buildWorld} from '../../src/diagnose/world.js'
+import {applyMergePatch, bindExitCode, claimRefPatch, describeChange, kubectlPatchCommand, planAll, planBinding, shellQuote} from '../../src/bind/plan.js'
+import {buildWorld} from '../../src/binding/world.js'
 import {UserError} from '../../src/errors.js'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
 

@@ -1,6 +1,6 @@
 /** The `disks` table. Pure: the command passes the colours (a chalk instance fits). */
-import {plainTable} from '../output/table.js'
-import type {DiskReport} from './types.js'
+import {plainTable} from './table.js'
+import type {DiskReport} from '../disks/types.js'
 
 export interface Paint {
   green(s: string): string

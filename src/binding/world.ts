@@ -1,10 +1,10 @@
 /** Indexes over a snapshot, built once so each claim's diagnosis is cheap. */
 import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
-import {effectivePhase} from '../binding/matchVolume.js'
-import type {SchedulingWorld} from '../binding/scheduling.js'
-import {VolumeIndex} from '../binding/volumeIndex.js'
+import {effectivePhase} from './matchVolume.js'
+import type {SchedulingWorld} from './scheduling.js'
+import {VolumeIndex} from './volumeIndex.js'
 import type {ResourceName, Snapshot} from '../snapshot/types.js'
-import {EventIndex} from './events.js'
+import {EventIndex} from '../snapshot/events.js'
 
 export interface World extends SchedulingWorld {
   snapshot: Snapshot

@@ -5,14 +5,13 @@
  * (pv_controller.go bind: claimRef, phases, the claim's volumeName and annotations).
  */
 import type {V1Node, V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
-import {shortModes} from './accessModes.js'
-import {isVolumeBoundToClaim, MISMATCH_CODES, type MismatchCode, pvFitsNodeLabels, volumeMismatches, volumeModeOf} from './matchVolume.js'
-import {claimClass, claimHasClass, defaultClass, isDelayBinding, pvClass} from './storageClass.js'
-import {controllerPick, VolumeIndex} from './volumeIndex.js'
-import {analysePod, isTerminated} from '../diagnose/consumers.js'
-import {diagnoseClaim} from '../diagnose/diagnoseClaim.js'
-import type {Cause} from '../diagnose/types.js'
-import {buildWorld, type World} from '../diagnose/world.js'
+import {shortModes} from '../binding/accessModes.js'
+import {isVolumeBoundToClaim, MISMATCH_CODES, type MismatchCode, pvFitsNodeLabels, volumeMismatches, volumeModeOf} from '../binding/matchVolume.js'
+import {claimClass, claimHasClass, defaultClass, isDelayBinding, pvClass} from '../binding/storageClass.js'
+import {controllerPick, VolumeIndex} from '../binding/volumeIndex.js'
+import {analysePod, isTerminated} from '../binding/consumers.js'
+import {type Cause, diagnoseClaim} from '../diagnose/index.js'
+import {buildWorld, type World} from '../binding/world.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
 

@@ -3,11 +3,16 @@
  * node the filters before VolumeBinding, then VolumeBinding itself.
  */
 import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
-import {claimKey, pvFitsNodeLabels} from '../binding/matchVolume.js'
-import {type ClaimOnNode, isClaimBound, nonVolumeReason, REASON, SELECTED_NODE, volumeBindingOnNode} from '../binding/scheduling.js'
-import {claimClass, isDelayBinding} from '../binding/storageClass.js'
-import type {NodeVerdict} from './types.js'
+import {claimKey, pvFitsNodeLabels} from './matchVolume.js'
+import {type ClaimOnNode, isClaimBound, nonVolumeReason, REASON, SELECTED_NODE, volumeBindingOnNode} from './scheduling.js'
+import {claimClass, isDelayBinding} from './storageClass.js'
 import {podClaimNames, type World} from './world.js'
+
+/** One node and why the scheduler would reject the pod there (no reasons: feasible). */
+export interface NodeVerdict {
+  name: string
+  reasons: string[]
+}
 
 export interface PodAnalysis {
   pod: V1Pod

@@ -3,7 +3,7 @@
  * normalised (the correlator's `(combined from similar events): ` prefix removed).
  */
 import type {CoreV1Event} from '@kubernetes/client-node'
-import {timeOf} from '../binding/time.js'
+import {timeOf} from './time.js'
 
 const COMBINED = '(combined from similar events): '
 
