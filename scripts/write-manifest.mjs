@@ -15,5 +15,5 @@ await plugin.load()
 for (const [id, cmd] of Object.entries(plugin.manifest.commands)) {
   if (cmd.relativePath?.[0] !== 'dist') throw new Error(`manifest entry ${id} points at ${cmd.relativePath?.join('/')}, not dist/`)
 }
-writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
+writeFileSync(join(root, 'oclif.manifest.json'), `${JSON.stringify(plugin.manifest, null, 2)}\n`)
 console.error(`oclif.manifest.json: ${Object.keys(plugin.manifest.commands).length} commands`)

@@ -86,7 +86,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected print(text: string): void {
-    process.stdout.write(text.endsWith('\n') ? text : text + '\n')
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
   }
 
   protected warn2(text: string): void {
@@ -102,7 +102,7 @@ export abstract class BaseCommand extends Command {
     if (err instanceof UserError) code = err.exitCode
     else if (err.name === 'KubeError' && status) message = status.code === 0 ? status.message : describeServerError(status)
     else if (!(err instanceof Errors.CLIError)) message += ' (an internal error of pv-doctor: rerun with --debug and report it)'
-    if (this.debugErrors && err.stack) process.stderr.write(err.stack + '\n')
+    if (this.debugErrors && err.stack) process.stderr.write(`${err.stack}\n`)
     process.stderr.write(`error: ${oneLine(message)}\n`)
     return this.exit(code)
   }

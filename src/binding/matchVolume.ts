@@ -56,7 +56,7 @@ export function effectivePhase(pv: V1PersistentVolume, claimExists: (ns: string,
   const phase = pv.status?.phase
   if (phase && phase !== 'Pending') return phase
   const ref = pv.spec?.claimRef
-  if (!ref || !ref.uid) return 'Available'
+  if (!ref?.uid) return 'Available'
   return claimExists(ref.namespace ?? '', ref.name ?? '', ref.uid) ? 'Bound' : 'Released'
 }
 

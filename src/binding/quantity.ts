@@ -52,10 +52,6 @@ export function quantityOrZero(q: string | number | undefined | null): bigint {
   return parseQuantity(q) ?? 0n
 }
 
-export function compareQuantity(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
 /** Whole bytes (rounded up), for display and JSON. */
 export function toBytes(nano: bigint): bigint {
   return nano >= 0n ? (nano + 999_999_999n) / 1_000_000_000n : -((-nano + 999_999_999n) / 1_000_000_000n)

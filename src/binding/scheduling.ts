@@ -215,7 +215,7 @@ export function hasEnoughCapacity(pvc: V1PersistentVolumeClaim, sc: V1StorageCla
   const req = pvc.spec?.resources?.requests?.storage
   if (req === undefined || !w.capacityKnown) return true
   const driver = w.csiDrivers.find((d) => d.metadata?.name === sc.provisioner)
-  if (!driver || driver.spec?.storageCapacity !== true) return true
+  if (driver?.spec?.storageCapacity !== true) return true
   const want = requestOf(pvc)
   return w.capacities.some((c) => {
     if (c.storageClassName !== sc.metadata?.name) return false

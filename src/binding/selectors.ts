@@ -12,7 +12,7 @@ export function labelSelectorMatches(selector: V1LabelSelector | undefined | nul
   const l = labels ?? {}
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false
   for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key)
+    const has = Object.hasOwn(l, e.key)
     switch (e.operator) {
       case 'In':
         if (!e.values?.length) return 'invalid'
@@ -33,10 +33,6 @@ export function labelSelectorMatches(selector: V1LabelSelector | undefined | nul
     }
   }
   return true
-}
-
-export function isValidLabelSelector(selector: V1LabelSelector | undefined | null): boolean {
-  return labelSelectorMatches(selector, {}) !== 'invalid' || !selector
 }
 
 function requirementMatches(r: V1NodeSelectorRequirement, value: string | undefined): boolean {
@@ -75,7 +71,7 @@ export function nodeSelectorTermsMatch(terms: readonly V1NodeSelectorTerm[] | un
     const fields = term.matchFields ?? []
     if (exprs.length === 0 && fields.length === 0) continue
     const ok =
-      exprs.every((r) => requirementMatches(r, Object.prototype.hasOwnProperty.call(l, r.key) ? l[r.key] : undefined)) &&
+      exprs.every((r) => requirementMatches(r, Object.hasOwn(l, r.key) ? l[r.key] : undefined)) &&
       fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, nodeName ?? ''))
     if (ok) return true
   }

@@ -87,7 +87,7 @@ export class VolumeIndex {
       }
       for (const pv of list) out.push(pv)
     }
-    for (const [key, byValue] of p.byLabel) if (Object.prototype.hasOwnProperty.call(labels, key)) add(byValue.get(labels[key]))
+    for (const [key, byValue] of p.byLabel) if (Object.hasOwn(labels, key)) add(byValue.get(labels[key]))
     add(p.other)
     return out
   }
@@ -105,7 +105,7 @@ export class VolumeIndex {
         }
         const terms = req.nodeSelectorTerms ?? []
         const e = terms.length === 1 && !terms[0].matchFields?.length && terms[0].matchExpressions?.length === 1 ? terms[0].matchExpressions[0] : undefined
-        if (!e || e.operator !== 'In' || !e.values?.length) {
+        if (e?.operator !== 'In' || !e.values?.length) {
           p.other.push(pv)
           continue
         }

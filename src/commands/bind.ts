@@ -227,5 +227,5 @@ function renderBindings(bindings: Binding[], c: ChalkInstance, dryRun: DryRun, w
     const n = (s: Binding['status']) => bindings.filter((b) => b.status === s).length
     out.push(`${bindings.length} claim(s): ${n('bind')} to bind, ${n('nothingToDo')} nothing to do, ${n('noCandidate')} without candidate, ${n('refused')} refused`)
   }
-  return out.join('\n') + '\n'
+  return `${out.join('\n')}\n`
 }

@@ -109,7 +109,7 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
 
     // Machine output and manifests own stdout; the human summary then goes to stderr.
     const toStdout = !machine && dryRun === 'none'
-    const say = (text: string) => (toStdout ? this.print(text) : process.stderr.write(text.endsWith('\n') ? text : text + '\n'))
+    const say = (text: string) => (toStdout ? this.print(text) : process.stderr.write(text.endsWith('\n') ? text : `${text}\n`))
     if (!machine || dryRun !== 'none') say(renderPlan(plan))
 
     let creates = plan.items.filter((i) => i.action === 'create')

@@ -12,7 +12,7 @@ import {claimClass, claimHasClass, defaultClass, findClass, isDelayBinding, NO_P
 import {controllerPick} from '../binding/volumeIndex.js'
 import {analysePod, claimOnFeasible, fitsSomeNode, isTerminated, nodeNameSet, type PodAnalysis, rejectedNodes} from '../binding/consumers.js'
 import {candidateRows} from './candidates.js'
-import {eventMessage, latest, quoteEvent} from '../snapshot/events.js'
+import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type ClaimDiagnosis, type Consumer} from './types.js'
 import type {World} from '../binding/world.js'
@@ -518,4 +518,3 @@ function mismatchFixes(rows: ReturnType<typeof candidateRows>['rows'], pvc: V1Pe
   return fixes[m] ? [fixes[m]!] : []
 }
 
-export {eventMessage}

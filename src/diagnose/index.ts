@@ -3,4 +3,4 @@
  * the types it returns. Anything else in this folder is private to `explain`.
  */
 export {diagnoseClaim} from './diagnoseClaim.js'
-export type {Cause, ClaimDiagnosis} from './types.js'
+export type {Cause} from './types.js'

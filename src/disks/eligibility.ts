@@ -29,7 +29,7 @@ export const SYSTEM_ROOTS = ['/', '/boot', '/usr', '/var/lib/kubelet', '/var/lib
 export function isSystemMount(mountpoint: string): boolean {
   const mp = mountpoint.replace(/\/+$/, '') || '/'
   if (mp === '/' || mp === '/boot' || mp.startsWith('/boot/')) return true
-  return SYSTEM_ROOTS.some((root) => root === mp || root.startsWith(mp + '/'))
+  return SYSTEM_ROOTS.some((root) => root === mp || root.startsWith(`${mp}/`))
 }
 
 const VIRTUAL_TYPES = new Set(['loop', 'dm', 'mpath', 'lvm', 'crypt', 'md'])

@@ -22,5 +22,5 @@ export function fingerprint(dev: ProbeDevice, mountpoints: readonly string[]): s
     readOnly: dev.readOnly,
     probeError: dev.probeError,
   }
-  return 'sha256:' + createHash('sha256').update(JSON.stringify(state)).digest('hex').slice(0, 32)
+  return `sha256:${createHash('sha256').update(JSON.stringify(state)).digest('hex').slice(0, 32)}`
 }

@@ -71,7 +71,7 @@ export function probePodManifest(opts: {name: string; namespace: string; node: s
           image: opts.image,
           imagePullPolicy: 'IfNotPresent',
           // stderr would mix into the log we parse as JSON; errors are inside the report.
-          command: ['sh', '-c', 'exec 2>/dev/null\n' + opts.script],
+          command: ['sh', '-c', `exec 2>/dev/null\n${opts.script}`],
           env: [{name: 'NODE_NAME', valueFrom: {fieldRef: {fieldPath: 'spec.nodeName'}}}],
           // Privileged only so the device cgroup lets the probe open (read) block devices.
           securityContext: {privileged: true, runAsUser: 0, readOnlyRootFilesystem: true},

@@ -24,14 +24,14 @@ export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: {wide?: bo
     out.push(c.yellow(`Partial answer: could not read ${d.skipped.map((s) => `${s.resource} (${s.reason})`).join(', ')}; the checks that need them were skipped.`), '')
   }
   if (d.claims.length === 0) {
-    out.push(c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`) + ' (use --all to list healthy ones too)')
-    return out.join('\n') + '\n'
+    out.push(`${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)`)
+    return `${out.join('\n')}\n`
   }
   for (const claim of d.claims) out.push(renderClaim(claim, c, opts.wide ?? false), '')
   const counts = new Map<string, number>()
   for (const cl of d.claims) counts.set(cl.severity, (counts.get(cl.severity) ?? 0) + 1)
-  out.push(`${d.claims.length} claim(s): ` + ['error', 'warning', 'info', 'ok'].filter((s) => counts.get(s)).map((s) => paint(c, s as Severity, `${counts.get(s)} ${s}`)).join(', '))
-  return out.join('\n') + '\n'
+  out.push(`${d.claims.length} claim(s): ${['error', 'warning', 'info', 'ok'].filter((s) => counts.get(s)).map((s) => paint(c, s as Severity, `${counts.get(s)} ${s}`)).join(', ')}`)
+  return `${out.join('\n')}\n`
 }
 
 function paint(c: ChalkInstance, s: Severity, text: string): string {

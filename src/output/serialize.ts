@@ -2,7 +2,7 @@
 import yaml from 'js-yaml'
 
 export function toJSON(v: unknown): string {
-  return JSON.stringify(v, null, 4) + '\n'
+  return `${JSON.stringify(v, null, 4)}\n`
 }
 
 export function toYAML(v: unknown): string {

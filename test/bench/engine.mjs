@@ -23,4 +23,4 @@ for (let r = 0; r < runs; r++) {
   claims = d.claims.length
   if (r === 0) for (const c of d.claims) causes[c.cause] = (causes[c.cause] ?? 0) + 1
 }
-process.stdout.write(JSON.stringify({ms, claims, causes}) + '\n')
+process.stdout.write(`${JSON.stringify({ms, claims, causes})}\n`)

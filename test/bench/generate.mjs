@@ -351,7 +351,7 @@ export function generate(size, seed = 42) {
   // Spread pending claims evenly through the index space (every ~10th claim).
   const pendingAt = new Map()
   const step = C / kinds.length
-  kinds.forEach((k, j) => pendingAt.set(Math.floor(j * step + step / 2), k))
+  for (const [j, k] of kinds.entries()) pendingAt.set(Math.floor(j * step + step / 2), k)
   const sizes = ['10Gi', '20Gi', '50Gi', '100Gi']
   let freeLocal = 0
   let sched = 0
@@ -482,7 +482,7 @@ export async function writeList(file, cluster) {
   for (const key of ['pvs', 'pvcs', 'storageClasses', 'nodes', 'pods', 'events', 'csiDrivers']) {
     let buf = ''
     for (const item of cluster[key]) {
-      buf += (first ? '' : ',\n') + '        ' + JSON.stringify(item, null, 4).replace(/\n/g, '\n        ')
+      buf += `${first ? '' : ',\n'}        ${JSON.stringify(item, null, 4).replace(/\n/g, '\n        ')}`
       first = false
       if (buf.length > 1 << 20) {
         await write(buf)

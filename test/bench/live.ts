@@ -147,7 +147,7 @@ try {
     res.explainJson.push(j)
     log(`run ${r + 1}: kubectl ${k.toFixed(0)} ms, explain ${e.toFixed(0)} ms, explain -o json ${j.toFixed(0)} ms`)
   }
-  process.stdout.write(JSON.stringify({size, objects, ...res}) + '\n')
+  process.stdout.write(`${JSON.stringify({size, objects, ...res})}\n`)
 } catch (e) {
   log(String((e as Error).stack ?? e))
   exitCode = 1

@@ -6,7 +6,7 @@
 import {
   ApiException,
   CoreV1Api,
-  CoreV1Event,
+  type CoreV1Event,
   KubeConfig,
   RbacAuthorizationV1Api,
   StorageV1Api,

@@ -106,11 +106,6 @@ export function ensureBinaries(opts: {quiet?: boolean} = {}): Promise<string> {
   })
 }
 
-/** The bin dir build.sh would use, without building anything. */
-export function binDirPath(): string {
-  return execFileSync('bash', [BUILD_SCRIPT, '--print-dir'], {encoding: 'utf8'}).trim()
-}
-
 function resolveBinDir(opts: StartClusterOptions): Promise<string> {
   const dir = opts.binDir ?? process.env.PV_DOCTOR_K8S_BIN_DIR
   if (dir) {
@@ -274,7 +269,7 @@ function request(
   })
 }
 
-async function waitReady(p: Proc, url: string, tls: TlsOpts, timeoutMs: number, ok = (b: string) => true): Promise<void> {
+async function waitReady(p: Proc, url: string, tls: TlsOpts, timeoutMs: number, ok = (_b: string) => true): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < deadline) {

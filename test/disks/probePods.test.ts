@@ -27,6 +27,6 @@ describe('the probe pod', () => {
     const name = probePodName(long, 'abc123')
     expect(name.length).toBeLessThanOrEqual(63)
     expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-    expect(name).not.toBe(probePodName(long + 'x', 'abc123'))
+    expect(name).not.toBe(probePodName(`${long}x`, 'abc123'))
   })
 })

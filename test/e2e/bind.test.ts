@@ -132,7 +132,7 @@ function onTerminal(args: string[], answer: string, whilePrompting?: () => Promi
       if (!answered && text.includes('[y/N]')) {
         answered = true
         await whilePrompting?.()
-        child.stdin.write(answer + '\n')
+        child.stdin.write(`${answer}\n`)
       }
     })
     child.on('close', (code) => resolve({code: code ?? 1, out: text}))

@@ -3,7 +3,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../helpers/cli.js'
-import {Kube, type Obj} from './kube.js'
+import type {Kube, Obj} from './kube.js'
 
 const TMP = mkdtempSync(join(tmpdir(), 'pvd-e2e-'))
 let seq = 0
