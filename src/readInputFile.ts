@@ -7,7 +7,14 @@ export function readInputFile(file: string, flag: string): string {
     return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (error as Error).message
     throw new UserError(`cannot read ${flag} ${file}: ${why}`)
   }
 }

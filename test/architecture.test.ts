@@ -63,7 +63,9 @@ function violations(): string[] {
       } else if (!UI_LAYERS.has(from) && UI_PACKAGES.includes(spec)) {
         out.push(`${rel} imports ${spec}: only commands/, base/ and output/ may`)
       } else if (spec === '@kubernetes/client-node' && !typeOnly && rel !== 'kube/client.ts') {
-        out.push(`${rel} imports @kubernetes/client-node as a value: use \`import type\`; the client loads in kube/client.ts`)
+        out.push(
+          `${rel} imports @kubernetes/client-node as a value: use \`import type\`; the client loads in kube/client.ts`,
+        )
       }
     }
   }
@@ -76,7 +78,9 @@ describe('layers', () => {
   })
 
   it('the check sees an arrow that runs up', () => {
-    const found = importsOf("import {x} from '../diagnose/diagnoseClaim.js'\nimport type {V1Pod} from '@kubernetes/client-node'\n")
+    const found = importsOf(
+      "import {x} from '../diagnose/diagnoseClaim.js'\nimport type {V1Pod} from '@kubernetes/client-node'\n",
+    )
     expect(found).toEqual([
       {spec: '../diagnose/diagnoseClaim.js', typeOnly: false},
       {spec: '@kubernetes/client-node', typeOnly: true},
@@ -84,7 +88,9 @@ describe('layers', () => {
   })
 
   it('every folder of src/ has a place on the map', () => {
-    const folders = readdirSync(SRC, {withFileTypes: true}).filter((e) => e.isDirectory()).map((e) => e.name)
+    const folders = readdirSync(SRC, {withFileTypes: true})
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
     expect(folders.filter((f) => RANK[f] === undefined)).toEqual([])
   })
 })

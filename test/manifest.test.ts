@@ -5,14 +5,20 @@ import {ROOT} from './helpers/cli.js'
 
 // oclif trusts oclif.manifest.json over the code: a stale one hides commands and flags.
 describe('oclif.manifest.json', () => {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, unknown>}>}
-  const commands = readdirSync(join(ROOT, 'src', 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''))
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+    commands: Record<string, {flags: Record<string, unknown>}>
+  }
+  const commands = readdirSync(join(ROOT, 'src', 'commands'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.replace(/\.ts$/, ''))
   it('lists exactly the commands in src/commands', () => {
     expect(Object.keys(manifest.commands).sort()).toEqual(commands.sort())
   })
   for (const id of commands) {
     it(`has the current flags of ${id}`, async () => {
-      const mod = (await import(join(ROOT, 'dist', 'commands', `${id}.js`))) as {default: {flags: Record<string, unknown>}}
+      const mod = (await import(join(ROOT, 'dist', 'commands', `${id}.js`))) as {
+        default: {flags: Record<string, unknown>}
+      }
       expect(Object.keys(manifest.commands[id]?.flags ?? {}).sort()).toEqual(Object.keys(mod.default.flags).sort())
     })
   }

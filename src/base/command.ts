@@ -12,23 +12,47 @@ import type {KubeClient} from '../kube/client.js'
 import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
 
 export const clusterFlags = {
-  kubeconfig: Flags.string({summary: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).', helpGroup: 'CLUSTER'}),
+  kubeconfig: Flags.string({
+    summary: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
+    helpGroup: 'CLUSTER',
+  }),
   context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'CLUSTER'}),
-  namespace: Flags.string({char: 'n', summary: "Namespace to look in (default: the context's namespace).", helpGroup: 'CLUSTER'}),
+  namespace: Flags.string({
+    char: 'n',
+    summary: "Namespace to look in (default: the context's namespace).",
+    helpGroup: 'CLUSTER',
+  }),
   as: Flags.string({summary: 'Username to impersonate for the operation (like kubectl --as).', helpGroup: 'CLUSTER'}),
-  'as-group': Flags.string({summary: 'Group to impersonate (repeatable, like kubectl --as-group).', multiple: true, helpGroup: 'CLUSTER'}),
-  'request-timeout': Flags.string({summary: 'How long to wait for each API request (e.g. 10s, 1m; 0 = no limit).', default: '10s', helpGroup: 'CLUSTER'}),
+  'as-group': Flags.string({
+    summary: 'Group to impersonate (repeatable, like kubectl --as-group).',
+    multiple: true,
+    helpGroup: 'CLUSTER',
+  }),
+  'request-timeout': Flags.string({
+    summary: 'How long to wait for each API request (e.g. 10s, 1m; 0 = no limit).',
+    default: '10s',
+    helpGroup: 'CLUSTER',
+  }),
   'from-file': Flags.string({
     char: 'f',
-    summary: 'Work offline from a snapshot: `kubectl get ... -o json` output, YAML, or `pv-doctor snapshot` output. Repeatable; "-" reads stdin.',
+    summary:
+      'Work offline from a snapshot: `kubectl get ... -o json` output, YAML, or `pv-doctor snapshot` output. Repeatable; "-" reads stdin.',
     multiple: true,
     helpGroup: 'CLUSTER',
   }),
 }
 
 export const outputFlags = {
-  output: Flags.option({char: 'o', options: ['json', 'yaml', 'wide'] as const, summary: 'Output format: json or yaml for scripts, wide for more columns.'})(),
-  color: Flags.option({options: ['auto', 'always', 'never'] as const, default: 'auto' as const, summary: 'Colour the human output (auto: only on a terminal; NO_COLOR also turns it off).'})(),
+  output: Flags.option({
+    char: 'o',
+    options: ['json', 'yaml', 'wide'] as const,
+    summary: 'Output format: json or yaml for scripts, wide for more columns.',
+  })(),
+  color: Flags.option({
+    options: ['auto', 'always', 'never'] as const,
+    default: 'auto' as const,
+    summary: 'Colour the human output (auto: only on a terminal; NO_COLOR also turns it off).',
+  })(),
   debug: Flags.boolean({summary: 'Show stack traces for errors.', hidden: false}),
 }
 
@@ -46,7 +70,8 @@ export abstract class BaseCommand extends Command {
 
   protected setupOutput(flags: {color?: ColorMode; debug?: boolean; output?: string}): void {
     this.debugErrors = Boolean(flags.debug)
-    const level = flags.output === 'json' || flags.output === 'yaml' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
+    const level =
+      flags.output === 'json' || flags.output === 'yaml' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
     this.chalk = makeChalk(level)
   }
 
@@ -65,7 +90,13 @@ export abstract class BaseCommand extends Command {
     const timeoutMs = parseDuration(flags['request-timeout'], '--request-timeout')
     if (flags['as-group']?.length && !flags.as) throw new UserError('--as-group needs --as (the user to impersonate)')
     const {connect} = await import('../kube/client.js')
-    return connect({kubeconfig: flags.kubeconfig, context: flags.context, timeoutMs, as: flags.as, asGroups: flags['as-group']})
+    return connect({
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      timeoutMs,
+      as: flags.as,
+      asGroups: flags['as-group'],
+    })
   }
 
   /** Loads the snapshot from files, or from the cluster for the given scope. */
@@ -100,8 +131,10 @@ export abstract class BaseCommand extends Command {
     let code = 2
     const status = (err as {status?: {code: number; reason: string; message: string}}).status
     if (err instanceof UserError) code = err.exitCode
-    else if (err.name === 'KubeError' && status) message = status.code === 0 ? status.message : describeServerError(status)
-    else if (!(err instanceof Errors.CLIError)) message += ' (an internal error of pv-doctor: rerun with --debug and report it)'
+    else if (err.name === 'KubeError' && status)
+      message = status.code === 0 ? status.message : describeServerError(status)
+    else if (!(err instanceof Errors.CLIError))
+      message += ' (an internal error of pv-doctor: rerun with --debug and report it)'
     if (this.debugErrors && err.stack) process.stderr.write(`${err.stack}\n`)
     process.stderr.write(`error: ${oneLine(message)}\n`)
     return this.exit(code)

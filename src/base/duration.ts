@@ -12,6 +12,7 @@ export function parseDuration(value: string, flag: string): number {
     total += Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[m[2] as 'ms' | 's' | 'm' | 'h']
     consumed = re.lastIndex
   }
-  if (consumed !== v.length || v === '') throw new UserError(`invalid duration "${value}" for ${flag}; use a form like 10s, 2m or 0`)
+  if (consumed !== v.length || v === '')
+    throw new UserError(`invalid duration "${value}" for ${flag}; use a form like 10s, 2m or 0`)
   return Math.round(total)
 }

@@ -9,12 +9,37 @@ import type {KubeClient} from '../kube/client.js'
 /** Flags `disks` and `provision` share: which nodes, and how to probe them. */
 export const probeFlags = {
   node: Flags.string({summary: 'Only this node (repeatable).', multiple: true, helpGroup: 'PROBE'}),
-  selector: Flags.string({char: 'l', summary: 'Only nodes whose labels match this selector (e.g. node-role.kubernetes.io/storage=).', helpGroup: 'PROBE'}),
-  image: Flags.string({summary: 'Image for the probe pods; it needs sh and util-linux (wipefs or blkid, lsblk).', default: DEFAULT_PROBE_IMAGE, helpGroup: 'PROBE'}),
-  timeout: Flags.string({summary: 'How long to wait for the probe pods (or the local probe).', default: '60s', helpGroup: 'PROBE'}),
-  local: Flags.boolean({summary: 'Probe this machine instead of running pods (run as root on the node; --node names it, default: the hostname).', exclusive: ['from-report'], helpGroup: 'PROBE'}),
-  'from-report': Flags.string({summary: 'Use saved probe reports (`sh scripts/probe.sh > node.json`) instead of running pods. Repeatable.', multiple: true, helpGroup: 'PROBE'}),
-  'include-virtual': Flags.boolean({summary: 'Also offer loop, ram, zram, nbd, rbd, dm and md devices (labs and tests); those without a by-id link are named by kernel path.', helpGroup: 'PROBE'}),
+  selector: Flags.string({
+    char: 'l',
+    summary: 'Only nodes whose labels match this selector (e.g. node-role.kubernetes.io/storage=).',
+    helpGroup: 'PROBE',
+  }),
+  image: Flags.string({
+    summary: 'Image for the probe pods; it needs sh and util-linux (wipefs or blkid, lsblk).',
+    default: DEFAULT_PROBE_IMAGE,
+    helpGroup: 'PROBE',
+  }),
+  timeout: Flags.string({
+    summary: 'How long to wait for the probe pods (or the local probe).',
+    default: '60s',
+    helpGroup: 'PROBE',
+  }),
+  local: Flags.boolean({
+    summary:
+      'Probe this machine instead of running pods (run as root on the node; --node names it, default: the hostname).',
+    exclusive: ['from-report'],
+    helpGroup: 'PROBE',
+  }),
+  'from-report': Flags.string({
+    summary: 'Use saved probe reports (`sh scripts/probe.sh > node.json`) instead of running pods. Repeatable.',
+    multiple: true,
+    helpGroup: 'PROBE',
+  }),
+  'include-virtual': Flags.boolean({
+    summary:
+      'Also offer loop, ram, zram, nbd, rbd, dm and md devices (labs and tests); those without a by-id link are named by kernel path.',
+    helpGroup: 'PROBE',
+  }),
   'min-size': Flags.string({summary: 'Smaller disks are not offered (too-small).', default: '1Gi', helpGroup: 'PROBE'}),
 }
 

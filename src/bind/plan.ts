@@ -4,9 +4,22 @@
  * the pre-binding upstream recommends; the PV controller then completes the binding
  * (pv_controller.go bind: claimRef, phases, the claim's volumeName and annotations).
  */
-import type {V1Node, V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
+import type {
+  V1Node,
+  V1ObjectReference,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+} from '@kubernetes/client-node'
 import {shortModes} from '../binding/accessModes.js'
-import {isVolumeBoundToClaim, MISMATCH_CODES, type MismatchCode, pvFitsNodeLabels, volumeMismatches, volumeModeOf} from '../binding/matchVolume.js'
+import {
+  isVolumeBoundToClaim,
+  MISMATCH_CODES,
+  type MismatchCode,
+  pvFitsNodeLabels,
+  volumeMismatches,
+  volumeModeOf,
+} from '../binding/matchVolume.js'
 import {claimClass, claimHasClass, defaultClass, isDelayBinding, pvClass} from '../binding/storageClass.js'
 import {controllerPick, VolumeIndex} from '../binding/volumeIndex.js'
 import {analysePod, isTerminated} from '../binding/consumers.js'
@@ -83,7 +96,22 @@ export interface BindInput {
 export const FIELD_MANAGER = 'kubectl-pv-doctor'
 
 function newBinding(claim: string): Binding {
-  return {claim, volume: null, status: 'nothingToDo', reason: '', warnings: [], mismatches: [], ties: [], patch: null, command: null, claimPatch: null, claimCommand: null, fix: [], applied: false, server: []}
+  return {
+    claim,
+    volume: null,
+    status: 'nothingToDo',
+    reason: '',
+    warnings: [],
+    mismatches: [],
+    ties: [],
+    patch: null,
+    command: null,
+    claimPatch: null,
+    claimCommand: null,
+    fix: [],
+    applied: false,
+    server: [],
+  }
 }
 
 const pvName = (pv: V1PersistentVolume) => pv.metadata?.name ?? ''
@@ -105,7 +133,10 @@ export function effectiveClaim(pvc: V1PersistentVolumeClaim, w: World): V1Persis
 export function planBinding(w: World, input: BindInput): Binding {
   const key = `${input.namespace}/${input.name}`
   const pvc = w.claims.get(key)
-  if (!pvc) throw new UserError(`persistentvolumeclaim "${input.name}" not found in namespace "${input.namespace}"; list them with kubectl get pvc -n ${input.namespace}`)
+  if (!pvc)
+    throw new UserError(
+      `persistentvolumeclaim "${input.name}" not found in namespace "${input.namespace}"; list them with kubectl get pvc -n ${input.namespace}`,
+    )
   const b = newBinding(key)
   const diag = diagnoseClaim(pvc, w)
   const volumeName = pvc.spec?.volumeName || undefined
@@ -113,7 +144,11 @@ export function planBinding(w: World, input: BindInput): Binding {
   if (diag.cause === 'Bound') {
     b.volume = volumeName ?? null
     b.cause = diag.cause
-    if (input.volume && input.volume !== volumeName) return refuse(b, `The claim is already bound to PV "${volumeName}"; a bound claim cannot be moved to "${input.volume}".`)
+    if (input.volume && input.volume !== volumeName)
+      return refuse(
+        b,
+        `The claim is already bound to PV "${volumeName}"; a bound claim cannot be moved to "${input.volume}".`,
+      )
     b.reason = `Already bound to PV "${volumeName}".`
     return b
   }
@@ -124,12 +159,16 @@ export function planBinding(w: World, input: BindInput): Binding {
     return refuse(b, diag.message)
   }
 
-  if (input.volume && !w.index.byName.has(input.volume)) throw new UserError(`persistentvolume "${input.volume}" not found; list them with kubectl get pv`)
+  if (input.volume && !w.index.byName.has(input.volume))
+    throw new UserError(`persistentvolume "${input.volume}" not found; list them with kubectl get pv`)
 
   // Branch B of syncUnboundClaim: a claim that names a PV is only ever bound to that PV.
   if (volumeName) {
     if (input.volume && input.volume !== volumeName)
-      return refuse({...b, volume: input.volume}, `The claim names PV "${volumeName}" in spec.volumeName, which cannot be changed once set; the controller will only ever bind that PV.`)
+      return refuse(
+        {...b, volume: input.volume},
+        `The claim names PV "${volumeName}" in spec.volumeName, which cannot be changed once set; the controller will only ever bind that PV.`,
+      )
     if (!w.index.byName.has(volumeName)) {
       b.cause = diag.cause
       b.fix = diag.fix
@@ -139,14 +178,18 @@ export function planBinding(w: World, input: BindInput): Binding {
   }
   if (input.volume) {
     const out = planFor(w, pvc, input, b, input.volume, 'flag')
-    if (out.status === 'bind' && diag.wouldBind && diag.wouldBind !== input.volume) out.reason += ` Left alone, the cluster would bind "${diag.wouldBind}".`
+    if (out.status === 'bind' && diag.wouldBind && diag.wouldBind !== input.volume)
+      out.reason += ` Left alone, the cluster would bind "${diag.wouldBind}".`
     return out
   }
 
   // No choice from the user: the engine's wouldBind is the controller's (Immediate) or the
   // scheduler's per-node greedy choice (WaitForFirstConsumer, only with a consumer pod).
   const stale = w.index.claimedFor(pvc).filter((pv) => pv.spec?.claimRef?.uid && !isVolumeBoundToClaim(pv, pvc))
-  const staleHint = stale.map((pv) => `PV "${pvName(pv)}" still holds the data of an earlier claim named ${key}; to keep that data bind it explicitly: kubectl pv-doctor bind -n ${input.namespace} ${input.name} --volume ${pvName(pv)}`)
+  const staleHint = stale.map(
+    (pv) =>
+      `PV "${pvName(pv)}" still holds the data of an earlier claim named ${key}; to keep that data bind it explicitly: kubectl pv-doctor bind -n ${input.namespace} ${input.name} --volume ${pvName(pv)}`,
+  )
   if (!diag.wouldBind) {
     b.cause = diag.cause
     b.fix = [...staleHint, ...reclaimHints(pvc, w), ...diag.fix]
@@ -168,7 +211,9 @@ function reclaimHints(pvc: V1PersistentVolumeClaim, w: World): string[] {
     const ref = pv.spec?.claimRef
     if (!ref || w.phaseOf(pv) !== 'Released' || (ref.namespace === ns && ref.name === pvc.metadata?.name)) continue
     if (volumeMismatches({...pv, spec: {...pv.spec, claimRef: undefined}}, claim, {phase: 'Available'}).length) continue
-    out.push(`PV "${pvName(pv)}" would fit but is Released from ${ref.namespace}/${ref.name}; if its old data may be exposed to this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${pvName(pv)} --reclaim`)
+    out.push(
+      `PV "${pvName(pv)}" would fit but is Released from ${ref.namespace}/${ref.name}; if its old data may be exposed to this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${pvName(pv)} --reclaim`,
+    )
     if (out.length === 3) break
   }
   return out
@@ -181,7 +226,15 @@ function refuse(b: Binding, reason: string, mismatches: Mismatch[] = []): Bindin
 }
 
 /** The checks for one chosen PV, the patch, and the Immediate-binding caveat. */
-function planFor(w: World, pvc: V1PersistentVolumeClaim, input: BindInput, b: Binding, name: string, source: Source, ties: string[] = []): Binding {
+function planFor(
+  w: World,
+  pvc: V1PersistentVolumeClaim,
+  input: BindInput,
+  b: Binding,
+  name: string,
+  source: Source,
+  ties: string[] = [],
+): Binding {
   const pv = w.index.byName.get(name)!
   const claim = effectiveClaim(pvc, w)
   const delay = isDelayBinding(claim, w.classes)
@@ -191,9 +244,14 @@ function planFor(w: World, pvc: V1PersistentVolumeClaim, input: BindInput, b: Bi
   const own = ownership(pv, pvc, w, input.reclaim === true)
   // Node affinity only matters where the scheduler picks the node: WaitForFirstConsumer with a consumer.
   const node = delay ? consumerNodes(pvc, w) : undefined
-  const nodeAffinityOk = node?.nodes.length ? node.nodes.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels)) : undefined
+  const nodeAffinityOk = node?.nodes.length
+    ? node.nodes.some((n) => pvFitsNodeLabels(pv, n.metadata?.labels))
+    : undefined
   if (delay && pv.spec?.nodeAffinity?.required && nodeAffinityOk === undefined)
-    warnings.push(node?.note ?? `No pod uses the claim yet; PV "${name}" is pinned to certain nodes (spec.nodeAffinity), so the claim's pods will only be able to run there.`)
+    warnings.push(
+      node?.note ??
+        `No pod uses the claim yet; PV "${name}" is pinned to certain nodes (spec.nodeAffinity), so the claim's pods will only be able to run there.`,
+    )
   // Every check of FindMatchingVolume as if the PV were free; ownership is judged separately above.
   const free: V1PersistentVolume = {...pv, spec: {...pv.spec, claimRef: undefined}}
   let codes = volumeMismatches(free, claim, {phase: 'Available', nodeAffinityOk})
@@ -203,12 +261,19 @@ function planFor(w: World, pvc: V1PersistentVolumeClaim, input: BindInput, b: Bi
   mismatches.sort((x, y) => MISMATCH_CODES.indexOf(x.check) - MISMATCH_CODES.indexOf(y.check))
   if (mismatches.length) {
     b.fix = own.fix
-    return refuse(b, `PV "${name}" fails ${mismatches.length === 1 ? 'a check' : `${mismatches.length} checks`} for this claim: ${mismatches.map((m) => m.text).join('; ')}.`, mismatches)
+    return refuse(
+      b,
+      `PV "${name}" fails ${mismatches.length === 1 ? 'a check' : `${mismatches.length} checks`} for this claim: ${mismatches.map((m) => m.text).join('; ')}.`,
+      mismatches,
+    )
   }
   warnings.push(...own.warnings)
 
   const patch = own.kind === 'reserved' ? null : claimRefPatch(pv, pvc)
-  if (patch && !pv.metadata?.resourceVersion) warnings.push(`PV "${name}" has no metadata.resourceVersion in the snapshot, so the patch cannot guard against concurrent changes; plan against the live cluster before applying.`)
+  if (patch && !pv.metadata?.resourceVersion)
+    warnings.push(
+      `PV "${name}" has no metadata.resourceVersion in the snapshot, so the patch cannot guard against concurrent changes; plan against the live cluster before applying.`,
+    )
 
   // pv_controller findBestMatchForClaim tries access-mode groups with fewer modes first, so a
   // PV pre-bound by claimRef can still lose to an eligible unreserved PV in such a group (or
@@ -221,7 +286,10 @@ function planFor(w: World, pvc: V1PersistentVolumeClaim, input: BindInput, b: Bi
     const sim = controllerPick(claim, index, delay, w.phaseOf)
     if (!sim.winner || pvName(sim.winner) !== name || sim.ties.length) {
       const rival = [sim.winner, ...sim.ties].filter((p) => p && pvName(p) !== name).map((p) => `"${pvName(p!)}"`)
-      claimPatch = {metadata: pvc.metadata?.resourceVersion ? {resourceVersion: pvc.metadata.resourceVersion} : undefined, spec: {volumeName: name}}
+      claimPatch = {
+        metadata: pvc.metadata?.resourceVersion ? {resourceVersion: pvc.metadata.resourceVersion} : undefined,
+        spec: {volumeName: name},
+      }
       if (!claimPatch.metadata) delete claimPatch.metadata
       warnings.push(
         `The PersistentVolume controller could still prefer ${rival.join(' or ') || 'another PV'} (an eligible PV in an access-mode group with no more modes than "${name}"'s), so the claim's spec.volumeName is set too; that field can be set only once, while it is empty.`,
@@ -248,8 +316,11 @@ function planFor(w: World, pvc: V1PersistentVolumeClaim, input: BindInput, b: Bi
 }
 
 function whyReason(source: Source, name: string, delay: boolean, ties: string[], pod?: string): string {
-  const tied = ties.length ? ` It ties with ${ties.map((t) => `"${t}"`).join(', ')} (the cluster would take any one of them); pre-binding "${name}" makes the choice explicit.` : ''
-  if (source === 'claimVolumeName') return `The claim names PV "${name}" in spec.volumeName and the PV passes every check.`
+  const tied = ties.length
+    ? ` It ties with ${ties.map((t) => `"${t}"`).join(', ')} (the cluster would take any one of them); pre-binding "${name}" makes the choice explicit.`
+    : ''
+  if (source === 'claimVolumeName')
+    return `The claim names PV "${name}" in spec.volumeName and the PV passes every check.`
   if (source === 'flag') return `Asked for with --volume; PV "${name}" passes every check.`
   return delay
     ? `The scheduler's choice for pod ${pod ?? '?'}: the smallest PV that fits on a node the pod can use (VolumeBinding FindPodVolumes).${tied}`
@@ -271,11 +342,19 @@ function ownership(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: Worl
   const phase = w.phaseOf(pv)
   const key = `${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name}`
   const out: Ownership = {kind: 'free', mismatches: [], warnings: [], fix: []}
-  const failed = () => out.mismatches.push({check: 'phase', text: `PV "${name}" is Failed (its reclaim policy failed); inspect the volume before you reuse it`})
+  const failed = () =>
+    out.mismatches.push({
+      check: 'phase',
+      text: `PV "${name}" is Failed (its reclaim policy failed); inspect the volume before you reuse it`,
+    })
   if (!ref) {
     // A Released PV without claimRef becomes Available on the controller's next sync (syncVolume).
     if (phase === 'Failed') failed()
-    else if (phase === 'Bound') out.mismatches.push({check: 'phase', text: `PV "${name}" is Bound but names no claim; wait for the controller to sync it`})
+    else if (phase === 'Bound')
+      out.mismatches.push({
+        check: 'phase',
+        text: `PV "${name}" is Bound but names no claim; wait for the controller to sync it`,
+      })
     return out
   }
   const refKey = `${ref.namespace ?? ''}/${ref.name ?? ''}`
@@ -290,41 +369,69 @@ function ownership(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: Worl
     }
   }
   if (phase !== 'Released') {
-    out.mismatches.push({check: 'claimedByOther', text: `PV "${name}" is ${phase === 'Bound' ? 'bound to' : 'reserved for'} ${refKey}`})
+    out.mismatches.push({
+      check: 'claimedByOther',
+      text: `PV "${name}" is ${phase === 'Bound' ? 'bound to' : 'reserved for'} ${refKey}`,
+    })
     out.fix.push(`Pick another PV; "${name}" belongs to ${refKey}.`)
     return out
   }
   if (!reclaim) {
-    out.mismatches.push({check: 'claimedByOther', text: `PV "${name}" is Released from ${refKey}; its old data would become visible to this claim (pass --reclaim to do that on purpose)`})
-    out.fix.push(`kubectl pv-doctor bind -n ${pvc.metadata?.namespace ?? 'default'} ${pvc.metadata?.name} --volume ${name} --reclaim   # only if ${refKey}'s data may be exposed to ${key}`)
+    out.mismatches.push({
+      check: 'claimedByOther',
+      text: `PV "${name}" is Released from ${refKey}; its old data would become visible to this claim (pass --reclaim to do that on purpose)`,
+    })
+    out.fix.push(
+      `kubectl pv-doctor bind -n ${pvc.metadata?.namespace ?? 'default'} ${pvc.metadata?.name} --volume ${name} --reclaim   # only if ${refKey}'s data may be exposed to ${key}`,
+    )
     return out
   }
   return {
     ...out,
     kind: 'reclaim',
     reason: `PV "${name}" is Released from ${refKey} and --reclaim was given: its claimRef is replaced by this claim.`,
-    warnings: [`PV "${name}" was used by ${refKey}: whatever it left on the volume${pv.spec?.persistentVolumeReclaimPolicy === 'Retain' ? ' (reclaim policy Retain: nothing was wiped)' : ''} becomes readable and writable by ${key}.`],
+    warnings: [
+      `PV "${name}" was used by ${refKey}: whatever it left on the volume${pv.spec?.persistentVolumeReclaimPolicy === 'Retain' ? ' (reclaim policy Retain: nothing was wiped)' : ''} becomes readable and writable by ${key}.`,
+    ],
   }
 }
 
 /** The nodes a WaitForFirstConsumer claim's consumer can run on, or none when no pod uses it. */
-function consumerNodes(pvc: V1PersistentVolumeClaim, w: World): {pod?: string; nodes: V1Node[]; note?: string} | undefined {
-  const pods: V1Pod[] = (w.podsByClaim.get(`${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name}`) ?? []).filter((p) => !isTerminated(p))
+function consumerNodes(
+  pvc: V1PersistentVolumeClaim,
+  w: World,
+): {pod?: string; nodes: V1Node[]; note?: string} | undefined {
+  const pods: V1Pod[] = (
+    w.podsByClaim.get(`${pvc.metadata?.namespace ?? 'default'}/${pvc.metadata?.name}`) ?? []
+  ).filter((p) => !isTerminated(p))
   if (!pods.length) return undefined
   const placed = pods.find((p) => p.spec?.nodeName)
   if (placed) {
     const n = w.nodes.find((x) => x.metadata?.name === placed.spec?.nodeName)
-    return {pod: placed.metadata?.name, nodes: n ? [n] : [], note: n ? undefined : `Pod ${placed.metadata?.name} runs on node ${placed.spec?.nodeName}, which is not in the snapshot; node affinity was not checked.`}
+    return {
+      pod: placed.metadata?.name,
+      nodes: n ? [n] : [],
+      note: n
+        ? undefined
+        : `Pod ${placed.metadata?.name} runs on node ${placed.spec?.nodeName}, which is not in the snapshot; node affinity was not checked.`,
+    }
   }
   const a = analysePod(pods[0], w)
   return {
     pod: pods[0].metadata?.name,
     nodes: a.feasible,
-    note: a.feasible.length ? undefined : `Pod ${pods[0].metadata?.name} fits no node for reasons of its own (${a.preFilter ?? a.summary}); node affinity was not checked.`,
+    note: a.feasible.length
+      ? undefined
+      : `Pod ${pods[0].metadata?.name} fits no node for reasons of its own (${a.preFilter ?? a.summary}); node affinity was not checked.`,
   }
 }
 
-function mismatchText(code: MismatchCode, pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, node?: {pod?: string; nodes: V1Node[]}): string {
+function mismatchText(
+  code: MismatchCode,
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  node?: {pod?: string; nodes: V1Node[]},
+): string {
   const name = pvName(pv)
   switch (code) {
     case 'capacity':
@@ -353,7 +460,12 @@ function mismatchText(code: MismatchCode, pv: V1PersistentVolume, pvc: V1Persist
 
 /** The claimRef the controller itself writes (GetBindVolumeToClaim), minus the claim's resourceVersion. */
 export function claimRefFor(pvc: V1PersistentVolumeClaim): V1ObjectReference {
-  const ref: V1ObjectReference = {kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: pvc.metadata?.namespace ?? 'default', name: pvc.metadata?.name ?? ''}
+  const ref: V1ObjectReference = {
+    kind: 'PersistentVolumeClaim',
+    apiVersion: 'v1',
+    namespace: pvc.metadata?.namespace ?? 'default',
+    name: pvc.metadata?.name ?? '',
+  }
   if (pvc.metadata?.uid) ref.uid = pvc.metadata.uid
   return ref
 }
@@ -381,7 +493,8 @@ export function claimRefPatch(pv: V1PersistentVolume, pvc: V1PersistentVolumeCla
 /** RFC 7386 merge, enough to preview a patch's result. */
 export function applyMergePatch<T>(target: T, patch: unknown): T {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch as T
-  const base: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? {...(target as Record<string, unknown>)} : {}
+  const base: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target) ? {...(target as Record<string, unknown>)} : {}
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (v === null) delete base[k]
     else base[k] = applyMergePatch(base[k], v)
@@ -402,16 +515,27 @@ export function kubectlPatchCommand(kind: 'pv' | 'pvc', name: string, patch: Mer
 /** In scope for --all: claims that are Pending and not being deleted, sorted like explain. */
 export function pendingClaims(snapshot: Snapshot, namespace: string | undefined): V1PersistentVolumeClaim[] {
   const out = snapshot.pvcs.filter(
-    (p) => (namespace === undefined || (p.metadata?.namespace ?? 'default') === namespace) && !p.metadata?.deletionTimestamp && (p.status?.phase ?? 'Pending') === 'Pending',
+    (p) =>
+      (namespace === undefined || (p.metadata?.namespace ?? 'default') === namespace) &&
+      !p.metadata?.deletionTimestamp &&
+      (p.status?.phase ?? 'Pending') === 'Pending',
   )
-  return out.sort((a, b) => (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+  return out.sort(
+    (a, b) =>
+      (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') ||
+      (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''),
+  )
 }
 
 /**
  * --all: plans every Pending claim in scope. A PV planned for one claim is not offered to the
  * next: on a collision the world is rebuilt with the planned claimRefs and the claim re-planned.
  */
-export function planAll(snapshot: Snapshot, namespace: string | undefined, world: World = buildWorld(snapshot)): Binding[] {
+export function planAll(
+  snapshot: Snapshot,
+  namespace: string | undefined,
+  world: World = buildWorld(snapshot),
+): Binding[] {
   const out: Binding[] = []
   const taken = new Map<string, V1PersistentVolume>()
   let w = world
@@ -436,15 +560,25 @@ export function planAll(snapshot: Snapshot, namespace: string | undefined, world
 
 /** Exit status: 1 when any claim could not be bound (no candidate, refused, rejected, not Bound after --wait). */
 export function bindExitCode(bindings: readonly Binding[]): 0 | 1 {
-  return bindings.some((b) => b.status === 'noCandidate' || b.status === 'refused' || b.server.some((s) => !s.ok) || b.bound === false) ? 1 : 0
+  return bindings.some(
+    (b) => b.status === 'noCandidate' || b.status === 'refused' || b.server.some((s) => !s.ok) || b.bound === false,
+  )
+    ? 1
+    : 0
 }
 
-export function bindPlanDocument(bindings: readonly Binding[], dryRun: 'client' | 'server' | 'none'): {apiVersion: 'pv-doctor/v1'; kind: 'BindPlan'; dryRun: string; bindings: readonly Binding[]} {
+export function bindPlanDocument(
+  bindings: readonly Binding[],
+  dryRun: 'client' | 'server' | 'none',
+): {apiVersion: 'pv-doctor/v1'; kind: 'BindPlan'; dryRun: string; bindings: readonly Binding[]} {
   return {apiVersion: 'pv-doctor/v1', kind: 'BindPlan', dryRun, bindings}
 }
 
 /** For a 409: what changed between the object as planned and as it is now, field by field. */
-export function describeChange(planned: V1PersistentVolume | V1PersistentVolumeClaim, current: V1PersistentVolume | V1PersistentVolumeClaim): string[] {
+export function describeChange(
+  planned: V1PersistentVolume | V1PersistentVolumeClaim,
+  current: V1PersistentVolume | V1PersistentVolumeClaim,
+): string[] {
   const out: string[] = []
   const rv = (o: typeof planned) => o.metadata?.resourceVersion ?? '?'
   if (rv(planned) !== rv(current)) out.push(`resourceVersion ${rv(planned)} → ${rv(current)}`)
@@ -470,7 +604,8 @@ export function describeChange(planned: V1PersistentVolume | V1PersistentVolumeC
     if (a !== b) out.push(`${path}: ${show(get(planned))} → ${show(get(current))}`)
   }
   const otherSpec = new Set([...Object.keys(planned.spec ?? {}), ...Object.keys(current.spec ?? {})])
-  for (const k of ['claimRef', 'volumeName', 'capacity', 'accessModes', 'storageClassName', 'nodeAffinity']) otherSpec.delete(k)
+  for (const k of ['claimRef', 'volumeName', 'capacity', 'accessModes', 'storageClassName', 'nodeAffinity'])
+    otherSpec.delete(k)
   for (const k of [...otherSpec].sort()) {
     const a = (planned.spec as Record<string, unknown> | undefined)?.[k]
     const b = (current.spec as Record<string, unknown> | undefined)?.[k]

@@ -1,6 +1,11 @@
 /** Access-mode helpers: GetAccessModesAsString and CheckAccessModes (component-helpers). */
 const ORDER = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'] as const
-const SHORT: Record<string, string> = {ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP'}
+const SHORT: Record<string, string> = {
+  ReadWriteOnce: 'RWO',
+  ReadOnlyMany: 'ROX',
+  ReadWriteMany: 'RWX',
+  ReadWriteOncePod: 'RWOP',
+}
 
 /** The controller's index key: de-duplicated modes in a fixed order, e.g. `RWO,ROX`. */
 export function accessModesKey(modes: readonly string[] | undefined): string {
@@ -15,7 +20,10 @@ export function shortModes(modes: readonly string[] | undefined): string {
 }
 
 /** Every mode the claim asks for is offered by the volume (the volume may offer more). */
-export function containsAllModes(offered: readonly string[] | undefined, wanted: readonly string[] | undefined): boolean {
+export function containsAllModes(
+  offered: readonly string[] | undefined,
+  wanted: readonly string[] | undefined,
+): boolean {
   const have = new Set(offered ?? [])
   return (wanted ?? []).every((m) => have.has(m))
 }

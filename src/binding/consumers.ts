@@ -4,7 +4,14 @@
  */
 import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {claimKey, pvFitsNodeLabels} from './matchVolume.js'
-import {type ClaimOnNode, isClaimBound, nonVolumeReason, REASON, SELECTED_NODE, volumeBindingOnNode} from './scheduling.js'
+import {
+  type ClaimOnNode,
+  isClaimBound,
+  nonVolumeReason,
+  REASON,
+  SELECTED_NODE,
+  volumeBindingOnNode,
+} from './scheduling.js'
 import {claimClass, isDelayBinding} from './storageClass.js'
 import {podClaimNames, type World} from './world.js'
 
@@ -51,7 +58,8 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
         : `persistentvolumeclaim "${c.name}" not found`
       continue
     }
-    if (pvc.status?.phase === 'Lost') preFilter ??= `persistentvolumeclaim "${c.name}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ''}"`
+    if (pvc.status?.phase === 'Lost')
+      preFilter ??= `persistentvolumeclaim "${c.name}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ''}"`
     else if (pvc.metadata?.deletionTimestamp) preFilter ??= `persistentvolumeclaim "${c.name}" is being deleted`
     else if (isClaimBound(pvc)) bound.push(pvc)
     else if (!pvc.spec?.volumeName && isDelayBinding(pvc, w.classes)) delayed.push(pvc)
@@ -110,14 +118,25 @@ function cachesOf(w: World): Caches {
 /** Everything nonVolumeReason reads from the pod. */
 function constraintsKey(pod: V1Pod): string {
   const s = pod.spec
-  return JSON.stringify([s?.nodeName ?? null, s?.tolerations ?? null, s?.nodeSelector ?? null, s?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null])
+  return JSON.stringify([
+    s?.nodeName ?? null,
+    s?.tolerations ?? null,
+    s?.nodeSelector ?? null,
+    s?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null,
+  ])
 }
 
 /**
  * Everything the node loop reads from the pod and its claims, except the claim keys; undefined
  * when the loop must not be shared (a claim used twice, or one that a PV's claimRef names).
  */
-function equivalenceKey(pod: V1Pod, bound: readonly V1PersistentVolumeClaim[], delayed: readonly V1PersistentVolumeClaim[], keys: readonly string[], w: World): string | undefined {
+function equivalenceKey(
+  pod: V1Pod,
+  bound: readonly V1PersistentVolumeClaim[],
+  delayed: readonly V1PersistentVolumeClaim[],
+  keys: readonly string[],
+  w: World,
+): string | undefined {
   if (new Set(keys).size !== keys.length) return undefined
   const parts: unknown[] = [constraintsKey(pod), bound.length]
   for (const pvc of bound) parts.push(pvc.spec?.volumeName ?? '')
@@ -136,7 +155,14 @@ function equivalenceKey(pod: V1Pod, bound: readonly V1PersistentVolumeClaim[], d
   return JSON.stringify(parts)
 }
 
-function nodeLoop(pod: V1Pod, bound: readonly V1PersistentVolumeClaim[], delayed: readonly V1PersistentVolumeClaim[], keys: readonly string[], w: World, caches: Caches): NodeLoop {
+function nodeLoop(
+  pod: V1Pod,
+  bound: readonly V1PersistentVolumeClaim[],
+  delayed: readonly V1PersistentVolumeClaim[],
+  keys: readonly string[],
+  w: World,
+  caches: Caches,
+): NodeLoop {
   const ck = constraintsKey(pod)
   let reasons = caches.nonVolume.get(ck)
   if (!reasons) {
@@ -210,7 +236,9 @@ export function claimOnFeasible(a: PodAnalysis, key: string): ClaimOnFeasible {
   const outcomes = (list ?? []).filter((o) => feasibleNames.has(o.node))
   const fitNames = nodeNameSet(a.fits)
   const good = outcomes.filter((o) => fitNames.has(o.node))
-  const statics = [...new Set(good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : [])))].sort()
+  const statics = [
+    ...new Set(good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))),
+  ].sort()
   const r: ClaimOnFeasible = {outcomes, good, statics, kinds: new Set(outcomes.map((o) => o.outcome.kind))}
   if (list) onFeasibleByList.set(list, r)
   return r

@@ -52,7 +52,10 @@ export function capacityOf(pv: V1PersistentVolume): bigint {
  * just created), is what syncVolume makes of it: Available when no claim is named or the
  * pre-binding has no uid yet, else Bound or Released depending on whether that claim exists.
  */
-export function effectivePhase(pv: V1PersistentVolume, claimExists: (ns: string, name: string, uid: string) => boolean): string {
+export function effectivePhase(
+  pv: V1PersistentVolume,
+  claimExists: (ns: string, name: string, uid: string) => boolean,
+): string {
   const phase = pv.status?.phase
   if (phase && phase !== 'Pending') return phase
   const ref = pv.spec?.claimRef
@@ -79,21 +82,27 @@ export interface CheckOptions {
  * Every check the PV fails for this claim, in upstream order. For a PV pre-bound to the claim
  * upstream skips phase, selector and class (FindMatchingVolume step "IsVolumeBoundToClaim").
  */
-export function volumeMismatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, opts: CheckOptions): MismatchCode[] {
+export function volumeMismatches(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  opts: CheckOptions,
+): MismatchCode[] {
   const out: MismatchCode[] = []
   const ref = pv.spec?.claimRef
   const prebound = isVolumeBoundToClaim(pv, pvc)
   if (ref && !prebound) out.push('claimedByOther')
   if (capacityOf(pv) < requestOf(pvc)) out.push('capacity')
   if (volumeModeOf(pv) !== volumeModeOf(pvc)) out.push('volumeMode')
-  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? '')) out.push('volumeAttributesClass')
+  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? ''))
+    out.push('volumeAttributesClass')
   if (pv.metadata?.deletionTimestamp) out.push('deleting')
   if (!prebound) {
     if (opts.phase !== 'Available') out.push('phase')
     if (labelSelectorMatches(pvc.spec?.selector, pv.metadata?.labels) !== true) out.push('selector')
     if (pvClass(pv) !== claimClass(pvc)) out.push('storageClass')
   }
-  if (opts.checkAccessModes !== false && !containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes)) out.push('accessModes')
+  if (opts.checkAccessModes !== false && !containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes))
+    out.push('accessModes')
   if (opts.nodeAffinityOk === false) out.push('nodeAffinity')
   return out
 }
@@ -115,7 +124,11 @@ export interface MatchResult {
  * FindMatchingVolume (component-helpers storage/volume/pv_helpers.go), step for step.
  * `pvs` must be in ascending capacity order when `stopEarly` is used.
  */
-export function findMatchingVolume(pvc: V1PersistentVolumeClaim, pvs: Iterable<V1PersistentVolume>, opts: FindOptions): MatchResult {
+export function findMatchingVolume(
+  pvc: V1PersistentVolumeClaim,
+  pvs: Iterable<V1PersistentVolume>,
+  opts: FindOptions,
+): MatchResult {
   const requested = requestOf(pvc)
   const wantClass = claimClass(pvc)
   const wantMode = volumeModeOf(pvc)

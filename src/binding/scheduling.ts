@@ -48,7 +48,11 @@ export function tolerates(tolerations: readonly V1Toleration[] | undefined, tain
 /** The first non-volume filter that rejects the node, in the default profile's order, or null. */
 export function nonVolumeReason(pod: V1Pod, node: V1Node): string | null {
   const tolerations = pod.spec?.tolerations
-  if (node.spec?.unschedulable && !tolerates(tolerations, {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'})) return REASON.unschedulable
+  if (
+    node.spec?.unschedulable &&
+    !tolerates(tolerations, {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'})
+  )
+    return REASON.unschedulable
   if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata?.name) return REASON.nodeName
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue
@@ -57,7 +61,8 @@ export function nonVolumeReason(pod: V1Pod, node: V1Node): string | null {
   const labels = node.metadata?.labels ?? {}
   for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return REASON.nodeAffinity
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
-  if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms, labels, node.metadata?.name)) return REASON.nodeAffinity
+  if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms, labels, node.metadata?.name))
+    return REASON.nodeAffinity
   return null
 }
 
@@ -101,7 +106,12 @@ export interface VolumeVerdict {
  * FindPodVolumes for one node. `bound` are the pod's bound claims, `delayed` its unbound
  * WaitForFirstConsumer claims (spec.volumeName empty).
  */
-export function volumeBindingOnNode(node: V1Node, bound: readonly V1PersistentVolumeClaim[], delayed: readonly V1PersistentVolumeClaim[], w: SchedulingWorld): VolumeVerdict {
+export function volumeBindingOnNode(
+  node: V1Node,
+  bound: readonly V1PersistentVolumeClaim[],
+  delayed: readonly V1PersistentVolumeClaim[],
+  w: SchedulingWorld,
+): VolumeVerdict {
   const claims = new Map<string, ClaimOnNode>()
   const labels = node.metadata?.labels ?? {}
   const nodeName = node.metadata?.name ?? ''
@@ -147,7 +157,12 @@ export function volumeBindingOnNode(node: V1Node, bound: readonly V1PersistentVo
   const excluded = new Set<string>()
   const sorted = [...toMatch].sort((a, b) => (requestOf(a) < requestOf(b) ? -1 : requestOf(a) > requestOf(b) ? 1 : 0))
   for (const pvc of sorted) {
-    const {best} = findMatchingVolume(pvc, candidatesOnNode(pvc, labels, w), {phaseOf: w.phaseOf, nodeLabels: labels, excluded, delayBinding: true})
+    const {best} = findMatchingVolume(pvc, candidatesOnNode(pvc, labels, w), {
+      phaseOf: w.phaseOf,
+      nodeLabels: labels,
+      excluded,
+      delayBinding: true,
+    })
     if (best.length) {
       const names = best.map((p) => p.metadata?.name ?? '').sort()
       excluded.add(names[0])
@@ -195,7 +210,11 @@ export function volumeBindingOnNode(node: V1Node, bound: readonly V1PersistentVo
  * claimRef names the claim, and the unclaimed ones whose node affinity may admit the node.
  * Every other PV of the class is skipped by it (claimed by another, or not on this node).
  */
-function candidatesOnNode(pvc: V1PersistentVolumeClaim, labels: Record<string, string>, w: SchedulingWorld): V1PersistentVolume[] {
+function candidatesOnNode(
+  pvc: V1PersistentVolumeClaim,
+  labels: Record<string, string>,
+  w: SchedulingWorld,
+): V1PersistentVolume[] {
   const cls = claimClass(pvc)
   const unclaimed = w.index.unclaimedForNode(cls, labels)
   const claimed = w.index.claimedFor(pvc)
@@ -207,11 +226,18 @@ function candidatesOnNode(pvc: V1PersistentVolumeClaim, labels: Record<string, s
 export function allowedTopologiesMatch(sc: V1StorageClass, labels: Record<string, string>): boolean {
   const terms = sc.allowedTopologies ?? []
   if (terms.length === 0) return true
-  return terms.some((t) => (t.matchLabelExpressions ?? []).every((e) => e.key in labels && (e.values ?? []).includes(labels[e.key])))
+  return terms.some((t) =>
+    (t.matchLabelExpressions ?? []).every((e) => e.key in labels && (e.values ?? []).includes(labels[e.key])),
+  )
 }
 
 /** volumebinding hasEnoughCapacity (CSIStorageCapacity). */
-export function hasEnoughCapacity(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, labels: Record<string, string>, w: SchedulingWorld): boolean {
+export function hasEnoughCapacity(
+  pvc: V1PersistentVolumeClaim,
+  sc: V1StorageClass,
+  labels: Record<string, string>,
+  w: SchedulingWorld,
+): boolean {
   const req = pvc.spec?.resources?.requests?.storage
   if (req === undefined || !w.capacityKnown) return true
   const driver = w.csiDrivers.find((d) => d.metadata?.name === sc.provisioner)
@@ -220,7 +246,10 @@ export function hasEnoughCapacity(pvc: V1PersistentVolumeClaim, sc: V1StorageCla
   return w.capacities.some((c) => {
     if (c.storageClassName !== sc.metadata?.name) return false
     if (!c.nodeTopology || labelSelectorMatches(c.nodeTopology, labels) !== true) return false
-    const size = c.maximumVolumeSize !== undefined ? parseQuantity(c.maximumVolumeSize as string) : parseQuantity(c.capacity as string | undefined)
+    const size =
+      c.maximumVolumeSize !== undefined
+        ? parseQuantity(c.maximumVolumeSize as string)
+        : parseQuantity(c.capacity as string | undefined)
     return size !== undefined && size >= want
   })
 }

@@ -7,7 +7,10 @@ import type {V1LabelSelector, V1NodeSelectorRequirement, V1NodeSelectorTerm} fro
 type Labels = Record<string, string> | undefined
 
 /** undefined selector = no filter. Returns 'invalid' for a selector the API would reject. */
-export function labelSelectorMatches(selector: V1LabelSelector | undefined | null, labels: Labels): boolean | 'invalid' {
+export function labelSelectorMatches(
+  selector: V1LabelSelector | undefined | null,
+  labels: Labels,
+): boolean | 'invalid' {
   if (!selector) return true
   const l = labels ?? {}
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false
@@ -64,7 +67,11 @@ function requirementMatches(r: V1NodeSelectorRequirement, value: string | undefi
  * `nodeName` is the value `matchFields` on metadata.name sees: the PV check
  * (CheckNodeAffinity) builds a node with labels only, so it passes nothing there.
  */
-export function nodeSelectorTermsMatch(terms: readonly V1NodeSelectorTerm[] | undefined, labels: Labels, nodeName?: string): boolean {
+export function nodeSelectorTermsMatch(
+  terms: readonly V1NodeSelectorTerm[] | undefined,
+  labels: Labels,
+  nodeName?: string,
+): boolean {
   const l = labels ?? {}
   for (const term of terms ?? []) {
     const exprs = term.matchExpressions ?? []
@@ -90,7 +97,14 @@ export function parseLabelSelector(text: string): V1LabelSelector | undefined {
     if (!p) continue
     let m: RegExpMatchArray | null
     if ((m = p.match(/^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
-      sel.matchExpressions.push({key: m[1], operator: m[2] === 'in' ? 'In' : 'NotIn', values: m[3].split(',').map((v) => v.trim()).filter(Boolean)})
+      sel.matchExpressions.push({
+        key: m[1],
+        operator: m[2] === 'in' ? 'In' : 'NotIn',
+        values: m[3]
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      })
     } else if ((m = p.match(/^([\w./-]+)\s*!=\s*([\w.-]*)$/))) {
       sel.matchExpressions.push({key: m[1], operator: 'NotIn', values: [m[2]]})
     } else if ((m = p.match(/^([\w./-]+)\s*==?\s*([\w.-]*)$/))) {

@@ -7,7 +7,10 @@ import type {V1PersistentVolume, V1PersistentVolumeClaim, V1StorageClass} from '
 import {timeOf} from '../snapshot/time.js'
 
 export const BETA_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class'
-const DEFAULT_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class']
+const DEFAULT_ANNOTATIONS = [
+  'storageclass.kubernetes.io/is-default-class',
+  'storageclass.beta.kubernetes.io/is-default-class',
+]
 export const NO_PROVISIONER = 'kubernetes.io/no-provisioner'
 
 /** True when the claim names a class at all, even `""` (the beta annotation's key counts). */

@@ -42,8 +42,7 @@ export class VolumeIndex {
       if (ref) {
         push(this.byClaimRef, `${ref.namespace ?? ''}/${ref.name ?? ''}`, pv)
         if (pv.status?.phase !== 'Bound') push(this.reservedByClass, cls, pv)
-      }
-      else push(this.unclaimed, cls, {pv, qty: capacityOf(pv)})
+      } else push(this.unclaimed, cls, {pv, qty: capacityOf(pv)})
     }
     for (const list of this.unclaimed.values()) list.sort((a, b) => (a.qty < b.qty ? -1 : a.qty > b.qty ? 1 : 0))
   }
@@ -104,7 +103,10 @@ export class VolumeIndex {
           continue
         }
         const terms = req.nodeSelectorTerms ?? []
-        const e = terms.length === 1 && !terms[0].matchFields?.length && terms[0].matchExpressions?.length === 1 ? terms[0].matchExpressions[0] : undefined
+        const e =
+          terms.length === 1 && !terms[0].matchFields?.length && terms[0].matchExpressions?.length === 1
+            ? terms[0].matchExpressions[0]
+            : undefined
         if (e?.operator !== 'In' || !e.values?.length) {
           p.other.push(pv)
           continue
@@ -159,7 +161,12 @@ export interface Pick {
  * access-mode groups that contain every requested mode, fewest modes first; within a group
  * FindMatchingVolume. Groups of the same size are tried in arbitrary order, so their winners tie.
  */
-export function controllerPick(pvc: V1PersistentVolumeClaim, index: VolumeIndex, delayBinding: boolean, phaseOf: (pv: V1PersistentVolume) => string): Pick {
+export function controllerPick(
+  pvc: V1PersistentVolumeClaim,
+  index: VolumeIndex,
+  delayBinding: boolean,
+  phaseOf: (pv: V1PersistentVolume) => string,
+): Pick {
   const wanted = pvc.spec?.accessModes ?? []
   const groups = new Map<string, V1PersistentVolume[]>()
   const add = (pv: V1PersistentVolume) => {
@@ -177,7 +184,12 @@ export function controllerPick(pvc: V1PersistentVolumeClaim, index: VolumeIndex,
       // Once the exact-modes group has a winner and we are past its size, nothing can beat it.
       if (found !== undefined && qty > found) break
       add(pv)
-      if (found === undefined && accessModesKey(pv.spec?.accessModes) === minKey && findMatchingVolume(pvc, [pv], {phaseOf, delayBinding}).best.length) found = qty
+      if (
+        found === undefined &&
+        accessModesKey(pv.spec?.accessModes) === minKey &&
+        findMatchingVolume(pvc, [pv], {phaseOf, delayBinding}).best.length
+      )
+        found = qty
     }
   }
   const levels = [...groups.keys()].sort((a, b) => count(a) - count(b))

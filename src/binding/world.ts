@@ -35,7 +35,8 @@ export function buildWorld(snapshot: Snapshot): World {
   const claimUidSet = () => {
     if (!claimUids) {
       claimUids = new Set()
-      for (const c of snapshot.pvcs) if (c.metadata?.uid) claimUids.add(`${c.metadata.namespace}/${c.metadata.name}/${c.metadata.uid}`)
+      for (const c of snapshot.pvcs)
+        if (c.metadata?.uid) claimUids.add(`${c.metadata.namespace}/${c.metadata.name}/${c.metadata.uid}`)
     }
     return claimUids
   }
@@ -63,7 +64,10 @@ export function buildWorld(snapshot: Snapshot): World {
   const phaseOf = (pv: V1PersistentVolume) => {
     let p = phaseCache.get(pv)
     if (p === undefined) {
-      p = effectivePhase(pv, (ns, name, uid) => claimUidSet().has(`${ns}/${name}/${uid}`) || skipped.has('persistentvolumeclaims'))
+      p = effectivePhase(
+        pv,
+        (ns, name, uid) => claimUidSet().has(`${ns}/${name}/${uid}`) || skipped.has('persistentvolumeclaims'),
+      )
       phaseCache.set(pv, p)
     }
     return p

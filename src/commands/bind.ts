@@ -2,7 +2,17 @@ import {Args, Flags} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseDuration} from '../base/duration.js'
-import {bindExitCode, bindPlanDocument, type Binding, describeChange, FIELD_MANAGER, type MergePatch, planAll, planBinding, type ServerAnswer} from '../bind/plan.js'
+import {
+  bindExitCode,
+  bindPlanDocument,
+  type Binding,
+  describeChange,
+  FIELD_MANAGER,
+  type MergePatch,
+  planAll,
+  planBinding,
+  type ServerAnswer,
+} from '../bind/plan.js'
 import {diagnose} from '../diagnose/diagnose.js'
 import type {Diagnosis} from '../diagnose/types.js'
 import {buildWorld} from '../binding/world.js'
@@ -15,9 +25,11 @@ import {NOT_IN_INPUT, type Snapshot} from '../snapshot/types.js'
 type DryRun = 'none' | 'client' | 'server'
 
 export default class Bind extends BaseCommand {
-  static summary = 'Bind a Pending claim to the PV the cluster would choose (or one you name), safely: shows the exact patch, writes it only with confirmation.'
+  static summary =
+    'Bind a Pending claim to the PV the cluster would choose (or one you name), safely: shows the exact patch, writes it only with confirmation.'
 
-  static description = `Without --volume, picks the PV the PersistentVolume controller would bind (or, for a WaitForFirstConsumer claim with a consumer pod, the scheduler's choice). With --volume, uses that PV if it passes every check, and otherwise refuses with the list of failing checks.
+  static description =
+    `Without --volume, picks the PV the PersistentVolume controller would bind (or, for a WaitForFirstConsumer claim with a consumer pod, the scheduler's choice). With --volume, uses that PV if it passes every check, and otherwise refuses with the list of failing checks.
 
 The write is a JSON merge patch of the PV's spec.claimRef (the pre-binding upstream recommends) that carries the PV's resourceVersion: if the PV changed after it was read, the API server answers 409 Conflict, nothing is written, and pv-doctor says what changed. The PV controller then completes the binding. A Released PV reserved for an earlier claim of the same name is handed back by updating claimRef.uid (its data is kept); a Released PV of another claim needs --reclaim.
 
@@ -26,10 +38,22 @@ Exit status: 0 when every claim is bound, planned or has nothing to do; 1 when a
 The plan's JSON contract is documented in docs/bind.md.`
 
   static examples = [
-    {description: 'Preview the binding (nothing is written)', command: '<%= config.bin %> bind -n shop data-db-0 --dry-run'},
-    {description: 'Bind to a chosen PV and wait until the claim is Bound', command: '<%= config.bin %> bind shop/data-db-0 --volume local-pv-1 --yes --wait'},
-    {description: 'Ask the API server (admission, validation, RBAC) without writing', command: '<%= config.bin %> bind -n shop data-db-0 --dry-run=server'},
-    {description: 'Offline, in CI: fail when a Pending claim has no candidate', command: '<%= config.bin %> bind --all -A --from-file dump.json --dry-run -o json > plan.json'},
+    {
+      description: 'Preview the binding (nothing is written)',
+      command: '<%= config.bin %> bind -n shop data-db-0 --dry-run',
+    },
+    {
+      description: 'Bind to a chosen PV and wait until the claim is Bound',
+      command: '<%= config.bin %> bind shop/data-db-0 --volume local-pv-1 --yes --wait',
+    },
+    {
+      description: 'Ask the API server (admission, validation, RBAC) without writing',
+      command: '<%= config.bin %> bind -n shop data-db-0 --dry-run=server',
+    },
+    {
+      description: 'Offline, in CI: fail when a Pending claim has no candidate',
+      command: '<%= config.bin %> bind --all -A --from-file dump.json --dry-run -o json > plan.json',
+    },
   ]
 
   static args = {
@@ -38,20 +62,31 @@ The plan's JSON contract is documented in docs/bind.md.`
 
   static flags = {
     ...clusterFlags,
-    output: Flags.option({char: 'o', options: ['json', 'yaml'] as const, summary: 'Print the plan and its result as data (see docs/bind.md).'})(),
+    output: Flags.option({
+      char: 'o',
+      options: ['json', 'yaml'] as const,
+      summary: 'Print the plan and its result as data (see docs/bind.md).',
+    })(),
     color: outputFlags.color,
     debug: outputFlags.debug,
-    volume: Flags.string({summary: 'Bind to this PV instead of the one the cluster would choose (refused if it fails any check).'}),
+    volume: Flags.string({
+      summary: 'Bind to this PV instead of the one the cluster would choose (refused if it fails any check).',
+    }),
     'dry-run': Flags.option({
       options: ['none', 'client', 'server'] as const,
-      summary: 'client (or bare --dry-run): print the plan, write nothing. server: send the write with dryRun=All and report the answer.',
+      summary:
+        'client (or bare --dry-run): print the plan, write nothing. server: send the write with dryRun=All and report the answer.',
     })(),
     yes: Flags.boolean({char: 'y', summary: 'Write without asking (required when stdin is not a terminal).'}),
     wait: Flags.boolean({summary: 'After writing, wait until the claim is Bound; on timeout, explain why not.'}),
     timeout: Flags.string({summary: 'How long --wait waits (e.g. 30s, 2m).', default: '2m'}),
-    all: Flags.boolean({summary: 'Bind every Pending claim in the namespace (or with -A every namespace) that has a good candidate.'}),
+    all: Flags.boolean({
+      summary: 'Bind every Pending claim in the namespace (or with -A every namespace) that has a good candidate.',
+    }),
     'all-namespaces': Flags.boolean({char: 'A', summary: 'With --all: claims in every namespace.'}),
-    reclaim: Flags.boolean({summary: "Allow a Released PV that belonged to another claim (its old data becomes visible to this claim)."}),
+    reclaim: Flags.boolean({
+      summary: 'Allow a Released PV that belonged to another claim (its old data becomes visible to this claim).',
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -60,20 +95,39 @@ The plan's JSON contract is documented in docs/bind.md.`
     const dryRun: DryRun = flags['dry-run'] ?? 'none'
     const machine = flags.output
     // Flag checks first: none of them needs the cluster, and none may leave a write behind.
-    if (Boolean(flags.all) === Boolean(args.claim)) throw new UserError(flags.all ? 'give either a claim or --all, not both' : 'name the claim to bind (NAME or NAMESPACE/NAME), or pass --all')
-    if (flags.all && flags.volume) throw new UserError('--volume names one PV for one claim; it cannot be used with --all')
-    if (flags['all-namespaces'] && !flags.all) throw new UserError('-A only applies to --all; name the claim as NAMESPACE/NAME instead')
-    if (flags['from-file']?.length && dryRun !== 'client') throw new UserError('--from-file only supports --dry-run=client: a snapshot cannot be written to; drop --from-file to bind in the cluster')
-    if (flags.wait && dryRun !== 'none') throw new UserError('--wait waits for a real binding; drop --dry-run, or drop --wait')
+    if (Boolean(flags.all) === Boolean(args.claim))
+      throw new UserError(
+        flags.all
+          ? 'give either a claim or --all, not both'
+          : 'name the claim to bind (NAME or NAMESPACE/NAME), or pass --all',
+      )
+    if (flags.all && flags.volume)
+      throw new UserError('--volume names one PV for one claim; it cannot be used with --all')
+    if (flags['all-namespaces'] && !flags.all)
+      throw new UserError('-A only applies to --all; name the claim as NAMESPACE/NAME instead')
+    if (flags['from-file']?.length && dryRun !== 'client')
+      throw new UserError(
+        '--from-file only supports --dry-run=client: a snapshot cannot be written to; drop --from-file to bind in the cluster',
+      )
+    if (flags.wait && dryRun !== 'none')
+      throw new UserError('--wait waits for a real binding; drop --dry-run, or drop --wait')
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     const interactive = dryRun === 'none' && !flags.yes
-    if (interactive && !process.stdin.isTTY) throw new UserError('refusing to write without confirmation: stdin is not a terminal; pass --yes to bind, or --dry-run to preview (nothing was written)')
+    if (interactive && !process.stdin.isTTY)
+      throw new UserError(
+        'refusing to write without confirmation: stdin is not a terminal; pass --yes to bind, or --dry-run to preview (nothing was written)',
+      )
 
     const target = args.claim ? parseClaim(args.claim) : undefined
     const scopeNs = target?.namespace ?? flags.namespace
-    const {snapshot, namespace, client} = await this.loadSnapshot({...flags, namespace: scopeNs}, flags.all && flags['all-namespaces'])
+    const {snapshot, namespace, client} = await this.loadSnapshot(
+      {...flags, namespace: scopeNs},
+      flags.all && flags['all-namespaces'],
+    )
     // A dump without events or CSIDrivers does not change which PV binds: only real read failures are worth a warning.
-    for (const s of snapshot.skipped) if (s.reason !== NOT_IN_INPUT) this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    for (const s of snapshot.skipped)
+      if (s.reason !== NOT_IN_INPUT)
+        this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
     const world = buildWorld(snapshot)
     const bindings = target
       ? [planBinding(world, {namespace, name: target.name, volume: flags.volume, reclaim: flags.reclaim})]
@@ -84,7 +138,11 @@ The plan's JSON contract is documented in docs/bind.md.`
 
     if (interactive) {
       if (!machine) this.print(renderBindings(bindings, this.chalk, dryRun, false))
-      else for (const b of writes) process.stderr.write(`${b.claim} → PV ${b.volume}:\n  ${[b.command, b.claimCommand].filter(Boolean).join('\n  ')}\n`)
+      else
+        for (const b of writes)
+          process.stderr.write(
+            `${b.claim} → PV ${b.volume}:\n  ${[b.command, b.claimCommand].filter(Boolean).join('\n  ')}\n`,
+          )
       if (!(await confirm(`Write ${writes.length === 1 ? 'this change' : `these ${writes.length} changes`}? [y/N] `))) {
         process.stderr.write('Aborted: nothing was written.\n')
         return this.finish(bindings, dryRun, machine, {quiet: !machine})
@@ -96,10 +154,21 @@ The plan's JSON contract is documented in docs/bind.md.`
     return this.finish(bindings, dryRun, machine, {resultsOnly: interactive && !machine, diagnosis})
   }
 
-  private finish(bindings: Binding[], dryRun: DryRun, machine: 'json' | 'yaml' | undefined, o: {quiet?: boolean; resultsOnly?: boolean; diagnosis?: Diagnosis} = {}): unknown {
+  private finish(
+    bindings: Binding[],
+    dryRun: DryRun,
+    machine: 'json' | 'yaml' | undefined,
+    o: {quiet?: boolean; resultsOnly?: boolean; diagnosis?: Diagnosis} = {},
+  ): unknown {
     const doc = {...bindPlanDocument(bindings, dryRun), ...(o.diagnosis ? {diagnosis: o.diagnosis} : {})}
     if (machine) this.print(serialize(doc, machine))
-    else if (o.resultsOnly) this.print(bindings.filter((b) => b.status === 'bind').map((b) => `${this.chalk.bold(b.claim)}: ${resultLine(b, dryRun, this.chalk)}`).join('\n'))
+    else if (o.resultsOnly)
+      this.print(
+        bindings
+          .filter((b) => b.status === 'bind')
+          .map((b) => `${this.chalk.bold(b.claim)}: ${resultLine(b, dryRun, this.chalk)}`)
+          .join('\n'),
+      )
     else if (!o.quiet) this.print(renderBindings(bindings, this.chalk, dryRun, true))
     if (o.diagnosis && !machine) this.print(renderDiagnosis(o.diagnosis, this.chalk, {scopeLabel: ''}))
     const forbidden = bindings.some((b) => b.server.some((s) => s.code === 401 || s.code === 403))
@@ -108,14 +177,22 @@ The plan's JSON contract is documented in docs/bind.md.`
   }
 
   /** Polls (GET every second) until every written claim is Bound; on timeout, the explain diagnosis of the rest. */
-  private async waitBound(client: KubeClient, bindings: Binding[], timeoutMs: number, flags: Parameters<BaseCommand['loadSnapshot']>[0]): Promise<Diagnosis | undefined> {
+  private async waitBound(
+    client: KubeClient,
+    bindings: Binding[],
+    timeoutMs: number,
+    flags: Parameters<BaseCommand['loadSnapshot']>[0],
+  ): Promise<Diagnosis | undefined> {
     const waiting = bindings.filter((b) => b.applied || (b.status === 'nothingToDo' && b.volume && b.cause !== 'Bound'))
     const deadline = Date.now() + timeoutMs
     for (;;) {
       for (const b of waiting) {
         if (b.bound) continue
         const [ns, name] = b.claim.split('/')
-        const pvc = await client.request<{status?: {phase?: string}}>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`)
+        const pvc = await client.request<{status?: {phase?: string}}>(
+          'GET',
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
+        )
         if (pvc.status?.phase === 'Bound') b.bound = true
       }
       if (waiting.every((b) => b.bound)) return undefined
@@ -125,9 +202,18 @@ The plan's JSON contract is documented in docs/bind.md.`
     const late = waiting.filter((b) => !b.bound)
     for (const b of late) b.bound = false
     const namespaces = new Set(late.map((b) => b.claim.split('/')[0]))
-    const {snapshot} = await this.loadSnapshot({...flags, 'from-file': undefined, namespace: [...namespaces][0]}, namespaces.size > 1)
-    const targets = late.map((b) => ({kind: 'claim' as const, namespace: b.claim.split('/')[0], name: b.claim.split('/')[1]}))
-    process.stderr.write(`Timed out: ${late.map((b) => b.claim).join(', ')} not Bound yet. What pv-doctor explain says now:\n`)
+    const {snapshot} = await this.loadSnapshot(
+      {...flags, 'from-file': undefined, namespace: [...namespaces][0]},
+      namespaces.size > 1,
+    )
+    const targets = late.map((b) => ({
+      kind: 'claim' as const,
+      namespace: b.claim.split('/')[0],
+      name: b.claim.split('/')[1],
+    }))
+    process.stderr.write(
+      `Timed out: ${late.map((b) => b.claim).join(', ')} not Bound yet. What pv-doctor explain says now:\n`,
+    )
     return diagnose(snapshot, {targets, all: true})
   }
 }
@@ -138,20 +224,44 @@ async function sendBinding(client: KubeClient, b: Binding, dryRun: boolean, snap
   const [ns, name] = b.claim.split('/')
   if (b.patch) {
     const planned = snapshot.pvs.find((p) => p.metadata?.name === b.volume)
-    const answer = await patch(client, `/api/v1/persistentvolumes/${encodeURIComponent(b.volume!)}`, b.patch, query, planned, `persistentvolume/${b.volume}`, dryRun)
+    const answer = await patch(
+      client,
+      `/api/v1/persistentvolumes/${encodeURIComponent(b.volume!)}`,
+      b.patch,
+      query,
+      planned,
+      `persistentvolume/${b.volume}`,
+      dryRun,
+    )
     b.server.push(answer)
     if (!answer.ok) return
     b.applied = !dryRun
   }
   if (b.claimPatch) {
     const planned = snapshot.pvcs.find((p) => p.metadata?.namespace === ns && p.metadata?.name === name)
-    const answer = await patch(client, `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`, b.claimPatch, query, planned, `persistentvolumeclaim/${name}`, dryRun)
+    const answer = await patch(
+      client,
+      `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
+      b.claimPatch,
+      query,
+      planned,
+      `persistentvolumeclaim/${name}`,
+      dryRun,
+    )
     b.server.push(answer)
     if (answer.ok && !b.patch) b.applied = !dryRun
   }
 }
 
-async function patch(client: KubeClient, path: string, body: MergePatch, query: Record<string, string | undefined>, planned: object | undefined, object: string, dryRun: boolean): Promise<ServerAnswer> {
+async function patch(
+  client: KubeClient,
+  path: string,
+  body: MergePatch,
+  query: Record<string, string | undefined>,
+  planned: object | undefined,
+  object: string,
+  dryRun: boolean,
+): Promise<ServerAnswer> {
   const {KubeError} = await import('../kube/client.js')
   try {
     // A merge patch: the client's default (application/json) would be refused, and a JSON Patch means something else.
@@ -184,8 +294,13 @@ async function confirm(question: string): Promise<boolean> {
 
 function parseClaim(arg: string): {namespace?: string; name: string} {
   const parts = arg.split('/')
-  const rest = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims'].includes(parts[0].toLowerCase()) && parts.length > 1 ? parts.slice(1) : parts
-  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === '')) throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pvc/NAME`)
+  const rest =
+    ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims'].includes(parts[0].toLowerCase()) &&
+    parts.length > 1
+      ? parts.slice(1)
+      : parts
+  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
+    throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pvc/NAME`)
   return rest.length === 2 ? {namespace: rest[0], name: rest[1]} : {name: rest[0]}
 }
 
@@ -194,13 +309,25 @@ function resultLine(b: Binding, dryRun: DryRun, c: ChalkInstance): string {
   const bad = b.server.find((s) => !s.ok)
   const where = dryRun === 'server' ? 'server dry run' : 'write'
   if (bad) {
-    const what = bad.code === 409 ? `${bad.object} changed since it was read${bad.changes?.length ? ` (${bad.changes.join('; ')})` : ''}; nothing was written by this step, run bind again to re-plan` : bad.message
-    const partial = dryRun === 'none' && b.applied ? ` (the PV write went through: ${b.volume} is reserved for the claim)` : ''
+    const what =
+      bad.code === 409
+        ? `${bad.object} changed since it was read${bad.changes?.length ? ` (${bad.changes.join('; ')})` : ''}; nothing was written by this step, run bind again to re-plan`
+        : bad.message
+    const partial =
+      dryRun === 'none' && b.applied ? ` (the PV write went through: ${b.volume} is reserved for the claim)` : ''
     return c.red(`${where} rejected for ${bad.object}: Error from server (${bad.reason}): ${what}${partial}`)
   }
-  if (dryRun === 'server') return c.green(`server dry run: the API server accepted ${b.server.map((s) => s.object).join(' and ')} (admission and validation passed); nothing was written`)
+  if (dryRun === 'server')
+    return c.green(
+      `server dry run: the API server accepted ${b.server.map((s) => s.object).join(' and ')} (admission and validation passed); nothing was written`,
+    )
   if (!b.applied) return c.dim('not applied')
-  const waited = b.bound === true ? ' — the claim is Bound' : b.bound === false ? c.red(' — the claim is not Bound yet') : '; the PersistentVolume controller completes the binding'
+  const waited =
+    b.bound === true
+      ? ' — the claim is Bound'
+      : b.bound === false
+        ? c.red(' — the claim is not Bound yet')
+        : '; the PersistentVolume controller completes the binding'
   return c.green(`written: ${b.server.map((s) => s.object).join(', ')}${waited}`)
 }
 
@@ -213,19 +340,30 @@ function renderBindings(bindings: Binding[], c: ChalkInstance, dryRun: DryRun, w
     else if (b.status === 'nothingToDo') out.push(`${head}: ${c.green('nothing to do')}`)
     else if (b.status === 'noCandidate') out.push(`${head}: ${c.red(`no PV to bind${b.cause ? ` (${b.cause})` : ''}`)}`)
     else out.push(`${head}: ${c.red(`refused${b.volume ? ` to bind PV ${b.volume}` : ''}`)}`)
-    if (b.mismatches.length) out.push(`  PV ${b.volume} fails these checks:`, ...b.mismatches.map((m) => `    ${c.red('✗')} ${m.check}: ${m.text}`))
+    if (b.mismatches.length)
+      out.push(
+        `  PV ${b.volume} fails these checks:`,
+        ...b.mismatches.map((m) => `    ${c.red('✗')} ${m.check}: ${m.text}`),
+      )
     else out.push(`  ${b.status === 'bind' ? 'Why: ' : ''}${b.reason}`)
     for (const w of b.warnings) out.push(`  ${c.yellow('Warning:')} ${w}`)
     if (b.patch) out.push(`  Patch (JSON merge patch, persistentvolume/${b.volume}):`, `    ${JSON.stringify(b.patch)}`)
-    if (b.claimPatch) out.push(`  Patch (JSON merge patch, persistentvolumeclaim/${b.claim.split('/')[1]}):`, `    ${JSON.stringify(b.claimPatch)}`)
-    if (b.command || b.claimCommand) out.push('  The same with kubectl:', ...[b.command, b.claimCommand].filter(Boolean).map((x) => `    ${x}`))
+    if (b.claimPatch)
+      out.push(
+        `  Patch (JSON merge patch, persistentvolumeclaim/${b.claim.split('/')[1]}):`,
+        `    ${JSON.stringify(b.claimPatch)}`,
+      )
+    if (b.command || b.claimCommand)
+      out.push('  The same with kubectl:', ...[b.command, b.claimCommand].filter(Boolean).map((x) => `    ${x}`))
     if (b.fix.length) out.push('  Fix:', ...b.fix.map((f) => `    - ${f}`))
     if (withResult && b.status === 'bind') out.push(`  Result: ${resultLine(b, dryRun, c)}`)
     out.push('')
   }
   if (bindings.length > 1) {
     const n = (s: Binding['status']) => bindings.filter((b) => b.status === s).length
-    out.push(`${bindings.length} claim(s): ${n('bind')} to bind, ${n('nothingToDo')} nothing to do, ${n('noCandidate')} without candidate, ${n('refused')} refused`)
+    out.push(
+      `${bindings.length} claim(s): ${n('bind')} to bind, ${n('nothingToDo')} nothing to do, ${n('noCandidate')} without candidate, ${n('refused')} refused`,
+    )
   }
   return `${out.join('\n')}\n`
 }

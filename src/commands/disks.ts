@@ -13,7 +13,8 @@ import {serialize} from '../output/serialize.js'
 export default class Disks extends BaseCommand {
   static summary = 'List the disks on each node, and say which may become local PVs and why the others may not.'
 
-  static description = `Runs a read-only probe on every selected node, in a short-lived pod pinned to it (read-only host mounts of /dev, /sys and /run/udev; host PID namespace to read the host's mount table; tolerates every taint). The probe reads each device itself (libblkid low-level probing), not udev's cache, which can be stale. The pods are always deleted afterwards, also on Ctrl-C and timeout.
+  static description =
+    `Runs a read-only probe on every selected node, in a short-lived pod pinned to it (read-only host mounts of /dev, /sys and /run/udev; host PID namespace to read the host's mount table; tolerates every taint). The probe reads each device itself (libblkid low-level probing), not udev's cache, which can be stale. The pods are always deleted afterwards, also on Ctrl-C and timeout.
 
 A disk is ELIGIBLE only when nothing shows that it holds or serves anything. Otherwise every reason is listed, with stable codes: mounted, swap, partitioned, has-holders, has-signature:<type>, read-only, hidden, removable, rom, virtual, too-small, system-disk, no-stable-id, in-use-by-pv, unreadable.
 
@@ -25,10 +26,19 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
 
   static examples = [
     {description: 'Every disk of every node', command: '<%= config.bin %> disks'},
-    {description: 'Two nodes, with identities and fingerprints', command: '<%= config.bin %> disks --node worker-1 --node worker-2 -o wide'},
-    {description: 'Nodes with a label, as JSON for a script', command: '<%= config.bin %> disks -l storage=local -o json'},
+    {
+      description: 'Two nodes, with identities and fingerprints',
+      command: '<%= config.bin %> disks --node worker-1 --node worker-2 -o wide',
+    },
+    {
+      description: 'Nodes with a label, as JSON for a script',
+      command: '<%= config.bin %> disks -l storage=local -o json',
+    },
     {description: 'The machine you are logged into (as root)', command: 'sudo kubectl pv-doctor disks --local'},
-    {description: 'Where pods cannot run: probe by hand, then read the reports', command: 'NODE_NAME=worker-1 sh probe.sh > worker-1.json\n<%= config.bin %> disks --from-report worker-1.json'},
+    {
+      description: 'Where pods cannot run: probe by hand, then read the reports',
+      command: 'NODE_NAME=worker-1 sh probe.sh > worker-1.json\n<%= config.bin %> disks --from-report worker-1.json',
+    },
   ]
 
   static flags = {
@@ -44,14 +54,21 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
     const minSize = minSizeBytes(flags['min-size'])
     const offline = Boolean(flags['from-file']?.length)
     const needsPods = !flags.local && !flags['from-report']?.length
-    if (offline && needsPods) throw new UserError('--from-file gives no way to reach the nodes; add --local or --from-report')
+    if (offline && needsPods)
+      throw new UserError('--from-file gives no way to reach the nodes; add --local or --from-report')
 
     let client: KubeClient | undefined
     let objects: ClusterObjects | undefined
     const probeAll = async (): Promise<Collected> => {
       const bar = progress(1)
       try {
-        return await collect(client, {source: probeSource(flags, client), nodeNames: flags.node ?? [], nodeSelector: flags.selector, timeoutMs, onProgress: (d, t) => bar.update(d, t)})
+        return await collect(client, {
+          source: probeSource(flags, client),
+          nodeNames: flags.node ?? [],
+          nodeSelector: flags.selector,
+          timeoutMs,
+          onProgress: (d, t) => bar.update(d, t),
+        })
       } finally {
         bar.end()
       }
@@ -73,13 +90,23 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
         client = await this.connect(flags)
         objects = await readClusterObjects(client)
       } catch (error) {
-        this.warn2(`cannot read PersistentVolumes (${(error as Error).message.split('\n')[0]}); in-use-by-pv was not checked`)
+        this.warn2(
+          `cannot read PersistentVolumes (${(error as Error).message.split('\n')[0]}); in-use-by-pv was not checked`,
+        )
       }
     }
-    for (const pod of collected.leftovers) this.warn2(`could not delete probe pod ${pod}; delete it with kubectl delete pod`)
+    for (const pod of collected.leftovers)
+      this.warn2(`could not delete probe pod ${pod}; delete it with kubectl delete pod`)
     if (collected.interrupted) throw interruptedError()
 
-    const report = diskReport(assessResults(collected.results, {includeVirtual: flags['include-virtual'], minSizeBytes: minSize, pvs: objects?.pvs, nodes: objects?.nodes}))
+    const report = diskReport(
+      assessResults(collected.results, {
+        includeVirtual: flags['include-virtual'],
+        minSizeBytes: minSize,
+        pvs: objects?.pvs,
+        nodes: objects?.nodes,
+      }),
+    )
     if (flags.output === 'json' || flags.output === 'yaml') this.print(serialize(report, flags.output))
     else this.print(renderDisks(report, this.chalk, {wide: flags.output === 'wide'}))
     process.exitCode = report.nodes.some((n) => n.error) ? 1 : 0

@@ -5,9 +5,11 @@ import type {Target} from '../diagnose/diagnose.js'
 import {UserError} from '../errors.js'
 
 export default class Explain extends BaseCommand {
-  static summary = 'Explain why PersistentVolumeClaims are Pending: the root cause, the evidence, every candidate PV, and the fix.'
+  static summary =
+    'Explain why PersistentVolumeClaims are Pending: the root cause, the evidence, every candidate PV, and the fix.'
 
-  static description = `Reproduces what the PersistentVolume controller and the scheduler's VolumeBinding plugin will do with each claim: which PV they would bind, or the one reason they cannot, with a ✓/✗ per check for each candidate PV.
+  static description =
+    `Reproduces what the PersistentVolume controller and the scheduler's VolumeBinding plugin will do with each claim: which PV they would bind, or the one reason they cannot, with a ✓/✗ per check for each candidate PV.
 
 With no NAME, explains every claim in the namespace (or all namespaces with -A) that is not healthy; --all includes Bound ones.
 
@@ -18,15 +20,28 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
   static examples = [
     {description: 'Every unhealthy claim in the current namespace', command: '<%= config.bin %> explain'},
     {description: 'One claim, in another namespace', command: '<%= config.bin %> explain -n shop data-db-0'},
-    {description: 'All claims a pod uses, and why the pod cannot be placed', command: '<%= config.bin %> explain -n shop pod/db-0'},
-    {description: 'Offline, from a dump taken with kubectl (no cluster needed)', command: 'kubectl get pv,pvc,sc,nodes,pods,events -A -o json > dump.json\n<%= config.bin %> explain -A --from-file dump.json'},
-    {description: 'In CI: fail the step with a machine-readable reason', command: '<%= config.bin %> explain -n shop -o json > diagnosis.json'},
+    {
+      description: 'All claims a pod uses, and why the pod cannot be placed',
+      command: '<%= config.bin %> explain -n shop pod/db-0',
+    },
+    {
+      description: 'Offline, from a dump taken with kubectl (no cluster needed)',
+      command:
+        'kubectl get pv,pvc,sc,nodes,pods,events -A -o json > dump.json\n<%= config.bin %> explain -A --from-file dump.json',
+    },
+    {
+      description: 'In CI: fail the step with a machine-readable reason',
+      command: '<%= config.bin %> explain -n shop -o json > diagnosis.json',
+    },
   ]
 
   static strict = false
 
   static args = {
-    names: Args.string({description: 'Claims to explain: NAME, NAMESPACE/NAME, or pod/NAME for every claim of a pod.', required: false}),
+    names: Args.string({
+      description: 'Claims to explain: NAME, NAMESPACE/NAME, or pod/NAME for every claim of a pod.',
+      required: false,
+    }),
   }
 
   static flags = {
@@ -34,7 +49,10 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     ...outputFlags,
     'all-namespaces': Flags.boolean({char: 'A', summary: 'Look at claims in every namespace.'}),
     all: Flags.boolean({summary: 'Include healthy (Bound) claims.'}),
-    selector: Flags.string({char: 'l', summary: 'Only claims whose labels match this selector (e.g. app=db,tier!=cache).'}),
+    selector: Flags.string({
+      char: 'l',
+      summary: 'Only claims whose labels match this selector (e.g. app=db,tier!=cache).',
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -42,15 +60,19 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     this.setupOutput(flags)
     const names = argv as string[]
     const selector = flags.selector === undefined ? undefined : parseLabelSelector(flags.selector)
-    if (flags.selector !== undefined && !selector) throw new UserError(`invalid label selector "${flags.selector}"; use a form like app=db,tier!=cache`)
+    if (flags.selector !== undefined && !selector)
+      throw new UserError(`invalid label selector "${flags.selector}"; use a form like app=db,tier!=cache`)
 
     const explicitNs = flags.namespace
     const targets: (Omit<Target, 'namespace'> & {namespace?: string})[] = names.map(parseTarget)
     const namespaces = new Set(targets.map((t) => t.namespace ?? explicitNs ?? ''))
-    const needAll = flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
+    const needAll =
+      flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
     const {snapshot, namespace} = await this.loadSnapshot(flags, needAll)
     if (snapshot.skipped.some((x) => x.resource === 'persistentvolumeclaims')) {
-      throw new UserError(`cannot list persistentvolumeclaims ${needAll ? 'in all namespaces' : `in namespace "${namespace}"`} (${snapshot.skipped.find((x) => x.resource === 'persistentvolumeclaims')!.reason}); without them there is nothing to explain — ask for the read access in docs/rbac.yaml`)
+      throw new UserError(
+        `cannot list persistentvolumeclaims ${needAll ? 'in all namespaces' : `in namespace "${namespace}"`} (${snapshot.skipped.find((x) => x.resource === 'persistentvolumeclaims')!.reason}); without them there is nothing to explain — ask for the read access in docs/rbac.yaml`,
+      )
     }
     // Loaded only now, so a cluster command sends its first request as early as it can.
     const [{diagnose, exitCodeFor}, {renderDiagnosis}, {serialize}] = await Promise.all([
@@ -67,10 +89,16 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     })
     if (flags.output === 'json' || flags.output === 'yaml') {
       // Scripts read stdout; a person watching the job still learns the answer is partial.
-      for (const s of diagnosis.skipped) this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+      for (const s of diagnosis.skipped)
+        this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
       this.print(serialize(diagnosis, flags.output))
     } else {
-      this.print(renderDiagnosis(diagnosis, this.chalk, {wide: flags.output === 'wide', scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`}))
+      this.print(
+        renderDiagnosis(diagnosis, this.chalk, {
+          wide: flags.output === 'wide',
+          scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`,
+        }),
+      )
     }
     process.exitCode = exitCodeFor(diagnosis)
     return diagnosis
@@ -83,7 +111,8 @@ function parseTarget(arg: string): Omit<Target, 'namespace'> & {namespace?: stri
   const isPod = ['pod', 'pods', 'po'].includes(kindWord)
   const isPvc = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims'].includes(kindWord)
   const rest = isPod || isPvc ? parts.slice(1) : parts
-  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === '')) throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pod/NAME`)
+  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
+    throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pod/NAME`)
   const [namespace, name] = rest.length === 2 ? rest : [undefined, rest[0]]
   return {kind: isPod ? 'pod' : 'claim', namespace, name}
 }

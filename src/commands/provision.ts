@@ -7,7 +7,13 @@ import {minSizeBytes, probeFlags, probeSource, progress} from '../base/probeFlag
 import {type ClusterObjects, fromLists, readClusterObjects} from '../disks/clusterObjects.js'
 import {type Collected, type Source, collect} from '../disks/collect.js'
 import {assessResults} from '../disks/diskReport.js'
-import {DEFAULT_STORAGE_CLASS, type PlanItem, type ProvisionPlan, planProvision, recheckPlan} from '../disks/planProvision.js'
+import {
+  DEFAULT_STORAGE_CLASS,
+  type PlanItem,
+  type ProvisionPlan,
+  planProvision,
+  recheckPlan,
+} from '../disks/planProvision.js'
 import {interruptedError} from '../disks/probePods.js'
 import {humanBytes} from '../output/renderDisks.js'
 import type {NodeDisks} from '../disks/types.js'
@@ -21,7 +27,8 @@ type Manifest = V1PersistentVolume | V1StorageClass
 export default class Provision extends BaseCommand {
   static summary = 'Create local PersistentVolumes from the eligible disks of your nodes, and their StorageClass.'
 
-  static description = `Probes the selected nodes like \`disks\` and makes one local PV per ELIGIBLE disk: spec.local.path is the disk's stable /dev/disk/by-id link (never /dev/sdX), required node affinity on kubernetes.io/hostname, capacity = the disk's size, ReadWriteOnce, reclaim policy Retain and volumeMode Block by default. PV names are derived from node + disk, so re-running creates nothing new. Each PV records the node, the disk, a fingerprint of the probed state and the pv-doctor version in annotations.
+  static description =
+    `Probes the selected nodes like \`disks\` and makes one local PV per ELIGIBLE disk: spec.local.path is the disk's stable /dev/disk/by-id link (never /dev/sdX), required node affinity on kubernetes.io/hostname, capacity = the disk's size, ReadWriteOnce, reclaim policy Retain and volumeMode Block by default. PV names are derived from node + disk, so re-running creates nothing new. Each PV records the node, the disk, a fingerprint of the probed state and the pv-doctor version in annotations.
 
 The StorageClass (kubernetes.io/no-provisioner, WaitForFirstConsumer) is created if it does not exist; an existing class of that name that binds Immediately is refused, since claims would bind to local PVs before the scheduler picks a node.
 
@@ -35,23 +42,55 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
 
   static examples = [
     {description: 'Preview the manifests for every node', command: '<%= config.bin %> provision --dry-run'},
-    {description: 'Let the API server validate them without saving', command: '<%= config.bin %> provision --node worker-1 --dry-run=server -o yaml'},
-    {description: 'Create them, in a script', command: '<%= config.bin %> provision -l storage=local --storage-class fast-local --yes'},
-    {description: 'From reports made by hand on nodes where pods cannot run', command: '<%= config.bin %> provision --from-report worker-1.json --from-report worker-2.json --yes'},
-    {description: 'Filesystem PVs (the kubelet formats each disk on first use)', command: '<%= config.bin %> provision --volume-mode Filesystem --fs-type xfs --dry-run'},
+    {
+      description: 'Let the API server validate them without saving',
+      command: '<%= config.bin %> provision --node worker-1 --dry-run=server -o yaml',
+    },
+    {
+      description: 'Create them, in a script',
+      command: '<%= config.bin %> provision -l storage=local --storage-class fast-local --yes',
+    },
+    {
+      description: 'From reports made by hand on nodes where pods cannot run',
+      command: '<%= config.bin %> provision --from-report worker-1.json --from-report worker-2.json --yes',
+    },
+    {
+      description: 'Filesystem PVs (the kubelet formats each disk on first use)',
+      command: '<%= config.bin %> provision --volume-mode Filesystem --fs-type xfs --dry-run',
+    },
   ]
 
   static flags = {
     ...clusterFlags,
     ...outputFlags,
     ...probeFlags,
-    'storage-class': Flags.string({summary: 'StorageClass of the PVs; created (no-provisioner, WaitForFirstConsumer) if missing.', default: DEFAULT_STORAGE_CLASS}),
-    'volume-mode': Flags.option({options: ['Block', 'Filesystem'] as const, summary: 'Block (default) hands pods the raw disk; Filesystem needs --fs-type.'})(),
-    'fs-type': Flags.string({summary: 'Filesystem the kubelet makes on first use (implies --volume-mode Filesystem), e.g. ext4 or xfs.'}),
-    'reclaim-policy': Flags.option({options: ['Retain', 'Delete'] as const, default: 'Retain' as const, summary: 'What happens to a PV released by its claim (nothing wipes the disk either way).'})(),
-    'dry-run': Flags.option({options: ['none', 'client', 'server'] as const, default: 'none' as const, summary: 'client: print the manifests; server: also have the API server validate them (dryRun=All). A bare --dry-run means client.'})(),
+    'storage-class': Flags.string({
+      summary: 'StorageClass of the PVs; created (no-provisioner, WaitForFirstConsumer) if missing.',
+      default: DEFAULT_STORAGE_CLASS,
+    }),
+    'volume-mode': Flags.option({
+      options: ['Block', 'Filesystem'] as const,
+      summary: 'Block (default) hands pods the raw disk; Filesystem needs --fs-type.',
+    })(),
+    'fs-type': Flags.string({
+      summary: 'Filesystem the kubelet makes on first use (implies --volume-mode Filesystem), e.g. ext4 or xfs.',
+    }),
+    'reclaim-policy': Flags.option({
+      options: ['Retain', 'Delete'] as const,
+      default: 'Retain' as const,
+      summary: 'What happens to a PV released by its claim (nothing wipes the disk either way).',
+    })(),
+    'dry-run': Flags.option({
+      options: ['none', 'client', 'server'] as const,
+      default: 'none' as const,
+      summary:
+        'client: print the manifests; server: also have the API server validate them (dryRun=All). A bare --dry-run means client.',
+    })(),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when stdin is not a terminal).'}),
-    'no-recheck': Flags.boolean({summary: 'With --from-report: do not probe the nodes again before writing (warns; use only where pods cannot run).'}),
+    'no-recheck': Flags.boolean({
+      summary:
+        'With --from-report: do not probe the nodes again before writing (warns; use only where pods cannot run).',
+    }),
   }
 
   async run(): Promise<unknown> {
@@ -65,10 +104,16 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     const fromReport = Boolean(flags['from-report']?.length)
     if (flags['no-recheck'] && !fromReport) throw new UserError('--no-recheck only applies to --from-report plans')
     const offline = Boolean(flags['from-file']?.length)
-    if (offline && dryRun !== 'client') throw new UserError('--from-file works offline, so only with --dry-run=client; drop --from-file to write to the cluster')
-    if (offline && !flags.local && !fromReport) throw new UserError('--from-file gives no way to reach the nodes; add --local or --from-report')
+    if (offline && dryRun !== 'client')
+      throw new UserError(
+        '--from-file works offline, so only with --dry-run=client; drop --from-file to write to the cluster',
+      )
+    if (offline && !flags.local && !fromReport)
+      throw new UserError('--from-file gives no way to reach the nodes; add --local or --from-report')
     if (dryRun === 'none' && !flags.yes && !process.stdin.isTTY) {
-      throw new UserError('refusing to create PVs without confirmation: stdin is not a terminal; pass --yes, or --dry-run to preview')
+      throw new UserError(
+        'refusing to create PVs without confirmation: stdin is not a terminal; pass --yes, or --dry-run to preview',
+      )
     }
 
     let client: KubeClient | undefined
@@ -83,7 +128,13 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
 
     const source = probeSource(flags, client)
     const collected = await this.probe(client, source, flags.node ?? [], flags.selector, timeoutMs)
-    const assess = (c: Collected): NodeDisks[] => assessResults(c.results, {includeVirtual: flags['include-virtual'], minSizeBytes: minSize, pvs: objects.pvs, nodes: objects.nodes})
+    const assess = (c: Collected): NodeDisks[] =>
+      assessResults(c.results, {
+        includeVirtual: flags['include-virtual'],
+        minSizeBytes: minSize,
+        pvs: objects.pvs,
+        nodes: objects.nodes,
+      })
     const nodes = assess(collected)
     let problems = 0
     for (const n of nodes) {
@@ -94,7 +145,9 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     }
 
     const plan = planProvision({
-      nodes: nodes.filter((n) => !n.error).map((n) => ({name: n.name, node: objects.nodes.get(n.name), disks: n.disks})),
+      nodes: nodes
+        .filter((n) => !n.error)
+        .map((n) => ({name: n.name, node: objects.nodes.get(n.name), disks: n.disks})),
       existingPVs: objects.pvs,
       existingClass: objects.storageClasses.find((sc) => sc.metadata?.name === flags['storage-class']),
       storageClass: flags['storage-class'],
@@ -109,19 +162,28 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
 
     // Machine output and manifests own stdout; the human summary then goes to stderr.
     const toStdout = !machine && dryRun === 'none'
-    const say = (text: string) => (toStdout ? this.print(text) : process.stderr.write(text.endsWith('\n') ? text : `${text}\n`))
+    const say = (text: string) =>
+      toStdout ? this.print(text) : process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
     if (!machine || dryRun !== 'none') say(renderPlan(plan))
 
     let creates = plan.items.filter((i) => i.action === 'create')
     const existing = plan.items.filter((i) => i.action === 'exists').length
     if (creates.length === 0) {
-      say(existing > 0 ? `Nothing to do: every eligible disk already has its PV (${existing}).` : 'No eligible disk: nothing to provision. `kubectl pv-doctor disks` shows why each disk is refused.')
-      if (machine || dryRun !== 'none') this.print(serialize({apiVersion: 'v1', kind: 'List', items: []}, machine ?? 'yaml'))
+      say(
+        existing > 0
+          ? `Nothing to do: every eligible disk already has its PV (${existing}).`
+          : 'No eligible disk: nothing to provision. `kubectl pv-doctor disks` shows why each disk is refused.',
+      )
+      if (machine || dryRun !== 'none')
+        this.print(serialize({apiVersion: 'v1', kind: 'List', items: []}, machine ?? 'yaml'))
       process.exitCode = problems > 0 || existing === 0 ? 1 : 0
       return plan
     }
     const needClass = plan.storageClass.action === 'create'
-    const manifests = (items: PlanItem[]): Manifest[] => [...(needClass ? [plan.storageClass.manifest] : []), ...items.map((i) => i.manifest!)]
+    const manifests = (items: PlanItem[]): Manifest[] => [
+      ...(needClass ? [plan.storageClass.manifest] : []),
+      ...items.map((i) => i.manifest!),
+    ]
 
     if (dryRun === 'client') {
       this.print(serialize({apiVersion: 'v1', kind: 'List', items: manifests(creates)}, machine ?? 'yaml'))
@@ -137,20 +199,32 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     }
 
     if (!flags.yes) {
-      const ok = await confirm(`Create ${creates.length} PersistentVolume${creates.length === 1 ? '' : 's'}${needClass ? ` and StorageClass ${plan.storageClass.name}` : ''}? [y/N] `)
+      const ok = await confirm(
+        `Create ${creates.length} PersistentVolume${creates.length === 1 ? '' : 's'}${needClass ? ` and StorageClass ${plan.storageClass.name}` : ''}? [y/N] `,
+      )
       if (!ok) throw new UserError('nothing created (not confirmed)', 1)
     }
 
     // The disks may have changed since they were probed (or since the report was saved).
     if (fromReport && flags['no-recheck']) {
-      this.warn2('--no-recheck: the disks were not probed again; a disk that changed since its report was saved would not be noticed')
+      this.warn2(
+        '--no-recheck: the disks were not probed again; a disk that changed since its report was saved would not be noticed',
+      )
     } else {
-      const again = await this.probe(client, fromReport ? probeSource({...flags, 'from-report': undefined}, client) : source, [...new Set(creates.map((i) => i.node))], undefined, timeoutMs)
+      const again = await this.probe(
+        client,
+        fromReport ? probeSource({...flags, 'from-report': undefined}, client) : source,
+        [...new Set(creates.map((i) => i.node))],
+        undefined,
+        timeoutMs,
+      )
       const fresh = new Map(assess(again).map((n) => [n.name, n]))
       const checked = recheckPlan(creates, fresh)
       for (const r of checked.refused) this.warn2(`refusing ${r.item.pvName}: ${r.why}`)
       if (fromReport && checked.refused.some((r) => r.why.startsWith('could not probe'))) {
-        this.warn2('saved reports are checked against a fresh probe; where probe pods cannot run, check the disks by hand and pass --no-recheck')
+        this.warn2(
+          'saved reports are checked against a fresh probe; where probe pods cannot run, check the disks by hand and pass --no-recheck',
+        )
       }
       problems += checked.refused.length
       creates = checked.ok
@@ -166,37 +240,72 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     for (const f of failed) this.warn2(f)
     problems += failed.length
     if (machine) this.print(serialize({apiVersion: 'v1', kind: 'List', items: created}, machine))
-    else for (const m of created) this.print(`${m.kind === 'StorageClass' ? 'storageclass.storage.k8s.io' : 'persistentvolume'}/${m.metadata?.name} created`)
+    else
+      for (const m of created)
+        this.print(
+          `${m.kind === 'StorageClass' ? 'storageclass.storage.k8s.io' : 'persistentvolume'}/${m.metadata?.name} created`,
+        )
     process.exitCode = problems > 0 ? 1 : 0
     return plan
   }
 
-  private async probe(client: KubeClient | undefined, source: Source, nodeNames: string[], selector: string | undefined, timeoutMs: number): Promise<Collected> {
+  private async probe(
+    client: KubeClient | undefined,
+    source: Source,
+    nodeNames: string[],
+    selector: string | undefined,
+    timeoutMs: number,
+  ): Promise<Collected> {
     const bar = progress(1)
     let collected: Collected
     try {
-      collected = await collect(client, {source, nodeNames, nodeSelector: selector, timeoutMs, onProgress: (d, t) => bar.update(d, t)})
+      collected = await collect(client, {
+        source,
+        nodeNames,
+        nodeSelector: selector,
+        timeoutMs,
+        onProgress: (d, t) => bar.update(d, t),
+      })
     } finally {
       bar.end()
     }
-    for (const pod of collected.leftovers) this.warn2(`could not delete probe pod ${pod}; delete it with kubectl delete pod`)
+    for (const pod of collected.leftovers)
+      this.warn2(`could not delete probe pod ${pod}; delete it with kubectl delete pod`)
     if (collected.interrupted) throw interruptedError()
     return collected
   }
 }
 
-function volumeModeOf(mode: 'Block' | 'Filesystem' | undefined, fsType: string | undefined): {volumeMode: 'Block' | 'Filesystem'; fsType?: string} {
-  if (fsType !== undefined && !/^[a-z0-9]+$/.test(fsType)) throw new UserError(`invalid --fs-type "${fsType}"; use a filesystem name like ext4 or xfs`)
-  if (mode === 'Block' && fsType) throw new UserError('--fs-type needs --volume-mode Filesystem; Block volumes have no filesystem')
-  if (mode === 'Filesystem' && !fsType) throw new UserError('--volume-mode Filesystem needs --fs-type (e.g. ext4 or xfs): the kubelet formats the disk with it on first use')
+function volumeModeOf(
+  mode: 'Block' | 'Filesystem' | undefined,
+  fsType: string | undefined,
+): {volumeMode: 'Block' | 'Filesystem'; fsType?: string} {
+  if (fsType !== undefined && !/^[a-z0-9]+$/.test(fsType))
+    throw new UserError(`invalid --fs-type "${fsType}"; use a filesystem name like ext4 or xfs`)
+  if (mode === 'Block' && fsType)
+    throw new UserError('--fs-type needs --volume-mode Filesystem; Block volumes have no filesystem')
+  if (mode === 'Filesystem' && !fsType)
+    throw new UserError(
+      '--volume-mode Filesystem needs --fs-type (e.g. ext4 or xfs): the kubelet formats the disk with it on first use',
+    )
   return fsType ? {volumeMode: 'Filesystem', fsType} : {volumeMode: 'Block'}
 }
 
 function renderPlan(plan: ProvisionPlan): string {
-  const rows = plan.items.map((i) => [i.node, i.disk.path, i.disk.id ?? '-', humanBytes(i.disk.sizeBytes), i.action === 'skip' ? '-' : (i.pvName ?? '-'), i.action, i.why ?? ''])
+  const rows = plan.items.map((i) => [
+    i.node,
+    i.disk.path,
+    i.disk.id ?? '-',
+    humanBytes(i.disk.sizeBytes),
+    i.action === 'skip' ? '-' : (i.pvName ?? '-'),
+    i.action,
+    i.why ?? '',
+  ])
   const lines: string[] = []
   if (rows.length > 0) lines.push(plainTable(['NODE', 'DISK', 'ID', 'SIZE', 'PV', 'ACTION', 'WHY'], rows))
-  lines.push(`StorageClass ${plan.storageClass.name}: ${plan.storageClass.action === 'create' ? 'will be created' : 'exists'}. pv-doctor never partitions, formats or wipes a disk.`)
+  lines.push(
+    `StorageClass ${plan.storageClass.name}: ${plan.storageClass.action === 'create' ? 'will be created' : 'exists'}. pv-doctor never partitions, formats or wipes a disk.`,
+  )
   return lines.join('\n')
 }
 
@@ -210,14 +319,20 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
-async function createAll(client: KubeClient, manifests: Manifest[], dryRun: boolean): Promise<{created: Manifest[]; failed: string[]}> {
+async function createAll(
+  client: KubeClient,
+  manifests: Manifest[],
+  dryRun: boolean,
+): Promise<{created: Manifest[]; failed: string[]}> {
   const created: Manifest[] = []
   const failed: string[] = []
   const query = dryRun ? {dryRun: 'All'} : undefined
   // The class first: PVs do not need it to exist, but a claim made meanwhile does.
   for (const m of manifests.filter((x) => x.kind === 'StorageClass')) {
     try {
-      created.push(await client.request<V1StorageClass>('POST', '/apis/storage.k8s.io/v1/storageclasses', {body: m, query}))
+      created.push(
+        await client.request<V1StorageClass>('POST', '/apis/storage.k8s.io/v1/storageclasses', {body: m, query}),
+      )
     } catch (error) {
       failed.push(`cannot create StorageClass ${m.metadata?.name}: ${describe(error)}`)
       return {created, failed}
@@ -234,7 +349,13 @@ async function createAll(client: KubeClient, manifests: Manifest[], dryRun: bool
         }
       }),
   )
-  created.sort((a, b) => (a.kind === b.kind ? (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '') : a.kind === 'StorageClass' ? -1 : 1))
+  created.sort((a, b) =>
+    a.kind === b.kind
+      ? (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')
+      : a.kind === 'StorageClass'
+        ? -1
+        : 1,
+  )
   return {created, failed}
 }
 

@@ -18,7 +18,11 @@ export interface CandidateOptions {
   extra?: V1PersistentVolume[]
 }
 
-export function candidateRows(pvc: V1PersistentVolumeClaim, w: World, opts: CandidateOptions = {}): {rows: Candidate[]; omitted: number} {
+export function candidateRows(
+  pvc: V1PersistentVolumeClaim,
+  w: World,
+  opts: CandidateOptions = {},
+): {rows: Candidate[]; omitted: number} {
   const seen = new Set<V1PersistentVolume>()
   const picked: V1PersistentVolume[] = []
   const add = (pv: V1PersistentVolume | undefined) => {
@@ -52,7 +56,13 @@ export function candidateRows(pvc: V1PersistentVolumeClaim, w: World, opts: Cand
     }
   }
   const sized = picked.map((pv) => ({row: row(pv, pvc, w, opts), qty: capacityOf(pv)}))
-  sized.sort((a, b) => Number(b.row.eligible) - Number(a.row.eligible) || a.row.mismatches.length - b.row.mismatches.length || (a.qty < b.qty ? -1 : a.qty > b.qty ? 1 : 0) || a.row.name.localeCompare(b.row.name))
+  sized.sort(
+    (a, b) =>
+      Number(b.row.eligible) - Number(a.row.eligible) ||
+      a.row.mismatches.length - b.row.mismatches.length ||
+      (a.qty < b.qty ? -1 : a.qty > b.qty ? 1 : 0) ||
+      a.row.name.localeCompare(b.row.name),
+  )
   const rows = sized.map((s) => s.row)
   const totalSameClass = w.index.ofClass(cls).length
   const listedSameClass = picked.filter((p) => pvClass(p) === cls).length
@@ -73,6 +83,8 @@ function row(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: World, opt
     storageClass: pvClass(pv),
     phase: pv.status?.phase ?? phase,
     volumeMode: volumeModeOf(pv),
-    claimRef: ref ? `${ref.namespace}/${ref.name}${ref.uid && ref.uid !== pvc.metadata?.uid && `${ref.namespace}/${ref.name}` === claimKey(pvc) ? ` (uid ${ref.uid.slice(0, 8)}…, stale)` : ''}` : null,
+    claimRef: ref
+      ? `${ref.namespace}/${ref.name}${ref.uid && ref.uid !== pvc.metadata?.uid && `${ref.namespace}/${ref.name}` === claimKey(pvc) ? ` (uid ${ref.uid.slice(0, 8)}…, stale)` : ''}`
+      : null,
   }
 }

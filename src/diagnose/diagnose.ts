@@ -29,7 +29,10 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
     for (const t of opts.targets) {
       if (t.kind === 'claim') {
         const pvc = world.claims.get(`${t.namespace}/${t.name}`)
-        if (!pvc) throw new UserError(`persistentvolumeclaim "${t.name}" not found in namespace "${t.namespace}"; list them with kubectl get pvc -n ${t.namespace}`)
+        if (!pvc)
+          throw new UserError(
+            `persistentvolumeclaim "${t.name}" not found in namespace "${t.namespace}"; list them with kubectl get pvc -n ${t.namespace}`,
+          )
         claims.push(diagnoseClaim(pvc, world))
       } else {
         const pod = world.pods.get(`${t.namespace}/${t.name}`)
@@ -41,7 +44,11 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
       }
     }
   } else {
-    const selected = snapshot.pvcs.filter((p) => (opts.namespace === undefined || (p.metadata?.namespace ?? 'default') === opts.namespace) && matchesSelector(p, opts.labelSelector))
+    const selected = snapshot.pvcs.filter(
+      (p) =>
+        (opts.namespace === undefined || (p.metadata?.namespace ?? 'default') === opts.namespace) &&
+        matchesSelector(p, opts.labelSelector),
+    )
     // Each diagnosis stands alone, so only the reported ones need sorting (a stable sort of a
     // subset keeps the same relative order).
     const reported: {pvc: V1PersistentVolumeClaim; d: ClaimDiagnosis}[] = []
@@ -52,7 +59,11 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
       if (opts.all || d.severity !== 'ok') reported.push({pvc, d})
     }
     const collator = new Intl.Collator()
-    reported.sort(({pvc: a}, {pvc: b}) => collator.compare(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') || collator.compare(a.metadata?.name ?? '', b.metadata?.name ?? ''))
+    reported.sort(
+      ({pvc: a}, {pvc: b}) =>
+        collator.compare(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') ||
+        collator.compare(a.metadata?.name ?? '', b.metadata?.name ?? ''),
+    )
     for (const r of reported) claims.push(r.d)
   }
   return {apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: snapshot.skipped, claims}

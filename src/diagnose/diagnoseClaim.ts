@@ -4,22 +4,46 @@
  * VolumeBinding plugin will do with it.
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
-import {capacityOf, claimKey, isVolumeBoundToClaim, type MismatchCode, pvFitsNodeLabels, requestOf, volumeModeOf} from '../binding/matchVolume.js'
+import {
+  capacityOf,
+  claimKey,
+  isVolumeBoundToClaim,
+  type MismatchCode,
+  pvFitsNodeLabels,
+  requestOf,
+  volumeModeOf,
+} from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
 import {containsAllModes} from '../binding/accessModes.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
-import {claimClass, claimHasClass, defaultClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
+import {
+  claimClass,
+  claimHasClass,
+  defaultClass,
+  findClass,
+  isDelayBinding,
+  NO_PROVISIONER,
+} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
-import {analysePod, claimOnFeasible, fitsSomeNode, isTerminated, nodeNameSet, type PodAnalysis, rejectedNodes} from '../binding/consumers.js'
+import {
+  analysePod,
+  claimOnFeasible,
+  fitsSomeNode,
+  isTerminated,
+  nodeNameSet,
+  type PodAnalysis,
+  rejectedNodes,
+} from '../binding/consumers.js'
 import {candidateRows} from './candidates.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type ClaimDiagnosis, type Consumer} from './types.js'
 import type {World} from '../binding/world.js'
 
-type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> & Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers'>> & {
-  candidates?: ReturnType<typeof candidateRows>
-}
+type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> &
+  Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers'>> & {
+    candidates?: ReturnType<typeof candidateRows>
+  }
 
 const MAX_NODES_LISTED = 50
 
@@ -62,7 +86,10 @@ function recoverableVolumes(pvc: V1PersistentVolumeClaim, w: World): string[] {
   return w.index
     .claimedFor(pvc)
     .filter((pv) => pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== pvc.metadata?.uid && w.phaseOf(pv) !== 'Bound')
-    .map((pv) => `PV ${pv.metadata?.name} (${w.phaseOf(pv)}) belonged to an earlier claim named ${ns}/${name}; to keep its data, hand it to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${pv.metadata?.name}`)
+    .map(
+      (pv) =>
+        `PV ${pv.metadata?.name} (${w.phaseOf(pv)}) belonged to an earlier claim named ${ns}/${name}; to keep its data, hand it to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${pv.metadata?.name}`,
+    )
 }
 
 function podsUsing(pvc: V1PersistentVolumeClaim, w: World): V1Pod[] {
@@ -70,7 +97,12 @@ function podsUsing(pvc: V1PersistentVolumeClaim, w: World): V1Pod[] {
 }
 
 function consumersOf(pvc: V1PersistentVolumeClaim, w: World): Consumer[] {
-  return podsUsing(pvc, w).map((p) => ({pod: p.metadata?.name ?? '', scheduled: Boolean(p.spec?.nodeName), node: p.spec?.nodeName || undefined, nodes: []}))
+  return podsUsing(pvc, w).map((p) => ({
+    pod: p.metadata?.name ?? '',
+    scheduled: Boolean(p.spec?.nodeName),
+    node: p.spec?.nodeName || undefined,
+    nodes: [],
+  }))
 }
 
 /**
@@ -83,7 +115,10 @@ export function isHealthyBound(pvc: V1PersistentVolumeClaim, w: World): boolean 
 }
 
 function isLost(pvc: V1PersistentVolumeClaim, w: World): boolean {
-  return pvc.status?.phase === 'Lost' || (isClaimBound(pvc) && !w.index.byName.has(pvc.spec?.volumeName ?? '') && !w.skipped.has('persistentvolumes'))
+  return (
+    pvc.status?.phase === 'Lost' ||
+    (isClaimBound(pvc) && !w.index.byName.has(pvc.spec?.volumeName ?? '') && !w.skipped.has('persistentvolumes'))
+  )
 }
 
 function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdict {
@@ -121,8 +156,12 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
       fix: holders.length
         ? [`kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`]
         : finalizers.length
-          ? [`Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`]
-          : ['Wait a few seconds; if it stays, check that kube-controller-manager (pvc-protection controller) is running.'],
+          ? [
+              `Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`,
+            ]
+          : [
+              'Wait a few seconds; if it stays, check that kube-controller-manager (pvc-protection controller) is running.',
+            ],
     }
   }
 
@@ -166,15 +205,22 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
       cause: 'BindPending',
       message:
         `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
-        (race.length ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.` : ''),
+        (race.length
+          ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
+          : ''),
       wouldBind: pv.metadata?.name ?? null,
       ties,
       candidates: candidateRows(claim, w),
-      fix: ties.length ? [`Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`] : [],
+      fix: ties.length
+        ? [
+            `Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`,
+          ]
+        : [],
     }
   }
 
-  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined) return waitForFirstConsumer(claim, sc!, w, defaultNote)
+  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined)
+    return waitForFirstConsumer(claim, sc!, w, defaultNote)
 
   // No PV fits and binding is immediate (or provisioning was already asked for a node).
   const candidates = candidateRows(claim, w)
@@ -196,7 +242,10 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
       message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
       candidates,
       evidence: evidenceFrom(events, 'FailedBinding'),
-      fix: [`Create a PV with no storageClassName that fits (${describeNeed(claim)}), or recreate the claim with the class of an existing PV.`, ...mismatchFixes(candidates.rows, claim)],
+      fix: [
+        `Create a PV with no storageClassName that fits (${describeNeed(claim)}), or recreate the claim with the class of an existing PV.`,
+        ...mismatchFixes(candidates.rows, claim),
+      ],
     }
   }
   if (!sc) {
@@ -205,7 +254,9 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
       message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
       candidates,
       evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [`Create StorageClass "${cls}", or fix the name (recreate the claim), or create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`],
+      fix: [
+        `Create StorageClass "${cls}", or fix the name (recreate the claim), or create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
+      ],
     }
   }
   const prov = provisionerOf(sc)
@@ -218,7 +269,11 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
       fix: [
         `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
         ...mismatchFixes(candidates.rows, claim),
-        ...(sc.volumeBindingMode !== 'WaitForFirstConsumer' ? [`The class binds Immediately and ignores node affinity; for local PVs recreate it with volumeBindingMode: WaitForFirstConsumer.`] : []),
+        ...(sc.volumeBindingMode !== 'WaitForFirstConsumer'
+          ? [
+              `The class binds Immediately and ignores node affinity; for local PVs recreate it with volumeBindingMode: WaitForFirstConsumer.`,
+            ]
+          : []),
       ],
     }
   }
@@ -228,14 +283,21 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
       message: `StorageClass "${cls}" names the provisioner "${prov.name}", which is neither a built-in plugin nor migrated to CSI: no volume plugin matched name: ${prov.name}.`,
       candidates,
       evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [`Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`],
+      fix: [
+        `Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`,
+      ],
     }
   }
   const st = provisionState(claim, sc, prov.name, w)
   return {...st, candidates}
 }
 
-function preboundClaim(pvc: V1PersistentVolumeClaim, volumeName: string, w: World, events: ReturnType<World['events']['about']>): Verdict {
+function preboundClaim(
+  pvc: V1PersistentVolumeClaim,
+  volumeName: string,
+  w: World,
+  events: ReturnType<World['events']['about']>,
+): Verdict {
   const ns = pvc.metadata?.namespace ?? 'default'
   const name = pvc.metadata?.name ?? ''
   const pv = w.index.byName.get(volumeName)
@@ -243,7 +305,9 @@ function preboundClaim(pvc: V1PersistentVolumeClaim, volumeName: string, w: Worl
     return {
       cause: 'VolumeNotFound',
       message: `The claim asks for PV "${volumeName}" (spec.volumeName), which does not exist; the controller waits silently.`,
-      fix: [`Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName.`],
+      fix: [
+        `Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName.`,
+      ],
     }
   }
   const candidates = candidateRows(pvc, w, {extra: [pv]})
@@ -286,22 +350,62 @@ function preboundClaim(pvc: V1PersistentVolumeClaim, volumeName: string, w: Worl
 }
 
 /** checkVolumeSatisfyClaim (pv_controller.go), all failures in upstream order with its texts. */
-export function checkVolumeSatisfyClaim(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): {code: MismatchCode; text: string; fix: string}[] {
+export function checkVolumeSatisfyClaim(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+): {code: MismatchCode; text: string; fix: string}[] {
   const name = pv.metadata?.name ?? ''
   const out: {code: MismatchCode; text: string; fix: string}[] = []
-  if (pv.metadata?.deletionTimestamp) out.push({code: 'deleting', text: `the volume is marked for deletion "${name}"`, fix: `PV ${name} is being deleted; choose another volume.`})
+  if (pv.metadata?.deletionTimestamp)
+    out.push({
+      code: 'deleting',
+      text: `the volume is marked for deletion "${name}"`,
+      fix: `PV ${name} is being deleted; choose another volume.`,
+    })
   if (capacityOf(pv) < requestOf(pvc))
-    out.push({code: 'capacity', text: 'requested PV is too small', fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: use a bigger PV or a smaller request.`})
-  const sameClass = (pv.spec?.storageClassName ?? '') === claimClass(pvc) || (pv.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pv.spec?.storageClassName ?? '') === claimClass(pvc)
-  if (!sameClass) out.push({code: 'storageClass', text: 'storageClassName does not match', fix: `Give the claim and PV ${name} the same storageClassName.`})
-  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? '')) out.push({code: 'volumeAttributesClass', text: 'volumeAttributesClassName does not match', fix: 'Give both the same volumeAttributesClassName.'})
-  if (volumeModeOf(pv) !== volumeModeOf(pvc)) out.push({code: 'volumeMode', text: 'incompatible volumeMode', fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`})
+    out.push({
+      code: 'capacity',
+      text: 'requested PV is too small',
+      fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: use a bigger PV or a smaller request.`,
+    })
+  const sameClass =
+    (pv.spec?.storageClassName ?? '') === claimClass(pvc) ||
+    (pv.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pv.spec?.storageClassName ?? '') ===
+      claimClass(pvc)
+  if (!sameClass)
+    out.push({
+      code: 'storageClass',
+      text: 'storageClassName does not match',
+      fix: `Give the claim and PV ${name} the same storageClassName.`,
+    })
+  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? ''))
+    out.push({
+      code: 'volumeAttributesClass',
+      text: 'volumeAttributesClassName does not match',
+      fix: 'Give both the same volumeAttributesClassName.',
+    })
+  if (volumeModeOf(pv) !== volumeModeOf(pvc))
+    out.push({
+      code: 'volumeMode',
+      text: 'incompatible volumeMode',
+      fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`,
+    })
   const have = new Set(pv.spec?.accessModes ?? [])
-  if (!(pvc.spec?.accessModes ?? []).every((m) => have.has(m))) out.push({code: 'accessModes', text: 'incompatible accessMode', fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`})
+  if (!(pvc.spec?.accessModes ?? []).every((m) => have.has(m)))
+    out.push({
+      code: 'accessModes',
+      text: 'incompatible accessMode',
+      fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`,
+    })
   return out
 }
 
-function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, w: World, defaultNote: string): Verdict {
+function waitForFirstConsumer(
+  pvc: V1PersistentVolumeClaim,
+  sc: V1StorageClass,
+  w: World,
+  defaultNote: string,
+): Verdict {
   const cls = sc.metadata?.name ?? ''
   const ns = pvc.metadata?.namespace ?? 'default'
   const name = pvc.metadata?.name ?? ''
@@ -349,14 +453,19 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
       evidence: [podReason ?? a.summary].filter(Boolean) as string[],
       candidates,
       consumers,
-      fix: a.preFilter === REASON.unboundImmediate ? [`Fix the pod's other claim first: kubectl pv-doctor explain -n ${ns} pod/${podName}`] : [`Fix the pod's scheduling constraints (see the node reasons), then the scheduler binds the claim.`],
+      fix:
+        a.preFilter === REASON.unboundImmediate
+          ? [`Fix the pod's other claim first: kubectl pv-doctor explain -n ${ns} pod/${podName}`]
+          : [`Fix the pod's scheduling constraints (see the node reasons), then the scheduler binds the claim.`],
     }
   }
   const {outcomes, good, statics: uniq, kinds} = claimOnFeasible(a, key)
   if (good.length && uniq.length) {
     // The scheduler returns a PV pre-bound to the claim without checking access modes, but the
     // controller then looks it up through its access-mode index and never finds it: PreBind times out.
-    const stuck = uniq.map((n) => w.index.byName.get(n)!).find((v) => isVolumeBoundToClaim(v, pvc) && !containsAllModes(v.spec?.accessModes, pvc.spec?.accessModes))
+    const stuck = uniq
+      .map((n) => w.index.byName.get(n)!)
+      .find((v) => isVolumeBoundToClaim(v, pvc) && !containsAllModes(v.spec?.accessModes, pvc.spec?.accessModes))
     if (stuck) {
       return {
         cause: 'VolumeMismatch',
@@ -364,7 +473,9 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
         evidence: [podReason].filter(Boolean) as string[],
         candidates,
         consumers,
-        fix: [`Give PV ${stuck.metadata?.name} the claim's access modes, or remove its claimRef: kubectl patch pv ${stuck.metadata?.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`],
+        fix: [
+          `Give PV ${stuck.metadata?.name} the claim's access modes, or remove its claimRef: kubectl patch pv ${stuck.metadata?.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`,
+        ],
       }
     }
     return {
@@ -393,7 +504,13 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
     }
   }
   if (kinds.has('classMissing')) {
-    return {cause: 'StorageClassNotFound', message: `StorageClass "${cls}" does not exist.`, candidates, consumers, fix: [`Create StorageClass "${cls}".`]}
+    return {
+      cause: 'StorageClassNotFound',
+      message: `StorageClass "${cls}" does not exist.`,
+      candidates,
+      consumers,
+      fix: [`Create StorageClass "${cls}".`],
+    }
   }
   const firstFeasible: (string | undefined)[] = []
   for (const n of feasibleNames) {
@@ -418,7 +535,9 @@ function waitForFirstConsumer(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, 
       evidence: [podReason ?? a.summary],
       candidates,
       consumers,
-      fix: ['Free or add capacity, request less, or check that the driver publishes CSIStorageCapacity objects: kubectl get csistoragecapacities -A'],
+      fix: [
+        'Free or add capacity, request less, or check that the driver publishes CSIStorageCapacity objects: kubectl get csistoragecapacities -A',
+      ],
     }
   }
   return {
@@ -473,7 +592,9 @@ function toConsumer(a: PodAnalysis): Consumer {
     pod: a.pod.metadata?.name ?? '',
     scheduled: Boolean(a.pod.spec?.nodeName),
     summary: a.summary,
-    nodes: (nodes.length > MAX_NODES_LISTED ? nodes.slice(0, MAX_NODES_LISTED) : nodes).concat(a.fits.slice(0, MAX_NODES_LISTED).map((n) => ({name: n.metadata?.name ?? '', reasons: []}))),
+    nodes: (nodes.length > MAX_NODES_LISTED ? nodes.slice(0, MAX_NODES_LISTED) : nodes).concat(
+      a.fits.slice(0, MAX_NODES_LISTED).map((n) => ({name: n.metadata?.name ?? '', reasons: []})),
+    ),
   }
 }
 
@@ -517,4 +638,3 @@ function mismatchFixes(rows: ReturnType<typeof candidateRows>['rows'], pvc: V1Pe
   }
   return fixes[m] ? [fixes[m]!] : []
 }
-

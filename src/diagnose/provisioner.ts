@@ -44,7 +44,12 @@ function fromProvisioner(e: CoreV1Event, name: string): boolean {
 }
 
 /** The state of dynamic provisioning by an external provisioner for one claim. */
-export function provisionState(pvc: V1PersistentVolumeClaim, sc: V1StorageClass, provisioner: string, w: World): ProvisionState {
+export function provisionState(
+  pvc: V1PersistentVolumeClaim,
+  sc: V1StorageClass,
+  provisioner: string,
+  w: World,
+): ProvisionState {
   const ns = pvc.metadata?.namespace ?? 'default'
   const name = pvc.metadata?.name ?? ''
   const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
@@ -83,6 +88,8 @@ export function provisionState(pvc: V1PersistentVolumeClaim, sc: V1StorageClass,
     cause: 'ProvisioningInProgress',
     message: `Waiting for the provisioner "${provisioner}" to create a volume for this claim; nothing has failed so far${unknown.length ? ` (without ${unknown.join(' and ')}, pv-doctor could not check that the provisioner exists)` : ''}.`,
     evidence,
-    fix: [`If this lasts more than a minute or two, check that the provisioner "${provisioner}" is running: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}`],
+    fix: [
+      `If this lasts more than a minute or two, check that the provisioner "${provisioner}" is running: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}`,
+    ],
   }
 }

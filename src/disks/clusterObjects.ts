@@ -8,7 +8,11 @@ export interface ClusterObjects {
   storageClasses: V1StorageClass[]
 }
 
-export function fromLists(pvs: V1PersistentVolume[], nodes: V1Node[], storageClasses: V1StorageClass[]): ClusterObjects {
+export function fromLists(
+  pvs: V1PersistentVolume[],
+  nodes: V1Node[],
+  storageClasses: V1StorageClass[],
+): ClusterObjects {
   return {pvs, nodes: new Map(nodes.map((n) => [n.metadata?.name ?? '', n])), storageClasses}
 }
 

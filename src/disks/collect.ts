@@ -11,7 +11,10 @@ import type {ProbeResult} from './diskReport.js'
 import {probeLocally, readProbeScript, readReportFiles} from './probeSources.js'
 import {probeWithPods} from './probePods.js'
 
-export type Source = {kind: 'pods'; image: string; namespace: string} | {kind: 'local'} | {kind: 'files'; files: string[]}
+export type Source =
+  | {kind: 'pods'; image: string; namespace: string}
+  | {kind: 'local'}
+  | {kind: 'files'; files: string[]}
 
 export interface CollectOptions {
   source: Source
@@ -37,15 +40,17 @@ export async function resolveNodes(client: KubeClient, names: readonly string[],
     const nodes = await Promise.all(
       names.map((n) =>
         client.request<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(n)}`).catch((error: unknown) => {
-          if ((error as {status?: {code?: number}}).status?.code === 404) throw new UserError(`node "${n}" not found; see \`kubectl get nodes\``)
+          if ((error as {status?: {code?: number}}).status?.code === 404)
+            throw new UserError(`node "${n}" not found; see \`kubectl get nodes\``)
           throw error
         }),
-      )
+      ),
     )
     return nodes
   }
   const nodes = await client.list<V1Node>('/api/v1/nodes', {labelSelector: selector})
-  if (nodes.length === 0) throw new UserError(selector ? `no node matches the selector "${selector}"` : 'the cluster has no nodes')
+  if (nodes.length === 0)
+    throw new UserError(selector ? `no node matches the selector "${selector}"` : 'the cluster has no nodes')
   return nodes
 }
 
@@ -55,13 +60,17 @@ export async function collect(client: KubeClient | undefined, opts: CollectOptio
     let reports = readReportFiles(src.files)
     if (opts.nodeNames.length > 0) {
       const missing = opts.nodeNames.filter((n) => !reports.some((r) => r.node === n))
-      if (missing.length > 0) throw new UserError(`no --from-report file is for node ${missing.join(', ')} (the reports are for ${reports.map((r) => r.node).join(', ')})`)
+      if (missing.length > 0)
+        throw new UserError(
+          `no --from-report file is for node ${missing.join(', ')} (the reports are for ${reports.map((r) => r.node).join(', ')})`,
+        )
       reports = reports.filter((r) => opts.nodeNames.includes(r.node))
     }
     return {results: reports.map((report) => ({node: report.node, report})), leftovers: [], interrupted: false}
   }
   if (src.kind === 'local') {
-    if (opts.nodeNames.length > 1) throw new UserError('--local probes this machine only; give at most one --node (the name of this node)')
+    if (opts.nodeNames.length > 1)
+      throw new UserError('--local probes this machine only; give at most one --node (the name of this node)')
     const node = opts.nodeNames[0] ?? hostname()
     const report = await probeLocally(node, opts.timeoutMs)
     return {results: [{node, report}], leftovers: [], interrupted: false}
@@ -69,6 +78,13 @@ export async function collect(client: KubeClient | undefined, opts: CollectOptio
   if (!client) throw new UserError('probing nodes needs a cluster; use --local or --from-report to work without one')
   const nodes = await resolveNodes(client, opts.nodeNames, opts.nodeSelector)
   const names = nodes.map((n) => n.metadata?.name ?? '').filter(Boolean)
-  const outcome = await probeWithPods(client, {namespace: src.namespace, image: src.image, timeoutMs: opts.timeoutMs, script: readProbeScript(), nodes: names, onProgress: opts.onProgress})
+  const outcome = await probeWithPods(client, {
+    namespace: src.namespace,
+    image: src.image,
+    timeoutMs: opts.timeoutMs,
+    script: readProbeScript(),
+    nodes: names,
+    onProgress: opts.onProgress,
+  })
   return {results: outcome.results, leftovers: outcome.leftovers, interrupted: outcome.interrupted}
 }

@@ -20,8 +20,15 @@ export function assessResults(results: readonly ProbeResult[], opts: ReportOptio
   return results.map((r) => {
     if (!r.report) return {name: r.node, error: r.error ?? 'no probe report', disks: []}
     const hostname = opts.nodes?.get(r.node)?.metadata?.labels?.['kubernetes.io/hostname']
-    const disks = assessDisks(r.report, {includeVirtual: opts.includeVirtual, minSizeBytes: opts.minSizeBytes, pvs: opts.pvs, hostname})
-    const error = r.report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read, so no disk can be shown to be unused; run the probe as root in the host PID namespace'
+    const disks = assessDisks(r.report, {
+      includeVirtual: opts.includeVirtual,
+      minSizeBytes: opts.minSizeBytes,
+      pvs: opts.pvs,
+      hostname,
+    })
+    const error = r.report.mountTableReadable
+      ? null
+      : 'the host mount table (/proc/1/mountinfo) could not be read, so no disk can be shown to be unused; run the probe as root in the host PID namespace'
     return {name: r.node, error, disks}
   })
 }

@@ -24,7 +24,20 @@ export interface AssessOptions {
  * A mount at one of these, or at a directory above one, makes the disk a system disk: the OS,
  * the kubelet's and the container runtimes' state, etcd.
  */
-export const SYSTEM_ROOTS = ['/', '/boot', '/usr', '/var/lib/kubelet', '/var/lib/containerd', '/var/lib/docker', '/var/lib/containers', '/var/lib/rancher', '/var/lib/k0s', '/var/lib/etcd', '/run/containerd', '/run/k3s']
+export const SYSTEM_ROOTS = [
+  '/',
+  '/boot',
+  '/usr',
+  '/var/lib/kubelet',
+  '/var/lib/containerd',
+  '/var/lib/docker',
+  '/var/lib/containers',
+  '/var/lib/rancher',
+  '/var/lib/k0s',
+  '/var/lib/etcd',
+  '/run/containerd',
+  '/run/k3s',
+]
 
 export function isSystemMount(mountpoint: string): boolean {
   const mp = mountpoint.replace(/\/+$/, '') || '/'
@@ -72,7 +85,13 @@ export function eligibleDisks(verdicts: readonly DiskVerdict[]): DiskVerdict[] {
   return verdicts.filter((v) => v.eligible)
 }
 
-function assessDisk(dev: ProbeDevice, report: ProbeReport, byName: ReadonlyMap<string, ProbeDevice>, pvPaths: ReadonlyMap<string, string[]>, opts: AssessOptions): DiskVerdict {
+function assessDisk(
+  dev: ProbeDevice,
+  report: ProbeReport,
+  byName: ReadonlyMap<string, ProbeDevice>,
+  pvPaths: ReadonlyMap<string, string[]>,
+  opts: AssessOptions,
+): DiskVerdict {
   const below = descendants(dev, byName)
   const family = [dev, ...below]
   const mountpoints = [...new Set(family.flatMap((d) => d.mountpoints))].sort()
@@ -120,7 +139,9 @@ function assessDisk(dev: ProbeDevice, report: ProbeReport, byName: ReadonlyMap<s
     reasons,
     usedBy,
     fingerprint: fingerprint(dev, mountpoints),
-    probeError: dev.probeError ?? (report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read'),
+    probeError:
+      dev.probeError ??
+      (report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read'),
   }
 }
 

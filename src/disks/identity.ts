@@ -10,7 +10,22 @@ const BY_ID = '/dev/disk/by-id/'
  * Most stable first: world-wide names and NVMe EUI/NGUID/UUID are burnt into the device; model +
  * serial links come next; names chosen by an admin (dm-name-, md-name-) last.
  */
-const PREFERENCE: RegExp[] = [/^wwn-/, /^nvme-eui\./, /^nvme-nguid\./, /^nvme-uuid\./, /^scsi-3/, /^dm-uuid-mpath-/, /^nvme-/, /^ata-/, /^scsi-/, /^virtio-/, /^usb-/, /^mmc-/, /^md-uuid-/, /^dm-uuid-/]
+const PREFERENCE: RegExp[] = [
+  /^wwn-/,
+  /^nvme-eui\./,
+  /^nvme-nguid\./,
+  /^nvme-uuid\./,
+  /^scsi-3/,
+  /^dm-uuid-mpath-/,
+  /^nvme-/,
+  /^ata-/,
+  /^scsi-/,
+  /^virtio-/,
+  /^usb-/,
+  /^mmc-/,
+  /^md-uuid-/,
+  /^dm-uuid-/,
+]
 const LAST: RegExp[] = [/^dm-name-/, /^md-name-/, /^lvm-pv-uuid-/]
 
 export function byIdLinks(links: readonly string[]): string[] {

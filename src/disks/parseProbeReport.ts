@@ -17,7 +17,9 @@ export function parseProbeReport(text: string, source = 'probe report'): ProbeRe
     raw = JSON.parse(text)
   } catch (error) {
     const head = text.trim().split('\n')[0]?.slice(0, 120) ?? ''
-    throw new ProbeReportError(`${source} is not JSON (${(error as Error).message})${head ? `; it starts with "${head}"` : ''}`)
+    throw new ProbeReportError(
+      `${source} is not JSON (${(error as Error).message})${head ? `; it starts with "${head}"` : ''}`,
+    )
   }
   return toProbeReport(raw, source)
 }
@@ -25,7 +27,9 @@ export function parseProbeReport(text: string, source = 'probe report'): ProbeRe
 export function toProbeReport(raw: unknown, source = 'probe report'): ProbeReport {
   const o = obj(raw, source)
   if (o.apiVersion !== PROBE_API_VERSION || o.kind !== 'ProbeReport') {
-    throw new ProbeReportError(`${source} is not a pv-doctor probe report (expected apiVersion ${PROBE_API_VERSION}, kind ProbeReport; make it with scripts/probe.sh)`)
+    throw new ProbeReportError(
+      `${source} is not a pv-doctor probe report (expected apiVersion ${PROBE_API_VERSION}, kind ProbeReport; make it with scripts/probe.sh)`,
+    )
   }
   const node = str(o.node, `${source}: node`)
   if (!node) throw new ProbeReportError(`${source} names no node; run the probe with NODE_NAME=<node name>`)
@@ -50,7 +54,8 @@ function toDevice(raw: unknown, where: string): ProbeDevice {
   const d = obj(raw, where)
   const name = str(d.name, `${where}.name`)
   const size = d.sizeBytes
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new ProbeReportError(`${where} (${name}): sizeBytes is not a whole number of bytes`)
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw new ProbeReportError(`${where} (${name}): sizeBytes is not a whole number of bytes`)
   if (!Array.isArray(d.signatures)) throw new ProbeReportError(`${where} (${name}): signatures is not a list`)
   const signatures: Signature[] = d.signatures.map((s, i) => {
     const so = obj(s, `${where}.signatures[${i}]`)
@@ -125,6 +130,7 @@ function reqBool(v: unknown, where: string): boolean {
 
 function strList(v: unknown, where: string): string[] {
   if (v === undefined || v === null) return []
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ProbeReportError(`${where} is not a list of strings`)
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new ProbeReportError(`${where} is not a list of strings`)
   return v as string[]
 }

@@ -79,11 +79,15 @@ export function planProvision(input: ProvisionInput): ProvisionPlan {
       blocker = `StorageClass ${input.storageClass} exists with volumeBindingMode ${mode}: the PV controller would bind claims to local PVs before the scheduler picks a node, so a pod could be pinned to a node it cannot run on. Use another --storage-class, or recreate ${input.storageClass} with volumeBindingMode: WaitForFirstConsumer`
     }
     if (existing.provisioner !== NO_PROVISIONER) {
-      warnings.push(`StorageClass ${input.storageClass} has provisioner ${existing.provisioner}, not ${NO_PROVISIONER}: claims that find no free local PV will wait for that provisioner`)
+      warnings.push(
+        `StorageClass ${input.storageClass} has provisioner ${existing.provisioner}, not ${NO_PROVISIONER}: claims that find no free local PV will wait for that provisioner`,
+      )
     }
   }
   if (input.volumeMode === 'Filesystem') {
-    warnings.push(`volumeMode Filesystem with fsType ${input.fsType}: the kubelet formats each disk (mkfs.${input.fsType}) the first time a pod mounts it`)
+    warnings.push(
+      `volumeMode Filesystem with fsType ${input.fsType}: the kubelet formats each disk (mkfs.${input.fsType}) the first time a pod mounts it`,
+    )
   }
 
   const byName = new Map(input.existingPVs.map((pv) => [pv.metadata?.name ?? '', pv]))
@@ -97,7 +101,12 @@ export function planProvision(input: ProvisionInput): ProvisionPlan {
       if (pv) {
         // Same name = same node and disk id; it is ours from an earlier run if it points at the disk.
         if (pv.spec?.local?.path === disk.id) items.push({...base, action: 'exists', why: `PV ${name} already exists`})
-        else items.push({...base, action: 'conflict', why: `a PV named ${name} exists but points at ${pv.spec?.local?.path ?? pv.spec?.hostPath?.path ?? 'something else'}`})
+        else
+          items.push({
+            ...base,
+            action: 'conflict',
+            why: `a PV named ${name} exists but points at ${pv.spec?.local?.path ?? pv.spec?.hostPath?.path ?? 'something else'}`,
+          })
         continue
       }
       if (!disk.eligible) {
@@ -109,16 +118,27 @@ export function planProvision(input: ProvisionInput): ProvisionPlan {
         continue
       }
       if (!hostname) {
-        items.push({...base, action: 'skip', why: `node ${n.name} has no ${HOSTNAME_LABEL} label, which the scheduler uses to place pods next to local PVs`})
+        items.push({
+          ...base,
+          action: 'skip',
+          why: `node ${n.name} has no ${HOSTNAME_LABEL} label, which the scheduler uses to place pods next to local PVs`,
+        })
         continue
       }
       items.push({...base, action: 'create', manifest: pvManifest(input, n.name, hostname, disk, name!)})
     }
   }
-  return {storageClass: {name: input.storageClass, action: existing ? 'exists' : 'create', manifest: scManifest}, blocker, items, warnings}
+  return {
+    storageClass: {name: input.storageClass, action: existing ? 'exists' : 'create', manifest: scManifest},
+    blocker,
+    items,
+    warnings,
+  }
 }
 
-export function storageClassManifest(input: Pick<ProvisionInput, 'storageClass' | 'reclaimPolicy' | 'toolVersion'>): V1StorageClass {
+export function storageClassManifest(
+  input: Pick<ProvisionInput, 'storageClass' | 'reclaimPolicy' | 'toolVersion'>,
+): V1StorageClass {
   return {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
@@ -133,11 +153,19 @@ export function storageClassManifest(input: Pick<ProvisionInput, 'storageClass' 
   }
 }
 
-function pvManifest(input: ProvisionInput, node: string, hostname: string, disk: DiskVerdict, name: string): V1PersistentVolume {
+function pvManifest(
+  input: ProvisionInput,
+  node: string,
+  hostname: string,
+  disk: DiskVerdict,
+  name: string,
+): V1PersistentVolume {
   const labels: Record<string, string> = {[LABELS.managedBy]: 'pv-doctor', [LABELS.diskHash]: name.slice(-10)}
   // Label values are at most 63 characters; the annotation always has the full name.
   if (/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(node)) labels[LABELS.node] = node
-  const diskText = [disk.model, disk.serial && `serial ${disk.serial}`, disk.wwn && `wwn ${disk.wwn}`].filter(Boolean).join(', ')
+  const diskText = [disk.model, disk.serial && `serial ${disk.serial}`, disk.wwn && `wwn ${disk.wwn}`]
+    .filter(Boolean)
+    .join(', ')
   const annotations: Record<string, string> = {
     [ANNOTATIONS.node]: node,
     [ANNOTATIONS.diskId]: disk.id!,
@@ -157,7 +185,11 @@ function pvManifest(input: ProvisionInput, node: string, hostname: string, disk:
       storageClassName: input.storageClass,
       volumeMode: input.volumeMode,
       local: input.volumeMode === 'Filesystem' ? {path: disk.id!, fsType: input.fsType} : {path: disk.id!},
-      nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: HOSTNAME_LABEL, operator: 'In', values: [hostname]}]}]}},
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [{matchExpressions: [{key: HOSTNAME_LABEL, operator: 'In', values: [hostname]}]}],
+        },
+      },
     },
   }
 }
@@ -178,7 +210,10 @@ export interface RecheckResult {
  * Keeps only the planned disks that a fresh probe still finds with the same fingerprint and
  * still eligible; anything else changed between plan and write and is refused.
  */
-export function recheckPlan(items: readonly PlanItem[], fresh: ReadonlyMap<string, {error: string | null; disks: readonly DiskVerdict[]}>): RecheckResult {
+export function recheckPlan(
+  items: readonly PlanItem[],
+  fresh: ReadonlyMap<string, {error: string | null; disks: readonly DiskVerdict[]}>,
+): RecheckResult {
   const out: RecheckResult = {ok: [], refused: []}
   for (const item of items) {
     if (item.action !== 'create') continue
@@ -189,8 +224,10 @@ export function recheckPlan(items: readonly PlanItem[], fresh: ReadonlyMap<strin
     }
     const now = node.disks.find((d) => d.id === item.disk.id)
     if (!now) out.refused.push({item, why: `${item.disk.id} is no longer on ${item.node}`})
-    else if (now.fingerprint !== item.disk.fingerprint) out.refused.push({item, why: `${item.disk.id} changed since it was probed (${describeChange(item.disk, now)})`})
-    else if (!now.eligible) out.refused.push({item, why: `${item.disk.id} is no longer eligible: ${now.reasons.join(', ')}`})
+    else if (now.fingerprint !== item.disk.fingerprint)
+      out.refused.push({item, why: `${item.disk.id} changed since it was probed (${describeChange(item.disk, now)})`})
+    else if (!now.eligible)
+      out.refused.push({item, why: `${item.disk.id} is no longer eligible: ${now.reasons.join(', ')}`})
     else out.ok.push(item)
   }
   return out
@@ -200,10 +237,14 @@ function describeChange(before: DiskVerdict, after: DiskVerdict): string {
   const diffs: string[] = []
   const list = (xs: readonly string[]) => (xs.length ? xs.join(',') : 'none')
   if (before.sizeBytes !== after.sizeBytes) diffs.push(`size ${before.sizeBytes} → ${after.sizeBytes}`)
-  if (list(before.signatures) !== list(after.signatures)) diffs.push(`signatures ${list(before.signatures)} → ${list(after.signatures)}`)
-  if (list(before.partitions) !== list(after.partitions)) diffs.push(`partitions ${list(before.partitions)} → ${list(after.partitions)}`)
-  if (list(before.holders) !== list(after.holders)) diffs.push(`holders ${list(before.holders)} → ${list(after.holders)}`)
-  if (list(before.mountpoints) !== list(after.mountpoints)) diffs.push(`mounts ${list(before.mountpoints)} → ${list(after.mountpoints)}`)
+  if (list(before.signatures) !== list(after.signatures))
+    diffs.push(`signatures ${list(before.signatures)} → ${list(after.signatures)}`)
+  if (list(before.partitions) !== list(after.partitions))
+    diffs.push(`partitions ${list(before.partitions)} → ${list(after.partitions)}`)
+  if (list(before.holders) !== list(after.holders))
+    diffs.push(`holders ${list(before.holders)} → ${list(after.holders)}`)
+  if (list(before.mountpoints) !== list(after.mountpoints))
+    diffs.push(`mounts ${list(before.mountpoints)} → ${list(after.mountpoints)}`)
   if (before.serial !== after.serial) diffs.push(`serial ${before.serial ?? 'none'} → ${after.serial ?? 'none'}`)
   return diffs.join('; ') || `fingerprint ${before.fingerprint} → ${after.fingerprint}`
 }

@@ -14,7 +14,11 @@ import {ProbeReportError, toProbeReport} from './parseProbeReport.js'
 import type {ProbeReport} from './types.js'
 
 export const DEFAULT_PROBE_IMAGE = 'debian:bookworm-slim'
-export const PROBE_LABELS = {name: 'app.kubernetes.io/name', managedBy: 'app.kubernetes.io/managed-by', run: 'pv-doctor.io/probe-run'} as const
+export const PROBE_LABELS = {
+  name: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+  run: 'pv-doctor.io/probe-run',
+} as const
 
 export interface PodProbeOptions {
   namespace: string
@@ -43,17 +47,39 @@ export interface PodProbeOutcome {
 }
 
 /** Image pull and container creation failures that waiting will not fix. */
-const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError'])
+const FATAL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+])
 
-export function probePodManifest(opts: {name: string; namespace: string; node: string; image: string; script: string; runId: string; timeoutMs: number}): V1Pod {
+export function probePodManifest(opts: {
+  name: string
+  namespace: string
+  node: string
+  image: string
+  script: string
+  runId: string
+  timeoutMs: number
+}): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       name: opts.name,
       namespace: opts.namespace,
-      labels: {[PROBE_LABELS.name]: 'pv-doctor-probe', [PROBE_LABELS.managedBy]: 'pv-doctor', [PROBE_LABELS.run]: opts.runId},
-      annotations: {'pv-doctor.io/purpose': 'read-only disk probe for `kubectl pv-doctor disks`; deleted when it is done'},
+      labels: {
+        [PROBE_LABELS.name]: 'pv-doctor-probe',
+        [PROBE_LABELS.managedBy]: 'pv-doctor',
+        [PROBE_LABELS.run]: opts.runId,
+      },
+      annotations: {
+        'pv-doctor.io/purpose': 'read-only disk probe for `kubectl pv-doctor disks`; deleted when it is done',
+      },
     },
     spec: {
       nodeName: opts.node,
@@ -93,7 +119,11 @@ export function probePodManifest(opts: {name: string; namespace: string; node: s
 }
 
 export function probePodName(node: string, runId: string): string {
-  const safe = node.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63 - 'pv-doctor-probe--'.length - runId.length - 7).replace(/^-+|-+$/g, '')
+  const safe = node
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 63 - 'pv-doctor-probe--'.length - runId.length - 7)
+    .replace(/^-+|-+$/g, '')
   return `pv-doctor-probe-${safe}-${shortHash(node, 6)}-${runId}`
 }
 
@@ -118,7 +148,17 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
       opts.nodes.map(async (node) => {
         const name = probePodName(node, runId)
         try {
-          await client.request('POST', base, {body: probePodManifest({name, namespace: opts.namespace, node, image: opts.image, script: opts.script, runId, timeoutMs: opts.timeoutMs})})
+          await client.request('POST', base, {
+            body: probePodManifest({
+              name,
+              namespace: opts.namespace,
+              node,
+              image: opts.image,
+              script: opts.script,
+              runId,
+              timeoutMs: opts.timeoutMs,
+            }),
+          })
           created.push(name)
           pending.set(name, node)
         } catch (error) {
@@ -141,7 +181,8 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
       )
       if (pending.size === 0) break
       if (Date.now() >= deadline) {
-        for (const [name, node] of pending) results.set(node, {node, error: timeoutReason(byName.get(name), opts.timeoutMs)})
+        for (const [name, node] of pending)
+          results.set(node, {node, error: timeoutReason(byName.get(name), opts.timeoutMs)})
         pending.clear()
         break
       }
@@ -154,23 +195,38 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
     leftovers = await deletePods(client, base, created)
   }
   const interrupted = interrupt.signal.aborted
-  for (const node of opts.nodes) if (!results.has(node)) results.set(node, {node, error: 'interrupted before the probe answered'})
+  for (const node of opts.nodes)
+    if (!results.has(node)) results.set(node, {node, error: 'interrupted before the probe answered'})
   return {results: opts.nodes.map((n) => results.get(n)!), leftovers, interrupted}
 }
 
 /** A final result for this pod, or undefined to keep waiting. */
-async function inspect(client: KubeClient, base: string, name: string, node: string, image: string, pod: V1Pod | undefined): Promise<NodeProbeResult | undefined> {
+async function inspect(
+  client: KubeClient,
+  base: string,
+  name: string,
+  node: string,
+  image: string,
+  pod: V1Pod | undefined,
+): Promise<NodeProbeResult | undefined> {
   if (!pod) return {node, error: 'the probe pod disappeared before it answered (deleted by someone else, or evicted)'}
   const phase = pod.status?.phase
   const cs = pod.status?.containerStatuses?.[0]
   const waiting = cs?.state?.waiting
   if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
-    const what = waiting.reason.includes('Image') ? `image ${image} cannot be pulled` : 'the container cannot be created'
-    return {node, error: `probe pod did not start: ${what} (${waiting.reason}${waiting.message ? `: ${firstLine(waiting.message)}` : ''})`}
+    const what = waiting.reason.includes('Image')
+      ? `image ${image} cannot be pulled`
+      : 'the container cannot be created'
+    return {
+      node,
+      error: `probe pod did not start: ${what} (${waiting.reason}${waiting.message ? `: ${firstLine(waiting.message)}` : ''})`,
+    }
   }
   if (phase === 'Succeeded') {
     try {
-      const raw = await client.request<unknown>('GET', `${base}/${encodeURIComponent(name)}/log`, {query: {container: 'probe'}})
+      const raw = await client.request<unknown>('GET', `${base}/${encodeURIComponent(name)}/log`, {
+        query: {container: 'probe'},
+      })
       const report = toProbeReport(raw, `the probe output from ${node}`)
       if (report.node !== node) report.node = node
       return {node, report}
@@ -181,7 +237,9 @@ async function inspect(client: KubeClient, base: string, name: string, node: str
   }
   if (phase === 'Failed') {
     const term = cs?.state?.terminated
-    const why = term ? `exit code ${term.exitCode}${term.reason ? `, ${term.reason}` : ''}` : (pod.status?.reason ?? 'unknown reason')
+    const why = term
+      ? `exit code ${term.exitCode}${term.reason ? `, ${term.reason}` : ''}`
+      : (pod.status?.reason ?? 'unknown reason')
     const msg = pod.status?.message ? `: ${firstLine(pod.status.message)}` : ''
     return {node, error: `the probe pod failed (${why})${msg}; is ${image} an image with sh and util-linux?`}
   }
@@ -193,7 +251,11 @@ function timeoutReason(pod: V1Pod | undefined, timeoutMs: number): string {
   const running = pod?.status?.containerStatuses?.some((c) => c.state?.running)
   if (running) return `the probe did not finish within ${secs}; raise --timeout`
   const waiting = pod?.status?.containerStatuses?.[0]?.state?.waiting
-  const why = waiting?.reason ? `${waiting.reason}${waiting.message ? `: ${firstLine(waiting.message)}` : ''}` : pod?.status?.phase ? `pod ${pod.status.phase}, no status from the kubelet` : 'no status from the kubelet'
+  const why = waiting?.reason
+    ? `${waiting.reason}${waiting.message ? `: ${firstLine(waiting.message)}` : ''}`
+    : pod?.status?.phase
+      ? `pod ${pod.status.phase}, no status from the kubelet`
+      : 'no status from the kubelet'
   return `probe pod did not start within ${secs} (${why}); is the node's kubelet up and can it pull the image?`
 }
 
@@ -204,7 +266,9 @@ async function deletePods(client: KubeClient, base: string, names: readonly stri
     names.map(async (name) => {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          await client.request('DELETE', `${base}/${encodeURIComponent(name)}`, {body: {apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Background'}})
+          await client.request('DELETE', `${base}/${encodeURIComponent(name)}`, {
+            body: {apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Background'},
+          })
           return
         } catch (error) {
           if (statusCode(error) === 404) return
@@ -241,8 +305,10 @@ function describe(error: unknown): string {
 
 function podSecurityHint(error: unknown): string {
   const msg = (error as {status?: {message?: string}}).status?.message ?? ''
-  if (/PodSecurity/i.test(msg)) return ' (the namespace does not admit privileged pods; pick one that does with -n, e.g. one labelled pod-security.kubernetes.io/enforce=privileged)'
-  if (statusCode(error) === 403) return ' (pv-doctor needs create, get, list and delete on pods and get on pods/log in this namespace; see docs/disks.md)'
+  if (/PodSecurity/i.test(msg))
+    return ' (the namespace does not admit privileged pods; pick one that does with -n, e.g. one labelled pod-security.kubernetes.io/enforce=privileged)'
+  if (statusCode(error) === 403)
+    return ' (pv-doctor needs create, get, list and delete on pods and get on pods/log in this namespace; see docs/disks.md)'
   return ''
 }
 

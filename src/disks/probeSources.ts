@@ -37,7 +37,8 @@ export function probeLocally(node: string, timeoutMs: number): Promise<ProbeRepo
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer)
       if (signal) return reject(new UserError(`the probe did not finish within ${timeoutMs / 1000}s; raise --timeout`))
-      if (code !== 0) return reject(new UserError(`the probe failed (exit ${code}): ${err.trim().split('\n')[0] ?? ''}`))
+      if (code !== 0)
+        return reject(new UserError(`the probe failed (exit ${code}): ${err.trim().split('\n')[0] ?? ''}`))
       try {
         resolve(parseProbeReport(out, 'the local probe output'))
       } catch (error) {
@@ -61,7 +62,8 @@ export function readReportFiles(files: readonly string[]): ProbeReport[] {
   const seen = new Map<string, string>()
   for (const [i, r] of reports.entries()) {
     const prev = seen.get(r.node)
-    if (prev) throw new UserError(`--from-report ${prev} and ${files[i]} are both for node ${r.node}; give one report per node`)
+    if (prev)
+      throw new UserError(`--from-report ${prev} and ${files[i]} are both for node ${r.node}; give one report per node`)
     seen.set(r.node, files[i])
   }
   return reports

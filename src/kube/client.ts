@@ -40,7 +40,11 @@ export interface KubeClient {
   /** Namespace of the current context, `default` when it names none. */
   namespace: string
   contextName: string
-  request<T = unknown>(method: string, path: string, opts?: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>}): Promise<T>
+  request<T = unknown>(
+    method: string,
+    path: string,
+    opts?: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>},
+  ): Promise<T>
   /** Lists a collection, following `metadata.continue` until the end. */
   list<T = unknown>(path: string, query?: Record<string, string | undefined>): Promise<T[]>
 }
@@ -68,14 +72,23 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   const conn = fastConnection(files, opts.context) ?? (await libraryConnection(files, opts))
   const {server, agentOptions: agentOpts} = conn
   const base = new URL(server)
-  if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new UserError(`cluster server ${server} is not an http(s) URL; fix the kubeconfig`)
+  if (base.protocol !== 'https:' && base.protocol !== 'http:')
+    throw new UserError(`cluster server ${server} is not an http(s) URL; fix the kubeconfig`)
   const transport = base.protocol === 'https:' ? https : await import('node:http')
 
-  function request<T>(method: string, path: string, ro: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>} = {}): Promise<T> {
+  function request<T>(
+    method: string,
+    path: string,
+    ro: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>} = {},
+  ): Promise<T> {
     const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v)
     const payload = ro.body === undefined ? undefined : JSON.stringify(ro.body)
-    const headers: Record<string, string | string[]> = {...(agentOpts.headers as Record<string, string> | undefined), Accept: 'application/json', 'User-Agent': 'kubectl-pv-doctor'}
+    const headers: Record<string, string | string[]> = {
+      ...(agentOpts.headers as Record<string, string> | undefined),
+      Accept: 'application/json',
+      'User-Agent': 'kubectl-pv-doctor',
+    }
     if (opts.as) headers['Impersonate-User'] = opts.as
     if (opts.asGroups?.length) headers['Impersonate-Group'] = opts.asGroups
     if (payload !== undefined) {
@@ -83,31 +96,47 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
       headers['Content-Length'] = String(Buffer.byteLength(payload))
     }
     return new Promise<T>((resolve, reject) => {
-      const req = transport.request(url, {...agentOpts, method, headers, timeout: opts.timeoutMs || undefined}, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
-          const code = res.statusCode ?? 0
-          if (code >= 200 && code < 300) {
-            try {
-              resolve(JSON.parse(text) as T)
-            } catch {
-              reject(new KubeError({code, reason: 'BadResponse', message: `the server answered ${method} ${url.pathname} with something that is not JSON`}))
+      const req = transport.request(
+        url,
+        {...agentOpts, method, headers, timeout: opts.timeoutMs || undefined},
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            const code = res.statusCode ?? 0
+            if (code >= 200 && code < 300) {
+              try {
+                resolve(JSON.parse(text) as T)
+              } catch {
+                reject(
+                  new KubeError({
+                    code,
+                    reason: 'BadResponse',
+                    message: `the server answered ${method} ${url.pathname} with something that is not JSON`,
+                  }),
+                )
+              }
+              return
             }
-            return
-          }
-          let status: Partial<KubeStatus> = {}
-          try {
-            const s = JSON.parse(text) as {reason?: string; message?: string}
-            status = {reason: s.reason, message: s.message}
-          } catch {
-            /* not a Status object */
-          }
-          reject(new KubeError({code, reason: status.reason ?? reasonFor(code), message: status.message ?? (text.trim().split('\n')[0] || `HTTP ${code}`)}))
-        })
-        res.on('error', (e) => reject(transportError(e, server, opts.timeoutMs)))
-      })
+            let status: Partial<KubeStatus> = {}
+            try {
+              const s = JSON.parse(text) as {reason?: string; message?: string}
+              status = {reason: s.reason, message: s.message}
+            } catch {
+              /* not a Status object */
+            }
+            reject(
+              new KubeError({
+                code,
+                reason: status.reason ?? reasonFor(code),
+                message: status.message ?? (text.trim().split('\n')[0] || `HTTP ${code}`),
+              }),
+            )
+          })
+          res.on('error', (e) => reject(transportError(e, server, opts.timeoutMs)))
+        },
+      )
       if (opts.timeoutMs) {
         req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), {code: 'ETIMEDOUT'})))
       }
@@ -121,7 +150,9 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     const items: T[] = []
     let cont: string | undefined
     do {
-      const page = await request<{items?: T[]; metadata?: {continue?: string}}>('GET', path, {query: {...query, limit: String(PAGE), continue: cont}})
+      const page = await request<{items?: T[]; metadata?: {continue?: string}}>('GET', path, {
+        query: {...query, limit: String(PAGE), continue: cont},
+      })
       if (page.items) for (const item of page.items) items.push(item)
       cont = page.metadata?.continue || undefined
     } while (cont)
@@ -139,39 +170,93 @@ async function libraryConnection(files: string[], opts: ConnectOptions): Promise
     if (files.length === 1) kc.loadFromFile(files[0])
     else if (files.length > 1) kc.loadFromDefault(undefined, true)
     else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster()
-    else throw new UserError('no kubeconfig found (~/.kube/config is missing and KUBECONFIG is unset); pass --kubeconfig, or use --from-file to work offline')
+    else
+      throw new UserError(
+        'no kubeconfig found (~/.kube/config is missing and KUBECONFIG is unset); pass --kubeconfig, or use --from-file to work offline',
+      )
   } catch (error) {
     if (error instanceof UserError) throw error
     throw new UserError(`cannot read kubeconfig: ${firstLine(error)}; check the file or pass another with --kubeconfig`)
   }
   if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw new UserError(`context "${opts.context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``)
+    if (!kc.getContextObject(opts.context))
+      throw new UserError(
+        `context "${opts.context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``,
+      )
     kc.setCurrentContext(opts.context)
   }
   const contextName = kc.getCurrentContext()
   const cluster = kc.getCurrentCluster()
-  if (!cluster) throw new UserError(`the kubeconfig has no cluster for context "${contextName}"; pick one with --context`)
+  if (!cluster)
+    throw new UserError(`the kubeconfig has no cluster for context "${contextName}"; pick one with --context`)
   const agentOptions: https.RequestOptions = {}
   try {
     await kc.applyToHTTPSOptions(agentOptions)
   } catch (error) {
     throw new UserError(`cannot authenticate with context "${contextName}": ${firstLine(error)}`)
   }
-  return {server: cluster.server, namespace: kc.getContextObject(contextName)?.namespace ?? 'default', contextName, agentOptions}
+  return {
+    server: cluster.server,
+    namespace: kc.getContextObject(contextName)?.namespace ?? 'default',
+    contextName,
+    agentOptions,
+  }
 }
 
 function reasonFor(code: number): string {
-  return ({400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 422: 'Invalid', 500: 'InternalError', 503: 'ServiceUnavailable'} as Record<number, string>)[code] ?? `HTTP${code}`
+  return (
+    (
+      {
+        400: 'BadRequest',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'NotFound',
+        409: 'Conflict',
+        422: 'Invalid',
+        500: 'InternalError',
+        503: 'ServiceUnavailable',
+      } as Record<number, string>
+    )[code] ?? `HTTP${code}`
+  )
 }
 
 function transportError(e: Error & {code?: string}, server: string, timeoutMs: number): KubeError {
   const host = server.replace(/^https?:\/\//, '')
-  if (e.code === 'ETIMEDOUT') return new KubeError({code: 0, reason: 'Timeout', message: `the API server at ${host} did not answer within ${timeoutMs / 1000}s; check the cluster is up or raise --request-timeout`})
-  if (e.code === 'ECONNREFUSED') return new KubeError({code: 0, reason: 'Unreachable', message: `the connection to the server ${host} was refused - did you specify the right host or port?`})
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new KubeError({code: 0, reason: 'Unreachable', message: `cannot resolve the API server host ${host}; check the kubeconfig's server address`})
-  if (e.code?.startsWith('ERR_TLS') || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'CERT_HAS_EXPIRED')
-    return new KubeError({code: 0, reason: 'TLS', message: `TLS to ${host} failed (${e.code}); check the kubeconfig's certificate-authority`})
-  return new KubeError({code: 0, reason: 'Unreachable', message: `cannot reach the API server at ${host}: ${e.message}`})
+  if (e.code === 'ETIMEDOUT')
+    return new KubeError({
+      code: 0,
+      reason: 'Timeout',
+      message: `the API server at ${host} did not answer within ${timeoutMs / 1000}s; check the cluster is up or raise --request-timeout`,
+    })
+  if (e.code === 'ECONNREFUSED')
+    return new KubeError({
+      code: 0,
+      reason: 'Unreachable',
+      message: `the connection to the server ${host} was refused - did you specify the right host or port?`,
+    })
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
+    return new KubeError({
+      code: 0,
+      reason: 'Unreachable',
+      message: `cannot resolve the API server host ${host}; check the kubeconfig's server address`,
+    })
+  if (
+    e.code?.startsWith('ERR_TLS') ||
+    e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
+    e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    e.code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    e.code === 'CERT_HAS_EXPIRED'
+  )
+    return new KubeError({
+      code: 0,
+      reason: 'TLS',
+      message: `TLS to ${host} failed (${e.code}); check the kubeconfig's certificate-authority`,
+    })
+  return new KubeError({
+    code: 0,
+    reason: 'Unreachable',
+    message: `cannot reach the API server at ${host}: ${e.message}`,
+  })
 }
 
 function firstLine(e: unknown): string {

@@ -28,19 +28,38 @@ interface FileConfig {
   'current-context'?: string
 }
 
-const CLUSTER_KEYS = new Set(['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'tls-server-name', 'extensions'])
-const USER_KEYS = new Set(['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile', 'extensions'])
+const CLUSTER_KEYS = new Set([
+  'server',
+  'certificate-authority',
+  'certificate-authority-data',
+  'insecure-skip-tls-verify',
+  'tls-server-name',
+  'extensions',
+])
+const USER_KEYS = new Set([
+  'client-certificate',
+  'client-certificate-data',
+  'client-key',
+  'client-key-data',
+  'token',
+  'tokenFile',
+  'extensions',
+])
 
 /** The kubeconfig files in effect, as kubectl picks them; throws the user-facing errors. */
 export function kubeconfigFiles(explicit?: string): string[] {
   if (explicit) {
-    if (!existsSync(explicit)) throw new UserError(`kubeconfig file ${explicit} does not exist; pass an existing file with --kubeconfig`)
+    if (!existsSync(explicit))
+      throw new UserError(`kubeconfig file ${explicit} does not exist; pass an existing file with --kubeconfig`)
     return [explicit]
   }
   const env = (process.env.KUBECONFIG ?? '').split(':').filter(Boolean)
   if (env.length > 0) {
     const existing = env.filter((p) => existsSync(p))
-    if (existing.length === 0) throw new UserError(`no kubeconfig found: KUBECONFIG names ${env.join(', ')}, which does not exist; fix KUBECONFIG or pass --kubeconfig`)
+    if (existing.length === 0)
+      throw new UserError(
+        `no kubeconfig found: KUBECONFIG names ${env.join(', ')}, which does not exist; fix KUBECONFIG or pass --kubeconfig`,
+      )
     return existing
   }
   const home = join(homedir(), '.kube', 'config')
@@ -59,23 +78,31 @@ export function fastConnection(files: string[], context?: string): Connection | 
     try {
       doc = (yaml.load(readFileSync(file, 'utf8')) ?? {}) as FileConfig
     } catch (error) {
-      throw new UserError(`cannot read kubeconfig: ${file}: ${(error as Error).message.split('\n')[0]}; check the file or pass another with --kubeconfig`)
+      throw new UserError(
+        `cannot read kubeconfig: ${file}: ${(error as Error).message.split('\n')[0]}; check the file or pass another with --kubeconfig`,
+      )
     }
-    if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`cannot read kubeconfig: ${file} is not a kubeconfig; check the file or pass another with --kubeconfig`)
+    if (typeof doc !== 'object' || Array.isArray(doc))
+      throw new UserError(
+        `cannot read kubeconfig: ${file} is not a kubeconfig; check the file or pass another with --kubeconfig`,
+      )
     const dir = dirname(resolve(file))
-    for (const c of doc.clusters ?? []) if (c?.name && !clusters.has(c.name)) clusters.set(c.name, {cluster: c.cluster ?? {}, dir})
+    for (const c of doc.clusters ?? [])
+      if (c?.name && !clusters.has(c.name)) clusters.set(c.name, {cluster: c.cluster ?? {}, dir})
     for (const u of doc.users ?? []) if (u?.name && !users.has(u.name)) users.set(u.name, {user: u.user ?? {}, dir})
     for (const c of doc.contexts ?? []) if (c?.name && !contexts.has(c.name)) contexts.set(c.name, c.context ?? {})
     current ||= doc['current-context'] ?? ''
   }
   const contextName = context ?? current
-  if (context && !contexts.has(context)) throw new UserError(`context "${context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``)
+  if (context && !contexts.has(context))
+    throw new UserError(`context "${context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``)
   const ctx = contexts.get(contextName)
   if (!ctx) return undefined
   const cl = clusters.get(ctx.cluster ?? '')
   const us = ctx.user ? users.get(ctx.user) : {user: {}, dir: ''}
   if (!cl || !us) return undefined
-  if (Object.keys(cl.cluster).some((k) => !CLUSTER_KEYS.has(k)) || Object.keys(us.user).some((k) => !USER_KEYS.has(k))) return undefined
+  if (Object.keys(cl.cluster).some((k) => !CLUSTER_KEYS.has(k)) || Object.keys(us.user).some((k) => !USER_KEYS.has(k)))
+    return undefined
   const server = String(cl.cluster.server ?? '')
   if (!server) return undefined
   const read = (dir: string, data: unknown, path: unknown): Buffer | undefined => {
@@ -100,7 +127,8 @@ export function fastConnection(files: string[], context?: string): Connection | 
   if (cert) agentOptions.cert = cert
   if (key) agentOptions.key = key
   let token = typeof us.user.token === 'string' ? us.user.token : undefined
-  if (!token && typeof us.user.tokenFile === 'string') token = read(us.dir, undefined, us.user.tokenFile)?.toString('utf8').trim()
+  if (!token && typeof us.user.tokenFile === 'string')
+    token = read(us.dir, undefined, us.user.tokenFile)?.toString('utf8').trim()
   if (token) agentOptions.headers = {Authorization: `Bearer ${token}`}
   return {server, namespace: ctx.namespace || 'default', contextName, agentOptions}
 }

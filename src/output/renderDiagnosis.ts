@@ -21,36 +21,65 @@ const CHECK_HEADERS: Record<MismatchCode, string> = {
 export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: {wide?: boolean; scopeLabel: string}): string {
   const out: string[] = []
   if (d.skipped.length) {
-    out.push(c.yellow(`Partial answer: could not read ${d.skipped.map((s) => `${s.resource} (${s.reason})`).join(', ')}; the checks that need them were skipped.`), '')
+    out.push(
+      c.yellow(
+        `Partial answer: could not read ${d.skipped.map((s) => `${s.resource} (${s.reason})`).join(', ')}; the checks that need them were skipped.`,
+      ),
+      '',
+    )
   }
   if (d.claims.length === 0) {
-    out.push(`${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)`)
+    out.push(
+      `${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)`,
+    )
     return `${out.join('\n')}\n`
   }
   for (const claim of d.claims) out.push(renderClaim(claim, c, opts.wide ?? false), '')
   const counts = new Map<string, number>()
   for (const cl of d.claims) counts.set(cl.severity, (counts.get(cl.severity) ?? 0) + 1)
-  out.push(`${d.claims.length} claim(s): ${['error', 'warning', 'info', 'ok'].filter((s) => counts.get(s)).map((s) => paint(c, s as Severity, `${counts.get(s)} ${s}`)).join(', ')}`)
+  out.push(
+    `${d.claims.length} claim(s): ${['error', 'warning', 'info', 'ok']
+      .filter((s) => counts.get(s))
+      .map((s) => paint(c, s as Severity, `${counts.get(s)} ${s}`))
+      .join(', ')}`,
+  )
   return `${out.join('\n')}\n`
 }
 
 function paint(c: ChalkInstance, s: Severity, text: string): string {
-  return s === 'error' ? c.red.bold(text) : s === 'warning' ? c.yellow.bold(text) : s === 'info' ? c.cyan(text) : c.green(text)
+  return s === 'error'
+    ? c.red.bold(text)
+    : s === 'warning'
+      ? c.yellow.bold(text)
+      : s === 'info'
+        ? c.cyan(text)
+        : c.green(text)
 }
 
 function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean): string {
   const lines: string[] = []
   const cls = cl.storageClass === null ? 'no class' : cl.storageClass === '' ? 'class ""' : `class ${cl.storageClass}`
-  lines.push(`${c.bold(`${cl.namespace}/${cl.name}`)}  ${cl.phase}  ${c.dim(`(${cl.request ?? 'no request'}, ${cls})`)}`)
+  lines.push(
+    `${c.bold(`${cl.namespace}/${cl.name}`)}  ${cl.phase}  ${c.dim(`(${cl.request ?? 'no request'}, ${cls})`)}`,
+  )
   lines.push(`  ${paint(c, cl.severity, `${cl.cause}`)} ${c.dim(`[${cl.severity}]`)}: ${cl.message}`)
-  if (cl.wouldBind && cl.cause !== 'Bound') lines.push(`  Would bind: ${c.bold(cl.wouldBind)}${cl.ties.length ? ` (tied with ${cl.ties.join(', ')})` : ''}`)
+  if (cl.wouldBind && cl.cause !== 'Bound')
+    lines.push(`  Would bind: ${c.bold(cl.wouldBind)}${cl.ties.length ? ` (tied with ${cl.ties.join(', ')})` : ''}`)
   if (cl.evidence.length) {
     lines.push('  Evidence:')
     for (const e of cl.evidence) lines.push(`    ${c.dim(e)}`)
   }
   if (cl.candidates.length) {
     lines.push('  Candidate PVs:')
-    const head = ['NAME', 'CAPACITY', 'MODES', 'CLASS', 'PHASE', ...(wide ? ['VOLUMEMODE', 'CLAIM'] : []), ...MISMATCH_CODES.map((m) => CHECK_HEADERS[m])]
+    const head = [
+      'NAME',
+      'CAPACITY',
+      'MODES',
+      'CLASS',
+      'PHASE',
+      ...(wide ? ['VOLUMEMODE', 'CLAIM'] : []),
+      ...MISMATCH_CODES.map((m) => CHECK_HEADERS[m]),
+    ]
     const rows = cl.candidates.map((p) => [
       p.eligible ? c.green(p.name) : p.name,
       p.capacity,
@@ -61,12 +90,15 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean): strin
       ...MISMATCH_CODES.map((m) => (p.mismatches.includes(m) ? c.red('✗') : c.green('✓'))),
     ])
     lines.push(columns(head, rows, '    '))
-    if (cl.candidatesOmitted) lines.push(c.dim(`    … and ${cl.candidatesOmitted} more PV(s) of this class, further from fitting`))
+    if (cl.candidatesOmitted)
+      lines.push(c.dim(`    … and ${cl.candidatesOmitted} more PV(s) of this class, further from fitting`))
   }
   for (const con of cl.consumers) {
     const state = con.scheduled ? `scheduled on ${con.node}` : 'not scheduled'
     lines.push(`  Consumer pod ${c.bold(con.pod)} (${state})${con.summary ? `: ${con.summary}` : ''}`)
-    if (wide) for (const n of con.nodes) lines.push(`    ${n.name}: ${n.reasons.length ? n.reasons.join('; ') : c.green('fits')}`)
+    if (wide)
+      for (const n of con.nodes)
+        lines.push(`    ${n.name}: ${n.reasons.length ? n.reasons.join('; ') : c.green('fits')}`)
   }
   if (cl.fix.length) {
     lines.push('  Fix:')

@@ -21,7 +21,9 @@ export function humanBytes(bytes: number): string {
 }
 
 export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: boolean} = {}): string {
-  const head = opts.wide ? ['NODE', 'DISK', 'SIZE', 'TYPE', 'MODEL', 'SERIAL', 'ELIGIBLE', 'REASONS', 'ID', 'FINGERPRINT'] : ['NODE', 'DISK', 'SIZE', 'TYPE', 'MODEL', 'ELIGIBLE', 'REASONS']
+  const head = opts.wide
+    ? ['NODE', 'DISK', 'SIZE', 'TYPE', 'MODEL', 'SERIAL', 'ELIGIBLE', 'REASONS', 'ID', 'FINGERPRINT']
+    : ['NODE', 'DISK', 'SIZE', 'TYPE', 'MODEL', 'ELIGIBLE', 'REASONS']
   const rows: string[][] = []
   for (const node of report.nodes) {
     for (const d of node.disks) {
@@ -30,7 +32,18 @@ export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: bool
       const model = d.model ?? '-'
       rows.push(
         opts.wide
-          ? [node.name, d.path, humanBytes(d.sizeBytes), d.type, model, d.serial ?? '-', eligible, reasons, d.id ?? '-', d.fingerprint]
+          ? [
+              node.name,
+              d.path,
+              humanBytes(d.sizeBytes),
+              d.type,
+              model,
+              d.serial ?? '-',
+              eligible,
+              reasons,
+              d.id ?? '-',
+              d.fingerprint,
+            ]
           : [node.name, d.path, humanBytes(d.sizeBytes), d.type, model, eligible, reasons],
       )
     }
@@ -41,6 +54,10 @@ export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: bool
   const eligible = report.nodes.reduce((n, x) => n + x.disks.filter((d) => d.eligible).length, 0)
   for (const node of report.nodes) if (node.error) lines.push(paint.red(`node ${node.name}: ${node.error}`))
   const answered = report.nodes.filter((n) => !n.error).length
-  lines.push(paint.dim(`${eligible} of ${total} disks eligible on ${answered} of ${report.nodes.length} nodes. pv-doctor never partitions, formats or wipes a disk.`))
+  lines.push(
+    paint.dim(
+      `${eligible} of ${total} disks eligible on ${answered} of ${report.nodes.length} nodes. pv-doctor never partitions, formats or wipes a disk.`,
+    ),
+  )
   return lines.join('\n')
 }

@@ -2,8 +2,21 @@
 import Table from 'cli-table3'
 
 const PLAIN_CHARS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ',
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '   ',
 }
 
 /** cli-table3, for the short tables (disks, provision plans). */
@@ -27,11 +40,24 @@ const ANSI = /\u001b\[[0-9;]*m/g
  */
 export function columns(head: string[], rows: string[][], indent = ''): string {
   const widths = head.map((h) => h.length)
-  const visible = rows.map((r) => r.map((c, i) => {
-    const w = c.includes('\u001b') ? c.replace(ANSI, '').length : c.length
-    if (w > widths[i]) widths[i] = w
-    return w
-  }))
-  const line = (cells: string[], ws: number[]) => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - ws[i] + 3))).join('').trimEnd()
-  return [line(head, head.map((h) => h.length)), ...rows.map((r, j) => line(r, visible[j]))].join('\n')
+  const visible = rows.map((r) =>
+    r.map((c, i) => {
+      const w = c.includes('\u001b') ? c.replace(ANSI, '').length : c.length
+      if (w > widths[i]) widths[i] = w
+      return w
+    }),
+  )
+  const line = (cells: string[], ws: number[]) =>
+    indent +
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - ws[i] + 3)))
+      .join('')
+      .trimEnd()
+  return [
+    line(
+      head,
+      head.map((h) => h.length),
+    ),
+    ...rows.map((r, j) => line(r, visible[j])),
+  ].join('\n')
 }

@@ -17,7 +17,12 @@ export function eventSource(e: CoreV1Event): string {
 }
 
 export function eventTime(e: CoreV1Event): number {
-  return Math.max(timeOf(e.lastTimestamp), timeOf(e.eventTime as unknown as string), timeOf(e.firstTimestamp), timeOf(e.metadata?.creationTimestamp))
+  return Math.max(
+    timeOf(e.lastTimestamp),
+    timeOf(e.eventTime as unknown as string),
+    timeOf(e.firstTimestamp),
+    timeOf(e.metadata?.creationTimestamp),
+  )
 }
 
 /** Events grouped by the object they are about: `Kind/namespace/name`, newest last. */

@@ -20,7 +20,8 @@ interface Source {
 
 function sources(scope: Scope): Source[] {
   const ns = scope.namespace
-  const core = (plural: string, namespaced: boolean) => (namespaced && ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/${plural}` : `/api/v1/${plural}`)
+  const core = (plural: string, namespaced: boolean) =>
+    namespaced && ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/${plural}` : `/api/v1/${plural}`
   const storage = (version: string, plural: string) => `/apis/storage.k8s.io/${version}/${plural}`
   return [
     {name: 'persistentvolumeclaims', paths: [core('persistentvolumeclaims', true)]},
@@ -29,19 +30,30 @@ function sources(scope: Scope): Source[] {
     {name: 'nodes', paths: [core('nodes', false)]},
     {name: 'pods', paths: [core('pods', true)]},
     // Only events about claims and pods matter; two filtered lists are far smaller than one.
-    {name: 'events', paths: [core('events', true)], query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'}},
+    {
+      name: 'events',
+      paths: [core('events', true)],
+      query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'},
+    },
     {name: 'events', paths: [core('events', true)], query: {fieldSelector: 'involvedObject.kind=Pod'}},
     {name: 'csidrivers', paths: [storage('v1', 'csidrivers')]},
     {name: 'csinodes', paths: [storage('v1', 'csinodes')]},
     // Capacity objects live in the driver's namespace, not the claim's: always list them all.
     {name: 'csistoragecapacities', paths: [storage('v1', 'csistoragecapacities')]},
-    {name: 'volumeattributesclasses', paths: [storage('v1', 'volumeattributesclasses'), storage('v1beta1', 'volumeattributesclasses')]},
+    {
+      name: 'volumeattributesclasses',
+      paths: [storage('v1', 'volumeattributesclasses'), storage('v1beta1', 'volumeattributesclasses')],
+    },
     {name: 'resourcequotas', paths: [core('resourcequotas', true)]},
     {name: 'limitranges', paths: [core('limitranges', true)]},
   ]
 }
 
-export async function liveSnapshot(client: KubeClient, scope: Scope, only?: ReadonlySet<ResourceName>): Promise<Snapshot> {
+export async function liveSnapshot(
+  client: KubeClient,
+  scope: Scope,
+  only?: ReadonlySet<ResourceName>,
+): Promise<Snapshot> {
   const snap = emptySnapshot()
   const keyOf = new Map(RESOURCES.map((r) => [r.name, r.key]))
   const skipped = new Map<ResourceName, string>()

@@ -31,7 +31,8 @@ const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'e
 export function markMissingKinds(s: Snapshot): Snapshot {
   const have = declared.get(s) ?? new Set()
   for (const r of RESOURCES) {
-    if (MAY_BE_LEFT_OUT.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name)) s.skipped.push({resource: r.name, reason: NOT_IN_INPUT})
+    if (MAY_BE_LEFT_OUT.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name))
+      s.skipped.push({resource: r.name, reason: NOT_IN_INPUT})
   }
   return s
 }
@@ -49,26 +50,35 @@ export function parseSnapshot(text: string, source = 'input'): Snapshot {
 
 function parseDocuments(text: string, source: string): Obj[] {
   const trimmed = text.trimStart()
-  if (trimmed === '') throw new UserError(`${source} is empty; give a file written by \`kubectl get ... -o json\` or \`kubectl pv-doctor snapshot\``)
+  if (trimmed === '')
+    throw new UserError(
+      `${source} is empty; give a file written by \`kubectl get ... -o json\` or \`kubectl pv-doctor snapshot\``,
+    )
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
       const v = JSON.parse(text) as unknown
       return Array.isArray(v) ? (v as Obj[]) : [v as Obj]
     } catch (error) {
-      throw new UserError(`${source} is not valid JSON (${(error as Error).message}); give a file written by \`kubectl get ... -o json\``)
+      throw new UserError(
+        `${source} is not valid JSON (${(error as Error).message}); give a file written by \`kubectl get ... -o json\``,
+      )
     }
   }
   try {
     return (yaml.loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined) as Obj[]
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0]
-    throw new UserError(`${source} is neither JSON nor valid YAML (${reason}); give a file written by \`kubectl get ... -o json\``)
+    throw new UserError(
+      `${source} is neither JSON nor valid YAML (${reason}); give a file written by \`kubectl get ... -o json\``,
+    )
   }
 }
 
 function addDocument(into: Snapshot, doc: Obj, source: string): void {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new UserError(`${source} does not hold Kubernetes objects; give a file written by \`kubectl get ... -o json\``)
+    throw new UserError(
+      `${source} does not hold Kubernetes objects; give a file written by \`kubectl get ... -o json\``,
+    )
   }
   if (doc.apiVersion === SNAPSHOT_API_VERSION && doc.kind === 'Snapshot') {
     for (const r of RESOURCES) {

@@ -51,8 +51,20 @@ export const RESOURCES = [
   {name: 'events', key: 'events', kind: 'Event', group: '', namespaced: true},
   {name: 'csidrivers', key: 'csiDrivers', kind: 'CSIDriver', group: 'storage.k8s.io', namespaced: false},
   {name: 'csinodes', key: 'csiNodes', kind: 'CSINode', group: 'storage.k8s.io', namespaced: false},
-  {name: 'csistoragecapacities', key: 'csiStorageCapacities', kind: 'CSIStorageCapacity', group: 'storage.k8s.io', namespaced: true},
-  {name: 'volumeattributesclasses', key: 'volumeAttributesClasses', kind: 'VolumeAttributesClass', group: 'storage.k8s.io', namespaced: false},
+  {
+    name: 'csistoragecapacities',
+    key: 'csiStorageCapacities',
+    kind: 'CSIStorageCapacity',
+    group: 'storage.k8s.io',
+    namespaced: true,
+  },
+  {
+    name: 'volumeattributesclasses',
+    key: 'volumeAttributesClasses',
+    kind: 'VolumeAttributesClass',
+    group: 'storage.k8s.io',
+    namespaced: false,
+  },
   {name: 'resourcequotas', key: 'resourceQuotas', kind: 'ResourceQuota', group: '', namespaced: true},
   {name: 'limitranges', key: 'limitRanges', kind: 'LimitRange', group: '', namespaced: true},
 ] as const

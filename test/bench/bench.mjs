@@ -22,7 +22,9 @@ const opt = (name, dflt) => {
   return i === -1 ? dflt : args[i + 1]
 }
 const flag = (name) => args.includes(`--${name}`)
-const sizes = opt('sizes', 'S,M,L').split(',').filter((s) => SIZES[s])
+const sizes = opt('sizes', 'S,M,L')
+  .split(',')
+  .filter((s) => SIZES[s])
 const runsArg = opt('runs')
 const workdir = opt('workdir', join(tmpdir(), 'pv-doctor-bench'))
 const liveSize = opt('live-size', 'M')
@@ -38,7 +40,12 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
-const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`)
+const fmtMs = (ms) =>
+  ms >= 10_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`
 const spread = (xs) => `${fmtMs(Math.min(...xs))}–${fmtMs(Math.max(...xs))}`
 const mb = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MB`
 
@@ -57,7 +64,15 @@ function runOnce(cmd, argv, {env, okCodes = [0]} = {}) {
       const m = /__RSS_KB=(\d+)/.exec(err)
       const rss = m ? Number(m[1]) * 1024 : undefined
       const exit = TIME && m ? code : code
-      if (!okCodes.includes(exit)) reject(new Error(`${cmd} ${argv.join(' ')} exited ${exit}: ${err.replace(/__RSS_KB=\d+\n?/, '').trim().slice(0, 500)}`))
+      if (!okCodes.includes(exit))
+        reject(
+          new Error(
+            `${cmd} ${argv.join(' ')} exited ${exit}: ${err
+              .replace(/__RSS_KB=\d+\n?/, '')
+              .trim()
+              .slice(0, 500)}`,
+          ),
+        )
       else resolve({ms, rss})
     })
   })
@@ -116,13 +131,40 @@ if (!flag('skip-offline')) {
     )
     const floor = median(r.floor.ms)
     const rssTarget = 3 * size + 150 * 2 ** 20
-    rows.push(['Offline', `JSON.parse floor (${mb(size)} file)`, s, fmtMs(floor), spread(r.floor.ms), r.floor.rss.length ? `RSS ${mb(Math.max(...r.floor.rss))}` : '', '', ''])
+    rows.push([
+      'Offline',
+      `JSON.parse floor (${mb(size)} file)`,
+      s,
+      fmtMs(floor),
+      spread(r.floor.ms),
+      r.floor.rss.length ? `RSS ${mb(Math.max(...r.floor.rss))}` : '',
+      '',
+      '',
+    ])
     for (const k of ['json', 'human']) {
       const m = median(r[k].ms)
       const ratio = m / floor
       const peak = r[k].rss.length ? Math.max(...r[k].rss) : undefined
-      rows.push(['Offline', `explain -A --from-file${k === 'json' ? ' -o json' : ''}`, s, fmtMs(m), spread(r[k].ms), `${ratio.toFixed(2)}× floor`, s === 'L' ? '≤ 2.0×' : '', s === 'L' ? check(`offline L ${k} time`, ratio <= 2.0) : ''])
-      rows.push(['Offline', `  peak RSS (${k})`, s, peak ? mb(peak) : 'n/a', '', peak ? `${(peak / size).toFixed(2)}× file` : '', s === 'L' ? `≤ ${mb(rssTarget)}` : '', s === 'L' ? check(`offline L ${k} RSS`, peak === undefined ? undefined : peak <= rssTarget) : ''])
+      rows.push([
+        'Offline',
+        `explain -A --from-file${k === 'json' ? ' -o json' : ''}`,
+        s,
+        fmtMs(m),
+        spread(r[k].ms),
+        `${ratio.toFixed(2)}× floor`,
+        s === 'L' ? '≤ 2.0×' : '',
+        s === 'L' ? check(`offline L ${k} time`, ratio <= 2.0) : '',
+      ])
+      rows.push([
+        'Offline',
+        `  peak RSS (${k})`,
+        s,
+        peak ? mb(peak) : 'n/a',
+        '',
+        peak ? `${(peak / size).toFixed(2)}× file` : '',
+        s === 'L' ? `≤ ${mb(rssTarget)}` : '',
+        s === 'L' ? check(`offline L ${k} RSS`, peak === undefined ? undefined : peak <= rssTarget) : '',
+      ])
     }
   }
 }
@@ -132,14 +174,35 @@ if (!flag('skip-engine')) {
   for (const s of sizes) {
     const runs = Number(runsArg ?? (s === 'L' ? 5 : 7))
     log(`engine ${s}: ${runs} runs in one process`)
-    const out = execFileSync(NODE, ['--max-old-space-size=8192', join(HERE, 'engine.mjs'), files[s], String(runs)], {encoding: 'utf8', maxBuffer: 1 << 24})
+    const out = execFileSync(NODE, ['--max-old-space-size=8192', join(HERE, 'engine.mjs'), files[s], String(runs)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    })
     const {ms, claims} = JSON.parse(out.trim().split('\n').pop())
     med[s] = median(ms)
-    rows.push(['Engine', `buildWorld + diagnose (${claims} claims reported)`, s, fmtMs(med[s]), spread(ms), '', s === 'L' ? '≤ 1 s' : '', s === 'L' ? check('engine L ≤ 1 s', med[s] <= 1000) : ''])
+    rows.push([
+      'Engine',
+      `buildWorld + diagnose (${claims} claims reported)`,
+      s,
+      fmtMs(med[s]),
+      spread(ms),
+      '',
+      s === 'L' ? '≤ 1 s' : '',
+      s === 'L' ? check('engine L ≤ 1 s', med[s] <= 1000) : '',
+    ])
   }
   if (med.S && med.L) {
     const ratio = med.L / med.S
-    rows.push(['Engine', 'growth L/S (sizes differ 50×)', 'L/S', `${ratio.toFixed(1)}×`, '', '', '≤ 60', check('engine L/S ≤ 60', ratio <= 60)])
+    rows.push([
+      'Engine',
+      'growth L/S (sizes differ 50×)',
+      'L/S',
+      `${ratio.toFixed(1)}×`,
+      '',
+      '',
+      '≤ 60',
+      check('engine L/S ≤ 60', ratio <= 60),
+    ])
   }
 }
 
@@ -173,34 +236,76 @@ if (!flag('skip-startup')) {
     ['tiny', 'explain -A --from-file tiny.json', undefined],
   ]) {
     const m = median(r[k].ms)
-    rows.push(['Startup', what, '', fmtMs(m), spread(r[k].ms), `${(m / base).toFixed(2)}× node -e 0`, target ? `≤ ${target}×` : '', target ? check(`startup ${what}`, m / base <= target) : ''])
+    rows.push([
+      'Startup',
+      what,
+      '',
+      fmtMs(m),
+      spread(r[k].ms),
+      `${(m / base).toFixed(2)}× node -e 0`,
+      target ? `≤ ${target}×` : '',
+      target ? check(`startup ${what}`, m / base <= target) : '',
+    ])
   }
   const c = median(r.cluster.ms)
-  rows.push(['Startup', 'explain -A against a closed port (startup + client, until the first request)', '', fmtMs(c), spread(r.cluster.ms), `+${fmtMs(c - base)} over node -e 0`, '≤ +250 ms', check('startup cluster command', c - base <= 250)])
+  rows.push([
+    'Startup',
+    'explain -A against a closed port (startup + client, until the first request)',
+    '',
+    fmtMs(c),
+    spread(r.cluster.ms),
+    `+${fmtMs(c - base)} over node -e 0`,
+    '≤ +250 ms',
+    check('startup cluster command', c - base <= 250),
+  ])
 }
 
 if (!flag('skip-live')) {
-  const kubectl = ['/usr/bin/kubectl', ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'kubectl'))].find((p) => existsSync(p))
+  const kubectl = ['/usr/bin/kubectl', ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'kubectl'))].find(
+    (p) => existsSync(p),
+  )
   if (!kubectl) {
     rows.push(['Live', 'skipped: no kubectl on this machine', liveSize, '', '', '', '≤ 0.8×', check('live', undefined)])
   } else {
     const runs = Number(runsArg ?? 5)
     log(`live ${liveSize}: starting the control plane (test/cluster), loading, ${runs} runs`)
-    const out = execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(HERE, 'live.ts'), '--size', liveSize, '--runs', String(runs), '--kubectl', kubectl], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 24,
-    })
+    const out = execFileSync(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [join(HERE, 'live.ts'), '--size', liveSize, '--runs', String(runs), '--kubectl', kubectl],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 24,
+      },
+    )
     const res = JSON.parse(out.trim().split('\n').pop())
     const floor = median(res.kubectl)
-    rows.push(['Live', `kubectl get pv,pvc,sc,nodes,pods,events -A -o json (floor; ${res.objects} objects)`, liveSize, fmtMs(floor), spread(res.kubectl), '', '', ''])
+    rows.push([
+      'Live',
+      `kubectl get pv,pvc,sc,nodes,pods,events -A -o json (floor; ${res.objects} objects)`,
+      liveSize,
+      fmtMs(floor),
+      spread(res.kubectl),
+      '',
+      '',
+      '',
+    ])
     for (const [k, what] of [
       ['explain', 'explain -A'],
       ['explainJson', 'explain -A -o json'],
     ]) {
       const m = median(res[k])
       const ratio = m / floor
-      rows.push(['Live', what, liveSize, fmtMs(m), spread(res[k]), `${ratio.toFixed(2)}× kubectl`, '≤ 0.8×', check(`live ${what}`, ratio <= 0.8)])
+      rows.push([
+        'Live',
+        what,
+        liveSize,
+        fmtMs(m),
+        spread(res[k]),
+        `${ratio.toFixed(2)}× kubectl`,
+        '≤ 0.8×',
+        check(`live ${what}`, ratio <= 0.8),
+      ])
     }
   }
 }
@@ -218,4 +323,8 @@ console.log('')
 console.log(table.join('\n'))
 const missed = verdicts.filter(([, ok]) => ok === false)
 console.log('')
-console.log(missed.length ? `targets missed: ${missed.map(([n]) => n).join('; ')}` : `all ${verdicts.filter(([, ok]) => ok !== undefined).length} targets checked are met`)
+console.log(
+  missed.length
+    ? `targets missed: ${missed.map(([n]) => n).join('; ')}`
+    : `all ${verdicts.filter(([, ok]) => ok !== undefined).length} targets checked are met`,
+)

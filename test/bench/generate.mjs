@@ -41,7 +41,10 @@ function rng(seed) {
 const pad = (n, w = 5) => String(n).padStart(w, '0')
 const ts = (sec) => new Date(T0 + sec * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
 function uidOf(kind, i, rand) {
-  const h = (n) => Math.floor(rand() * 16 ** n).toString(16).padStart(n, '0')
+  const h = (n) =>
+    Math.floor(rand() * 16 ** n)
+      .toString(16)
+      .padStart(n, '0')
   return `${h(8)}-${h(4)}-4${h(3)}-a${h(3)}-${kind}${pad(i, 12 - kind.length)}`.slice(0, 36)
 }
 
@@ -61,7 +64,9 @@ export function storageClasses() {
       metadata: {annotations: {'storageclass.kubernetes.io/is-default-class': 'true'}},
       spec: {allowVolumeExpansion: true, parameters: {type: 'gp3', encrypted: 'true'}},
     }),
-    sc('shared', 'nfs.csi.k8s.io', 'Immediate', {spec: {parameters: {server: 'nfs.storage.svc', share: '/exports'}, mountOptions: ['nfsvers=4.1']}}),
+    sc('shared', 'nfs.csi.k8s.io', 'Immediate', {
+      spec: {parameters: {server: 'nfs.storage.svc', share: '/exports'}, mountOptions: ['nfsvers=4.1']},
+    }),
     sc('manual', 'kubernetes.io/no-provisioner', 'Immediate', {spec: {reclaimPolicy: 'Retain'}}),
     sc('vendor-block', 'csi.vendor.example', 'Immediate'),
     sc('legacy-gluster', 'kubernetes.io/glusterfs', 'Immediate'),
@@ -73,7 +78,15 @@ export function csiDrivers() {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'CSIDriver',
     metadata: {name, uid: `csidriver-${name}`, resourceVersion: '130', creationTimestamp: ts(0)},
-    spec: {attachRequired: name.startsWith('ebs'), podInfoOnMount: false, fsGroupPolicy: 'ReadWriteOnceWithFSType', requiresRepublish: false, storageCapacity: false, volumeLifecycleModes: ['Persistent'], seLinuxMount: false},
+    spec: {
+      attachRequired: name.startsWith('ebs'),
+      podInfoOnMount: false,
+      fsGroupPolicy: 'ReadWriteOnceWithFSType',
+      requiresRepublish: false,
+      storageCapacity: false,
+      volumeLifecycleModes: ['Persistent'],
+      seLinuxMount: false,
+    },
   }))
 }
 
@@ -81,8 +94,22 @@ function node(i, rand) {
   const name = `node-${pad(i)}`
   const zone = ZONES[i % ZONES.length]
   const nvme = i % 10 === 3
-  const res = {cpu: '16', 'ephemeral-storage': '203070420Ki', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '65842592Ki', pods: '110'}
-  const cond = (type, status, reason, message) => ({type, status, reason, message, lastHeartbeatTime: ts(86_000), lastTransitionTime: ts(60)})
+  const res = {
+    cpu: '16',
+    'ephemeral-storage': '203070420Ki',
+    'hugepages-1Gi': '0',
+    'hugepages-2Mi': '0',
+    memory: '65842592Ki',
+    pods: '110',
+  }
+  const cond = (type, status, reason, message) => ({
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: ts(86_000),
+    lastTransitionTime: ts(60),
+  })
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -114,7 +141,12 @@ function node(i, rand) {
       podCIDRs: [`10.${(i >> 8) & 255}.${i & 255}.0/24`],
       providerID: `aws:///${zone}/i-0${pad(i, 16)}`,
       ...(i % 50 === 7 ? {taints: [{key: 'dedicated', value: 'infra', effect: 'NoSchedule'}]} : {}),
-      ...(i % 100 === 11 ? {unschedulable: true, taints: [{key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: ts(80_000)}]} : {}),
+      ...(i % 100 === 11
+        ? {
+            unschedulable: true,
+            taints: [{key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: ts(80_000)}],
+          }
+        : {}),
     },
     status: {
       addresses: [
@@ -188,24 +220,58 @@ export function generate(size, seed = 42) {
           ...(o.provisionedBy ? {'pv.kubernetes.io/provisioned-by': o.provisionedBy} : {}),
           ...(o.claim && o.bound ? {'pv.kubernetes.io/bound-by-controller': 'yes'} : {}),
         },
-        finalizers: ['kubernetes.io/pv-protection', ...(o.provisionedBy === 'ebs.csi.aws.com' ? ['external-attacher/ebs-csi-aws-com'] : [])],
+        finalizers: [
+          'kubernetes.io/pv-protection',
+          ...(o.provisionedBy === 'ebs.csi.aws.com' ? ['external-attacher/ebs-csi-aws-com'] : []),
+        ],
         ...(local ? {labels: {'storage.example.com/disk': o.disk ?? 'nvme0n1'}} : {}),
       },
       spec: {
         accessModes: o.modes ?? ['ReadWriteOnce'],
         capacity: {storage: o.size},
         ...(o.claim
-          ? {claimRef: {apiVersion: 'v1', kind: 'PersistentVolumeClaim', name: o.claim.name, namespace: o.claim.namespace, resourceVersion: nextRv(), uid: o.claim.uid}}
+          ? {
+              claimRef: {
+                apiVersion: 'v1',
+                kind: 'PersistentVolumeClaim',
+                name: o.claim.name,
+                namespace: o.claim.namespace,
+                resourceVersion: nextRv(),
+                uid: o.claim.uid,
+              },
+            }
           : {}),
         ...(o.cls === 'local-nvme' || o.cls === 'manual'
           ? {local: {path: `/mnt/disks/${name}`}}
           : o.cls === 'shared'
-            ? {csi: {driver: 'nfs.csi.k8s.io', volumeHandle: `nfs.storage.svc#exports#${name}##`, volumeAttributes: {server: 'nfs.storage.svc', share: '/exports', subdir: name}}}
+            ? {
+                csi: {
+                  driver: 'nfs.csi.k8s.io',
+                  volumeHandle: `nfs.storage.svc#exports#${name}##`,
+                  volumeAttributes: {server: 'nfs.storage.svc', share: '/exports', subdir: name},
+                },
+              }
             : {csi: {driver: 'ebs.csi.aws.com', fsType: 'ext4', volumeHandle: `vol-0${pad(pvs.length, 16)}`}}),
         ...(o.host
-          ? {nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [o.host]}]}]}}}
+          ? {
+              nodeAffinity: {
+                required: {
+                  nodeSelectorTerms: [
+                    {matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [o.host]}]},
+                  ],
+                },
+              },
+            }
           : o.zone
-            ? {nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'topology.ebs.csi.aws.com/zone', operator: 'In', values: [o.zone]}]}]}}}
+            ? {
+                nodeAffinity: {
+                  required: {
+                    nodeSelectorTerms: [
+                      {matchExpressions: [{key: 'topology.ebs.csi.aws.com/zone', operator: 'In', values: [o.zone]}]},
+                    ],
+                  },
+                },
+              }
             : {}),
         persistentVolumeReclaimPolicy: local ? 'Retain' : 'Delete',
         storageClassName: o.cls,
@@ -234,7 +300,12 @@ export function generate(size, seed = 42) {
         labels: {app, 'app.kubernetes.io/part-of': `svc-${pad(Math.floor(i / 100), 4)}`},
         annotations: {
           ...(bound ? {'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes'} : {}),
-          ...(o.provisioner ? {'volume.beta.kubernetes.io/storage-provisioner': o.provisioner, 'volume.kubernetes.io/storage-provisioner': o.provisioner} : {}),
+          ...(o.provisioner
+            ? {
+                'volume.beta.kubernetes.io/storage-provisioner': o.provisioner,
+                'volume.kubernetes.io/storage-provisioner': o.provisioner,
+              }
+            : {}),
         },
         finalizers: ['kubernetes.io/pvc-protection'],
       },
@@ -245,7 +316,9 @@ export function generate(size, seed = 42) {
         volumeMode: 'Filesystem',
         ...(o.volumeName ? {volumeName: o.volumeName} : {}),
       },
-      status: bound ? {phase: 'Bound', accessModes: o.modes ?? ['ReadWriteOnce'], capacity: {storage: o.pvSize ?? o.size}} : {phase: 'Pending'},
+      status: bound
+        ? {phase: 'Bound', accessModes: o.modes ?? ['ReadWriteOnce'], capacity: {storage: o.pvSize ?? o.size}}
+        : {phase: 'Pending'},
     }
     pvcs.push(pvc)
     return pvc
@@ -256,7 +329,13 @@ export function generate(size, seed = 42) {
     const app = o.app ?? `app-${pad(Math.floor(i / 10), 5)}`
     const name = o.name ?? `${app}-${i % 10}`
     const scheduled = o.node !== undefined
-    const cond = (type, status, extra = {}) => ({type, status, lastProbeTime: null, lastTransitionTime: ts(9000 + i), ...extra})
+    const cond = (type, status, extra = {}) => ({
+      type,
+      status,
+      lastProbeTime: null,
+      lastTransitionTime: ts(9000 + i),
+      ...extra,
+    })
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -267,8 +346,22 @@ export function generate(size, seed = 42) {
         uid: uidOf('pod', pods.length, rand),
         resourceVersion: nextRv(),
         creationTimestamp: ts(9000 + i),
-        labels: {app, 'apps.kubernetes.io/pod-index': String(i % 10), 'controller-revision-hash': `${app}-6d9f7c8b5`, 'statefulset.kubernetes.io/pod-name': name},
-        ownerReferences: [{apiVersion: 'apps/v1', kind: 'StatefulSet', name: app, uid: uidOf('sts', Math.floor(i / 10), rand), controller: true, blockOwnerDeletion: true}],
+        labels: {
+          app,
+          'apps.kubernetes.io/pod-index': String(i % 10),
+          'controller-revision-hash': `${app}-6d9f7c8b5`,
+          'statefulset.kubernetes.io/pod-name': name,
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'StatefulSet',
+            name: app,
+            uid: uidOf('sts', Math.floor(i / 10), rand),
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: {
         containers: [
@@ -315,7 +408,9 @@ export function generate(size, seed = 42) {
         : {
             phase: 'Pending',
             qosClass: 'Burstable',
-            ...(o.schedMessage ? {conditions: [cond('PodScheduled', 'False', {reason: 'Unschedulable', message: o.schedMessage})]} : {}),
+            ...(o.schedMessage
+              ? {conditions: [cond('PodScheduled', 'False', {reason: 'Unschedulable', message: o.schedMessage})]}
+              : {}),
           },
     }
     pods.push(pod)
@@ -327,8 +422,21 @@ export function generate(size, seed = 42) {
     events.push({
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: {name: `${obj.metadata.name}.${(0x17a0000000000000n + BigInt(k)).toString(16)}`, namespace: obj.metadata.namespace, uid: uidOf('ev', k, rand), resourceVersion: nextRv(), creationTimestamp: ts(80_000 + k)},
-      involvedObject: {kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid, apiVersion: 'v1', resourceVersion: obj.metadata.resourceVersion},
+      metadata: {
+        name: `${obj.metadata.name}.${(0x17a0000000000000n + BigInt(k)).toString(16)}`,
+        namespace: obj.metadata.namespace,
+        uid: uidOf('ev', k, rand),
+        resourceVersion: nextRv(),
+        creationTimestamp: ts(80_000 + k),
+      },
+      involvedObject: {
+        kind: obj.kind,
+        namespace: obj.metadata.namespace,
+        name: obj.metadata.name,
+        uid: obj.metadata.uid,
+        apiVersion: 'v1',
+        resourceVersion: obj.metadata.resourceVersion,
+      },
       reason,
       message,
       source: o.host ? {component: o.source, host: o.host} : {component: o.source},
@@ -381,9 +489,20 @@ export function generate(size, seed = 42) {
           zone: cls === 'fast' ? nodes[n].metadata.labels['topology.kubernetes.io/zone'] : undefined,
           provisionedBy: cls === 'fast' ? 'ebs.csi.aws.com' : cls === 'shared' ? 'nfs.csi.k8s.io' : undefined,
         })
-        const pvc = makePVC(i, {cls, size, modes: cls === 'shared' ? ['ReadWriteMany'] : ['ReadWriteOnce'], volumeName: pvName, bound: true, provisioner: cls === 'fast' ? 'ebs.csi.aws.com' : cls === 'shared' ? 'nfs.csi.k8s.io' : undefined})
+        const pvc = makePVC(i, {
+          cls,
+          size,
+          modes: cls === 'shared' ? ['ReadWriteMany'] : ['ReadWriteOnce'],
+          volumeName: pvName,
+          bound: true,
+          provisioner: cls === 'fast' ? 'ebs.csi.aws.com' : cls === 'shared' ? 'nfs.csi.k8s.io' : undefined,
+        })
         const pod = makePod(i, {claim: name, node: n})
-        if (sched++ % 5 === 0) makeEvent(pod, 'Scheduled', `Successfully assigned ${ns}/${pod.metadata.name} to ${nodeName(n)}`, {type: 'Normal', source: 'default-scheduler'})
+        if (sched++ % 5 === 0)
+          makeEvent(pod, 'Scheduled', `Successfully assigned ${ns}/${pod.metadata.name} to ${nodeName(n)}`, {
+            type: 'Normal',
+            source: 'default-scheduler',
+          })
         void pvc
         break
       }
@@ -393,13 +512,21 @@ export function generate(size, seed = 42) {
         const msg = `0/${N} nodes are available: ${N - nvmeNodes.length} node(s) didn't match Pod's node affinity/selector, ${nvmeNodes.length} node(s) didn't find available persistent volumes to bind.`
         const pod = makePod(i, {claim: name, nodeSelector: {disktype: 'nvme'}, schedMessage: msg})
         makeEvent(pod, 'FailedScheduling', msg, {source: 'default-scheduler', count: 12})
-        makeEvent(pvc, 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', {type: 'Normal', source: 'persistentvolume-controller', count: 3})
+        makeEvent(pvc, 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', {
+          type: 'Normal',
+          source: 'persistentvolume-controller',
+          count: 3,
+        })
         break
       }
       case 'wffcLocalUnschedulable': {
         makePVC(i, {cls: 'local-nvme', size: sizes[i % 2]})
         const msg = `0/${N} nodes are available: ${N} node(s) didn't match Pod's node affinity/selector.`
-        const pod = makePod(i, {claim: name, nodeSelector: {'topology.kubernetes.io/zone': ['zone-x', 'zone-y'][i % 2]}, schedMessage: msg})
+        const pod = makePod(i, {
+          claim: name,
+          nodeSelector: {'topology.kubernetes.io/zone': ['zone-x', 'zone-y'][i % 2]},
+          schedMessage: msg,
+        })
         makeEvent(pod, 'FailedScheduling', msg, {source: 'default-scheduler', count: 7})
         break
       }
@@ -410,40 +537,74 @@ export function generate(size, seed = 42) {
       }
       case 'wffcNoConsumer': {
         const pvc = makePVC(i, {cls: 'local-nvme', size: sizes[i % 3]})
-        makeEvent(pvc, 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', {type: 'Normal', source: 'persistentvolume-controller', count: 4})
+        makeEvent(pvc, 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', {
+          type: 'Normal',
+          source: 'persistentvolume-controller',
+          count: 4,
+        })
         break
       }
       case 'classMissing': {
         const pvc = makePVC(i, {cls: ['gold', 'premium-rwo'][i % 2], size: sizes[i % 4]})
-        makeEvent(pvc, 'ProvisioningFailed', `storageclass.storage.k8s.io "${pvc.spec.storageClassName}" not found`, {source: 'persistentvolume-controller', count: 20})
+        makeEvent(pvc, 'ProvisioningFailed', `storageclass.storage.k8s.io "${pvc.spec.storageClassName}" not found`, {
+          source: 'persistentvolume-controller',
+          count: 20,
+        })
         break
       }
       case 'tooSmall': {
         const pvc = makePVC(i, {cls: 'manual', size: '100Gi'})
-        makeEvent(pvc, 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set', {source: 'persistentvolume-controller', count: 30})
+        makeEvent(pvc, 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set', {
+          source: 'persistentvolume-controller',
+          count: 30,
+        })
         break
       }
       case 'staleReleased': {
         const pvName = `pv-restored-${pad(i, 6)}`
-        makePV(pvName, {cls: 'manual', size: '50Gi', claim: {name, namespace: ns, uid: uidOf('old', i, rand)}, phase: 'Released', host: nodeName(plainNode(i))})
+        makePV(pvName, {
+          cls: 'manual',
+          size: '50Gi',
+          claim: {name, namespace: ns, uid: uidOf('old', i, rand)},
+          phase: 'Released',
+          host: nodeName(plainNode(i)),
+        })
         const pvc = makePVC(i, {cls: 'manual', size: '50Gi', volumeName: pvName})
-        makeEvent(pvc, 'FailedBinding', `volume "${pvName}" already bound to a different claim.`, {source: 'persistentvolume-controller', count: 15})
+        makeEvent(pvc, 'FailedBinding', `volume "${pvName}" already bound to a different claim.`, {
+          source: 'persistentvolume-controller',
+          count: 15,
+        })
         break
       }
       case 'externalMissing': {
         const pvc = makePVC(i, {cls: 'vendor-block', size: sizes[i % 4], provisioner: 'csi.vendor.example'})
-        makeEvent(pvc, 'ExternalProvisioning', "Waiting for a volume to be created either by the external provisioner 'csi.vendor.example' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.", {type: 'Normal', source: 'persistentvolume-controller', count: 40})
+        makeEvent(
+          pvc,
+          'ExternalProvisioning',
+          "Waiting for a volume to be created either by the external provisioner 'csi.vendor.example' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.",
+          {type: 'Normal', source: 'persistentvolume-controller', count: 40},
+        )
         break
       }
       case 'externalFailed': {
         const pvc = makePVC(i, {cls: 'fast', size: '16Ti', provisioner: 'ebs.csi.aws.com'})
         makePod(i, {claim: name})
-        makeEvent(pvc, 'ProvisioningFailed', 'failed to provision volume with StorageClass "fast": rpc error: code = InvalidArgument desc = Could not create volume "pvc-x": requested size 17592186044416 exceeds the maximum 16384 GiB for volume type gp3', {source: 'ebs.csi.aws.com_ebs-csi-controller-7d9f8c5b6-x2x9q_1a2b3c4d', count: 6})
+        makeEvent(
+          pvc,
+          'ProvisioningFailed',
+          'failed to provision volume with StorageClass "fast": rpc error: code = InvalidArgument desc = Could not create volume "pvc-x": requested size 17592186044416 exceeds the maximum 16384 GiB for volume type gp3',
+          {source: 'ebs.csi.aws.com_ebs-csi-controller-7d9f8c5b6-x2x9q_1a2b3c4d', count: 6},
+        )
         break
       }
       case 'unknownProvisioner': {
         const pvc = makePVC(i, {cls: 'legacy-gluster', size: sizes[i % 4]})
-        makeEvent(pvc, 'ProvisioningFailed', 'Failed to create provisioner: no volume plugin matched name: kubernetes.io/glusterfs', {source: 'persistentvolume-controller', count: 25})
+        makeEvent(
+          pvc,
+          'ProvisioningFailed',
+          'Failed to create provisioner: no volume plugin matched name: kubernetes.io/glusterfs',
+          {source: 'persistentvolume-controller', count: 25},
+        )
         break
       }
     }
@@ -456,9 +617,28 @@ export function generate(size, seed = 42) {
     if (r === 0 || r === 1) {
       const host = nvmeNodes[(freeLocal++ * 7) % nvmeNodes.length] ?? nodeName(0)
       localFreeHosts.push(host)
-      makePV(`pv-local-free-${pad(k, 6)}`, {cls: 'local-nvme', size: '100Gi', host, phase: 'Available', disk: `nvme${k % 4}n1`})
-    } else if (r === 2) makePV(`pv-manual-${pad(k, 6)}`, {cls: 'manual', size: ['1Gi', '5Gi', '20Gi'][k % 3], phase: 'Available', host: nodeName(plainNode(k))})
-    else makePV(`pv-shared-free-${pad(k, 6)}`, {cls: 'shared', size: '10Gi', modes: ['ReadWriteMany'], phase: 'Available', provisionedBy: 'nfs.csi.k8s.io'})
+      makePV(`pv-local-free-${pad(k, 6)}`, {
+        cls: 'local-nvme',
+        size: '100Gi',
+        host,
+        phase: 'Available',
+        disk: `nvme${k % 4}n1`,
+      })
+    } else if (r === 2)
+      makePV(`pv-manual-${pad(k, 6)}`, {
+        cls: 'manual',
+        size: ['1Gi', '5Gi', '20Gi'][k % 3],
+        phase: 'Available',
+        host: nodeName(plainNode(k)),
+      })
+    else
+      makePV(`pv-shared-free-${pad(k, 6)}`, {
+        cls: 'shared',
+        size: '10Gi',
+        modes: ['ReadWriteMany'],
+        phase: 'Available',
+        provisionedBy: 'nfs.csi.k8s.io',
+      })
     k++
   }
   // Pods without claims, up to the pod count.

@@ -40,8 +40,22 @@ function forCreate(o: Obj): Obj {
   if (o.kind === 'PersistentVolume') {
     const ref = o.spec.claimRef
     // Bound pairs: claimRef without uid (a pre-binding); stale Released PVs keep the old uid.
-    if (ref && o.status?.phase === 'Bound') out.spec = {...o.spec, claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', name: ref.name, namespace: ref.namespace}}
-    else if (ref) out.spec = {...o.spec, claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', name: ref.name, namespace: ref.namespace, uid: ref.uid}}
+    if (ref && o.status?.phase === 'Bound')
+      out.spec = {
+        ...o.spec,
+        claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', name: ref.name, namespace: ref.namespace},
+      }
+    else if (ref)
+      out.spec = {
+        ...o.spec,
+        claimRef: {
+          kind: 'PersistentVolumeClaim',
+          apiVersion: 'v1',
+          name: ref.name,
+          namespace: ref.namespace,
+          uid: ref.uid,
+        },
+      }
     const ann = {...metadata.annotations}
     delete ann['pv.kubernetes.io/bound-by-controller']
     out.metadata = {...metadata, annotations: ann}
@@ -71,7 +85,8 @@ async function createAll(client: KubeClient, objs: Obj[], what: string, concurre
           break
         } catch (e: any) {
           if (e?.status?.code === 409) break
-          if (attempt >= 5) throw new Error(`creating ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${e?.message}`)
+          if (attempt >= 5)
+            throw new Error(`creating ${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${e?.message}`)
           await new Promise((r) => setTimeout(r, 200 * (attempt + 1)))
         }
       }
@@ -91,7 +106,8 @@ function timeRun(cmd: string, argv: string[], env: Record<string, string>, okCod
     child.stderr!.on('data', (d) => (err += d))
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
-      if (!okCodes.includes(code ?? -1)) reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(0, 500)}`))
+      if (!okCodes.includes(code ?? -1))
+        reject(new Error(`${cmd} ${argv.join(' ')} exited ${code}: ${err.slice(0, 500)}`))
       else resolve(ms)
     })
   })
@@ -101,7 +117,9 @@ const gen = generate(size)
 const nodeSpecs: FakeNodeSpec[] = gen.nodes.map((n: Obj) => ({
   name: n.metadata.name,
   labels: n.metadata.labels,
-  taints: n.spec.taints?.filter((t: any) => t.key !== 'node.kubernetes.io/unschedulable').map(({key, value, effect}: any) => ({key, value, effect})),
+  taints: n.spec.taints
+    ?.filter((t: any) => t.key !== 'node.kubernetes.io/unschedulable')
+    .map(({key, value, effect}: any) => ({key, value, effect})),
   unschedulable: n.spec.unschedulable,
 }))
 log(`starting the control plane with ${nodeSpecs.length} nodes`)
@@ -110,8 +128,16 @@ let exitCode = 0
 try {
   log(`up in ${cluster.timings.total} ms at ${cluster.server}`)
   const client = await connect({kubeconfig: cluster.kubeconfig, timeoutMs: 60_000})
-  const namespaces = [...new Set([...gen.pvcs, ...gen.pods].map((o: Obj) => o.metadata.namespace))].map((name) => ({apiVersion: 'v1', kind: 'Namespace', metadata: {name}}))
-  await createAll(client, [...namespaces, ...gen.storageClasses, ...gen.csiDrivers] as Obj[], 'namespaces, classes, drivers')
+  const namespaces = [...new Set([...gen.pvcs, ...gen.pods].map((o: Obj) => o.metadata.namespace))].map((name) => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {name},
+  }))
+  await createAll(
+    client,
+    [...namespaces, ...gen.storageClasses, ...gen.csiDrivers] as Obj[],
+    'namespaces, classes, drivers',
+  )
   await createAll(client, gen.pvs, 'PVs')
   await createAll(client, gen.pvcs, 'PVCs')
   await createAll(client, gen.pods, 'pods')
@@ -133,14 +159,28 @@ try {
     await new Promise((r) => setTimeout(r, 5000))
   }
   const env = {KUBECONFIG: cluster.kubeconfig}
-  const counts = await Promise.all(['/api/v1/persistentvolumes', '/api/v1/persistentvolumeclaims', '/apis/storage.k8s.io/v1/storageclasses', '/api/v1/nodes', '/api/v1/pods', '/api/v1/events'].map((p) => client.list(p).then((l) => l.length)))
+  const counts = await Promise.all(
+    [
+      '/api/v1/persistentvolumes',
+      '/api/v1/persistentvolumeclaims',
+      '/apis/storage.k8s.io/v1/storageclasses',
+      '/api/v1/nodes',
+      '/api/v1/pods',
+      '/api/v1/events',
+    ].map((p) => client.list(p).then((l) => l.length)),
+  )
   const objects = counts.reduce((a, b) => a + b, 0)
   log(`measuring (${objects} objects in pv,pvc,sc,nodes,pods,events), ${runs} runs + 1 warm-up`)
   const res: Record<string, number[]> = {kubectl: [], explain: [], explainJson: []}
   for (let r = -1; r < runs; r++) {
     const k = await timeRun(kubectl, ['get', 'pv,pvc,sc,nodes,pods,events', '-A', '-o', 'json'], env, [0])
     const e = await timeRun(process.execPath, [CLI, 'explain', '-A', '--request-timeout', '60s'], env, [0, 1])
-    const j = await timeRun(process.execPath, [CLI, 'explain', '-A', '-o', 'json', '--request-timeout', '60s'], env, [0, 1])
+    const j = await timeRun(
+      process.execPath,
+      [CLI, 'explain', '-A', '-o', 'json', '--request-timeout', '60s'],
+      env,
+      [0, 1],
+    )
     if (r < 0) continue
     res.kubectl.push(k)
     res.explain.push(e)

@@ -1,6 +1,15 @@
 import type {V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
-import {applyMergePatch, bindExitCode, claimRefPatch, describeChange, kubectlPatchCommand, planAll, planBinding, shellQuote} from '../../src/bind/plan.js'
+import {
+  applyMergePatch,
+  bindExitCode,
+  claimRefPatch,
+  describeChange,
+  kubectlPatchCommand,
+  planAll,
+  planBinding,
+  shellQuote,
+} from '../../src/bind/plan.js'
 import {buildWorld} from '../../src/binding/world.js'
 import {UserError} from '../../src/errors.js'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
@@ -9,7 +18,19 @@ const RWO = 'ReadWriteOnce'
 const RWX = 'ReadWriteMany'
 const ROX = 'ReadOnlyMany'
 
-function pv(name: string, size: string, modes: string[], extra: {cls?: string; rv?: string; phase?: string; claimRef?: V1ObjectReference; node?: string; reclaim?: string} = {}): V1PersistentVolume {
+function pv(
+  name: string,
+  size: string,
+  modes: string[],
+  extra: {
+    cls?: string
+    rv?: string
+    phase?: string
+    claimRef?: V1ObjectReference
+    node?: string
+    reclaim?: string
+  } = {},
+): V1PersistentVolume {
   return {
     metadata: {name, resourceVersion: extra.rv ?? `rv-${name}`},
     spec: {
@@ -20,14 +41,27 @@ function pv(name: string, size: string, modes: string[], extra: {cls?: string; r
       ...(extra.claimRef ? {claimRef: extra.claimRef} : {}),
       ...(extra.reclaim ? {persistentVolumeReclaimPolicy: extra.reclaim} : {}),
       ...(extra.node
-        ? {nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [extra.node]}]}]}}}
+        ? {
+            nodeAffinity: {
+              required: {
+                nodeSelectorTerms: [
+                  {matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [extra.node]}]},
+                ],
+              },
+            },
+          }
         : {}),
     },
     status: {phase: extra.phase ?? 'Available'},
   }
 }
 
-function pvc(name: string, size: string, modes: string[], extra: {cls?: string; volumeName?: string; uid?: string; bound?: boolean} = {}): V1PersistentVolumeClaim {
+function pvc(
+  name: string,
+  size: string,
+  modes: string[],
+  extra: {cls?: string; volumeName?: string; uid?: string; bound?: boolean} = {},
+): V1PersistentVolumeClaim {
   return {
     metadata: {
       name,
@@ -36,29 +70,50 @@ function pvc(name: string, size: string, modes: string[], extra: {cls?: string; 
       resourceVersion: `rv-claim-${name}`,
       ...(extra.bound ? {annotations: {'pv.kubernetes.io/bind-completed': 'yes'}} : {}),
     },
-    spec: {accessModes: modes, storageClassName: extra.cls ?? 'manual', resources: {requests: {storage: size}}, ...(extra.volumeName ? {volumeName: extra.volumeName} : {})},
+    spec: {
+      accessModes: modes,
+      storageClassName: extra.cls ?? 'manual',
+      resources: {requests: {storage: size}},
+      ...(extra.volumeName ? {volumeName: extra.volumeName} : {}),
+    },
     status: {phase: extra.bound ? 'Bound' : 'Pending'},
   }
 }
 
-function world(objs: {pvs?: V1PersistentVolume[]; pvcs?: V1PersistentVolumeClaim[]; pods?: V1Pod[]}, wffc = false): {snap: Snapshot; w: ReturnType<typeof buildWorld>} {
+function world(
+  objs: {pvs?: V1PersistentVolume[]; pvcs?: V1PersistentVolumeClaim[]; pods?: V1Pod[]},
+  wffc = false,
+): {snap: Snapshot; w: ReturnType<typeof buildWorld>} {
   const snap = emptySnapshot()
   snap.storageClasses.push(
     {metadata: {name: 'manual'}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate'},
     {metadata: {name: 'local'}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer'},
   )
-  if (wffc) snap.nodes.push({metadata: {name: 'node-a', labels: {'kubernetes.io/hostname': 'node-a'}}}, {metadata: {name: 'node-b', labels: {'kubernetes.io/hostname': 'node-b'}}})
+  if (wffc)
+    snap.nodes.push(
+      {metadata: {name: 'node-a', labels: {'kubernetes.io/hostname': 'node-a'}}},
+      {metadata: {name: 'node-b', labels: {'kubernetes.io/hostname': 'node-b'}}},
+    )
   snap.pvs.push(...(objs.pvs ?? []))
   snap.pvcs.push(...(objs.pvcs ?? []))
   snap.pods.push(...(objs.pods ?? []))
   return {snap, w: buildWorld(snap)}
 }
 
-const fullRef = (name: string, uid = `uid-${name}`) => ({kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'app', name, uid})
+const fullRef = (name: string, uid = `uid-${name}`) => ({
+  kind: 'PersistentVolumeClaim',
+  apiVersion: 'v1',
+  namespace: 'app',
+  name,
+  uid,
+})
 
 describe('choice without --volume (the controller)', () => {
   it('prefers the access-mode group with fewer modes over a smaller PV with extra modes, and patches exactly claimRef + resourceVersion', () => {
-    const {w} = world({pvs: [pv('small-rwo-rwx', '10Gi', [RWO, RWX]), pv('big-rwo', '20Gi', [RWO], {rv: '42'})], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('small-rwo-rwx', '10Gi', [RWO, RWX]), pv('big-rwo', '20Gi', [RWO], {rv: '42'})],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web'})
     expect(b.status).toBe('bind')
     expect(b.volume).toBe('big-rwo')
@@ -73,7 +128,10 @@ describe('choice without --volume (the controller)', () => {
   })
 
   it('picks the smallest fitting PV within the group', () => {
-    const {w} = world({pvs: [pv('c', '30Gi', [RWO]), pv('a', '15Gi', [RWO]), pv('too-small', '5Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('c', '30Gi', [RWO]), pv('a', '15Gi', [RWO]), pv('too-small', '5Gi', [RWO])],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
     expect(planBinding(w, {namespace: 'app', name: 'web'}).volume).toBe('a')
   })
 
@@ -87,24 +145,38 @@ describe('choice without --volume (the controller)', () => {
   })
 
   it('ties across two access-mode groups of the same size: the controller tries them in any order, so the claim is pre-bound too', () => {
-    const {w} = world({pvs: [pv('rwo-rox', '20Gi', [RWO, ROX]), pv('rwo-rwx', '20Gi', [RWO, RWX])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('rwo-rox', '20Gi', [RWO, ROX]), pv('rwo-rwx', '20Gi', [RWO, RWX])],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web'})
     expect(b.volume).toBe('rwo-rox')
     expect(b.ties).toEqual(['rwo-rwx'])
     expect(b.claimPatch).toEqual({metadata: {resourceVersion: 'rv-claim-web'}, spec: {volumeName: 'rwo-rox'}})
-    expect(b.claimCommand).toBe(`kubectl patch pvc -n app web --type=merge -p '{"metadata":{"resourceVersion":"rv-claim-web"},"spec":{"volumeName":"rwo-rox"}}'`)
+    expect(b.claimCommand).toBe(
+      `kubectl patch pvc -n app web --type=merge -p '{"metadata":{"resourceVersion":"rv-claim-web"},"spec":{"volumeName":"rwo-rox"}}'`,
+    )
   })
 
   it('a claim with no candidate is noCandidate with the engine cause, and exit code 1', () => {
     const {w} = world({pvs: [pv('small', '1Gi', [RWO])], pvcs: [pvc('big', '500Gi', [RWO])]})
     const b = planBinding(w, {namespace: 'app', name: 'big'})
-    expect(b).toMatchObject({status: 'noCandidate', volume: null, cause: 'NoMatchingVolume', patch: null, command: null})
+    expect(b).toMatchObject({
+      status: 'noCandidate',
+      volume: null,
+      cause: 'NoMatchingVolume',
+      patch: null,
+      command: null,
+    })
     expect(bindExitCode([b])).toBe(1)
   })
 
   it('a Bound claim has nothing to do (exit 0), but --volume naming another PV is refused', () => {
     const claim = pvc('web', '10Gi', [RWO], {bound: true, volumeName: 'pv-1'})
-    const {w} = world({pvs: [pv('pv-1', '10Gi', [RWO], {phase: 'Bound', claimRef: fullRef('web')}), pv('pv-2', '10Gi', [RWO])], pvcs: [claim]})
+    const {w} = world({
+      pvs: [pv('pv-1', '10Gi', [RWO], {phase: 'Bound', claimRef: fullRef('web')}), pv('pv-2', '10Gi', [RWO])],
+      pvcs: [claim],
+    })
     const ok = planBinding(w, {namespace: 'app', name: 'web'})
     expect(ok).toMatchObject({status: 'nothingToDo', volume: 'pv-1', patch: null})
     expect(bindExitCode([ok])).toBe(0)
@@ -112,20 +184,33 @@ describe('choice without --volume (the controller)', () => {
   })
 
   it('a PV already pre-bound to the claim needs no write', () => {
-    const {w} = world({pvs: [pv('mine', '10Gi', [RWO], {claimRef: {namespace: 'app', name: 'web'}})], pvcs: [pvc('web', '10Gi', [RWO])]})
-    expect(planBinding(w, {namespace: 'app', name: 'web'})).toMatchObject({status: 'nothingToDo', volume: 'mine', patch: null, claimPatch: null})
+    const {w} = world({
+      pvs: [pv('mine', '10Gi', [RWO], {claimRef: {namespace: 'app', name: 'web'}})],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
+    expect(planBinding(w, {namespace: 'app', name: 'web'})).toMatchObject({
+      status: 'nothingToDo',
+      volume: 'mine',
+      patch: null,
+      claimPatch: null,
+    })
   })
 
   it('throws a UserError for a missing claim or --volume PV', () => {
     const {w} = world({pvs: [pv('a', '10Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
     expect(() => planBinding(w, {namespace: 'app', name: 'nope'})).toThrow(UserError)
-    expect(() => planBinding(w, {namespace: 'app', name: 'web', volume: 'nope'})).toThrow(/persistentvolume "nope" not found/)
+    expect(() => planBinding(w, {namespace: 'app', name: 'web', volume: 'nope'})).toThrow(
+      /persistentvolume "nope" not found/,
+    )
   })
 })
 
 describe('--volume', () => {
   it('refuses a PV that fails checks, with every mismatch in upstream order and no patch', () => {
-    const {w} = world({pvs: [pv('bad', '1Gi', [RWX], {cls: 'other'}), pv('good', '10Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('bad', '1Gi', [RWX], {cls: 'other'}), pv('good', '10Gi', [RWO])],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'bad'})
     expect(b.status).toBe('refused')
     expect(b.volume).toBe('bad')
@@ -136,7 +221,10 @@ describe('--volume', () => {
   })
 
   it('a PV that is not the controller choice (fewer-modes group wins) also pre-binds the claim', () => {
-    const {w} = world({pvs: [pv('rwo-rwx', '10Gi', [RWO, RWX], {rv: '7'}), pv('rwo', '20Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('rwo-rwx', '10Gi', [RWO, RWX], {rv: '7'}), pv('rwo', '20Gi', [RWO])],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'rwo-rwx'})
     expect(b.status).toBe('bind')
     expect(b.patch).toEqual({metadata: {resourceVersion: '7'}, spec: {claimRef: fullRef('web')}})
@@ -146,21 +234,30 @@ describe('--volume', () => {
   })
 
   it('a PV in the same group as the controller choice wins once pre-bound: no claim patch', () => {
-    const {w} = world({pvs: [pv('rwo-10', '10Gi', [RWO]), pv('rwo-50', '50Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('rwo-10', '10Gi', [RWO]), pv('rwo-50', '50Gi', [RWO])],
+      pvcs: [pvc('web', '10Gi', [RWO])],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'rwo-50'})
     expect(b.status).toBe('bind')
     expect(b.claimPatch).toBeNull()
   })
 
   it('refuses a PV bound to another live claim, even with --reclaim', () => {
-    const {w} = world({pvs: [pv('taken', '10Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')})], pvcs: [pvc('web', '10Gi', [RWO]), pvc('other', '10Gi', [RWO], {bound: true, volumeName: 'taken'})]})
+    const {w} = world({
+      pvs: [pv('taken', '10Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')})],
+      pvcs: [pvc('web', '10Gi', [RWO]), pvc('other', '10Gi', [RWO], {bound: true, volumeName: 'taken'})],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'taken', reclaim: true})
     expect(b.status).toBe('refused')
     expect(b.mismatches).toEqual([{check: 'claimedByOther', text: 'PV "taken" is bound to app/other'}])
   })
 
   it('refuses a claim whose spec.volumeName names another PV', () => {
-    const {w} = world({pvs: [pv('a', '10Gi', [RWO]), pv('b', '10Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO], {volumeName: 'a'})]})
+    const {w} = world({
+      pvs: [pv('a', '10Gi', [RWO]), pv('b', '10Gi', [RWO])],
+      pvcs: [pvc('web', '10Gi', [RWO], {volumeName: 'a'})],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'b'})
     expect(b.status).toBe('refused')
     expect(b.reason).toContain('spec.volumeName')
@@ -171,31 +268,59 @@ describe('Released PVs', () => {
   const staleRef = {kind: 'PersistentVolumeClaim', namespace: 'app', name: 'db', uid: 'old-uid', resourceVersion: '55'}
 
   it('stale uid of the same claim name: updates the uid, drops claimRef.resourceVersion, carries the PV resourceVersion', () => {
-    const {w} = world({pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', rv: '200', claimRef: staleRef, reclaim: 'Retain'})], pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid'})]})
+    const {w} = world({
+      pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', rv: '200', claimRef: staleRef, reclaim: 'Retain'})],
+      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid'})],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'db', volume: 'db-old'})
     expect(b.status).toBe('bind')
-    expect(b.patch).toEqual({metadata: {resourceVersion: '200'}, spec: {claimRef: {apiVersion: 'v1', uid: 'new-uid', resourceVersion: null}}})
+    expect(b.patch).toEqual({
+      metadata: {resourceVersion: '200'},
+      spec: {claimRef: {apiVersion: 'v1', uid: 'new-uid', resourceVersion: null}},
+    })
     expect(b.reason).toContain('the data on it')
     // The patched PV names the new claim and keeps kind/namespace/name.
-    expect(applyMergePatch(w.index.byName.get('db-old')!, b.patch).spec?.claimRef).toEqual({kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'app', name: 'db', uid: 'new-uid'})
+    expect(applyMergePatch(w.index.byName.get('db-old')!, b.patch).spec?.claimRef).toEqual({
+      kind: 'PersistentVolumeClaim',
+      apiVersion: 'v1',
+      namespace: 'app',
+      name: 'db',
+      uid: 'new-uid',
+    })
   })
 
   it('without --volume: recovered when the claim names the PV in spec.volumeName; otherwise only hinted', () => {
-    const withName = world({pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', rv: '200', claimRef: staleRef})], pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid', volumeName: 'db-old'})]})
+    const withName = world({
+      pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', rv: '200', claimRef: staleRef})],
+      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid', volumeName: 'db-old'})],
+    })
     const b = planBinding(withName.w, {namespace: 'app', name: 'db'})
     expect(b.status).toBe('bind')
     expect(b.claimPatch).toBeNull()
     expect(b.patch?.spec).toEqual({claimRef: {apiVersion: 'v1', uid: 'new-uid', resourceVersion: null}})
 
-    const noName = world({pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', claimRef: staleRef}), pv('fresh', '5Gi', [RWO])], pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid'})]})
+    const noName = world({
+      pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', claimRef: staleRef}), pv('fresh', '5Gi', [RWO])],
+      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid'})],
+    })
     const c = planBinding(noName.w, {namespace: 'app', name: 'db'})
     expect(c.volume).toBe('fresh')
     expect(c.warnings.join(' ')).toContain('--volume db-old')
   })
 
   it("another claim's Released PV needs --reclaim; with it the claimRef is replaced and a warning says the data becomes visible", () => {
-    const other = {kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'app', name: 'old-logs', uid: 'gone', resourceVersion: '9'}
-    const {w} = world({pvs: [pv('logs-old', '1Gi', [RWO], {phase: 'Released', rv: '300', claimRef: other, reclaim: 'Retain'})], pvcs: [pvc('logs', '1Gi', [RWO])]})
+    const other = {
+      kind: 'PersistentVolumeClaim',
+      apiVersion: 'v1',
+      namespace: 'app',
+      name: 'old-logs',
+      uid: 'gone',
+      resourceVersion: '9',
+    }
+    const {w} = world({
+      pvs: [pv('logs-old', '1Gi', [RWO], {phase: 'Released', rv: '300', claimRef: other, reclaim: 'Retain'})],
+      pvcs: [pvc('logs', '1Gi', [RWO])],
+    })
     const refused = planBinding(w, {namespace: 'app', name: 'logs', volume: 'logs-old'})
     expect(refused.status).toBe('refused')
     expect(refused.mismatches.map((m) => m.check)).toEqual(['claimedByOther'])
@@ -204,31 +329,49 @@ describe('Released PVs', () => {
 
     const b = planBinding(w, {namespace: 'app', name: 'logs', volume: 'logs-old', reclaim: true})
     expect(b.status).toBe('bind')
-    expect(b.patch).toEqual({metadata: {resourceVersion: '300'}, spec: {claimRef: {name: 'logs', uid: 'uid-logs', resourceVersion: null}}})
+    expect(b.patch).toEqual({
+      metadata: {resourceVersion: '300'},
+      spec: {claimRef: {name: 'logs', uid: 'uid-logs', resourceVersion: null}},
+    })
     expect(b.warnings.join(' ')).toMatch(/app\/old-logs.*becomes readable and writable by app\/logs/)
   })
 
   it('--reclaim does not waive the other checks', () => {
     const other = {namespace: 'app', name: 'old', uid: 'gone'}
-    const {w} = world({pvs: [pv('tiny', '1Gi', [RWO], {phase: 'Released', claimRef: other})], pvcs: [pvc('logs', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('tiny', '1Gi', [RWO], {phase: 'Released', claimRef: other})],
+      pvcs: [pvc('logs', '10Gi', [RWO])],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'logs', volume: 'tiny', reclaim: true})
     expect(b.status).toBe('refused')
     expect(b.mismatches.map((m) => m.check)).toEqual(['capacity'])
   })
 
   it('a Failed PV is refused', () => {
-    const {w} = world({pvs: [pv('failed', '5Gi', [RWO], {phase: 'Failed', claimRef: {namespace: 'app', name: 'db', uid: 'old'}})], pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new'})]})
-    expect(planBinding(w, {namespace: 'app', name: 'db', volume: 'failed'}).mismatches.map((m) => m.check)).toEqual(['phase'])
+    const {w} = world({
+      pvs: [pv('failed', '5Gi', [RWO], {phase: 'Failed', claimRef: {namespace: 'app', name: 'db', uid: 'old'}})],
+      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new'})],
+    })
+    expect(planBinding(w, {namespace: 'app', name: 'db', volume: 'failed'}).mismatches.map((m) => m.check)).toEqual([
+      'phase',
+    ])
   })
 })
 
 describe('WaitForFirstConsumer', () => {
   const consumer: V1Pod = {
     metadata: {name: 'cache-0', namespace: 'app'},
-    spec: {nodeSelector: {'kubernetes.io/hostname': 'node-b'}, containers: [{name: 'c', image: 'i'}], volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'cache'}}]},
+    spec: {
+      nodeSelector: {'kubernetes.io/hostname': 'node-b'},
+      containers: [{name: 'c', image: 'i'}],
+      volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'cache'}}],
+    },
     status: {phase: 'Pending'},
   }
-  const pvs = () => [pv('local-a', '50Gi', [RWO], {cls: 'local', node: 'node-a'}), pv('local-b', '100Gi', [RWO], {cls: 'local', node: 'node-b'})]
+  const pvs = () => [
+    pv('local-a', '50Gi', [RWO], {cls: 'local', node: 'node-a'}),
+    pv('local-b', '100Gi', [RWO], {cls: 'local', node: 'node-b'}),
+  ]
 
   it("with a consumer: the scheduler's choice on a node the pod can use", () => {
     const {w} = world({pvs: pvs(), pvcs: [pvc('cache', '10Gi', [RWO], {cls: 'local'})], pods: [consumer]}, true)
@@ -238,7 +381,7 @@ describe('WaitForFirstConsumer', () => {
     expect(b.claimPatch).toBeNull()
   })
 
-  it("--volume on a node the consumer cannot use is refused with nodeAffinity", () => {
+  it('--volume on a node the consumer cannot use is refused with nodeAffinity', () => {
     const {w} = world({pvs: pvs(), pvcs: [pvc('cache', '10Gi', [RWO], {cls: 'local'})], pods: [consumer]}, true)
     const b = planBinding(w, {namespace: 'app', name: 'cache', volume: 'local-a'})
     expect(b.status).toBe('refused')
@@ -267,7 +410,15 @@ describe('WaitForFirstConsumer', () => {
 
 describe('--all', () => {
   it('never plans the same PV twice: the second claim gets the next best PV', () => {
-    const {snap} = world({pvs: [pv('pv-10', '10Gi', [RWO]), pv('pv-20', '20Gi', [RWO])], pvcs: [pvc('a', '5Gi', [RWO]), pvc('b', '5Gi', [RWO]), pvc('c', '5Gi', [RWO]), pvc('done', '1Gi', [RWO], {bound: true, volumeName: 'x'})]})
+    const {snap} = world({
+      pvs: [pv('pv-10', '10Gi', [RWO]), pv('pv-20', '20Gi', [RWO])],
+      pvcs: [
+        pvc('a', '5Gi', [RWO]),
+        pvc('b', '5Gi', [RWO]),
+        pvc('c', '5Gi', [RWO]),
+        pvc('done', '1Gi', [RWO], {bound: true, volumeName: 'x'}),
+      ],
+    })
     const plans = planAll(snap, 'app')
     expect(plans.map((b) => [b.claim, b.status, b.volume])).toEqual([
       ['app/a', 'bind', 'pv-10'],
@@ -288,17 +439,27 @@ describe('patch and command builders', () => {
   it('shell-quotes single quotes and leaves safe words bare', () => {
     expect(shellQuote('pv-1')).toBe('pv-1')
     expect(shellQuote(`it's`)).toBe(`'it'\\''s'`)
-    expect(kubectlPatchCommand('pv', 'a', {spec: {x: "o'k"}})).toBe(`kubectl patch pv a --type=merge -p '{"spec":{"x":"o'\\''k"}}'`)
+    expect(kubectlPatchCommand('pv', 'a', {spec: {x: "o'k"}})).toBe(
+      `kubectl patch pv a --type=merge -p '{"spec":{"x":"o'\\''k"}}'`,
+    )
   })
 
   it('describeChange names what changed between plan and now', () => {
     const before = pv('x', '1Gi', [RWO], {rv: '1'})
     const after = pv('x', '1Gi', [RWO], {rv: '2', phase: 'Bound', claimRef: fullRef('other', 'u2')})
-    expect(describeChange(before, after)).toEqual(['resourceVersion 1 → 2', 'spec.claimRef: unset → app/other (uid u2)', 'status.phase: Available → Bound'])
+    expect(describeChange(before, after)).toEqual([
+      'resourceVersion 1 → 2',
+      'spec.claimRef: unset → app/other (uid u2)',
+      'status.phase: Available → Bound',
+    ])
     expect(describeChange(before, before)).toEqual([])
   })
 
   it('applyMergePatch follows RFC 7386', () => {
-    expect(applyMergePatch({a: 1, b: {c: 2, d: 3}}, {b: {c: null, e: 4}, f: [1]})).toEqual({a: 1, b: {d: 3, e: 4}, f: [1]})
+    expect(applyMergePatch({a: 1, b: {c: 2, d: 3}}, {b: {c: null, e: 4}, f: [1]})).toEqual({
+      a: 1,
+      b: {d: 3, e: 4},
+      f: [1],
+    })
   })
 })

@@ -9,7 +9,11 @@ const names = (xs: {metadata?: {name?: string}}[]) => xs.map((x) => x.metadata?.
 describe('volumeMismatches: every mismatch code, all failing checks in upstream order', () => {
   const claim = pvc('data', {size: '5Gi', selector: {matchLabels: {tier: 'fast'}}})
   const cases: [string, ReturnType<typeof pv>, string[]][] = [
-    ['claimedByOther', pv('a', {labels: {tier: 'fast'}, claimRef: {namespace: 'app', name: 'other', uid: 'u1'}}), ['claimedByOther', 'phase']],
+    [
+      'claimedByOther',
+      pv('a', {labels: {tier: 'fast'}, claimRef: {namespace: 'app', name: 'other', uid: 'u1'}}),
+      ['claimedByOther', 'phase'],
+    ],
     ['capacity', pv('a', {size: '1Gi', labels: {tier: 'fast'}}), ['capacity']],
     ['volumeMode', pv('a', {volumeMode: 'Block', labels: {tier: 'fast'}}), ['volumeMode']],
     ['volumeAttributesClass', pv('a', {vac: 'gold', labels: {tier: 'fast'}}), ['volumeAttributesClass']],
@@ -30,7 +34,13 @@ describe('volumeMismatches: every mismatch code, all failing checks in upstream 
   })
   it('lists every failing check, not just the first', () => {
     const vol = pv('a', {size: '1Gi', cls: 'x', modes: ['ReadOnlyMany'], volumeMode: 'Block'})
-    expect(volumeMismatches(vol, claim, {phase: 'Available'})).toEqual(['capacity', 'volumeMode', 'selector', 'storageClass', 'accessModes'])
+    expect(volumeMismatches(vol, claim, {phase: 'Available'})).toEqual([
+      'capacity',
+      'volumeMode',
+      'selector',
+      'storageClass',
+      'accessModes',
+    ])
   })
   it('covers every code the contract defines', () => {
     expect([...cases.map((c) => c[0]), 'nodeAffinity'].sort()).toEqual([...MISMATCH_CODES].sort())
@@ -43,44 +53,70 @@ describe('volumeMismatches: every mismatch code, all failing checks in upstream 
 
 describe('findMatchingVolume', () => {
   it('picks the smallest fitting PV and reports equal ones as ties', () => {
-    const r = findMatchingVolume(pvc('c'), [pv('big', {size: '50Gi'}), pv('s1', {size: '10Gi'}), pv('s2', {size: '10240Mi'})], {phaseOf, delayBinding: false})
+    const r = findMatchingVolume(
+      pvc('c'),
+      [pv('big', {size: '50Gi'}), pv('s1', {size: '10Gi'}), pv('s2', {size: '10240Mi'})],
+      {phaseOf, delayBinding: false},
+    )
     expect(names(r.best)).toEqual(['s1', 's2'])
   })
   it('a pre-bound PV wins over a smaller one, whatever the order', () => {
-    const r = findMatchingVolume(pvc('c'), [pv('small', {size: '6Gi'}), pv('mine', {size: '100Gi', claimRef: {namespace: 'app', name: 'c'}, phase: 'Available'})], {phaseOf, delayBinding: false})
+    const r = findMatchingVolume(
+      pvc('c'),
+      [
+        pv('small', {size: '6Gi'}),
+        pv('mine', {size: '100Gi', claimRef: {namespace: 'app', name: 'c'}, phase: 'Available'}),
+      ],
+      {phaseOf, delayBinding: false},
+    )
     expect(names(r.best)).toEqual(['mine'])
   })
   it('with delayed binding and no node, only pre-bound PVs count (the controller leaves the rest to the scheduler)', () => {
     expect(findMatchingVolume(pvc('c'), [pv('free')], {phaseOf, delayBinding: true}).best).toEqual([])
   })
   it('a pre-bound PV that does not fit the node ends the whole search', () => {
-    const r = findMatchingVolume(pvc('c'), [pv('free', {hosts: ['n1']}), pv('mine', {hosts: ['n2'], claimRef: {namespace: 'app', name: 'c'}})], {
-      phaseOf,
-      delayBinding: true,
-      nodeLabels: {'kubernetes.io/hostname': 'n1'},
-    })
+    const r = findMatchingVolume(
+      pvc('c'),
+      [pv('free', {hosts: ['n1']}), pv('mine', {hosts: ['n2'], claimRef: {namespace: 'app', name: 'c'}})],
+      {
+        phaseOf,
+        delayBinding: true,
+        nodeLabels: {'kubernetes.io/hostname': 'n1'},
+      },
+    )
     expect(r.best).toEqual([])
   })
 })
 
 describe('controllerPick: access-mode groups, fewest modes first', () => {
   it('a PV with exactly the requested modes beats a smaller PV with extra modes', () => {
-    const index = new VolumeIndex([pv('small-rwo-rox', {size: '6Gi', modes: ['ReadWriteOnce', 'ReadOnlyMany']}), pv('big-rwo', {size: '100Gi'})])
+    const index = new VolumeIndex([
+      pv('small-rwo-rox', {size: '6Gi', modes: ['ReadWriteOnce', 'ReadOnlyMany']}),
+      pv('big-rwo', {size: '100Gi'}),
+    ])
     const p = controllerPick(pvc('c'), index, false, phaseOf)
     expect(p.winner?.metadata?.name).toBe('big-rwo')
     expect(p.ties).toEqual([])
   })
   it('groups with the same number of modes tie', () => {
-    const index = new VolumeIndex([pv('rwo-rox', {size: '20Gi', modes: ['ReadWriteOnce', 'ReadOnlyMany']}), pv('rwo-rwx', {size: '6Gi', modes: ['ReadWriteOnce', 'ReadWriteMany']})])
+    const index = new VolumeIndex([
+      pv('rwo-rox', {size: '20Gi', modes: ['ReadWriteOnce', 'ReadOnlyMany']}),
+      pv('rwo-rwx', {size: '6Gi', modes: ['ReadWriteOnce', 'ReadWriteMany']}),
+    ])
     const p = controllerPick(pvc('c'), index, false, phaseOf)
     expect(names([p.winner!, ...p.ties]).sort()).toEqual(['rwo-rox', 'rwo-rwx'])
   })
   it('a PV pre-bound to the claim binds despite a class difference', () => {
-    const index = new VolumeIndex([pv('other-class', {cls: 'gold', claimRef: {namespace: 'app', name: 'c'}, phase: 'Available'}), pv('same-class-too-small', {size: '1Gi'})])
+    const index = new VolumeIndex([
+      pv('other-class', {cls: 'gold', claimRef: {namespace: 'app', name: 'c'}, phase: 'Available'}),
+      pv('same-class-too-small', {size: '1Gi'}),
+    ])
     expect(controllerPick(pvc('c'), index, false, phaseOf).winner?.metadata?.name).toBe('other-class')
   })
   it('a Released PV with a stale claimRef uid is never chosen', () => {
-    const index = new VolumeIndex([pv('old', {phase: 'Released', claimRef: {namespace: 'app', name: 'c', uid: 'dead-uid'}})])
+    const index = new VolumeIndex([
+      pv('old', {phase: 'Released', claimRef: {namespace: 'app', name: 'c', uid: 'dead-uid'}}),
+    ])
     expect(controllerPick(pvc('c'), index, false, phaseOf).winner).toBeNull()
   })
   it('matches by exact quantity, not float: 5Gi request, 5368709120 PV', () => {

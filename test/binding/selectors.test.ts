@@ -10,8 +10,12 @@ describe('labelSelectorMatches', () => {
     const labels = {disk: 'ssd', zone: 'a'}
     expect(labelSelectorMatches({matchLabels: {disk: 'ssd'}}, labels)).toBe(true)
     expect(labelSelectorMatches({matchLabels: {disk: 'hdd'}}, labels)).toBe(false)
-    expect(labelSelectorMatches({matchExpressions: [{key: 'zone', operator: 'In', values: ['a', 'b']}]}, labels)).toBe(true)
-    expect(labelSelectorMatches({matchExpressions: [{key: 'zone', operator: 'NotIn', values: ['a']}]}, labels)).toBe(false)
+    expect(labelSelectorMatches({matchExpressions: [{key: 'zone', operator: 'In', values: ['a', 'b']}]}, labels)).toBe(
+      true,
+    )
+    expect(labelSelectorMatches({matchExpressions: [{key: 'zone', operator: 'NotIn', values: ['a']}]}, labels)).toBe(
+      false,
+    )
     expect(labelSelectorMatches({matchExpressions: [{key: 'x', operator: 'NotIn', values: ['a']}]}, labels)).toBe(true)
     expect(labelSelectorMatches({matchExpressions: [{key: 'disk', operator: 'Exists'}]}, labels)).toBe(true)
     expect(labelSelectorMatches({matchExpressions: [{key: 'disk', operator: 'DoesNotExist'}]}, labels)).toBe(false)
@@ -24,16 +28,44 @@ describe('labelSelectorMatches', () => {
 describe('nodeSelectorTermsMatch', () => {
   const labels = {'kubernetes.io/hostname': 'n1', gen: '5'}
   it('ORs terms and ANDs expressions', () => {
-    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: ['n2']}]}, {matchExpressions: [{key: 'gen', operator: 'Exists'}]}], labels)).toBe(true)
-    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Exists'}, {key: 'x', operator: 'Exists'}]}], labels)).toBe(false)
+    expect(
+      nodeSelectorTermsMatch(
+        [
+          {matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: ['n2']}]},
+          {matchExpressions: [{key: 'gen', operator: 'Exists'}]},
+        ],
+        labels,
+      ),
+    ).toBe(true)
+    expect(
+      nodeSelectorTermsMatch(
+        [
+          {
+            matchExpressions: [
+              {key: 'gen', operator: 'Exists'},
+              {key: 'x', operator: 'Exists'},
+            ],
+          },
+        ],
+        labels,
+      ),
+    ).toBe(false)
   })
   it('Gt and Lt compare integers; non-integers never match', () => {
-    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Gt', values: ['4']}]}], labels)).toBe(true)
-    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Lt', values: ['5']}]}], labels)).toBe(false)
-    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Gt', values: ['a']}]}], labels)).toBe(false)
+    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Gt', values: ['4']}]}], labels)).toBe(
+      true,
+    )
+    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Lt', values: ['5']}]}], labels)).toBe(
+      false,
+    )
+    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'gen', operator: 'Gt', values: ['a']}]}], labels)).toBe(
+      false,
+    )
   })
   it('NotIn and DoesNotExist match when the label is absent', () => {
-    expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'zone', operator: 'NotIn', values: ['a']}]}], labels)).toBe(true)
+    expect(
+      nodeSelectorTermsMatch([{matchExpressions: [{key: 'zone', operator: 'NotIn', values: ['a']}]}], labels),
+    ).toBe(true)
     expect(nodeSelectorTermsMatch([{matchExpressions: [{key: 'zone', operator: 'DoesNotExist'}]}], labels)).toBe(true)
   })
   it('an empty term or an empty list matches nothing', () => {

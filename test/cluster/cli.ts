@@ -62,8 +62,15 @@ async function up(foreground: boolean): Promise<number> {
 
   if (foreground) {
     fs.mkdirSync(stateDir, {recursive: true})
-    const c = await startCluster({binDir, workDir: stateDir, removeWorkDir: true, log: (m) => process.stderr.write(`${m}\n`)})
-    process.stderr.write(`cluster up in ${c.timings.total} ms; logs in ${path.join(stateDir, 'logs')}; Ctrl-C stops it\n`)
+    const c = await startCluster({
+      binDir,
+      workDir: stateDir,
+      removeWorkDir: true,
+      log: (m) => process.stderr.write(`${m}\n`),
+    })
+    process.stderr.write(
+      `cluster up in ${c.timings.total} ms; logs in ${path.join(stateDir, 'logs')}; Ctrl-C stops it\n`,
+    )
     printEnv(c.kubeconfig)
     await new Promise<void>((resolve) => {
       const done = () => resolve()
@@ -87,7 +94,9 @@ async function up(foreground: boolean): Promise<number> {
   while (Date.now() < deadline) {
     if (fs.existsSync(readyFile)) {
       const info = JSON.parse(fs.readFileSync(readyFile, 'utf8'))
-      process.stderr.write(`cluster up (pid ${child.pid}, ${info.server}, ${info.timings.total} ms); logs in ${path.join(stateDir, 'logs')}\n`)
+      process.stderr.write(
+        `cluster up (pid ${child.pid}, ${info.server}, ${info.timings.total} ms); logs in ${path.join(stateDir, 'logs')}\n`,
+      )
       printEnv(info.kubeconfig)
       return 0
     }
@@ -109,7 +118,10 @@ async function serve(binDir: string): Promise<number> {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   process.once('SIGHUP', stop)
-  fs.writeFileSync(readyFile, JSON.stringify({server: c.server, kubeconfig: c.kubeconfig, timings: c.timings, nodes: c.nodeNames}))
+  fs.writeFileSync(
+    readyFile,
+    JSON.stringify({server: c.server, kubeconfig: c.kubeconfig, timings: c.timings, nodes: c.nodeNames}),
+  )
   setInterval(() => {}, 1 << 30) // stay alive
   return new Promise<number>(() => {})
 }
@@ -125,7 +137,9 @@ async function down(): Promise<number> {
     await sleep(700)
   }
   fs.rmSync(stateDir, {recursive: true, force: true})
-  process.stderr.write(pid ? `stopped cluster (pid ${pid}); removed ${stateDir}\n` : `no cluster running; removed ${stateDir}\n`)
+  process.stderr.write(
+    pid ? `stopped cluster (pid ${pid}); removed ${stateDir}\n` : `no cluster running; removed ${stateDir}\n`,
+  )
   return 0
 }
 

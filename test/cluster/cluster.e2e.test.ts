@@ -102,7 +102,10 @@ async function failedScheduling(pod: string): Promise<string> {
   const ev = await waitFor(`FailedScheduling event for ${pod}`, async () =>
     (await events(pod)).find((e) => e.reason === 'FailedScheduling'),
   )
-  print(`FailedScheduling ${pod} (reportingComponent=${ev.reportingComponent}, source=${ev.source?.component})`, ev.message)
+  print(
+    `FailedScheduling ${pod} (reportingComponent=${ev.reportingComponent}, source=${ev.source?.component})`,
+    ev.message,
+  )
   return ev.message ?? ''
 }
 
@@ -129,7 +132,8 @@ afterAll(async () => {
   const ignore = () => {}
   // Pods first, with grace 0 (no kubelet will ever confirm a graceful delete).
   const pods = await core.listNamespacedPod({namespace: ns}).catch(() => ({items: []}))
-  for (const p of pods.items) await core.deleteNamespacedPod({name: p.metadata!.name!, namespace: ns, gracePeriodSeconds: 0}).catch(ignore)
+  for (const p of pods.items)
+    await core.deleteNamespacedPod({name: p.metadata!.name!, namespace: ns, gracePeriodSeconds: 0}).catch(ignore)
   await core.deleteNamespace({name: ns}).catch(ignore)
   for (const pv of pvNames) await core.deletePersistentVolume({name: pv}).catch(ignore)
   await storage.deleteStorageClass({name: sc}).catch(ignore)
@@ -166,10 +170,14 @@ describe('(a) Immediate binding of a static PV', () => {
     })
     const t = Date.now()
     await core.createNamespacedPersistentVolumeClaim({namespace: ns, body: claim('claim-a', '1Gi', 'manual')})
-    const pvc = await waitFor('claim-a Bound', async () => {
-      const c = await core.readNamespacedPersistentVolumeClaim({name: 'claim-a', namespace: ns})
-      return c.status?.phase === 'Bound' ? c : undefined
-    }, 15_000)
+    const pvc = await waitFor(
+      'claim-a Bound',
+      async () => {
+        const c = await core.readNamespacedPersistentVolumeClaim({name: 'claim-a', namespace: ns})
+        return c.status?.phase === 'Bound' ? c : undefined
+      },
+      15_000,
+    )
     print('immediate bind ms', Date.now() - t)
     expect(pvc.spec?.volumeName).toBe(pv)
     expect(pvc.metadata?.annotations?.['pv.kubernetes.io/bind-completed']).toBe('yes')
@@ -205,10 +213,14 @@ describe('(a) Immediate binding of a static PV', () => {
     })
     pvNames.push(pv)
     const t = Date.now()
-    await waitFor('claim-early Bound', async () => {
-      const c = await core.readNamespacedPersistentVolumeClaim({name: 'claim-early', namespace: ns})
-      return c.status?.phase === 'Bound' && c.spec?.volumeName === pv
-    }, 15_000)
+    await waitFor(
+      'claim-early Bound',
+      async () => {
+        const c = await core.readNamespacedPersistentVolumeClaim({name: 'claim-early', namespace: ns})
+        return c.status?.phase === 'Bound' && c.spec?.volumeName === pv
+      },
+      15_000,
+    )
     print('late-PV bind ms (resync 2s)', Date.now() - t)
   })
 
@@ -250,8 +262,13 @@ describe('(b) WaitForFirstConsumer + local PV with the real scheduler', () => {
     expect(pvc.status?.phase).toBe('Bound')
     expect(pvc.spec?.volumeName).toBe(pv)
     print('claim-b annotations', pvc.metadata?.annotations)
-    const scheduled = await waitFor('Scheduled event', async () => (await events('pod-b')).find((e) => e.reason === 'Scheduled'))
-    print(`Scheduled (reportingComponent=${scheduled.reportingComponent}, source=${scheduled.source?.component})`, scheduled.message)
+    const scheduled = await waitFor('Scheduled event', async () =>
+      (await events('pod-b')).find((e) => e.reason === 'Scheduled'),
+    )
+    print(
+      `Scheduled (reportingComponent=${scheduled.reportingComponent}, source=${scheduled.source?.component})`,
+      scheduled.message,
+    )
     const claimEvents = (await events('claim-b')).map((e) => `${e.type}/${e.reason}: ${e.message}`)
     print('claim-b events', claimEvents)
 
@@ -344,7 +361,11 @@ describe('makeUserKubeconfig', () => {
         subjects: [{apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'pv-doctor-testers'}],
       },
     })
-    const list = await waitFor('RBAC grant effective', () => ucore.listNamespacedPersistentVolumeClaim({namespace: ns}), 10_000)
+    const list = await waitFor(
+      'RBAC grant effective',
+      () => ucore.listNamespacedPersistentVolumeClaim({namespace: ns}),
+      10_000,
+    )
     expect(list.items.length).toBeGreaterThan(0)
   })
 })

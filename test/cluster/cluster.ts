@@ -235,12 +235,7 @@ interface TlsOpts {
   insecure?: boolean
 }
 
-function request(
-  url: string,
-  tls: TlsOpts,
-  method = 'GET',
-  body?: unknown,
-): Promise<{status: number; body: string}> {
+function request(url: string, tls: TlsOpts, method = 'GET', body?: unknown): Promise<{status: number; body: string}> {
   return new Promise((resolve, reject) => {
     const u = new URL(url)
     const data = body === undefined ? undefined : JSON.stringify(body)
@@ -269,12 +264,20 @@ function request(
   })
 }
 
-async function waitReady(p: Proc, url: string, tls: TlsOpts, timeoutMs: number, ok = (_b: string) => true): Promise<void> {
+async function waitReady(
+  p: Proc,
+  url: string,
+  tls: TlsOpts,
+  timeoutMs: number,
+  ok = (_b: string) => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < deadline) {
     if (p.exitCode !== undefined) {
-      throw new Error(`${p.name} exited (code ${p.exitCode}) before it was ready; log ${p.logFile}:\n${tail(p.logFile)}`)
+      throw new Error(
+        `${p.name} exited (code ${p.exitCode}) before it was ready; log ${p.logFile}:\n${tail(p.logFile)}`,
+      )
     }
     try {
       const r = await request(url, tls)
@@ -285,7 +288,9 @@ async function waitReady(p: Proc, url: string, tls: TlsOpts, timeoutMs: number, 
     }
     await new Promise((r) => setTimeout(r, 100))
   }
-  throw new Error(`${p.name} not ready after ${timeoutMs} ms at ${url} (${last}); log ${p.logFile}:\n${tail(p.logFile)}`)
+  throw new Error(
+    `${p.name} not ready after ${timeoutMs} ms at ${url} (${last}); log ${p.logFile}:\n${tail(p.logFile)}`,
+  )
 }
 
 // ---------------------------------------------------------------------------
@@ -597,7 +602,11 @@ profiles:
 
     fs.writeFileSync(
       path.join(workDir, 'cluster.json'),
-      JSON.stringify({server, kubeconfig, workDir, binDir, nodeNames: nodes.map((n) => n.name), pid: process.pid}, null, 2),
+      JSON.stringify(
+        {server, kubeconfig, workDir, binDir, nodeNames: nodes.map((n) => n.name), pid: process.pid},
+        null,
+        2,
+      ),
     )
     return {kubeconfig, server, workDir, binDir, nodeNames: nodes.map((n) => n.name), timings, stop}
   } catch (e) {

@@ -45,10 +45,18 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined
   }
   const c = await startCluster({})
-  process.stderr.write(`[pv-doctor e2e] control plane up in ${c.timings.total} ms at ${c.server} (${c.workDir}) ${JSON.stringify(c.timings)}\n`)
+  process.stderr.write(
+    `[pv-doctor e2e] control plane up in ${c.timings.total} ms at ${c.server} (${c.workDir}) ${JSON.stringify(c.timings)}\n`,
+  )
   process.env.KUBECONFIG = c.kubeconfig
   project.provide('kubeconfig', c.kubeconfig)
   project.provide('fakeNodes', c.nodeNames)
-  project.provide('cluster', {kubeconfig: c.kubeconfig, server: c.server, workDir: c.workDir, binDir: c.binDir, external: false})
+  project.provide('cluster', {
+    kubeconfig: c.kubeconfig,
+    server: c.server,
+    workDir: c.workDir,
+    binDir: c.binDir,
+    external: false,
+  })
   return () => c.stop()
 }

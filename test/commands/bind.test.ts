@@ -22,9 +22,14 @@ interface Run {
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
     // stdin is a pipe here, never a TTY: the non-interactive path.
-    execFile(process.execPath, [bin, ...args], {cwd: root, env: cliEnv(env), timeout: 60_000}, (error, stdout, stderr) => {
-      resolve({code: error ? ((error as {code?: number}).code ?? 1) : 0, stdout, stderr})
-    })
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      {cwd: root, env: cliEnv(env), timeout: 60_000},
+      (error, stdout, stderr) => {
+        resolve({code: error ? ((error as {code?: number}).code ?? 1) : 0, stdout, stderr})
+      },
+    )
   })
 }
 
@@ -39,7 +44,8 @@ function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 beforeAll(() => {
   // The CLI under test is the compiled one, built by `npm test`'s pretest step (rebuilding here
   // would race the other test files that run the CLI in parallel).
-  if (!existsSync(join(root, 'dist', 'commands', 'bind.js'))) throw new Error('dist/commands/bind.js missing: run npm run build')
+  if (!existsSync(join(root, 'dist', 'commands', 'bind.js')))
+    throw new Error('dist/commands/bind.js missing: run npm run build')
 })
 
 describe('bind --from-file --dry-run (client)', () => {
@@ -55,7 +61,10 @@ describe('bind --from-file --dry-run (client)', () => {
       volume: 'pv-db-old',
       status: 'bind',
       applied: false,
-      patch: {metadata: {resourceVersion: '1003'}, spec: {claimRef: {uid: '11111111-0000-4000-8000-000000000002', resourceVersion: null}}},
+      patch: {
+        metadata: {resourceVersion: '1003'},
+        spec: {claimRef: {uid: '11111111-0000-4000-8000-000000000002', resourceVersion: null}},
+      },
       claimPatch: null,
     })
     expect(doc.bindings[0].command).toBe(
@@ -67,7 +76,9 @@ describe('bind --from-file --dry-run (client)', () => {
     const r = await run(['bind', '--all', '-n', 'app', '--from-file', demo, '--dry-run', '-o', 'json'])
     expect(r.code).toBe(1)
     const doc = JSON.parse(r.stdout)
-    const byClaim = Object.fromEntries(doc.bindings.map((b: {claim: string; status: string; volume: string | null}) => [b.claim, [b.status, b.volume]]))
+    const byClaim = Object.fromEntries(
+      doc.bindings.map((b: {claim: string; status: string; volume: string | null}) => [b.claim, [b.status, b.volume]]),
+    )
     expect(byClaim).toEqual({
       'app/big': ['noCandidate', null],
       'app/cache': ['bind', 'local-b'],
@@ -78,7 +89,17 @@ describe('bind --from-file --dry-run (client)', () => {
   })
 
   it('-o yaml, and a refusal exits 1 with the mismatch list', async () => {
-    const r = await run(['bind', 'app/cache', '--volume', 'local-a', '--from-file', demo, '--dry-run=client', '-o', 'yaml'])
+    const r = await run([
+      'bind',
+      'app/cache',
+      '--volume',
+      'local-a',
+      '--from-file',
+      demo,
+      '--dry-run=client',
+      '-o',
+      'yaml',
+    ])
     expect(r.code).toBe(1)
     const doc = yaml.load(r.stdout) as {bindings: {status: string; mismatches: {check: string}[]}[]}
     expect(doc.bindings[0].status).toBe('refused')
@@ -86,10 +107,23 @@ describe('bind --from-file --dry-run (client)', () => {
   })
 
   it('human output shows the patch and the kubectl command', async () => {
-    const r = await run(['bind', '-n', 'app', 'logs', '--volume', 'pv-old-logs', '--reclaim', '--from-file', demo, '--dry-run'])
+    const r = await run([
+      'bind',
+      '-n',
+      'app',
+      'logs',
+      '--volume',
+      'pv-old-logs',
+      '--reclaim',
+      '--from-file',
+      demo,
+      '--dry-run',
+    ])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('app/logs → PV pv-old-logs')
-    expect(r.stdout).toContain(`kubectl patch pv pv-old-logs --type=merge -p '{"metadata":{"resourceVersion":"1004"},"spec":{"claimRef":{"name":"logs","uid":"11111111-0000-4000-8000-000000000003"}}}'`)
+    expect(r.stdout).toContain(
+      `kubectl patch pv pv-old-logs --type=merge -p '{"metadata":{"resourceVersion":"1004"},"spec":{"claimRef":{"name":"logs","uid":"11111111-0000-4000-8000-000000000003"}}}'`,
+    )
     expect(r.stdout).toContain('becomes readable and writable by app/logs')
     expect(r.stdout).toContain('dry run: nothing was written')
   })
@@ -98,13 +132,21 @@ describe('bind --from-file --dry-run (client)', () => {
     for (const extra of [[], ['--dry-run=server'], ['--yes']]) {
       const r = await run(['bind', 'app/db', '--from-file', demo, ...extra])
       expect(r.code).toBe(2)
-      expect(r.stderr).toBe('error: --from-file only supports --dry-run=client: a snapshot cannot be written to; drop --from-file to bind in the cluster\n')
+      expect(r.stderr).toBe(
+        'error: --from-file only supports --dry-run=client: a snapshot cannot be written to; drop --from-file to bind in the cluster\n',
+      )
     }
   })
 
   it('no claim and no --all (or both) is exit 2', async () => {
-    expect(await run(['bind', '--from-file', demo, '--dry-run'])).toMatchObject({code: 2, stderr: 'error: name the claim to bind (NAME or NAMESPACE/NAME), or pass --all\n'})
-    expect(await run(['bind', 'app/db', '--all', '--from-file', demo, '--dry-run'])).toMatchObject({code: 2, stderr: 'error: give either a claim or --all, not both\n'})
+    expect(await run(['bind', '--from-file', demo, '--dry-run'])).toMatchObject({
+      code: 2,
+      stderr: 'error: name the claim to bind (NAME or NAMESPACE/NAME), or pass --all\n',
+    })
+    expect(await run(['bind', 'app/db', '--all', '--from-file', demo, '--dry-run'])).toMatchObject({
+      code: 2,
+      stderr: 'error: give either a claim or --all, not both\n',
+    })
   })
 
   it('a missing claim or PV is exit 2', async () => {

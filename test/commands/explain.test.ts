@@ -51,29 +51,57 @@ describe('explain --from-file (no cluster)', () => {
       {resource: 'csidrivers', reason: 'not in the input file'},
       {resource: 'csistoragecapacities', reason: 'not in the input file'},
     ])
-    expect(d.claims[0]).toMatchObject({namespace: 'shop', name: 'pg-data', phase: 'Pending', cause: 'VolumeClaimedByOther', severity: 'error', wouldBind: null, ties: []})
-    expect(Object.keys(d.claims[0])).toEqual(expect.arrayContaining(['message', 'evidence', 'fix', 'candidates', 'consumers']))
+    expect(d.claims[0]).toMatchObject({
+      namespace: 'shop',
+      name: 'pg-data',
+      phase: 'Pending',
+      cause: 'VolumeClaimedByOther',
+      severity: 'error',
+      wouldBind: null,
+      ties: [],
+    })
+    expect(Object.keys(d.claims[0])).toEqual(
+      expect.arrayContaining(['message', 'evidence', 'fix', 'candidates', 'consumers']),
+    )
   })
   it('-o yaml, NAMESPACE/NAME and stdin', () => {
-    const r = runCli(['explain', 'shop/uploads', '--from-file', '-', '-o', 'yaml'], {input: readFileSync(example, 'utf8')})
+    const r = runCli(['explain', 'shop/uploads', '--from-file', '-', '-o', 'yaml'], {
+      input: readFileSync(example, 'utf8'),
+    })
     expect(r.stdout).toMatch(/^apiVersion: pv-doctor\/v1/)
     expect(r.stdout).toContain('cause: StorageClassNotFound')
   })
   it('colours only when asked', () => {
     expect(runCli(['explain', '-A', '--from-file', example, '--color', 'always']).stdout).toMatch(/\u001b\[/)
-    expect(runCli(['explain', '-A', '--from-file', example], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}}).stdout).not.toMatch(/\u001b\[/)
+    expect(
+      runCli(['explain', '-A', '--from-file', example], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}}).stdout,
+    ).not.toMatch(/\u001b\[/)
   })
 })
 
 describe('the example snapshots', () => {
   it('a real kubectl dump and pv-doctor snapshot of the same cluster give the same verdicts', () => {
-    const fromKubectl = JSON.parse(runCli(['explain', '-A', '--from-file', join(ROOT, 'examples', 'shop-kubectl-dump.json'), '-o', 'json']).stdout)
-    const fromSnapshot = JSON.parse(runCli(['explain', '-A', '--from-file', join(ROOT, 'examples', 'shop-snapshot.yaml'), '-o', 'json']).stdout)
+    const fromKubectl = JSON.parse(
+      runCli(['explain', '-A', '--from-file', join(ROOT, 'examples', 'shop-kubectl-dump.json'), '-o', 'json']).stdout,
+    )
+    const fromSnapshot = JSON.parse(
+      runCli(['explain', '-A', '--from-file', join(ROOT, 'examples', 'shop-snapshot.yaml'), '-o', 'json']).stdout,
+    )
     const causes = (d: {claims: {name: string; cause: string}[]}) => d.claims.map((c) => `${c.name}:${c.cause}`)
-    expect(causes(fromSnapshot)).toEqual(['cache-redis-0:NoVolumeOnFeasibleNodes', 'data-postgres-0:StorageClassNotFound', 'reports:StorageClassNotFound', 'uploads:ProvisionerNotFound'])
+    expect(causes(fromSnapshot)).toEqual([
+      'cache-redis-0:NoVolumeOnFeasibleNodes',
+      'data-postgres-0:StorageClassNotFound',
+      'reports:StorageClassNotFound',
+      'uploads:ProvisionerNotFound',
+    ])
     expect(fromSnapshot.skipped).toEqual([])
     // the kubectl dump holds no CSIDriver, so pv-doctor cannot rule out an unlisted one
-    expect(causes(fromKubectl)).toEqual(['cache-redis-0:NoVolumeOnFeasibleNodes', 'data-postgres-0:StorageClassNotFound', 'reports:StorageClassNotFound', 'uploads:ProvisioningInProgress'])
+    expect(causes(fromKubectl)).toEqual([
+      'cache-redis-0:NoVolumeOnFeasibleNodes',
+      'data-postgres-0:StorageClassNotFound',
+      'reports:StorageClassNotFound',
+      'uploads:ProvisioningInProgress',
+    ])
   })
 })
 
@@ -89,7 +117,10 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   afterAll(() => silent.close())
 
   it('a claim that does not exist', () => {
-    expectOneLineError(runCli(['explain', '-n', 'shop', 'nope', '--from-file', example]), /persistentvolumeclaim "nope" not found in namespace "shop"/)
+    expectOneLineError(
+      runCli(['explain', '-n', 'shop', 'nope', '--from-file', example]),
+      /persistentvolumeclaim "nope" not found in namespace "shop"/,
+    )
   })
   it('a malformed dump file', () => {
     const f = join(tmp, 'bad.json')
@@ -97,10 +128,16 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     expectOneLineError(runCli(['explain', '--from-file', f]), /bad.json is not valid JSON/)
   })
   it('a missing dump file', () => {
-    expectOneLineError(runCli(['explain', '--from-file', join(tmp, 'none.json')]), /cannot read --from-file .*none.json: no such file/)
+    expectOneLineError(
+      runCli(['explain', '--from-file', join(tmp, 'none.json')]),
+      /cannot read --from-file .*none.json: no such file/,
+    )
   })
   it('a kubeconfig that does not exist', () => {
-    expectOneLineError(runCli(['explain', '--kubeconfig', join(tmp, 'missing-kubeconfig')]), /kubeconfig file .* does not exist/)
+    expectOneLineError(
+      runCli(['explain', '--kubeconfig', join(tmp, 'missing-kubeconfig')]),
+      /kubeconfig file .* does not exist/,
+    )
   })
   it('a kubeconfig that is not YAML', () => {
     const f = join(tmp, 'garbage')
@@ -108,14 +145,23 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     expectOneLineError(runCli(['explain', '--kubeconfig', f]), /cannot read kubeconfig/)
   })
   it('an unknown context', () => {
-    expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--context', 'prod']), /context "prod" does not exist/)
+    expectOneLineError(
+      runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--context', 'prod']),
+      /context "prod" does not exist/,
+    )
   })
   it('an API server that refuses connections', () => {
     expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1')]), /refused/)
   })
   it('an API server that never answers: gives up at --request-timeout', () => {
     const t0 = Date.now()
-    const r = runCli(['explain', '--kubeconfig', kubeconfig(`https://127.0.0.1:${silentPort}`), '--request-timeout', '1s'])
+    const r = runCli([
+      'explain',
+      '--kubeconfig',
+      kubeconfig(`https://127.0.0.1:${silentPort}`),
+      '--request-timeout',
+      '1s',
+    ])
     expectOneLineError(r, /did not answer within 1s/)
     expect(Date.now() - t0).toBeLessThan(8000)
   })
@@ -126,7 +172,10 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   })
   it('a bad selector and a bad timeout', () => {
     expectOneLineError(runCli(['explain', '--from-file', example, '-l', 'a b c']), /invalid label selector/)
-    expectOneLineError(runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--request-timeout', 'soon']), /invalid duration "soon"/)
+    expectOneLineError(
+      runCli(['explain', '--kubeconfig', kubeconfig('https://127.0.0.1:1'), '--request-timeout', 'soon']),
+      /invalid duration "soon"/,
+    )
   })
 })
 
@@ -134,7 +183,9 @@ describe('the command line itself', () => {
   it('an unknown command is one line and exit 2', () => {
     const r = runCli(['explian'])
     expect(r.code).toBe(2)
-    expect(r.stderr.trim()).toBe('error: unknown command "explian" for "kubectl pv-doctor"; run kubectl pv-doctor --help to see the commands')
+    expect(r.stderr.trim()).toBe(
+      'error: unknown command "explian" for "kubectl pv-doctor"; run kubectl pv-doctor --help to see the commands',
+    )
   })
   it('help reads `kubectl pv-doctor` and has examples', () => {
     const r = runCli(['explain', '--help'])

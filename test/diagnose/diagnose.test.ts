@@ -22,20 +22,33 @@ const nodes = [node('n1', {zone: 'a'}), node('n2', {zone: 'b'})]
 
 describe('claims that are done or being removed', () => {
   it('ClaimLost', () => {
-    const c = expectCause(snap({pvcs: [pvc('data', {phase: 'Lost', volumeName: 'gone', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})]}), 'ClaimLost')
+    const c = expectCause(
+      snap({
+        pvcs: [
+          pvc('data', {phase: 'Lost', volumeName: 'gone', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}),
+        ],
+      }),
+      'ClaimLost',
+    )
     expect(c.severity).toBe('error')
     expect(c.fix.join(' ')).toContain('claimRef')
   })
   it('ClaimTerminating names the pods that hold it', () => {
     const c = expectCause(
-      snap({pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})], pods: [pod('web-0', ['data'], {nodeName: 'n1', phase: 'Succeeded'})]}),
+      snap({
+        pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})],
+        pods: [pod('web-0', ['data'], {nodeName: 'n1', phase: 'Succeeded'})],
+      }),
       'ClaimTerminating',
     )
     expect(c.severity).toBe('warning')
     expect(c.message).toContain('web-0')
   })
   it('Bound', () => {
-    const s = snap({pvs: [pv('v', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}})], pvcs: [pvc('data', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})]})
+    const s = snap({
+      pvs: [pv('v', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}})],
+      pvcs: [pvc('data', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})],
+    })
     expect(expectCause(s, 'Bound').severity).toBe('ok')
   })
 })
@@ -45,10 +58,13 @@ describe('claims that name a PV (spec.volumeName)', () => {
     expectCause(snap({pvcs: [pvc('data', {volumeName: 'nope'})]}), 'VolumeNotFound')
   })
   it('VolumeClaimedByOther, with a Released PV of a stale uid and a fix that clears it', () => {
-    const s = snap({pvs: [pv('old', {phase: 'Released', claimRef: {namespace: 'app', name: 'data', uid: 'previous-uid'}})], pvcs: [pvc('data', {volumeName: 'old'})]})
+    const s = snap({
+      pvs: [pv('old', {phase: 'Released', claimRef: {namespace: 'app', name: 'data', uid: 'previous-uid'}})],
+      pvcs: [pvc('data', {volumeName: 'old'})],
+    })
     const c = expectCause(s, 'VolumeClaimedByOther')
     expect(c.message).toContain('previous-uid')
-    expect(c.fix.join("\n")).toContain(`"claimRef":{"uid":null`)
+    expect(c.fix.join('\n')).toContain(`"claimRef":{"uid":null`)
     expect(c.wouldBind).toBeNull()
   })
   it('VolumeMismatch lists every failing check with upstream text', () => {
@@ -65,7 +81,10 @@ describe('claims that name a PV (spec.volumeName)', () => {
 
 describe('Immediate claims', () => {
   it('BindPending names the controller choice and its ties', () => {
-    const c = expectCause(snap({pvs: [pv('b'), pv('a'), pv('big', {size: '100Gi'})], pvcs: [pvc('data')]}), 'BindPending')
+    const c = expectCause(
+      snap({pvs: [pv('b'), pv('a'), pv('big', {size: '100Gi'})], pvcs: [pvc('data')]}),
+      'BindPending',
+    )
     expect(c.wouldBind).toBe('a')
     expect(c.ties).toEqual(['b'])
     expect(c.severity).toBe('info')
@@ -79,15 +98,24 @@ describe('Immediate claims', () => {
     expect(c.candidates.find((x) => x.name === 'v')?.mismatches).toEqual(['storageClass'])
   })
   it('NoMatchingVolume for a no-provisioner class', () => {
-    expectCause(snap({storageClasses: [sc('manual')], pvs: [pv('v', {size: '1Gi'})], pvcs: [pvc('data')]}), 'NoMatchingVolume')
+    expectCause(
+      snap({storageClasses: [sc('manual')], pvs: [pv('v', {size: '1Gi'})], pvcs: [pvc('data')]}),
+      'NoMatchingVolume',
+    )
   })
   it('NoDefaultStorageClass for a claim without storageClassName on a cluster without a default class', () => {
-    const c = expectCause(snap({storageClasses: [sc('fast', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: null})]}), 'NoDefaultStorageClass')
+    const c = expectCause(
+      snap({storageClasses: [sc('fast', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: null})]}),
+      'NoDefaultStorageClass',
+    )
     expect(c.storageClass).toBeNull()
   })
   it('a claim without class gets the newest default class', () => {
     const s = snap({
-      storageClasses: [sc('old-default', {isDefault: true, created: '2025-01-01T00:00:00Z'}), sc('new-default', {isDefault: true, created: '2026-01-01T00:00:00Z'})],
+      storageClasses: [
+        sc('old-default', {isDefault: true, created: '2025-01-01T00:00:00Z'}),
+        sc('new-default', {isDefault: true, created: '2026-01-01T00:00:00Z'}),
+      ],
       pvs: [pv('v-old', {cls: 'old-default'}), pv('v-new', {cls: 'new-default'})],
       pvcs: [pvc('data', {cls: null, uid: ''})],
     })
@@ -95,29 +123,55 @@ describe('Immediate claims', () => {
   })
   it('StorageClassNotFound', () => {
     const c = expectCause(
-      snap({pvcs: [pvc('data', {cls: 'nfs'})], events: [event('data', 'ProvisioningFailed', '(combined from similar events): storageclass.storage.k8s.io "nfs" not found')]}),
+      snap({
+        pvcs: [pvc('data', {cls: 'nfs'})],
+        events: [
+          event(
+            'data',
+            'ProvisioningFailed',
+            '(combined from similar events): storageclass.storage.k8s.io "nfs" not found',
+          ),
+        ],
+      }),
       'StorageClassNotFound',
     )
     expect(c.evidence[0]).toContain('storageclass.storage.k8s.io "nfs" not found')
     expect(c.evidence[0]).not.toContain('combined')
   })
   it('UnknownProvisioner', () => {
-    expectCause(snap({storageClasses: [sc('old', {provisioner: 'kubernetes.io/glusterfs'})], pvcs: [pvc('data', {cls: 'old'})]}), 'UnknownProvisioner')
+    expectCause(
+      snap({storageClasses: [sc('old', {provisioner: 'kubernetes.io/glusterfs'})], pvcs: [pvc('data', {cls: 'old'})]}),
+      'UnknownProvisioner',
+    )
   })
   it('ProvisioningFailed quotes the latest failure not followed by success', () => {
     const s = snap({
       storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})],
       csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
       pvcs: [pvc('data', {cls: 'ebs'})],
-      events: [event('data', 'ProvisioningFailed', 'failed to provision volume with StorageClass "ebs": rpc error: quota exceeded', {source: 'ebs.csi.aws.com_ctrl-0_abc'})],
+      events: [
+        event(
+          'data',
+          'ProvisioningFailed',
+          'failed to provision volume with StorageClass "ebs": rpc error: quota exceeded',
+          {source: 'ebs.csi.aws.com_ctrl-0_abc'},
+        ),
+      ],
     })
     expect(expectCause(s, 'ProvisioningFailed').message).toContain('quota exceeded')
   })
   it('ProvisionerNotFound when no CSIDriver and no event from it', () => {
-    expectCause(snap({storageClasses: [sc('fast', {provisioner: 'does-not.exist'})], pvcs: [pvc('data', {cls: 'fast'})]}), 'ProvisionerNotFound')
+    expectCause(
+      snap({storageClasses: [sc('fast', {provisioner: 'does-not.exist'})], pvcs: [pvc('data', {cls: 'fast'})]}),
+      'ProvisionerNotFound',
+    )
   })
   it('ProvisioningInProgress when the driver is registered and nothing failed', () => {
-    const s = snap({storageClasses: [sc('ebs', {provisioner: 'kubernetes.io/aws-ebs'})], csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}], pvcs: [pvc('data', {cls: 'ebs'})]})
+    const s = snap({
+      storageClasses: [sc('ebs', {provisioner: 'kubernetes.io/aws-ebs'})],
+      csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
+      pvcs: [pvc('data', {cls: 'ebs'})],
+    })
     expect(expectCause(s, 'ProvisioningInProgress').severity).toBe('info')
   })
 })
@@ -125,29 +179,58 @@ describe('Immediate claims', () => {
 describe('WaitForFirstConsumer claims', () => {
   const pvs = [pv('on-n1', {cls: 'local', hosts: ['n1']}), pv('on-n2', {cls: 'local', hosts: ['n2'], size: '1Gi'})]
   it('WaitingForFirstConsumer without a pod', () => {
-    expectCause(snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})]}), 'WaitingForFirstConsumer')
+    expectCause(
+      snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})]}),
+      'WaitingForFirstConsumer',
+    )
   })
   it('ConsumerBypassedScheduler when the pod was created with spec.nodeName', () => {
-    expectCause(snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'], {nodeName: 'n1'})]}), 'ConsumerBypassedScheduler')
+    expectCause(
+      snap({
+        storageClasses: [local],
+        nodes,
+        pvs,
+        pvcs: [pvc('data', {cls: 'local'})],
+        pods: [pod('p', ['data'], {nodeName: 'n1'})],
+      }),
+      'ConsumerBypassedScheduler',
+    )
   })
   it('BindPending names the PV on the node the pod can use', () => {
-    const c = expectCause(snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'])]}), 'BindPending')
+    const c = expectCause(
+      snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'])]}),
+      'BindPending',
+    )
     expect(c.wouldBind).toBe('on-n1')
     expect(c.consumers[0].summary).toBe('1/2 nodes are available.')
   })
-  it('ConsumerUnschedulable when no node passes the pod\'s own constraints', () => {
+  it("ConsumerUnschedulable when no node passes the pod's own constraints", () => {
     const c = expectCause(
-      snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'], {nodeSelector: {gpu: 'yes'}})]}),
+      snap({
+        storageClasses: [local],
+        nodes,
+        pvs,
+        pvcs: [pvc('data', {cls: 'local'})],
+        pods: [pod('p', ['data'], {nodeSelector: {gpu: 'yes'}})],
+      }),
       'ConsumerUnschedulable',
     )
     expect(c.consumers[0].summary).toBe("0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector.")
   })
   it('NoVolumeOnFeasibleNodes: a local PV exists, but only on a node the pod cannot use', () => {
     const c = expectCause(
-      snap({storageClasses: [local], nodes, pvs, pvcs: [pvc('data', {cls: 'local'})], pods: [pod('p', ['data'], {nodeSelector: {'topology.kubernetes.io/zone': 'b'}})]}),
+      snap({
+        storageClasses: [local],
+        nodes,
+        pvs,
+        pvcs: [pvc('data', {cls: 'local'})],
+        pods: [pod('p', ['data'], {nodeSelector: {'topology.kubernetes.io/zone': 'b'}})],
+      }),
       'NoVolumeOnFeasibleNodes',
     )
-    expect(c.consumers[0].summary).toBe("0/2 nodes are available: 1 node(s) didn't find available persistent volumes to bind, 1 node(s) didn't match Pod's node affinity/selector.")
+    expect(c.consumers[0].summary).toBe(
+      "0/2 nodes are available: 1 node(s) didn't find available persistent volumes to bind, 1 node(s) didn't match Pod's node affinity/selector.",
+    )
     expect(c.candidates.find((x) => x.name === 'on-n1')?.mismatches).toEqual(['nodeAffinity'])
     expect(c.candidates.find((x) => x.name === 'on-n2')?.mismatches).toEqual(['capacity'])
   })
@@ -155,7 +238,16 @@ describe('WaitForFirstConsumer claims', () => {
     const s = snap({
       storageClasses: [local],
       nodes,
-      pvs: [pv('prebound', {cls: 'local', hosts: ['n1'], modes: ['ReadWriteMany'], claimRef: {namespace: 'app', name: 'data'}, phase: 'Available'}), pv('free', {cls: 'local', hosts: ['n2']})],
+      pvs: [
+        pv('prebound', {
+          cls: 'local',
+          hosts: ['n1'],
+          modes: ['ReadWriteMany'],
+          claimRef: {namespace: 'app', name: 'data'},
+          phase: 'Available',
+        }),
+        pv('free', {cls: 'local', hosts: ['n2']}),
+      ],
       pvcs: [pvc('data', {cls: 'local'})],
       pods: [pod('p', ['data'])],
     })
@@ -163,11 +255,14 @@ describe('WaitForFirstConsumer claims', () => {
     expect(c.message).toContain('never completes the binding')
     expect(c.wouldBind).toBeNull()
   })
-  it('a pre-bound PV and a waiting pod race: the controller\'s PV wins, or the scheduler\'s own choice', () => {
+  it("a pre-bound PV and a waiting pod race: the controller's PV wins, or the scheduler's own choice", () => {
     const s = snap({
       storageClasses: [local],
       nodes,
-      pvs: [pv('mine', {cls: 'other', hosts: ['n1'], claimRef: {namespace: 'app', name: 'data'}, phase: 'Available'}), pv('sched', {cls: 'local', hosts: ['n1']})],
+      pvs: [
+        pv('mine', {cls: 'other', hosts: ['n1'], claimRef: {namespace: 'app', name: 'data'}, phase: 'Available'}),
+        pv('sched', {cls: 'local', hosts: ['n1']}),
+      ],
       pvcs: [pvc('data', {cls: 'local'})],
       pods: [pod('p', ['data'])],
     })
@@ -177,7 +272,10 @@ describe('WaitForFirstConsumer claims', () => {
   })
   it('TopologyNotAllowed', () => {
     const cls = sc('zonal', {mode: 'WaitForFirstConsumer', provisioner: 'pd.csi.storage.gke.io', allowedZones: ['c']})
-    expectCause(snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'zonal'})], pods: [pod('p', ['data'])]}), 'TopologyNotAllowed')
+    expectCause(
+      snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'zonal'})], pods: [pod('p', ['data'])]}),
+      'TopologyNotAllowed',
+    )
   })
   it('InsufficientStorageCapacity', () => {
     const cls = sc('csi', {mode: 'WaitForFirstConsumer', provisioner: 'lvm.csi.example.com'})
@@ -185,7 +283,14 @@ describe('WaitForFirstConsumer claims', () => {
       storageClasses: [cls],
       nodes,
       csiDrivers: [{metadata: {name: 'lvm.csi.example.com'}, spec: {storageCapacity: true}}],
-      csiStorageCapacities: [{metadata: {name: 'c1', namespace: 'kube-system'}, storageClassName: 'csi', capacity: '1Gi', nodeTopology: {matchLabels: {'kubernetes.io/hostname': 'n1'}}}],
+      csiStorageCapacities: [
+        {
+          metadata: {name: 'c1', namespace: 'kube-system'},
+          storageClassName: 'csi',
+          capacity: '1Gi',
+          nodeTopology: {matchLabels: {'kubernetes.io/hostname': 'n1'}},
+        },
+      ],
       pvcs: [pvc('data', {cls: 'csi'})],
       pods: [pod('p', ['data'])],
     })
@@ -194,7 +299,10 @@ describe('WaitForFirstConsumer claims', () => {
   })
   it('provisioning causes apply once a node is found', () => {
     const cls = sc('csi', {mode: 'WaitForFirstConsumer', provisioner: 'missing.csi.example.com'})
-    expectCause(snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'csi'})], pods: [pod('p', ['data'])]}), 'ProvisionerNotFound')
+    expectCause(
+      snap({storageClasses: [cls], nodes, pvcs: [pvc('data', {cls: 'csi'})], pods: [pod('p', ['data'])]}),
+      'ProvisionerNotFound',
+    )
   })
 })
 
@@ -219,7 +327,10 @@ describe('the whole report', () => {
   it('lists only unhealthy claims unless --all; exit code 1 when any is an error', () => {
     const s = snap({
       pvs: [pv('v', {claimRef: {namespace: 'app', name: 'ok', uid: 'uid-ok'}})],
-      pvcs: [pvc('ok', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}), pvc('broken', {cls: 'nope'})],
+      pvcs: [
+        pvc('ok', {phase: 'Bound', volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}),
+        pvc('broken', {cls: 'nope'}),
+      ],
     })
     const d = diagnose(s, {targets: [], namespace: 'app', all: false})
     expect(d.claims.map((c) => c.name)).toEqual(['broken'])
@@ -227,6 +338,8 @@ describe('the whole report', () => {
     expect(exitCodeFor(diagnose(s, {targets: [{kind: 'claim', namespace: 'app', name: 'ok'}], all: false}))).toBe(0)
   })
   it('a claim that does not exist is a tool error', () => {
-    expect(() => diagnose(snap({}), {targets: [{kind: 'claim', namespace: 'app', name: 'x'}], all: false})).toThrow(/not found/)
+    expect(() => diagnose(snap({}), {targets: [{kind: 'claim', namespace: 'app', name: 'x'}], all: false})).toThrow(
+      /not found/,
+    )
   })
 })

@@ -62,12 +62,16 @@ describe('disks (offline)', () => {
   })
 
   it('prints a table that ends with the safety promise; --node picks one report', () => {
-    const r = runCli(['disks', '--from-report', san, '--from-report', nvme, '--from-file', snap, '--node', 'db-2'], {env})
+    const r = runCli(['disks', '--from-report', san, '--from-report', nvme, '--from-file', snap, '--node', 'db-2'], {
+      env,
+    })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^NODE\s+DISK\s+SIZE\s+TYPE\s+MODEL\s+ELIGIBLE\s+REASONS/)
     expect(r.stdout).toMatch(/db-2\s+\/dev\/sdh\s+2Ti\s+disk\s+LUN C-Mode\s+no\s+read-only/)
     expect(r.stdout).not.toMatch(/worker-nvme-1/)
-    expect(r.stdout).toMatch(/1 of 16 disks eligible on 1 of 1 nodes\. pv-doctor never partitions, formats or wipes a disk\./)
+    expect(r.stdout).toMatch(
+      /1 of 16 disks eligible on 1 of 1 nodes\. pv-doctor never partitions, formats or wipes a disk\./,
+    )
   })
 
   it('warns, and still answers, when no cluster can be reached for in-use-by-pv', () => {
@@ -98,11 +102,16 @@ describe('provision (offline dry-run)', () => {
   const snap = snapshot('snap-prov.yaml')
 
   it('--dry-run prints the class and one PV per eligible disk as a List, the plan on stderr', () => {
-    const r = runCli(['provision', '--from-report', san, '--from-report', nvme, '--from-file', snap, '--dry-run', '-o', 'json'], {env})
+    const r = runCli(
+      ['provision', '--from-report', san, '--from-report', nvme, '--from-file', snap, '--dry-run', '-o', 'json'],
+      {env},
+    )
     expect(r.code).toBe(0)
     const list = JSON.parse(r.stdout)
     expect(list.kind).toBe('List')
-    expect(list.items.map((i: {kind: string; spec?: {local?: {path: string}}}) => [i.kind, i.spec?.local?.path ?? null])).toEqual([
+    expect(
+      list.items.map((i: {kind: string; spec?: {local?: {path: string}}}) => [i.kind, i.spec?.local?.path ?? null]),
+    ).toEqual([
       ['StorageClass', null],
       ['PersistentVolume', '/dev/disk/by-id/wwn-0x5000cca0bbccdd01'],
       ['PersistentVolume', '/dev/disk/by-id/nvme-eui.01000000000000005cd2e4a1b2c34d51'],
@@ -113,29 +122,45 @@ describe('provision (offline dry-run)', () => {
   })
 
   it('a bare --dry-run means client and prints YAML', () => {
-    const r = runCli(['provision', '--from-report', san, '--from-file', snap, '--dry-run', '--storage-class', 'fast'], {env})
+    const r = runCli(['provision', '--from-report', san, '--from-file', snap, '--dry-run', '--storage-class', 'fast'], {
+      env,
+    })
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^apiVersion: v1\nkind: List\nitems:\n- apiVersion: storage.k8s.io\/v1\n {2}kind: StorageClass/)
+    expect(r.stdout).toMatch(
+      /^apiVersion: v1\nkind: List\nitems:\n- apiVersion: storage.k8s.io\/v1\n {2}kind: StorageClass/,
+    )
     expect(r.stdout).toMatch(/storageClassName: fast/)
   })
 
   it('exits 1 when no disk can be provisioned at all', () => {
-    const r = runCli(['provision', '--from-report', san, '--from-file', snap, '--dry-run', '--min-size', '10Ti', '-o', 'json'], {env})
+    const r = runCli(
+      ['provision', '--from-report', san, '--from-file', snap, '--dry-run', '--min-size', '10Ti', '-o', 'json'],
+      {env},
+    )
     expect(r.code).toBe(1)
     expect(JSON.parse(r.stdout).items).toEqual([])
     expect(r.stderr).toMatch(/No eligible disk: nothing to provision/)
   })
 
   it('refuses an existing class that binds Immediately, and says why', () => {
-    const imm = snapshot('snap-imm.yaml', '- {apiVersion: storage.k8s.io/v1, kind: StorageClass, metadata: {name: local-disks}, provisioner: kubernetes.io/no-provisioner, volumeBindingMode: Immediate}\n')
-    oneLineError(runCli(['provision', '--from-report', san, '--from-file', imm, '--dry-run'], {env}), /volumeBindingMode Immediate.*WaitForFirstConsumer/)
+    const imm = snapshot(
+      'snap-imm.yaml',
+      '- {apiVersion: storage.k8s.io/v1, kind: StorageClass, metadata: {name: local-disks}, provisioner: kubernetes.io/no-provisioner, volumeBindingMode: Immediate}\n',
+    )
+    oneLineError(
+      runCli(['provision', '--from-report', san, '--from-file', imm, '--dry-run'], {env}),
+      /volumeBindingMode Immediate.*WaitForFirstConsumer/,
+    )
   })
 
   it.each([
     [['--from-report', san], /stdin is not a terminal; pass --yes, or --dry-run to preview/],
     [['--from-report', san, '--from-file', 'snap.yaml', '--yes'], /only with --dry-run=client/],
     [['--from-report', san, '--volume-mode', 'Filesystem', '--dry-run'], /--volume-mode Filesystem needs --fs-type/],
-    [['--from-report', san, '--volume-mode', 'Block', '--fs-type', 'xfs', '--dry-run'], /--fs-type needs --volume-mode Filesystem/],
+    [
+      ['--from-report', san, '--volume-mode', 'Block', '--fs-type', 'xfs', '--dry-run'],
+      /--fs-type needs --volume-mode Filesystem/,
+    ],
     [['--no-recheck', '--dry-run'], /--no-recheck only applies to --from-report/],
   ])('fails in one line before touching anything: provision %j', (args, pattern) => {
     oneLineError(runCli(['provision', ...args], {env, input: ''}), pattern)

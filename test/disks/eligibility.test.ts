@@ -19,7 +19,13 @@ describe('eligibility on an NVMe storage node (namespaces, native multipath, cep
   })
 
   it('refuses the OS disk: mounted through its partitions and the LVM root on top of them', () => {
-    expect(v.nvme0n1.reasons).toEqual(['mounted', 'partitioned', 'has-signature:gpt', 'has-signature:PMBR', 'system-disk'])
+    expect(v.nvme0n1.reasons).toEqual([
+      'mounted',
+      'partitioned',
+      'has-signature:gpt',
+      'has-signature:PMBR',
+      'system-disk',
+    ])
     expect(v.nvme0n1.mountpoints).toEqual(['/', '/boot', '/boot/efi', '/var/lib/kubelet/pods/5f0e/volume-subpaths/x'])
   })
 
@@ -39,7 +45,14 @@ describe('eligibility on an NVMe storage node (namespaces, native multipath, cep
   it('refuses removable, rom, loop and zram devices', () => {
     expect(v.sda.reasons).toEqual(['partitioned', 'has-signature:dos', 'removable'])
     expect(v.sr0.reasons).toEqual(['has-signature:iso9660', 'read-only', 'removable', 'rom', 'too-small'])
-    expect(v.loop0.reasons).toEqual(['mounted', 'has-signature:squashfs', 'read-only', 'virtual', 'too-small', 'no-stable-id'])
+    expect(v.loop0.reasons).toEqual([
+      'mounted',
+      'has-signature:squashfs',
+      'read-only',
+      'virtual',
+      'too-small',
+      'no-stable-id',
+    ])
     expect(v.zram0.reasons).toEqual(['swap', 'has-signature:swap', 'virtual', 'no-stable-id'])
     expect(v['dm-0'].reasons).toEqual(['mounted', 'has-signature:ext4', 'virtual', 'system-disk'])
   })

@@ -18,7 +18,11 @@ export function byName(verdicts: readonly DiskVerdict[]): Record<string, DiskVer
 
 /** A Node; hostname null = without the kubernetes.io/hostname label. */
 export function node(name: string, hostname: string | null = name): V1Node {
-  return {apiVersion: 'v1', kind: 'Node', metadata: {name, labels: hostname === null ? {} : {'kubernetes.io/hostname': hostname}}}
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {name, labels: hostname === null ? {} : {'kubernetes.io/hostname': hostname}},
+  }
 }
 
 export function localPV(name: string, path: string, hosts?: string[]): V1PersistentVolume {
@@ -30,7 +34,13 @@ export function localPV(name: string, path: string, hosts?: string[]): V1Persist
       capacity: {storage: '1Ti'},
       accessModes: ['ReadWriteOnce'],
       local: {path},
-      nodeAffinity: hosts ? {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: hosts}]}]}} : undefined,
+      nodeAffinity: hosts
+        ? {
+            required: {
+              nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: hosts}]}],
+            },
+          }
+        : undefined,
     },
   }
 }

@@ -10,7 +10,11 @@ describe('parseProbeReport', () => {
   it('reads a full report', () => {
     const r = fixture('san-multipath.json')
     expect(r.node).toBe('db-2')
-    expect(r.devices.find((d) => d.name === 'dm-2')).toMatchObject({type: 'mpath', dmName: 'mpatha', slaves: ['sdb', 'sdc']})
+    expect(r.devices.find((d) => d.name === 'dm-2')).toMatchObject({
+      type: 'mpath',
+      dmName: 'mpatha',
+      slaves: ['sdb', 'sdc'],
+    })
   })
 
   it('decodes lsblk and mountinfo escapes', () => {
@@ -32,10 +36,15 @@ describe('parseProbeReport', () => {
     expect(() => parseProbeReport(input)).toThrow(message)
   })
 
-  it.each(['holders', 'partitions', 'mountpoints', 'swap'])('rejects a device without %s: absent is not empty', (field) => {
-    const raw = JSON.parse(text)
-    delete raw.devices[5][field]
-    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(ProbeReportError)
-    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`))
-  })
+  it.each(['holders', 'partitions', 'mountpoints', 'swap'])(
+    'rejects a device without %s: absent is not empty',
+    (field) => {
+      const raw = JSON.parse(text)
+      delete raw.devices[5][field]
+      expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(ProbeReportError)
+      expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(
+        new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`),
+      )
+    },
+  )
 })

@@ -8,7 +8,10 @@ import {fixture, localPV, node} from './helpers.js'
 
 const san = fixture('san-multipath.json')
 
-function input(o: Partial<ProvisionInput> = {}, disks: DiskVerdict[] = assessDisks(san, {pvs: o.existingPVs})): ProvisionInput {
+function input(
+  o: Partial<ProvisionInput> = {},
+  disks: DiskVerdict[] = assessDisks(san, {pvs: o.existingPVs}),
+): ProvisionInput {
   return {
     nodes: [{name: 'db-2', node: node('db-2'), disks}],
     existingPVs: [],
@@ -35,7 +38,11 @@ describe('planProvision', () => {
       storageClassName: 'local-disks',
       volumeMode: 'Block',
       local: {path: '/dev/disk/by-id/wwn-0x5000cca0bbccdd01'},
-      nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: ['db-2']}]}]}},
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: ['db-2']}]}],
+        },
+      },
     })
     expect(pv.metadata!.annotations).toMatchObject({
       'pv-doctor.io/node': 'db-2',
@@ -44,14 +51,28 @@ describe('planProvision', () => {
       'pv-doctor.io/fingerprint': creates[0].disk.fingerprint,
       'pv-doctor.io/version': '0.1.0',
     })
-    expect(pv.metadata!.labels).toMatchObject({'app.kubernetes.io/managed-by': 'pv-doctor', 'pv-doctor.io/node': 'db-2'})
-    expect(plan.storageClass).toMatchObject({action: 'create', manifest: {provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Retain'}})
+    expect(pv.metadata!.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'pv-doctor',
+      'pv-doctor.io/node': 'db-2',
+    })
+    expect(plan.storageClass).toMatchObject({
+      action: 'create',
+      manifest: {
+        provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'WaitForFirstConsumer',
+        reclaimPolicy: 'Retain',
+      },
+    })
   })
 
   it('pins to the hostname label, not the node name, when they differ', () => {
-    const plan = planProvision(input({nodes: [{name: 'db-2', node: node('db-2', 'db-2.example.com'), disks: assessDisks(san)}]}))
+    const plan = planProvision(
+      input({nodes: [{name: 'db-2', node: node('db-2', 'db-2.example.com'), disks: assessDisks(san)}]}),
+    )
     const pv = plan.items.find((i) => i.action === 'create')!.manifest!
-    expect(pv.spec!.nodeAffinity!.required!.nodeSelectorTerms[0].matchExpressions![0].values).toEqual(['db-2.example.com'])
+    expect(pv.spec!.nodeAffinity!.required!.nodeSelectorTerms[0].matchExpressions![0].values).toEqual([
+      'db-2.example.com',
+    ])
   })
 
   it('is idempotent: once its PVs exist, a second plan creates nothing and reuses the class', () => {
@@ -60,7 +81,9 @@ describe('planProvision', () => {
     const sc = first.storageClass.manifest
     const again = planProvision(input({existingPVs: made, existingClass: sc}))
     expect(again.items.filter((i) => i.action === 'create')).toEqual([])
-    expect(again.items.filter((i) => i.action === 'exists').map((i) => i.pvName)).toEqual(made.map((m) => m.metadata!.name))
+    expect(again.items.filter((i) => i.action === 'exists').map((i) => i.pvName)).toEqual(
+      made.map((m) => m.metadata!.name),
+    )
     expect(again.storageClass.action).toBe('exists')
   })
 
@@ -72,11 +95,17 @@ describe('planProvision', () => {
 
   it('refuses a class of that name that binds Immediately, and says why', () => {
     const sc: V1StorageClass = {metadata: {name: 'local-disks'}, provisioner: 'kubernetes.io/no-provisioner'}
-    expect(planProvision(input({existingClass: sc})).blocker).toMatch(/volumeBindingMode Immediate.*before the scheduler picks a node/)
+    expect(planProvision(input({existingClass: sc})).blocker).toMatch(
+      /volumeBindingMode Immediate.*before the scheduler picks a node/,
+    )
   })
 
   it('warns about a class with a real provisioner', () => {
-    const sc: V1StorageClass = {metadata: {name: 'local-disks'}, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer'}
+    const sc: V1StorageClass = {
+      metadata: {name: 'local-disks'},
+      provisioner: 'ebs.csi.aws.com',
+      volumeBindingMode: 'WaitForFirstConsumer',
+    }
     const plan = planProvision(input({existingClass: sc}))
     expect(plan.blocker).toBeUndefined()
     expect(plan.warnings.join()).toMatch(/ebs.csi.aws.com/)
@@ -84,14 +113,24 @@ describe('planProvision', () => {
 
   it('Filesystem mode carries fsType and a warning that the kubelet formats the disk', () => {
     const plan = planProvision(input({volumeMode: 'Filesystem', fsType: 'xfs'}))
-    expect(plan.items.find((i) => i.action === 'create')!.manifest!.spec).toMatchObject({volumeMode: 'Filesystem', local: {fsType: 'xfs'}})
+    expect(plan.items.find((i) => i.action === 'create')!.manifest!.spec).toMatchObject({
+      volumeMode: 'Filesystem',
+      local: {fsType: 'xfs'},
+    })
     expect(plan.warnings.join()).toMatch(/kubelet formats/)
   })
 
   it('skips nodes missing from the cluster or without a hostname label', () => {
-    expect(planProvision(input({nodes: [{name: 'db-2', disks: assessDisks(san)}]})).items.filter((i) => i.action === 'create')).toEqual([])
+    expect(
+      planProvision(input({nodes: [{name: 'db-2', disks: assessDisks(san)}]})).items.filter(
+        (i) => i.action === 'create',
+      ),
+    ).toEqual([])
     const noLabel = planProvision(input({nodes: [{name: 'db-2', node: node('db-2', null), disks: assessDisks(san)}]}))
-    expect(noLabel.items.find((i) => i.disk.name === 'sdf')).toMatchObject({action: 'skip', why: expect.stringMatching(/kubernetes.io\/hostname/)})
+    expect(noLabel.items.find((i) => i.disk.name === 'sdf')).toMatchObject({
+      action: 'skip',
+      why: expect.stringMatching(/kubernetes.io\/hostname/),
+    })
   })
 
   it('never plans an ineligible disk', () => {
@@ -120,7 +159,9 @@ describe('recheckPlan', () => {
   it('refuses disks that vanished or a node that did not answer', () => {
     const gone = structuredClone(san)
     gone.devices = gone.devices.filter((d) => d.name !== 'sdj')
-    expect(recheckPlan(creates, new Map([['db-2', {error: null, disks: assessDisks(gone)}]])).refused[0].why).toMatch(/no longer on db-2/)
+    expect(recheckPlan(creates, new Map([['db-2', {error: null, disks: assessDisks(gone)}]])).refused[0].why).toMatch(
+      /no longer on db-2/,
+    )
     expect(recheckPlan(creates, new Map([['db-2', {error: 'probe pod did not start', disks: []}]])).ok).toEqual([])
   })
 })

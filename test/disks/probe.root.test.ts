@@ -26,7 +26,11 @@ function has(cmd: string): boolean {
 }
 
 function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, DM_DISABLE_UDEV: '1', LVM_SUPPRESS_FD_WARNINGS: '1'}})
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {...process.env, DM_DISABLE_UDEV: '1', LVM_SUPPRESS_FD_WARNINGS: '1'},
+  })
 }
 
 describe.skipIf(!isRoot || !has('losetup'))('probe on loop devices (root)', () => {
@@ -59,13 +63,19 @@ describe.skipIf(!isRoot || !has('losetup'))('probe on loop devices (root)', () =
     try {
       make()
     } catch (error) {
-      skipped[name] = `could not set up: ${String((error as {stderr?: string}).stderr || (error as Error).message).trim().split('\n')[0]}`
+      skipped[name] = `could not set up: ${
+        String((error as {stderr?: string}).stderr || (error as Error).message)
+          .trim()
+          .split('\n')[0]
+      }`
     }
   }
 
   const probe = async () => {
     report = await probeLocally('loop-test-node', 60_000)
-    verdicts = Object.fromEntries(assessDisks(report, {includeVirtual: true, minSizeBytes: 64 * MiB}).map((v) => [v.path, v]))
+    verdicts = Object.fromEntries(
+      assessDisks(report, {includeVirtual: true, minSizeBytes: 64 * MiB}).map((v) => [v.path, v]),
+    )
   }
   const verdict = (name: string) => verdicts[dev[name]]
 
@@ -95,7 +105,8 @@ describe.skipIf(!isRoot || !has('losetup'))('probe on loop devices (root)', () =
     })
     optional('lvm', ['pvcreate'], () => run('pvcreate', ['-y', loop('lvm')]))
     optional('raid-a', ['mdadm'], () => {
-      if (!existsSync('/proc/mdstat')) throw Object.assign(new Error('this kernel has no md (RAID) support'), {stderr: ''})
+      if (!existsSync('/proc/mdstat'))
+        throw Object.assign(new Error('this kernel has no md (RAID) support'), {stderr: ''})
       const a = loop('raid-a')
       const b = loop('raid-b')
       run('mdadm', ['--create', '/dev/md/pvdtest', '--run', '--level=1', '--raid-devices=2', '--metadata=1.2', a, b])
@@ -142,7 +153,13 @@ describe.skipIf(!isRoot || !has('losetup'))('probe on loop devices (root)', () =
   })
 
   it('a blank loop device is eligible with --include-virtual, named by its kernel path', () => {
-    expect(verdict('blank')).toMatchObject({eligible: true, reasons: [], id: dev.blank, sizeBytes: 256 * MiB, type: 'loop'})
+    expect(verdict('blank')).toMatchObject({
+      eligible: true,
+      reasons: [],
+      id: dev.blank,
+      sizeBytes: 256 * MiB,
+      type: 'loop',
+    })
   })
 
   it('without --include-virtual the same device is refused as virtual, with no stable id', () => {
@@ -151,12 +168,21 @@ describe.skipIf(!isRoot || !has('losetup'))('probe on loop devices (root)', () =
   })
 
   it('ext4 made just before the probe → has-signature:ext4', expectRefused('ext4', ['has-signature:ext4']))
-  it('an empty GPT → has-signature:gpt and the protective MBR', expectRefused('gpt', ['has-signature:gpt', 'has-signature:PMBR']))
-  it('a GPT with a partition → partitioned too', expectRefused('gpt-partitioned', ['partitioned', 'has-signature:gpt', 'has-signature:PMBR']))
+  it(
+    'an empty GPT → has-signature:gpt and the protective MBR',
+    expectRefused('gpt', ['has-signature:gpt', 'has-signature:PMBR']),
+  )
+  it(
+    'a GPT with a partition → partitioned too',
+    expectRefused('gpt-partitioned', ['partitioned', 'has-signature:gpt', 'has-signature:PMBR']),
+  )
   it('mounted → mounted (from the host mount table)', expectRefused('mounted', ['mounted', 'has-signature:ext4']))
   it('active swap → swap', expectRefused('swap', ['swap', 'has-signature:swap']))
   it('an LVM physical volume → has-signature:LVM2_member', expectRefused('lvm', ['has-signature:LVM2_member']))
-  it('a RAID member → has-holders, has-signature:linux_raid_member', expectRefused('raid-a', ['has-holders', 'has-signature:linux_raid_member']))
+  it(
+    'a RAID member → has-holders, has-signature:linux_raid_member',
+    expectRefused('raid-a', ['has-holders', 'has-signature:linux_raid_member']),
+  )
   it('losetup -r → read-only', expectRefused('read-only', ['read-only']))
   it('smaller than --min-size → too-small', expectRefused('small', ['too-small']))
 
@@ -170,4 +196,6 @@ describe.skipIf(!isRoot || !has('losetup'))('probe on loop devices (root)', () =
   })
 })
 
-if (!isRoot) describe('probe on loop devices (root)', () => it.skip('needs root: run the suite as root to probe real loop devices'))
+if (!isRoot)
+  describe('probe on loop devices (root)', () =>
+    it.skip('needs root: run the suite as root to probe real loop devices'))

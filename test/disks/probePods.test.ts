@@ -3,10 +3,25 @@ import {describe, expect, it} from 'vitest'
 import {probePodManifest, probePodName} from '../../src/disks/probePods.js'
 
 describe('the probe pod', () => {
-  const pod = probePodManifest({name: 'p', namespace: 'ns', node: 'n1', image: 'img', script: 'echo hi', runId: 'abc123', timeoutMs: 60_000})
+  const pod = probePodManifest({
+    name: 'p',
+    namespace: 'ns',
+    node: 'n1',
+    image: 'img',
+    script: 'echo hi',
+    runId: 'abc123',
+    timeoutMs: 60_000,
+  })
 
   it('is pinned to the node, tolerates every taint, sees the host PID namespace, and cleans up after itself', () => {
-    expect(pod.spec).toMatchObject({nodeName: 'n1', hostPID: true, restartPolicy: 'Never', tolerations: [{operator: 'Exists'}], automountServiceAccountToken: false, activeDeadlineSeconds: 120})
+    expect(pod.spec).toMatchObject({
+      nodeName: 'n1',
+      hostPID: true,
+      restartPolicy: 'Never',
+      tolerations: [{operator: 'Exists'}],
+      automountServiceAccountToken: false,
+      activeDeadlineSeconds: 120,
+    })
   })
 
   it('mounts /dev, /sys and /run/udev read-only and passes the node name', () => {

@@ -23,9 +23,13 @@ afterAll(() => scenarios.cleanup())
 
 const scenario = (label: string) => scenarios.create(label)
 
-type PV = Obj & {metadata: {resourceVersion: string}; spec: {claimRef?: {uid?: string; name?: string}; hostPath?: {path: string}}; status?: {phase?: string}}
+type PV = Obj & {
+  metadata: {resourceVersion: string}
+  spec: {claimRef?: {uid?: string; name?: string}; hostPath?: {path: string}}
+  status?: {phase?: string}
+}
 
-const rv = async (name: string) => ((await kube.get<PV>('PersistentVolume', name))!).metadata.resourceVersion
+const rv = async (name: string) => (await kube.get<PV>('PersistentVolume', name))!.metadata.resourceVersion
 const bind = (s: Scenario, args: string[]) => runCli(['bind', '-n', s.ns, '--kubeconfig', kubeconfig, ...args])
 
 /** A WaitForFirstConsumer claim with no pod: only a pre-binding (what bind writes) gets it bound. */
@@ -40,7 +44,7 @@ async function waitingClaim(label: string) {
 }
 
 describe('bind against the real control plane', () => {
-  it('--dry-run=client and --dry-run=server change nothing; server dry-run reports the API server\'s answer', async () => {
+  it("--dry-run=client and --dry-run=server change nothing; server dry-run reports the API server's answer", async () => {
     const s = await waitingClaim('bind-dry')
     const before = await rv(s.n('disk'))
     const client = bind(s, ['data', '--volume', s.n('disk'), '--dry-run', '-o', 'json'])
@@ -70,7 +74,11 @@ describe('bind against the real control plane', () => {
     const r = bind(s, ['data', '--volume', s.n('disk'), '--yes', '--wait', '--timeout', '30s', '-o', 'json'])
     expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).bindings[0]).toMatchObject({volume: s.n('disk'), applied: true})
-    const c = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (x) => x.phase === 'Bound', 20_000)
+    const c = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (x) => x.phase === 'Bound',
+      20_000,
+    )
     expect(c?.volumeName).toBe(s.n('disk'))
     const again = bind(s, ['data', '--yes', '-o', 'json'])
     expect(again.code).toBe(0) // re-running is safe: nothing left to do
@@ -80,14 +88,26 @@ describe('bind against the real control plane', () => {
     const s = await scenario('bind-stale')
     const cls = s.n('manual')
     await s.create(scObj(cls))
-    await s.create(pvObj(s.n('kept'), {cls, size: '5Gi', claimRef: {namespace: s.ns, name: 'data', uid: '11111111-2222-4333-8444-555555555555'}}))
+    await s.create(
+      pvObj(s.n('kept'), {
+        cls,
+        size: '5Gi',
+        claimRef: {namespace: s.ns, name: 'data', uid: '11111111-2222-4333-8444-555555555555'},
+      }),
+    )
     await kube.waitPVPhase(s.n('kept'), ['Released'])
     await s.create(pvcObj('data', {cls, size: '5Gi'}))
     const explain = s.explain(['data'])
-    expect(explain.json?.claims[0].candidates.find((c) => c.name === s.n('kept'))?.mismatches).toContain('claimedByOther')
+    expect(explain.json?.claims[0].candidates.find((c) => c.name === s.n('kept'))?.mismatches).toContain(
+      'claimedByOther',
+    )
     const r = bind(s, ['data', '--volume', s.n('kept'), '--yes', '--wait', '--timeout', '30s', '-o', 'json'])
     expect(r.code, r.stdout + r.stderr).toBe(0)
-    const c = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (x) => x.phase === 'Bound', 20_000)
+    const c = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (x) => x.phase === 'Bound',
+      20_000,
+    )
     expect(c?.volumeName).toBe(s.n('kept'))
     const pv = (await kube.get<PV>('PersistentVolume', s.n('kept')))!
     expect(pv.spec.hostPath?.path).toBe(`/mnt/pvd/${s.n('kept')}`)
@@ -107,8 +127,10 @@ describe('bind against the real control plane', () => {
   it('a PV changed between plan and write is detected and nothing is written', async () => {
     const s = await waitingClaim('bind-race')
     const pvName = s.n('disk')
-    const out = await onTerminal(['bind', '-n', s.ns, '--kubeconfig', kubeconfig, 'data', '--volume', pvName], 'y', () =>
-      kube.patch('PersistentVolume', pvName, {metadata: {labels: {changed: 'meanwhile'}}}),
+    const out = await onTerminal(
+      ['bind', '-n', s.ns, '--kubeconfig', kubeconfig, 'data', '--volume', pvName],
+      'y',
+      () => kube.patch('PersistentVolume', pvName, {metadata: {labels: {changed: 'meanwhile'}}}),
     )
     expect(out.code).toBe(1)
     expect(out.out).toContain('changed since it was read')
@@ -119,7 +141,11 @@ describe('bind against the real control plane', () => {
 })
 
 /** Runs the CLI on a real terminal (util-linux `script`), answering its prompt. */
-function onTerminal(args: string[], answer: string, whilePrompting?: () => Promise<unknown>): Promise<{code: number; out: string}> {
+function onTerminal(
+  args: string[],
+  answer: string,
+  whilePrompting?: () => Promise<unknown>,
+): Promise<{code: number; out: string}> {
   const cmd = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
   delete env.NODE_ENV

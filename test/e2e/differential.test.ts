@@ -38,14 +38,23 @@ beforeAll(async () => {
       await kube.create({
         apiVersion: 'v1',
         kind: 'Node',
-        metadata: {name: n.name, labels: {'kubernetes.io/hostname': n.name, 'topology.kubernetes.io/zone': n.zone, 'kubernetes.io/os': 'linux'}},
+        metadata: {
+          name: n.name,
+          labels: {
+            'kubernetes.io/hostname': n.name,
+            'topology.kubernetes.io/zone': n.zone,
+            'kubernetes.io/os': 'linux',
+          },
+        },
         spec: n.spec,
         status: model.status,
       })
     }
   }
   // PVs may sit on any node, the odd ones included; pods may tolerate the taint.
-  nodes = (await usableNodes(kube)).concat(inject('cluster').external ? [] : ODD_NODES.map((n) => ({name: n.name, hostname: n.name, zone: n.zone})))
+  nodes = (await usableNodes(kube)).concat(
+    inject('cluster').external ? [] : ODD_NODES.map((n) => ({name: n.name, hostname: n.name, zone: n.zone})),
+  )
   // The snapshot holds every node, tainted ones too: pv-doctor must see what the scheduler sees.
   liveNodes = await kube.list<Obj>('Node')
   mkdirSync(OUT, {recursive: true})
@@ -67,11 +76,16 @@ afterAll(async () => {
   const byCause = new Map<string, number>()
   for (const o of outcomes) byCause.set(o.predicted.cause, (byCause.get(o.predicted.cause) ?? 0) + 1)
   process.stdout.write(`\ndifferential (seed ${SEED}): causes ${[...byCause].map(([c, n]) => `${c}=${n}`).join(' ')}\n`)
-  process.stdout.write(`agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios)\n`)
+  process.stdout.write(
+    `agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios)\n`,
+  )
 })
 
 function snapshotFile(batch: GenScenario[], name: string): string {
-  const items = [...liveNodes.map((n) => ({...n, apiVersion: 'v1', kind: 'Node'})), ...batch.flatMap((s) => [...s.clusterObjects, ...s.claims, ...(s.pod ? [s.pod] : [])])]
+  const items = [
+    ...liveNodes.map((n) => ({...n, apiVersion: 'v1', kind: 'Node'})),
+    ...batch.flatMap((s) => [...s.clusterObjects, ...s.claims, ...(s.pod ? [s.pod] : [])]),
+  ]
   const file = join(OUT, name)
   writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'List', items}, null, 1))
   return file
@@ -82,14 +96,21 @@ async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[
   const file = snapshotFile(batch, `batch-${batchNo}.json`)
   const r = runCli(['explain', '-A', '--all', '--from-file', file, '-o', 'json'])
   if (r.code === 2) throw new Error(`explain failed: ${r.stderr}`)
-  const claims = new Map<string, {cause: string; wouldBind: string | null; ties: string[]}>((JSON.parse(r.stdout) as {claims: {namespace: string; name: string; cause: string; wouldBind: string | null; ties: string[]}[]}).claims.map((c) => [`${c.namespace}/${c.name}`, c]))
+  const claims = new Map<string, {cause: string; wouldBind: string | null; ties: string[]}>(
+    (
+      JSON.parse(r.stdout) as {
+        claims: {namespace: string; name: string; cause: string; wouldBind: string | null; ties: string[]}[]
+      }
+    ).claims.map((c) => [`${c.namespace}/${c.name}`, c]),
+  )
 
   // 2. Create it for real: PVs first (and let them settle), then the claim, then the pod.
   await Promise.all(
     batch.map(async (s) => {
       await kube.create({apiVersion: 'v1', kind: 'Namespace', metadata: {name: s.ns}})
       for (const o of s.clusterObjects) await kube.create(structuredClone(o))
-      for (const o of s.clusterObjects) if (o.kind === 'PersistentVolume') await kube.waitPVPhase(o.metadata!.name!, ['Available', 'Released', 'Bound'])
+      for (const o of s.clusterObjects)
+        if (o.kind === 'PersistentVolume') await kube.waitPVPhase(o.metadata!.name!, ['Available', 'Released', 'Bound'])
     }),
   )
   await Promise.all(batch.flatMap((s) => s.claims.map((c) => kube.create(structuredClone(c)))))
@@ -102,10 +123,16 @@ async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[
         const name = claim.metadata!.name!
         const predicted = claims.get(`${s.ns}/${name}`) ?? {cause: 'missing', wouldBind: null, ties: []}
         const expectBind = predicted.cause === 'BindPending'
-        const c = await kube.waitFor(() => kube.claimPhase(s.ns, name), (x) => x.phase === 'Bound', expectBind ? 20_000 : 5_000)
+        const c = await kube.waitFor(
+          () => kube.claimPhase(s.ns, name),
+          (x) => x.phase === 'Bound',
+          expectBind ? 20_000 : 5_000,
+        )
         const final = c ?? (await kube.claimPhase(s.ns, name))
         const actual = {bound: final.phase === 'Bound', volume: final.phase === 'Bound' ? final.volumeName : undefined}
-        const agree = expectBind ? actual.bound && [predicted.wouldBind, ...predicted.ties].includes(actual.volume ?? '') : !actual.bound
+        const agree = expectBind
+          ? actual.bound && [predicted.wouldBind, ...predicted.ties].includes(actual.volume ?? '')
+          : !actual.bound
         return {scenario: s, claim: name, predicted, actual, agree}
       }),
     ),
@@ -136,6 +163,11 @@ describe('differential: pv-doctor predicts what the real controller and schedule
         `DISAGREE seed=${SEED} scenario=${o.scenario.id} claim=${o.claim} (${o.scenario.summary}): predicted ${o.predicted.cause} ${o.predicted.wouldBind ?? ''}${o.predicted.ties.length ? ` ties ${o.predicted.ties.join(',')}` : ''}; cluster ${o.actual.bound ? `bound ${o.actual.volume}` : 'did not bind'}\n  replay: kubectl pv-doctor explain -A --all --from-file ${file}\n`,
       )
     }
-    expect(bad.map((o) => `${o.scenario.id}/${o.claim}: predicted ${o.predicted.cause} ${o.predicted.wouldBind}, actual ${o.actual.bound ? o.actual.volume : 'unbound'}`)).toEqual([])
+    expect(
+      bad.map(
+        (o) =>
+          `${o.scenario.id}/${o.claim}: predicted ${o.predicted.cause} ${o.predicted.wouldBind}, actual ${o.actual.bound ? o.actual.volume : 'unbound'}`,
+      ),
+    ).toEqual([])
   })
 })

@@ -48,7 +48,9 @@ function spawnCli(args: string[]): Promise<{code: number; stdout: string; stderr
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<{code: number; stdout: string; stderr: string}>((resolve) => child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})))
+  const done = new Promise<{code: number; stdout: string; stderr: string}>((resolve) =>
+    child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})),
+  )
   return Object.assign(done, {child})
 }
 
@@ -63,7 +65,16 @@ function reports(): string[] {
   })
 }
 
-const provision = (args: string[]) => runCli(['provision', '--kubeconfig', kubeconfig, '--storage-class', cls, ...reports().flatMap((r) => ['--from-report', r]), ...args])
+const provision = (args: string[]) =>
+  runCli([
+    'provision',
+    '--kubeconfig',
+    kubeconfig,
+    '--storage-class',
+    cls,
+    ...reports().flatMap((r) => ['--from-report', r]),
+    ...args,
+  ])
 
 describe.skipIf(external)('disks and provision against the control plane (no kubelet)', () => {
   it('disks: every node reports that the probe pod did not start, and no pod is left behind', async () => {
@@ -83,31 +94,65 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '8s', '-o', 'json'])
     // Act as target's kubelet: report the image pull failure on its probe pod's status.
     const pod = await kube.waitFor(
-      async () => (await kube.client.list<Obj & {spec: {nodeName?: string}}>('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).find((p) => p.spec.nodeName === target),
+      async () =>
+        (
+          await kube.client.list<Obj & {spec: {nodeName?: string}}>('/api/v1/pods', {
+            labelSelector: 'app.kubernetes.io/name=pv-doctor-probe',
+          })
+        ).find((p) => p.spec.nodeName === target),
       () => true,
       20_000,
       200,
     )
     expect(pod).toBeTruthy()
-    await kube.client.request('PATCH', `/api/v1/namespaces/${pod!.metadata!.namespace}/pods/${pod!.metadata!.name}/status`, {
-      contentType: 'application/merge-patch+json',
-      body: {status: {phase: 'Pending', containerStatuses: [{name: 'probe', image: 'x', imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"'}}}]}},
-    })
+    await kube.client.request(
+      'PATCH',
+      `/api/v1/namespaces/${pod!.metadata!.namespace}/pods/${pod!.metadata!.name}/status`,
+      {
+        contentType: 'application/merge-patch+json',
+        body: {
+          status: {
+            phase: 'Pending',
+            containerStatuses: [
+              {
+                name: 'probe',
+                image: 'x',
+                imageID: '',
+                ready: false,
+                restartCount: 0,
+                state: {waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"'}},
+              },
+            ],
+          },
+        },
+      },
+    )
     const r = await child
     const report = JSON.parse(r.stdout) as {nodes: {name: string; error: string | null}[]}
     expect(report.nodes.find((n) => n.name === target)?.error).toMatch(/cannot be pulled \(ImagePullBackOff/)
-    expect(report.nodes.filter((n) => n.name !== target).every((n) => /probe pod did not start/.test(n.error ?? ''))).toBe(true)
-    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
+    expect(
+      report.nodes.filter((n) => n.name !== target).every((n) => /probe pod did not start/.test(n.error ?? '')),
+    ).toBe(true)
+    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual(
+      [],
+    )
   })
 
   it('Ctrl-C while probing: the probe pods are deleted before it exits', async () => {
     const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '60s'])
-    const some = await kube.waitFor(() => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}), (l) => l.length > 0, 20_000, 200)
+    const some = await kube.waitFor(
+      () => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
+      (l) => l.length > 0,
+      20_000,
+      200,
+    )
     expect(some?.length).toBeGreaterThan(0)
     child.child.kill('SIGINT')
     const r = await child
     expect(r.code).toBe(130)
-    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
+    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual(
+      [],
+    )
   })
 
   it('without --no-recheck it re-probes first, cannot (no kubelet), and writes nothing', async () => {
@@ -126,7 +171,11 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     expect(r.code, r.stderr).toBe(0)
     const sc = (await kube.get<Obj & {provisioner?: string; volumeBindingMode?: string}>('StorageClass', cls))!
     expect(sc).toMatchObject({provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer'})
-    const pvs = (await kube.list<Obj & {spec: {storageClassName: string; local: {path: string}; volumeMode: string}}>('PersistentVolume')).filter((p) => p.spec.storageClassName === cls)
+    const pvs = (
+      await kube.list<Obj & {spec: {storageClassName: string; local: {path: string}; volumeMode: string}}>(
+        'PersistentVolume',
+      )
+    ).filter((p) => p.spec.storageClassName === cls)
     expect(pvs.length).toBeGreaterThan(0)
     for (const pv of pvs) {
       expect(pv.spec.local.path).toMatch(/^\/dev\/disk\/by-id\//)
@@ -134,11 +183,15 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     }
     const again = provision(['--no-recheck', '--yes', '-o', 'json'])
     expect(again.code, again.stderr).toBe(0)
-    const after = (await kube.list<Obj & {spec: {storageClassName: string}; metadata: {resourceVersion: string}}>('PersistentVolume')).filter((p) => p.spec.storageClassName === cls)
-    expect(after.map((p) => `${p.metadata!.name}@${p.metadata.resourceVersion}`).sort()).toEqual(pvs.map((p) => `${p.metadata!.name}@${p.metadata!.resourceVersion}`).sort())
+    const after = (
+      await kube.list<Obj & {spec: {storageClassName: string}; metadata: {resourceVersion: string}}>('PersistentVolume')
+    ).filter((p) => p.spec.storageClassName === cls)
+    expect(after.map((p) => `${p.metadata!.name}@${p.metadata.resourceVersion}`).sort()).toEqual(
+      pvs.map((p) => `${p.metadata!.name}@${p.metadata!.resourceVersion}`).sort(),
+    )
   })
 
-  it('a claim of that class with a pod: the scheduler binds a PV on the pod\'s node, and explain said so first', async () => {
+  it("a claim of that class with a pod: the scheduler binds a PV on the pod's node, and explain said so first", async () => {
     const target = nodes[1]
     const claim = pvcObj('data', {cls, size: '1Gi', volumeMode: 'Block'})
     const pod = podObj('app', ['data'], {nodeSelector: {'kubernetes.io/hostname': target.hostname}})
@@ -147,11 +200,17 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     const before = s.explain(['data'])
     const predicted = before.json!.claims[0]
     // The scheduler may already have bound it by the time we ask; either way the PV must be on target.
-    const bound = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Bound', 30_000)
+    const bound = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (c) => c.phase === 'Bound',
+      30_000,
+    )
     expect(bound?.volumeName).toBeTruthy()
     if (predicted.cause === 'BindPending') expect([predicted.wouldBind, ...predicted.ties]).toContain(bound!.volumeName)
     else expect(predicted.cause).toBe('Bound')
-    const pv = (await kube.get<Obj & {spec: {nodeAffinity: {required: {nodeSelectorTerms: {matchExpressions: {values: string[]}[]}[]}}}}>('PersistentVolume', bound!.volumeName!))!
+    const pv = (await kube.get<
+      Obj & {spec: {nodeAffinity: {required: {nodeSelectorTerms: {matchExpressions: {values: string[]}[]}[]}}}}
+    >('PersistentVolume', bound!.volumeName!))!
     expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values).toEqual([target.hostname])
     const live = s.explain(['data'])
     expect(live.json!.claims[0].cause).toBe('Bound')

@@ -36,11 +36,20 @@ describe('explain agrees with the real controller and scheduler', () => {
   it('Immediate static binding: predicts the PV, the controller binds exactly that one', async () => {
     const s = await scenario('immediate')
     const cls = s.n('manual')
-    const objs = [pvObj(s.n('big'), {size: '5Gi', cls}), pvObj(s.n('exact'), {size: '2Gi', cls}), pvObj(s.n('small'), {size: '1Gi', cls}), pvcObj('data', {size: '2Gi', cls})]
+    const objs = [
+      pvObj(s.n('big'), {size: '5Gi', cls}),
+      pvObj(s.n('exact'), {size: '2Gi', cls}),
+      pvObj(s.n('small'), {size: '1Gi', cls}),
+      pvcObj('data', {size: '2Gi', cls}),
+    ]
     const offline = s.explainOffline(objs, ['data'])
     expect(offline.json?.claims[0]).toMatchObject({cause: 'BindPending', wouldBind: s.n('exact')})
     await createAll(s, objs)
-    const bound = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Bound', 20_000)
+    const bound = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (c) => c.phase === 'Bound',
+      20_000,
+    )
     expect(bound?.volumeName).toBe(s.n('exact'))
     const live = s.explain(['data'])
     expect(live.code).toBe(0)
@@ -78,45 +87,90 @@ describe('explain agrees with the real controller and scheduler', () => {
     expect(mm('modes')).toEqual(['accessModes'])
   })
 
-  it('a Released PV with a stale claimRef uid: VolumeClaimedByOther, with the controller\'s own event as evidence', async () => {
+  it("a Released PV with a stale claimRef uid: VolumeClaimedByOther, with the controller's own event as evidence", async () => {
     const s = await scenario('released')
     const cls = s.n('manual')
-    await createAll(s, [pvObj(s.n('old'), {cls, claimRef: {namespace: s.ns, name: 'data', uid: '6f1d3a4e-0000-4000-8000-000000000000'}})])
+    await createAll(s, [
+      pvObj(s.n('old'), {cls, claimRef: {namespace: s.ns, name: 'data', uid: '6f1d3a4e-0000-4000-8000-000000000000'}}),
+    ])
     expect((await kube.waitPVPhase(s.n('old'), ['Released'])) as unknown).toBeTruthy()
     await s.create(pvcObj('data', {cls, volumeName: s.n('old')}))
-    const live = await kube.waitFor(async () => s.explain(['data']), (r) => (r.json?.claims[0].evidence.length ?? 0) > 0, 15_000, 1000)
+    const live = await kube.waitFor(
+      async () => s.explain(['data']),
+      (r) => (r.json?.claims[0].evidence.length ?? 0) > 0,
+      15_000,
+      1000,
+    )
     expect(live?.json?.claims[0].cause).toBe('VolumeClaimedByOther')
-    expect(live?.json?.claims[0].evidence.join('\n')).toContain(`volume "${s.n('old')}" already bound to a different claim.`)
+    expect(live?.json?.claims[0].evidence.join('\n')).toContain(
+      `volume "${s.n('old')}" already bound to a different claim.`,
+    )
   })
 
   it('WaitForFirstConsumer: waits without a pod; with a pod the scheduler binds the predicted local PV on its node', async () => {
     const s = await scenario('wffc')
     const cls = s.n('local')
-    const objs = [scObj(cls, {wffc: true}), pvObj(s.n('on-0'), {cls, hosts: [nodes[0].hostname]}), pvcObj('data', {cls})]
+    const objs = [
+      scObj(cls, {wffc: true}),
+      pvObj(s.n('on-0'), {cls, hosts: [nodes[0].hostname]}),
+      pvcObj('data', {cls}),
+    ]
     await createAll(s, objs)
-    const waiting = await kube.waitFor(async () => s.explain(['data']), (r) => r.json?.claims[0].evidence.length === 1, 15_000, 1000)
+    const waiting = await kube.waitFor(
+      async () => s.explain(['data']),
+      (r) => r.json?.claims[0].evidence.length === 1,
+      15_000,
+      1000,
+    )
     expect(waiting?.json?.claims[0].cause).toBe('WaitingForFirstConsumer')
     expect(waiting?.json?.claims[0].evidence[0]).toContain('waiting for first consumer to be created before binding')
     expect(waiting?.code).toBe(0)
     const pod = podObj('app', ['data'])
-    const predicted = s.explainOffline([...objs, pod, ...(await kube.list<Obj>('Node')).map((n) => ({...n, kind: 'Node'}))], ['data'])
+    const predicted = s.explainOffline(
+      [...objs, pod, ...(await kube.list<Obj>('Node')).map((n) => ({...n, kind: 'Node'}))],
+      ['data'],
+    )
     expect(predicted.json?.claims[0]).toMatchObject({cause: 'BindPending', wouldBind: s.n('on-0')})
     await s.create(pod)
-    const bound = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Bound', 30_000)
+    const bound = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (c) => c.phase === 'Bound',
+      30_000,
+    )
     expect(bound?.volumeName).toBe(s.n('on-0'))
-    const p = await kube.waitFor(async () => (await kube.get('Pod', 'app', s.ns)) as {spec?: {nodeName?: string}}, (x) => Boolean(x.spec?.nodeName), 30_000)
+    const p = await kube.waitFor(
+      async () => (await kube.get('Pod', 'app', s.ns)) as {spec?: {nodeName?: string}},
+      (x) => Boolean(x.spec?.nodeName),
+      30_000,
+    )
     expect(p?.spec?.nodeName).toBe(nodes[0].name)
   })
 
-  it('local PVs on specific nodes: a pod that can reach one binds, a pod that cannot gets NoVolumeOnFeasibleNodes with the scheduler\'s text', async () => {
+  it("local PVs on specific nodes: a pod that can reach one binds, a pod that cannot gets NoVolumeOnFeasibleNodes with the scheduler's text", async () => {
     const s = await scenario('local')
     const cls = s.n('local')
-    await createAll(s, [scObj(cls, {wffc: true}), pvObj(s.n('pv-0'), {cls, hosts: [nodes[0].hostname]}), pvcObj('ok', {cls}), pvcObj('stuck', {cls})])
+    await createAll(s, [
+      scObj(cls, {wffc: true}),
+      pvObj(s.n('pv-0'), {cls, hosts: [nodes[0].hostname]}),
+      pvcObj('ok', {cls}),
+      pvcObj('stuck', {cls}),
+    ])
     await s.create(podObj('fits', ['ok'], {nodeSelector: {'kubernetes.io/hostname': nodes[0].hostname}}))
-    expect((await kube.waitFor(() => kube.claimPhase(s.ns, 'ok'), (c) => c.phase === 'Bound', 30_000))?.volumeName).toBe(s.n('pv-0'))
+    expect(
+      (
+        await kube.waitFor(
+          () => kube.claimPhase(s.ns, 'ok'),
+          (c) => c.phase === 'Bound',
+          30_000,
+        )
+      )?.volumeName,
+    ).toBe(s.n('pv-0'))
     await s.create(podObj('cannot', ['stuck'], {nodeSelector: {'kubernetes.io/hostname': nodes[1].hostname}}))
     const cond = await kube.waitFor(
-      async () => ((await kube.get('Pod', 'cannot', s.ns)) as {status?: {conditions?: {type: string; message?: string}[]}}).status?.conditions?.find((c) => c.type === 'PodScheduled')?.message,
+      async () =>
+        (
+          (await kube.get('Pod', 'cannot', s.ns)) as {status?: {conditions?: {type: string; message?: string}[]}}
+        ).status?.conditions?.find((c) => c.type === 'PodScheduled')?.message,
       (m) => m.length > 0,
       30_000,
     )
@@ -131,13 +185,23 @@ describe('explain agrees with the real controller and scheduler', () => {
   it('a StorageClass that does not exist', async () => {
     const s = await scenario('noclass')
     await s.create(pvcObj('data', {cls: s.n('missing')}))
-    const live = await kube.waitFor(async () => s.explain(['data']), (r) => (r.json?.claims[0].evidence.length ?? 0) > 0, 15_000, 1000)
+    const live = await kube.waitFor(
+      async () => s.explain(['data']),
+      (r) => (r.json?.claims[0].evidence.length ?? 0) > 0,
+      15_000,
+      1000,
+    )
     expect(live?.json?.claims[0].cause).toBe('StorageClassNotFound')
     expect(live?.json?.claims[0].evidence[0]).toContain(`storageclass.storage.k8s.io "${s.n('missing')}" not found`)
   })
 
   it('no storageClassName and no default class', async () => {
-    const defaults = (await kube.list<Obj>('StorageClass')).filter((c) => (c.metadata?.annotations as Record<string, string> | undefined)?.['storageclass.kubernetes.io/is-default-class'] === 'true')
+    const defaults = (await kube.list<Obj>('StorageClass')).filter(
+      (c) =>
+        (c.metadata?.annotations as Record<string, string> | undefined)?.[
+          'storageclass.kubernetes.io/is-default-class'
+        ] === 'true',
+    )
     if (defaults.length) return // an external cluster with a default class: not applicable
     const s = await scenario('nodefault')
     await s.create(pvcObj('data', {cls: null, size: '999Gi'}))
@@ -149,9 +213,16 @@ describe('explain agrees with the real controller and scheduler', () => {
     const s = await scenario('noprov')
     const cls = s.n('ext')
     await createAll(s, [scObj(cls, {provisioner: `${s.ns}.csi.example.com`}), pvcObj('data', {cls})])
-    const live = await kube.waitFor(async () => s.explain(['data']), (r) => (r.json?.claims[0].evidence.length ?? 0) > 0, 15_000, 1000)
+    const live = await kube.waitFor(
+      async () => s.explain(['data']),
+      (r) => (r.json?.claims[0].evidence.length ?? 0) > 0,
+      15_000,
+      1000,
+    )
     expect(live?.json?.claims[0].cause).toBe('ProvisionerNotFound')
-    expect(live?.json?.claims[0].evidence[0]).toContain(`Waiting for a volume to be created either by the external provisioner '${s.ns}.csi.example.com'`)
+    expect(live?.json?.claims[0].evidence[0]).toContain(
+      `Waiting for a volume to be created either by the external provisioner '${s.ns}.csi.example.com'`,
+    )
   })
 
   it('snapshot: a file written from the live cluster gives the same verdicts offline', async () => {
@@ -171,7 +242,12 @@ describe('explain agrees with the real controller and scheduler', () => {
     writeFileSync(file, snap.stdout)
     const offline = runCli(['explain', '-n', s.ns, '--from-file', file, '-o', 'json'])
     const live = s.explain([])
-    const verdicts = (out: string) => (JSON.parse(out) as {claims: {name: string; cause: string; wouldBind: string | null}[]}).claims.map((c) => [c.name, c.cause, c.wouldBind])
+    const verdicts = (out: string) =>
+      (JSON.parse(out) as {claims: {name: string; cause: string; wouldBind: string | null}[]}).claims.map((c) => [
+        c.name,
+        c.cause,
+        c.wouldBind,
+      ])
     expect(verdicts(offline.stdout)).toEqual(verdicts(live.stdout))
     expect(verdicts(live.stdout)).toEqual([
       ['big', 'NoVolumeOnFeasibleNodes', null],
@@ -183,10 +259,21 @@ describe('explain agrees with the real controller and scheduler', () => {
     const s = await scenario('podaff')
     const cls = s.n('manual')
     await createAll(s, [pvObj(s.n('pinned'), {cls, hosts: [nodes[0].hostname]}), pvcObj('data', {cls})])
-    expect((await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Bound', 20_000))?.volumeName).toBe(s.n('pinned'))
+    expect(
+      (
+        await kube.waitFor(
+          () => kube.claimPhase(s.ns, 'data'),
+          (c) => c.phase === 'Bound',
+          20_000,
+        )
+      )?.volumeName,
+    ).toBe(s.n('pinned'))
     await s.create(podObj('web', ['data'], {nodeSelector: {'kubernetes.io/hostname': nodes[1].hostname}}))
     const cond = await kube.waitFor(
-      async () => ((await kube.get('Pod', 'web', s.ns)) as {status?: {conditions?: {type: string; message?: string}[]}}).status?.conditions?.find((c) => c.type === 'PodScheduled')?.message,
+      async () =>
+        (
+          (await kube.get('Pod', 'web', s.ns)) as {status?: {conditions?: {type: string; message?: string}[]}}
+        ).status?.conditions?.find((c) => c.type === 'PodScheduled')?.message,
       (m) => m.length > 0,
       30_000,
     )

@@ -31,7 +31,11 @@ const SIZES = ['512Mi', '1Gi', '1536Mi', '2Gi', '3Gi', '1073741824', '2147483648
 const CLAIM_SIZES = ['1Gi', '1536Mi', '2Gi', '1073741824', '1G']
 const MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany']
 
-export function generate(seed: number, index: number, nodes: {name: string; hostname: string; zone?: string}[]): GenScenario {
+export function generate(
+  seed: number,
+  index: number,
+  nodes: {name: string; hostname: string; zone?: string}[],
+): GenScenario {
   const r = rng(seed * 1_000_003 + index)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]
   const chance = (p: number) => r() < p
@@ -47,10 +51,18 @@ export function generate(seed: number, index: number, nodes: {name: string; host
   const wffc = chance(0.35)
   const aHasObject = wffc || chance(0.6)
   const objects: Obj[] = []
-  if (aHasObject) objects.push({apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: {name: clsA}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: wffc ? 'WaitForFirstConsumer' : 'Immediate'})
+  if (aHasObject)
+    objects.push({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: {name: clsA},
+      provisioner: 'kubernetes.io/no-provisioner',
+      volumeBindingMode: wffc ? 'WaitForFirstConsumer' : 'Immediate',
+    })
   const claimClassChoice = r()
   // null = no storageClassName at all (no default class exists here, so it matches class-less PVs)
-  const claimCls: string | null = claimClassChoice < 0.72 ? clsA : claimClassChoice < 0.87 ? clsB : claimClassChoice < 0.95 ? '' : null
+  const claimCls: string | null =
+    claimClassChoice < 0.72 ? clsA : claimClassChoice < 0.87 ? clsB : claimClassChoice < 0.95 ? '' : null
   const claimModes = modes()
   const claimMode = chance(0.15) ? 'Block' : 'Filesystem'
   const tier = () => pick(['fast', 'slow', 'gold'])
@@ -82,7 +94,17 @@ export function generate(seed: number, index: number, nodes: {name: string; host
         persistentVolumeReclaimPolicy: 'Retain',
         volumeMode: block,
         ...(host || block === 'Block' ? {local: {path: `/mnt/disks/${name}`}} : {hostPath: {path: `/mnt/pvd/${name}`}}),
-        nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [(host ?? pick(nodes)).hostname]}]}]}},
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  {key: 'kubernetes.io/hostname', operator: 'In', values: [(host ?? pick(nodes)).hostname]},
+                ],
+              },
+            ],
+          },
+        },
         ...(claimRef ? {claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', ...claimRef}} : {}),
       },
     })
@@ -92,7 +114,10 @@ export function generate(seed: number, index: number, nodes: {name: string; host
     claimCls === '' || claimCls === null || chance(0.25)
       ? chance(0.7)
         ? {matchLabels: {'pv-doctor-scenario': id, ...(chance(0.4) ? {tier: tier()} : {})}}
-        : {matchLabels: {'pv-doctor-scenario': id}, matchExpressions: [{key: 'tier', operator: pick(['In', 'NotIn']), values: [tier(), tier()]}]}
+        : {
+            matchLabels: {'pv-doctor-scenario': id},
+            matchExpressions: [{key: 'tier', operator: pick(['In', 'NotIn']), values: [tier(), tier()]}],
+          }
       : undefined
   const volumeName = chance(0.1) ? (chance(0.8) ? pick(pvNames) : `${ns}-missing`) : undefined
   const claimOf = (name: string, extra: Record<string, unknown>): Obj => ({
@@ -126,13 +151,23 @@ export function generate(seed: number, index: number, nodes: {name: string; host
         containers: [{name: 'app', image: 'registry.invalid/app:1'}],
         terminationGracePeriodSeconds: 0,
         ...(bypass ? {nodeName: target.name} : {}),
-        ...(chance(0.3) ? {tolerations: [{key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule'}]} : {}),
-        ...(constraint < 0.3 ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}} : constraint < 0.5 && target.zone ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}} : {}),
+        ...(chance(0.3)
+          ? {tolerations: [{key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule'}]}
+          : {}),
+        ...(constraint < 0.3
+          ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}}
+          : constraint < 0.5 && target.zone
+            ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}}
+            : {}),
         volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c.metadata!.name}})),
       },
     }
     notes.push(bypass ? 'pod with nodeName' : 'pod')
   }
-  notes.unshift(`${wffc ? 'WFFC' : 'Immediate'}${aHasObject ? '' : ' (class object missing)'}`, `claim ${claimCls === clsA ? 'A' : claimCls === clsB ? 'B' : claimCls === null ? 'without class' : '""'}`, `${nPV} PVs`)
+  notes.unshift(
+    `${wffc ? 'WFFC' : 'Immediate'}${aHasObject ? '' : ' (class object missing)'}`,
+    `claim ${claimCls === clsA ? 'A' : claimCls === clsB ? 'B' : claimCls === null ? 'without class' : '""'}`,
+    `${nPV} PVs`,
+  )
   return {id, ns, clusterObjects: objects, claims, pod, summary: notes.join(', ')}
 }

@@ -4,7 +4,12 @@
  */
 import {connect, KubeError, type KubeClient} from '../../src/kube/client.js'
 
-export type Obj = {apiVersion?: string; kind?: string; metadata?: {name?: string; namespace?: string; [k: string]: unknown}; [k: string]: unknown}
+export type Obj = {
+  apiVersion?: string
+  kind?: string
+  metadata?: {name?: string; namespace?: string; [k: string]: unknown}
+  [k: string]: unknown
+}
 
 const PLURAL: Record<string, {plural: string; group: string; namespaced: boolean}> = {
   PersistentVolume: {plural: 'persistentvolumes', group: '', namespaced: false},
@@ -62,11 +67,19 @@ export class Kube {
   }
 
   async patch(kind: string, name: string, body: unknown, namespace?: string): Promise<Obj> {
-    return this.client.request('PATCH', pathFor(kind, namespace, name), {body, contentType: 'application/merge-patch+json'})
+    return this.client.request('PATCH', pathFor(kind, namespace, name), {
+      body,
+      contentType: 'application/merge-patch+json',
+    })
   }
 
   /** Polls until `pred` holds (returns the value) or the time is up (returns undefined). */
-  async waitFor<T>(what: () => Promise<T | undefined>, pred: (v: T) => boolean, timeoutMs: number, everyMs = 250): Promise<T | undefined> {
+  async waitFor<T>(
+    what: () => Promise<T | undefined>,
+    pred: (v: T) => boolean,
+    timeoutMs: number,
+    everyMs = 250,
+  ): Promise<T | undefined> {
     const end = Date.now() + timeoutMs
     for (;;) {
       const v = await what()
@@ -78,11 +91,17 @@ export class Kube {
 
   /** Waits for a PV's phase to settle (the controller moves new PVs to Available or Released). */
   async waitPVPhase(name: string, phases: string[], timeoutMs = 15_000): Promise<Obj | undefined> {
-    return this.waitFor(() => this.get('PersistentVolume', name), (p) => phases.includes((p as {status?: {phase?: string}}).status?.phase ?? ''), timeoutMs)
+    return this.waitFor(
+      () => this.get('PersistentVolume', name),
+      (p) => phases.includes((p as {status?: {phase?: string}}).status?.phase ?? ''),
+      timeoutMs,
+    )
   }
 
   async claimPhase(ns: string, name: string): Promise<{phase?: string; volumeName?: string}> {
-    const c = (await this.get('PersistentVolumeClaim', name, ns)) as {status?: {phase?: string}; spec?: {volumeName?: string}} | undefined
+    const c = (await this.get('PersistentVolumeClaim', name, ns)) as
+      | {status?: {phase?: string}; spec?: {volumeName?: string}}
+      | undefined
     return {phase: c?.status?.phase, volumeName: c?.spec?.volumeName}
   }
 
@@ -90,11 +109,14 @@ export class Kube {
   async cleanup(ns: string, clusterScoped: {kind: string; name: string}[]): Promise<void> {
     for (const p of await this.list<Obj>('Pod', ns)) await this.delete('Pod', p.metadata!.name!, ns)
     for (const c of await this.list<Obj>('PersistentVolumeClaim', ns)) {
-      await this.patch('PersistentVolumeClaim', c.metadata!.name!, {metadata: {finalizers: null}}, ns).catch(() => undefined)
+      await this.patch('PersistentVolumeClaim', c.metadata!.name!, {metadata: {finalizers: null}}, ns).catch(
+        () => undefined,
+      )
       await this.delete('PersistentVolumeClaim', c.metadata!.name!, ns)
     }
     for (const o of clusterScoped) {
-      if (o.kind === 'PersistentVolume') await this.patch('PersistentVolume', o.name, {metadata: {finalizers: null}}).catch(() => undefined)
+      if (o.kind === 'PersistentVolume')
+        await this.patch('PersistentVolume', o.name, {metadata: {finalizers: null}}).catch(() => undefined)
       await this.delete(o.kind, o.name)
     }
     await this.delete('Namespace', ns)

@@ -27,12 +27,17 @@ beforeAll(async () => {
     made.push({kind: doc.kind!, name: doc.metadata!.name!})
   }
   // The same rules minus events and CSIStorageCapacities.
-  const full = yaml.loadAll(readFileSync(join(ROOT, 'docs', 'rbac.yaml'), 'utf8'))[0] as {rules: {apiGroups: string[]; resources: string[]; verbs: string[]}[]}
+  const full = yaml.loadAll(readFileSync(join(ROOT, 'docs', 'rbac.yaml'), 'utf8'))[0] as {
+    rules: {apiGroups: string[]; resources: string[]; verbs: string[]}[]
+  }
   const partial = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: {name: `${s.ns}-partial`},
-    rules: full.rules.map((r) => ({...r, resources: r.resources.filter((x) => x !== 'events' && x !== 'csistoragecapacities')})),
+    rules: full.rules.map((r) => ({
+      ...r,
+      resources: r.resources.filter((x) => x !== 'events' && x !== 'csistoragecapacities'),
+    })),
   }
   const binding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -46,7 +51,24 @@ beforeAll(async () => {
     made.push({kind: o.kind!, name: o.metadata!.name!})
   }
   // RBAC caches settle within a moment; wait until the reader may list claims.
-  await kube.waitFor(async () => runCli(['explain', '-A', '--kubeconfig', kubeconfig, '--as', 'reader', '--as-group', 'pv-doctor-readers', '-o', 'json']), (r) => r.code !== 2, 10_000, 500)
+  await kube.waitFor(
+    async () =>
+      runCli([
+        'explain',
+        '-A',
+        '--kubeconfig',
+        kubeconfig,
+        '--as',
+        'reader',
+        '--as-group',
+        'pv-doctor-readers',
+        '-o',
+        'json',
+      ]),
+    (r) => r.code !== 2,
+    10_000,
+    500,
+  )
 })
 
 afterAll(async () => {
@@ -55,7 +77,20 @@ afterAll(async () => {
 })
 
 function explainAs(group: string) {
-  return runCli(['explain', '-n', s.ns, 'data', '--kubeconfig', kubeconfig, '--as', `someone-${group}`, '--as-group', group, '-o', 'json'])
+  return runCli([
+    'explain',
+    '-n',
+    s.ns,
+    'data',
+    '--kubeconfig',
+    kubeconfig,
+    '--as',
+    `someone-${group}`,
+    '--as-group',
+    group,
+    '-o',
+    'json',
+  ])
 }
 
 describe('RBAC', () => {
@@ -70,12 +105,25 @@ describe('RBAC', () => {
   it('a user who cannot list events or CSIStorageCapacities gets a partial answer that says so', () => {
     const r = explainAs(`${s.ns}-partial`)
     const d = JSON.parse(r.stdout)
-    expect(d.skipped).toEqual(expect.arrayContaining([
-      {resource: 'events', reason: 'forbidden'},
-      {resource: 'csistoragecapacities', reason: 'forbidden'},
-    ]))
+    expect(d.skipped).toEqual(
+      expect.arrayContaining([
+        {resource: 'events', reason: 'forbidden'},
+        {resource: 'csistoragecapacities', reason: 'forbidden'},
+      ]),
+    )
     expect(d.claims[0].cause).toBe('StorageClassNotFound')
-    const human = runCli(['explain', '-n', s.ns, 'data', '--kubeconfig', kubeconfig, '--as', 'p', '--as-group', `${s.ns}-partial`])
+    const human = runCli([
+      'explain',
+      '-n',
+      s.ns,
+      'data',
+      '--kubeconfig',
+      kubeconfig,
+      '--as',
+      'p',
+      '--as-group',
+      `${s.ns}-partial`,
+    ])
     expect(human.stdout).toContain('Partial answer: could not read')
     expect(human.stdout).toContain('events (forbidden)')
     expect(r.stderr).toContain('warning: could not read events (forbidden)')

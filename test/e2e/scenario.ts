@@ -32,7 +32,10 @@ export class Scenario {
 
   async create<T extends Obj>(o: T): Promise<T> {
     const ns = o.metadata?.namespace
-    if (!['PersistentVolume', 'StorageClass', 'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'Node'].includes(o.kind!)) o.metadata = {...o.metadata, namespace: ns ?? this.ns}
+    if (
+      !['PersistentVolume', 'StorageClass', 'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'Node'].includes(o.kind!)
+    )
+      o.metadata = {...o.metadata, namespace: ns ?? this.ns}
     else this.made.push({kind: o.kind!, name: o.metadata!.name!})
     return this.kube.create(o)
   }
@@ -56,7 +59,21 @@ export class Scenario {
   /** `explain` offline on manifests, before they exist in the cluster. */
   explainOffline(objects: Obj[], args: string[]) {
     const file = join(TMP, `${this.ns}-${Date.now()}.json`)
-    writeFileSync(file, JSON.stringify({apiVersion: 'v1', kind: 'List', items: objects.map((o) => ({...o, metadata: {namespace: o.kind === 'PersistentVolume' || o.kind === 'StorageClass' || o.kind === 'Node' ? undefined : this.ns, ...o.metadata}}))}))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: objects.map((o) => ({
+          ...o,
+          metadata: {
+            namespace:
+              o.kind === 'PersistentVolume' || o.kind === 'StorageClass' || o.kind === 'Node' ? undefined : this.ns,
+            ...o.metadata,
+          },
+        })),
+      }),
+    )
     const r = runCli(['explain', '-n', this.ns, '--from-file', file, '-o', 'json', ...args])
     return {...r, json: r.stdout ? (JSON.parse(r.stdout) as {claims: ClaimOut[]}) : undefined, file}
   }
@@ -74,7 +91,19 @@ export interface ClaimOut {
   consumers: {pod: string; summary?: string}[]
 }
 
-export function pvObj(name: string, o: {size?: string; modes?: string[]; cls?: string; hosts?: string[]; labels?: Record<string, string>; volumeMode?: string; claimRef?: Record<string, string>; local?: boolean} = {}): Obj {
+export function pvObj(
+  name: string,
+  o: {
+    size?: string
+    modes?: string[]
+    cls?: string
+    hosts?: string[]
+    labels?: Record<string, string>
+    volumeMode?: string
+    claimRef?: Record<string, string>
+    local?: boolean
+  } = {},
+): Obj {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -86,13 +115,33 @@ export function pvObj(name: string, o: {size?: string; modes?: string[]; cls?: s
       persistentVolumeReclaimPolicy: 'Retain',
       volumeMode: o.volumeMode ?? 'Filesystem',
       ...(o.hosts || o.local ? {local: {path: `/mnt/disks/${name}`}} : {hostPath: {path: `/mnt/pvd/${name}`}}),
-      ...(o.hosts ? {nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: o.hosts}]}]}}} : {}),
+      ...(o.hosts
+        ? {
+            nodeAffinity: {
+              required: {
+                nodeSelectorTerms: [
+                  {matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: o.hosts}]},
+                ],
+              },
+            },
+          }
+        : {}),
       ...(o.claimRef ? {claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', ...o.claimRef}} : {}),
     },
   }
 }
 
-export function pvcObj(name: string, o: {size?: string; modes?: string[]; cls?: string | null; volumeName?: string; selector?: object; volumeMode?: string} = {}): Obj {
+export function pvcObj(
+  name: string,
+  o: {
+    size?: string
+    modes?: string[]
+    cls?: string | null
+    volumeName?: string
+    selector?: object
+    volumeMode?: string
+  } = {},
+): Obj {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -115,11 +164,17 @@ export function scObj(name: string, o: {provisioner?: string; wffc?: boolean; zo
     metadata: {name},
     provisioner: o.provisioner ?? 'kubernetes.io/no-provisioner',
     volumeBindingMode: o.wffc ? 'WaitForFirstConsumer' : 'Immediate',
-    ...(o.zones ? {allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.zones}]}]} : {}),
+    ...(o.zones
+      ? {allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.zones}]}]}
+      : {}),
   }
 }
 
-export function podObj(name: string, claims: string[], o: {nodeSelector?: Record<string, string>; nodeName?: string} = {}): Obj {
+export function podObj(
+  name: string,
+  claims: string[],
+  o: {nodeSelector?: Record<string, string>; nodeName?: string} = {},
+): Obj {
   return {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -12,10 +12,19 @@ export interface Run {
   stderr: string
 }
 
-export function runCli(args: string[], opts: {input?: string; env?: Record<string, string | undefined>; timeoutMs?: number} = {}): Run {
+export function runCli(
+  args: string[],
+  opts: {input?: string; env?: Record<string, string | undefined>; timeoutMs?: number} = {},
+): Run {
   const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...opts.env}
   delete env.NODE_ENV
   delete env.VITEST
-  const r = spawnSync(process.execPath, [BIN, ...args], {encoding: 'utf8', input: opts.input, env, timeout: opts.timeoutMs ?? 60_000, cwd: ROOT})
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    input: opts.input,
+    env,
+    timeout: opts.timeoutMs ?? 60_000,
+    cwd: ROOT,
+  })
   return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
 }

@@ -1,26 +1,41 @@
 /** Plain API objects for tests: only the fields a test cares about, the rest defaulted. */
-import type {CoreV1Event, V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
+import type {
+  CoreV1Event,
+  V1Node,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1Pod,
+  V1StorageClass,
+} from '@kubernetes/client-node'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
 
 type DeepPartial<T> = {[K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K]}
 
-export function pv(name: string, o: {
-  size?: string
-  modes?: string[]
-  cls?: string
-  phase?: string
-  claimRef?: {namespace: string; name: string; uid?: string}
-  labels?: Record<string, string>
-  volumeMode?: string
-  hosts?: string[]
-  vac?: string
-  deleting?: boolean
-  annotations?: Record<string, string>
-} = {}): V1PersistentVolume {
+export function pv(
+  name: string,
+  o: {
+    size?: string
+    modes?: string[]
+    cls?: string
+    phase?: string
+    claimRef?: {namespace: string; name: string; uid?: string}
+    labels?: Record<string, string>
+    volumeMode?: string
+    hosts?: string[]
+    vac?: string
+    deleting?: boolean
+    annotations?: Record<string, string>
+  } = {},
+): V1PersistentVolume {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
-    metadata: {name, labels: o.labels, annotations: o.annotations, ...(o.deleting ? {deletionTimestamp: '2026-11-25T10:00:00Z' as unknown as Date} : {})},
+    metadata: {
+      name,
+      labels: o.labels,
+      annotations: o.annotations,
+      ...(o.deleting ? {deletionTimestamp: '2026-11-25T10:00:00Z' as unknown as Date} : {}),
+    },
     spec: {
       capacity: {storage: o.size ?? '10Gi'},
       accessModes: o.modes ?? ['ReadWriteOnce'],
@@ -30,28 +45,37 @@ export function pv(name: string, o: {
       claimRef: o.claimRef ? {kind: 'PersistentVolumeClaim', ...o.claimRef} : undefined,
       hostPath: {path: `/mnt/${name}`},
       nodeAffinity: o.hosts
-        ? {required: {nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: o.hosts}]}]}}
+        ? {
+            required: {
+              nodeSelectorTerms: [
+                {matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: o.hosts}]},
+              ],
+            },
+          }
         : undefined,
     },
     status: {phase: o.phase ?? (o.claimRef?.uid ? 'Bound' : 'Available')},
   }
 }
 
-export function pvc(name: string, o: {
-  ns?: string
-  size?: string
-  modes?: string[]
-  cls?: string | null
-  volumeName?: string
-  selector?: V1PersistentVolumeClaim['spec'] extends infer S ? (S extends {selector?: infer L} ? L : never) : never
-  volumeMode?: string
-  uid?: string
-  phase?: string
-  annotations?: Record<string, string>
-  deleting?: boolean
-  finalizers?: string[]
-  vac?: string
-} = {}): V1PersistentVolumeClaim {
+export function pvc(
+  name: string,
+  o: {
+    ns?: string
+    size?: string
+    modes?: string[]
+    cls?: string | null
+    volumeName?: string
+    selector?: V1PersistentVolumeClaim['spec'] extends infer S ? (S extends {selector?: infer L} ? L : never) : never
+    volumeMode?: string
+    uid?: string
+    phase?: string
+    annotations?: Record<string, string>
+    deleting?: boolean
+    finalizers?: string[]
+    vac?: string
+  } = {},
+): V1PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -76,7 +100,16 @@ export function pvc(name: string, o: {
   }
 }
 
-export function sc(name: string, o: {provisioner?: string; mode?: 'Immediate' | 'WaitForFirstConsumer'; isDefault?: boolean; created?: string; allowedZones?: string[]} = {}): V1StorageClass {
+export function sc(
+  name: string,
+  o: {
+    provisioner?: string
+    mode?: 'Immediate' | 'WaitForFirstConsumer'
+    isDefault?: boolean
+    created?: string
+    allowedZones?: string[]
+  } = {},
+): V1StorageClass {
   return {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
@@ -87,20 +120,37 @@ export function sc(name: string, o: {provisioner?: string; mode?: 'Immediate' | 
     },
     provisioner: o.provisioner ?? 'kubernetes.io/no-provisioner',
     volumeBindingMode: o.mode ?? 'Immediate',
-    allowedTopologies: o.allowedZones ? [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.allowedZones}]}] : undefined,
+    allowedTopologies: o.allowedZones
+      ? [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.allowedZones}]}]
+      : undefined,
   }
 }
 
-export function node(name: string, o: {zone?: string; labels?: Record<string, string>; taints?: {key: string; value?: string; effect: string}[]; unschedulable?: boolean} = {}): V1Node {
+export function node(
+  name: string,
+  o: {
+    zone?: string
+    labels?: Record<string, string>
+    taints?: {key: string; value?: string; effect: string}[]
+    unschedulable?: boolean
+  } = {},
+): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: {name, labels: {'kubernetes.io/hostname': name, ...(o.zone ? {'topology.kubernetes.io/zone': o.zone} : {}), ...o.labels}},
+    metadata: {
+      name,
+      labels: {'kubernetes.io/hostname': name, ...(o.zone ? {'topology.kubernetes.io/zone': o.zone} : {}), ...o.labels},
+    },
     spec: {taints: o.taints, unschedulable: o.unschedulable},
   }
 }
 
-export function pod(name: string, claims: string[], o: {ns?: string; nodeName?: string; nodeSelector?: Record<string, string>; phase?: string; condition?: string} = {}): V1Pod {
+export function pod(
+  name: string,
+  claims: string[],
+  o: {ns?: string; nodeName?: string; nodeSelector?: Record<string, string>; phase?: string; condition?: string} = {},
+): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -111,11 +161,21 @@ export function pod(name: string, claims: string[], o: {ns?: string; nodeName?: 
       nodeSelector: o.nodeSelector,
       volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c}})),
     },
-    status: {phase: o.phase ?? 'Pending', conditions: o.condition ? [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: o.condition}] : undefined},
+    status: {
+      phase: o.phase ?? 'Pending',
+      conditions: o.condition
+        ? [{type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: o.condition}]
+        : undefined,
+    },
   }
 }
 
-export function event(claim: string, reason: string, message: string, o: {ns?: string; type?: string; source?: string; at?: string; uid?: string} = {}): CoreV1Event {
+export function event(
+  claim: string,
+  reason: string,
+  message: string,
+  o: {ns?: string; type?: string; source?: string; at?: string; uid?: string} = {},
+): CoreV1Event {
   return {
     metadata: {name: `${claim}.${reason}`, namespace: o.ns ?? 'app'},
     involvedObject: {kind: 'PersistentVolumeClaim', namespace: o.ns ?? 'app', name: claim, uid: o.uid},

@@ -35,10 +35,12 @@ describe('kubeconfig fast path', () => {
     expect(String(c.agentOptions.key)).toBe('KEY')
   })
   it('reads tokens and insecure-skip-tls-verify; the namespace defaults to "default"', () => {
-    const c = fastConnection([file(`clusters: [{name: c, cluster: {server: "https://h:1", insecure-skip-tls-verify: true}}]
+    const c = fastConnection([
+      file(`clusters: [{name: c, cluster: {server: "https://h:1", insecure-skip-tls-verify: true}}]
 users: [{name: u, user: {token: abc}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x`)])!
+current-context: x`),
+    ])!
     expect(c.agentOptions.rejectUnauthorized).toBe(false)
     expect(c.agentOptions.headers).toEqual({Authorization: 'Bearer abc'})
     expect(c.namespace).toBe('default')
@@ -54,7 +56,8 @@ current-context: x`)
     const a = file(`clusters: [{name: c, cluster: {server: "https://first:1"}}]
 contexts: [{name: x, context: {cluster: c}}]
 current-context: x`)
-    const b = file(`clusters: [{name: c, cluster: {server: "https://second:1"}}, {name: d, cluster: {server: "https://d:1"}}]
+    const b =
+      file(`clusters: [{name: c, cluster: {server: "https://second:1"}}, {name: d, cluster: {server: "https://d:1"}}]
 contexts: [{name: y, context: {cluster: d}}]
 current-context: y`)
     expect(fastConnection([a, b])!.server).toBe('https://first:1')

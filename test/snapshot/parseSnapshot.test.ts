@@ -18,12 +18,23 @@ describe('parseSnapshot', () => {
     expect(s.pvcs.map((p) => p.metadata?.name)).toEqual(['c'])
   })
   it('reads multi-document YAML, nested lists included', () => {
-    const s = parseSnapshot('kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: fast}\n---\nkind: PersistentVolumeList\nitems:\n- kind: PersistentVolume\n  metadata: {name: v}\n')
+    const s = parseSnapshot(
+      'kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata: {name: fast}\n---\nkind: PersistentVolumeList\nitems:\n- kind: PersistentVolume\n  metadata: {name: v}\n',
+    )
     expect(s.storageClasses).toHaveLength(1)
     expect(s.pvs).toHaveLength(1)
   })
   it('maps events.k8s.io/v1 Events to the core shape', () => {
-    const s = parseSnapshot(JSON.stringify({apiVersion: 'events.k8s.io/v1', kind: 'Event', regarding: {kind: 'Pod', name: 'p', namespace: 'n'}, note: 'hello', reason: 'FailedScheduling', reportingController: 'default-scheduler'}))
+    const s = parseSnapshot(
+      JSON.stringify({
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        regarding: {kind: 'Pod', name: 'p', namespace: 'n'},
+        note: 'hello',
+        reason: 'FailedScheduling',
+        reportingController: 'default-scheduler',
+      }),
+    )
     expect(s.events[0].message).toBe('hello')
     expect(s.events[0].involvedObject.name).toBe('p')
   })
