@@ -72,7 +72,15 @@ describe('explain --from-file (no cluster)', () => {
     expect(r.stdout).toContain('cause: StorageClassNotFound')
   })
   it('colours only when asked', () => {
-    expect(runCli(['explain', '-A', '--from-file', example, '--color', 'always']).stdout).toMatch(/\u001b\[/)
+    // runCli sets NO_COLOR; these runs clear it so only the flag, the variables and the pipe decide.
+    const plain = {NO_COLOR: undefined, FORCE_COLOR: undefined}
+    expect(runCli(['explain', '-A', '--from-file', example], {env: plain}).stdout).not.toMatch(/\u001b\[/)
+    expect(runCli(['explain', '-A', '--from-file', example], {env: {...plain, FORCE_COLOR: '1'}}).stdout).toMatch(
+      /\u001b\[/,
+    )
+    expect(runCli(['explain', '-A', '--from-file', example, '--color', 'always'], {env: plain}).stdout).toMatch(
+      /\u001b\[/,
+    )
     expect(
       runCli(['explain', '-A', '--from-file', example], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}}).stdout,
     ).not.toMatch(/\u001b\[/)
