@@ -63,6 +63,50 @@ export function effectivePhase(
   return claimExists(ref.namespace ?? '', ref.name ?? '', ref.uid) ? 'Bound' : 'Released'
 }
 
+// One predicate per upstream check; FindMatchingVolume, checkVolumeSatisfyClaim, the candidate
+// table, bind's refusals and the scheduler view all ask these, never an inline copy.
+
+/** The PV's capacity is below the claim's storage request ("requested PV is too small"). */
+export function volumeTooSmall(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
+  return capacityOf(pv) < requestOf(pvc)
+}
+
+/** GetPersistentVolumeClass(pv) == GetPersistentVolumeClaimClass(pvc): beta annotation first, then spec. */
+export function storageClassMatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
+  return pvClass(pv) === claimClass(pvc)
+}
+
+/** volumeAttributesClassName equal, unset counting as "" (VolumeAttributesClass, on by default since 1.34). */
+export function volumeAttributesClassMatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
+  return (pv.spec?.volumeAttributesClassName ?? '') === (pvc.spec?.volumeAttributesClassName ?? '')
+}
+
+/** CheckVolumeModeMismatches: the volume modes differ (unset means Filesystem). */
+export function volumeModeMismatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
+  return volumeModeOf(pv) !== volumeModeOf(pvc)
+}
+
+/** CheckAccessModes: the PV offers every mode the claim asks for. */
+export function checkAccessModes(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
+  return containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes)
+}
+
+/**
+ * checkVolumeSatisfyClaim (pkg/controller/volume/persistentvolume/pv_controller.go): the checks
+ * for a claim that names its PV in spec.volumeName, in upstream's order. Upstream stops at the
+ * first failure; all of them are listed here so one report shows every fix.
+ */
+export function checkVolumeSatisfyClaim(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): MismatchCode[] {
+  const out: MismatchCode[] = []
+  if (pv.metadata?.deletionTimestamp) out.push('deleting')
+  if (volumeTooSmall(pv, pvc)) out.push('capacity')
+  if (!storageClassMatches(pv, pvc)) out.push('storageClass')
+  if (!volumeAttributesClassMatches(pv, pvc)) out.push('volumeAttributesClass')
+  if (volumeModeMismatches(pv, pvc)) out.push('volumeMode')
+  if (!checkAccessModes(pv, pvc)) out.push('accessModes')
+  return out
+}
+
 /** CheckNodeAffinity: no required terms means any node; otherwise the node's labels decide. */
 export function pvFitsNodeLabels(pv: V1PersistentVolume, labels: Record<string, string> | undefined): boolean {
   const req = pv.spec?.nodeAffinity?.required
@@ -91,18 +135,16 @@ export function volumeMismatches(
   const ref = pv.spec?.claimRef
   const prebound = isVolumeBoundToClaim(pv, pvc)
   if (ref && !prebound) out.push('claimedByOther')
-  if (capacityOf(pv) < requestOf(pvc)) out.push('capacity')
-  if (volumeModeOf(pv) !== volumeModeOf(pvc)) out.push('volumeMode')
-  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? ''))
-    out.push('volumeAttributesClass')
+  if (volumeTooSmall(pv, pvc)) out.push('capacity')
+  if (volumeModeMismatches(pv, pvc)) out.push('volumeMode')
+  if (!volumeAttributesClassMatches(pv, pvc)) out.push('volumeAttributesClass')
   if (pv.metadata?.deletionTimestamp) out.push('deleting')
   if (!prebound) {
     if (opts.phase !== 'Available') out.push('phase')
     if (labelSelectorMatches(pvc.spec?.selector, pv.metadata?.labels) !== true) out.push('selector')
-    if (pvClass(pv) !== claimClass(pvc)) out.push('storageClass')
+    if (!storageClassMatches(pv, pvc)) out.push('storageClass')
   }
-  if (opts.checkAccessModes !== false && !containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes))
-    out.push('accessModes')
+  if (opts.checkAccessModes !== false && !checkAccessModes(pv, pvc)) out.push('accessModes')
   if (opts.nodeAffinityOk === false) out.push('nodeAffinity')
   return out
 }
@@ -130,9 +172,6 @@ export function findMatchingVolume(
   opts: FindOptions,
 ): MatchResult {
   const requested = requestOf(pvc)
-  const wantClass = claimClass(pvc)
-  const wantMode = volumeModeOf(pvc)
-  const wantVAC = pvc.spec?.volumeAttributesClassName ?? ''
   const node = opts.nodeLabels
   const prebound: V1PersistentVolume[] = []
   let best: V1PersistentVolume[] = []
@@ -144,8 +183,8 @@ export function findMatchingVolume(
     if (pv.spec?.claimRef && !bound) continue
     const qty = capacityOf(pv)
     if (qty < requested) continue
-    if (volumeModeOf(pv) !== wantMode) continue
-    if ((pv.spec?.volumeAttributesClassName ?? '') !== wantVAC) continue
+    if (volumeModeMismatches(pv, pvc)) continue
+    if (!volumeAttributesClassMatches(pv, pvc)) continue
     if (pv.metadata?.deletionTimestamp) continue
     const nodeOk = node === undefined || pvFitsNodeLabels(pv, node)
     if (bound) {
@@ -157,9 +196,9 @@ export function findMatchingVolume(
     if (node === undefined && opts.delayBinding) continue
     if (opts.phaseOf(pv) !== 'Available') continue
     if (labelSelectorMatches(pvc.spec?.selector, pv.metadata?.labels) !== true) continue
-    if (pvClass(pv) !== wantClass) continue
+    if (!storageClassMatches(pv, pvc)) continue
     if (!nodeOk) continue
-    if (node !== undefined && !containsAllModes(pv.spec?.accessModes, pvc.spec?.accessModes)) continue
+    if (node !== undefined && !checkAccessModes(pv, pvc)) continue
     if (best.length === 0 || qty < bestQty) {
       best = [pv]
       bestQty = qty

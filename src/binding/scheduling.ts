@@ -15,9 +15,9 @@ import type {
   V1Toleration,
 } from '@kubernetes/client-node'
 import {parseQuantity} from './quantity.js'
-import {claimKey, findMatchingVolume, pvFitsNodeLabels, requestOf} from './matchVolume.js'
+import {claimKey, findMatchingVolume, pvFitsNodeLabels, requestOf, storageClassMatches} from './matchVolume.js'
 import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
-import {claimClass, findClass, NO_PROVISIONER, pvClass} from './storageClass.js'
+import {claimClass, findClass, NO_PROVISIONER} from './storageClass.js'
 import type {VolumeIndex} from './volumeIndex.js'
 
 export const REASON = {
@@ -219,7 +219,7 @@ function candidatesOnNode(
   const unclaimed = w.index.unclaimedForNode(cls, labels)
   const claimed = w.index.claimedFor(pvc)
   if (claimed.length === 0) return unclaimed
-  return [...claimed.filter((pv) => pvClass(pv) === cls), ...unclaimed]
+  return [...claimed.filter((pv) => storageClassMatches(pv, pvc)), ...unclaimed]
 }
 
 /** v1helper.MatchTopologySelectorTerms: empty = everywhere; terms ORed, expressions ANDed. */

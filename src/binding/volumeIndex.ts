@@ -4,8 +4,15 @@
  * unclaimed ones per class in ascending capacity (where "smallest that fits" starts).
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
-import {accessModesKey, containsAllModes} from './accessModes.js'
-import {capacityOf, claimKey, findMatchingVolume, isVolumeBoundToClaim, requestOf} from './matchVolume.js'
+import {accessModesKey} from './accessModes.js'
+import {
+  capacityOf,
+  checkAccessModes,
+  claimKey,
+  findMatchingVolume,
+  isVolumeBoundToClaim,
+  requestOf,
+} from './matchVolume.js'
 import {claimClass, pvClass} from './storageClass.js'
 
 interface Sized {
@@ -170,7 +177,7 @@ export function controllerPick(
   const wanted = pvc.spec?.accessModes ?? []
   const groups = new Map<string, V1PersistentVolume[]>()
   const add = (pv: V1PersistentVolume) => {
-    if (!containsAllModes(pv.spec?.accessModes, wanted)) return
+    if (!checkAccessModes(pv, pvc)) return
     const key = accessModesKey(pv.spec?.accessModes)
     push(groups, key, pv)
   }

@@ -5,7 +5,8 @@
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
 import {
-  capacityOf,
+  checkAccessModes,
+  checkVolumeSatisfyClaim,
   claimKey,
   isVolumeBoundToClaim,
   type MismatchCode,
@@ -14,7 +15,6 @@ import {
   volumeModeOf,
 } from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
-import {containsAllModes} from '../binding/accessModes.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {
   claimClass,
@@ -330,7 +330,7 @@ function preboundClaim(
     }
   }
   if (!pv.spec?.claimRef) {
-    const failing = checkVolumeSatisfyClaim(pv, pvc)
+    const failing = satisfyFailures(pv, pvc)
     if (failing.length) {
       return {
         cause: 'VolumeMismatch',
@@ -349,55 +349,39 @@ function preboundClaim(
   }
 }
 
-/** checkVolumeSatisfyClaim (pv_controller.go), all failures in upstream order with its texts. */
-export function checkVolumeSatisfyClaim(
+/** The failures of checkVolumeSatisfyClaim with upstream's texts (pv_controller.go) and our fixes. */
+function satisfyFailures(
   pv: V1PersistentVolume,
   pvc: V1PersistentVolumeClaim,
 ): {code: MismatchCode; text: string; fix: string}[] {
   const name = pv.metadata?.name ?? ''
-  const out: {code: MismatchCode; text: string; fix: string}[] = []
-  if (pv.metadata?.deletionTimestamp)
-    out.push({
-      code: 'deleting',
+  const say: Partial<Record<MismatchCode, () => {text: string; fix: string}>> = {
+    deleting: () => ({
       text: `the volume is marked for deletion "${name}"`,
       fix: `PV ${name} is being deleted; choose another volume.`,
-    })
-  if (capacityOf(pv) < requestOf(pvc))
-    out.push({
-      code: 'capacity',
+    }),
+    capacity: () => ({
       text: 'requested PV is too small',
       fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: use a bigger PV or a smaller request.`,
-    })
-  const sameClass =
-    (pv.spec?.storageClassName ?? '') === claimClass(pvc) ||
-    (pv.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? pv.spec?.storageClassName ?? '') ===
-      claimClass(pvc)
-  if (!sameClass)
-    out.push({
-      code: 'storageClass',
+    }),
+    storageClass: () => ({
       text: 'storageClassName does not match',
       fix: `Give the claim and PV ${name} the same storageClassName.`,
-    })
-  if ((pv.spec?.volumeAttributesClassName ?? '') !== (pvc.spec?.volumeAttributesClassName ?? ''))
-    out.push({
-      code: 'volumeAttributesClass',
+    }),
+    volumeAttributesClass: () => ({
       text: 'volumeAttributesClassName does not match',
       fix: 'Give both the same volumeAttributesClassName.',
-    })
-  if (volumeModeOf(pv) !== volumeModeOf(pvc))
-    out.push({
-      code: 'volumeMode',
+    }),
+    volumeMode: () => ({
       text: 'incompatible volumeMode',
       fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`,
-    })
-  const have = new Set(pv.spec?.accessModes ?? [])
-  if (!(pvc.spec?.accessModes ?? []).every((m) => have.has(m)))
-    out.push({
-      code: 'accessModes',
+    }),
+    accessModes: () => ({
       text: 'incompatible accessMode',
       fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`,
-    })
-  return out
+    }),
+  }
+  return checkVolumeSatisfyClaim(pv, pvc).map((code) => ({code, ...say[code]!()}))
 }
 
 function waitForFirstConsumer(
@@ -465,7 +449,7 @@ function waitForFirstConsumer(
     // controller then looks it up through its access-mode index and never finds it: PreBind times out.
     const stuck = uniq
       .map((n) => w.index.byName.get(n)!)
-      .find((v) => isVolumeBoundToClaim(v, pvc) && !containsAllModes(v.spec?.accessModes, pvc.spec?.accessModes))
+      .find((v) => isVolumeBoundToClaim(v, pvc) && !checkAccessModes(v, pvc))
     if (stuck) {
       return {
         cause: 'VolumeMismatch',

@@ -1,5 +1,11 @@
 import {describe, expect, it} from 'vitest'
-import {effectivePhase, findMatchingVolume, MISMATCH_CODES, volumeMismatches} from '../../src/binding/matchVolume.js'
+import {
+  checkVolumeSatisfyClaim,
+  effectivePhase,
+  findMatchingVolume,
+  MISMATCH_CODES,
+  volumeMismatches,
+} from '../../src/binding/matchVolume.js'
 import {controllerPick, VolumeIndex} from '../../src/binding/volumeIndex.js'
 import {pv, pvc} from '../helpers/objects.js'
 
@@ -134,5 +140,24 @@ describe('effectivePhase', () => {
     delete orphan.status
     expect(effectivePhase(orphan, () => false)).toBe('Released')
     expect(effectivePhase(orphan, () => true)).toBe('Bound')
+  })
+})
+
+describe('checkVolumeSatisfyClaim: a claim that names its PV', () => {
+  it('lists every failing check in upstream order', () => {
+    const claim = pvc('data', {size: '5Gi', modes: ['ReadWriteMany']})
+    const bad = pv('a', {size: '1Gi', cls: 'other', volumeMode: 'Block', deleting: true})
+    expect(checkVolumeSatisfyClaim(bad, claim)).toEqual([
+      'deleting',
+      'capacity',
+      'storageClass',
+      'volumeMode',
+      'accessModes',
+    ])
+  })
+  it("compares the PV's class as upstream resolves it: the beta annotation wins over spec", () => {
+    const claim = pvc('data', {cls: 'fast'})
+    const annotated = pv('a', {cls: 'fast', annotations: {'volume.beta.kubernetes.io/storage-class': 'slow'}})
+    expect(checkVolumeSatisfyClaim(annotated, claim)).toEqual(['storageClass'])
   })
 })
