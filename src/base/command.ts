@@ -9,6 +9,7 @@ import {readInputFile} from '../readInputFile.js'
 import {colorLevel, type ColorMode, makeChalk} from './color.js'
 import {parseDuration} from './duration.js'
 import type {KubeClient} from '../kube/client.js'
+import {KubeError} from '../kube/errors.js'
 import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
 
 export const clusterFlags = {
@@ -129,10 +130,9 @@ export abstract class BaseCommand extends Command {
     if (err instanceof Errors.ExitError) throw err
     let message = err.message
     let code = 2
-    const status = (err as {status?: {code: number; reason: string; message: string}}).status
     if (err instanceof UserError) code = err.exitCode
-    else if (err.name === 'KubeError' && status)
-      message = status.code === 0 ? status.message : describeServerError(status)
+    else if (err instanceof KubeError)
+      message = err.status.code === 0 ? err.status.message : describeServerError(err.status)
     else if (!(err instanceof Errors.CLIError))
       message += ' (an internal error of pv-doctor: rerun with --debug and report it)'
     if (this.debugErrors && err.stack) process.stderr.write(`${err.stack}\n`)

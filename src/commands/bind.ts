@@ -18,6 +18,7 @@ import type {Diagnosis} from '../diagnose/types.js'
 import {buildWorld} from '../binding/world.js'
 import {UserError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
+import {KubeError} from '../kube/errors.js'
 import {renderDiagnosis} from '../output/renderDiagnosis.js'
 import {serialize} from '../output/serialize.js'
 import {NOT_IN_INPUT, type Snapshot} from '../snapshot/types.js'
@@ -262,7 +263,6 @@ async function patch(
   object: string,
   dryRun: boolean,
 ): Promise<ServerAnswer> {
-  const {KubeError} = await import('../kube/client.js')
   try {
     // A merge patch: the client's default (application/json) would be refused, and a JSON Patch means something else.
     await client.request('PATCH', path, {body, contentType: 'application/merge-patch+json', query})

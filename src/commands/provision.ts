@@ -19,6 +19,7 @@ import {humanBytes} from '../output/renderDisks.js'
 import type {NodeDisks} from '../disks/types.js'
 import {UserError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
+import {describeError} from '../kube/errors.js'
 import {plainTable} from '../output/table.js'
 import {serialize} from '../output/serialize.js'
 
@@ -334,7 +335,7 @@ async function createAll(
         await client.request<V1StorageClass>('POST', '/apis/storage.k8s.io/v1/storageclasses', {body: m, query}),
       )
     } catch (error) {
-      failed.push(`cannot create StorageClass ${m.metadata?.name}: ${describe(error)}`)
+      failed.push(`cannot create StorageClass ${m.metadata?.name}: ${describeError(error)}`)
       return {created, failed}
     }
   }
@@ -345,7 +346,7 @@ async function createAll(
         try {
           created.push(await client.request<V1PersistentVolume>('POST', '/api/v1/persistentvolumes', {body: m, query}))
         } catch (error) {
-          failed.push(`cannot create PersistentVolume ${m.metadata?.name}: ${describe(error)}`)
+          failed.push(`cannot create PersistentVolume ${m.metadata?.name}: ${describeError(error)}`)
         }
       }),
   )
@@ -357,10 +358,4 @@ async function createAll(
         : 1,
   )
   return {created, failed}
-}
-
-function describe(error: unknown): string {
-  const s = (error as {status?: {code: number; reason: string; message: string}}).status
-  if (s) return s.code === 0 ? s.message : `${s.reason}: ${s.message.split('\n')[0]}`
-  return error instanceof Error ? error.message.split('\n')[0] : String(error)
 }

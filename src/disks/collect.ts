@@ -6,6 +6,7 @@
 import {hostname} from 'node:os'
 import type {V1Node} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
+import {statusCode} from '../kube/errors.js'
 import {UserError} from '../errors.js'
 import type {ProbeResult} from './diskReport.js'
 import {probeLocally, readProbeScript, readReportFiles} from './probeSources.js'
@@ -40,8 +41,7 @@ export async function resolveNodes(client: KubeClient, names: readonly string[],
     const nodes = await Promise.all(
       names.map((n) =>
         client.request<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(n)}`).catch((error: unknown) => {
-          if ((error as {status?: {code?: number}}).status?.code === 404)
-            throw new UserError(`node "${n}" not found; see \`kubectl get nodes\``)
+          if (statusCode(error) === 404) throw new UserError(`node "${n}" not found; see \`kubectl get nodes\``)
           throw error
         }),
       ),

@@ -8,6 +8,7 @@
  */
 import type {V1Pod} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
+import {describeError, KubeError, statusCode} from '../kube/errors.js'
 import {UserError} from '../errors.js'
 import {shortHash} from './identity.js'
 import {ProbeReportError, toProbeReport} from './parseProbeReport.js'
@@ -162,7 +163,10 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
           created.push(name)
           pending.set(name, node)
         } catch (error) {
-          results.set(node, {node, error: `cannot create the probe pod: ${describe(error)}${podSecurityHint(error)}`})
+          results.set(node, {
+            node,
+            error: `cannot create the probe pod: ${describeError(error)}${podSecurityHint(error)}`,
+          })
           done()
         }
       }),
@@ -232,7 +236,7 @@ async function inspect(
       return {node, report}
     } catch (error) {
       if (error instanceof ProbeReportError) return {node, error: error.message}
-      return {node, error: `cannot read the probe output: ${describe(error)}`}
+      return {node, error: `cannot read the probe output: ${describeError(error)}`}
     }
   }
   if (phase === 'Failed') {
@@ -272,7 +276,7 @@ async function deletePods(client: KubeClient, base: string, names: readonly stri
           return
         } catch (error) {
           if (statusCode(error) === 404) return
-          if (attempt === 2) left.push(`${name} (${describe(error)})`)
+          if (attempt === 2) left.push(`${name} (${describeError(error)})`)
         }
       }
     }),
@@ -293,18 +297,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-function statusCode(error: unknown): number | undefined {
-  return (error as {status?: {code?: number}})?.status?.code
-}
-
-function describe(error: unknown): string {
-  const s = (error as {status?: {code: number; reason: string; message: string}}).status
-  if (s) return s.code === 0 ? s.message : `${s.reason}: ${firstLine(s.message)}`
-  return firstLine(error instanceof Error ? error.message : String(error))
-}
-
 function podSecurityHint(error: unknown): string {
-  const msg = (error as {status?: {message?: string}}).status?.message ?? ''
+  const msg = error instanceof KubeError ? error.status.message : ''
   if (/PodSecurity/i.test(msg))
     return ' (the namespace does not admit privileged pods; pick one that does with -n, e.g. one labelled pod-security.kubernetes.io/enforce=privileged)'
   if (statusCode(error) === 403)

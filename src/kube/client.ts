@@ -19,21 +19,7 @@ export interface ConnectOptions {
   asGroups?: string[]
 }
 
-export interface KubeStatus {
-  code: number
-  reason: string
-  message: string
-}
-
-/** An error answered by the API server (it has an HTTP status), or a transport failure (code 0). */
-export class KubeError extends Error {
-  readonly status: KubeStatus
-  constructor(status: KubeStatus) {
-    super(status.message)
-    this.name = 'KubeError'
-    this.status = status
-  }
-}
+import {KubeError, type KubeStatus} from './errors.js'
 
 export interface KubeClient {
   server: string

@@ -4,7 +4,7 @@
  * other failure (unreachable, unauthorized, timeout) is fatal and reported in one line.
  */
 import type {KubeClient} from '../kube/client.js'
-import {KubeError} from '../kube/client.js'
+import {KubeError} from '../kube/errors.js'
 import {type ResourceName, RESOURCES, type Snapshot, emptySnapshot} from './types.js'
 
 export interface Scope {

@@ -2,7 +2,8 @@
  * Test-side access to the real cluster: create objects, wait for the real controllers, clean up.
  * Uses pv-doctor's own raw client (it loads the kubeconfig with @kubernetes/client-node).
  */
-import {connect, KubeError, type KubeClient} from '../../src/kube/client.js'
+import {connect, type KubeClient} from '../../src/kube/client.js'
+import {KubeError} from '../../src/kube/errors.js'
 
 export type Obj = {
   apiVersion?: string
