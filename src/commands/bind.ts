@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
+import {confirm, parseObjectArg} from '../base/args.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseDuration} from '../base/duration.js'
 import {
@@ -119,7 +120,7 @@ The plan's JSON contract is documented in docs/bind.md.`
         'refusing to write without confirmation: stdin is not a terminal; pass --yes to bind, or --dry-run to preview (nothing was written)',
       )
 
-    const target = args.claim ? parseClaim(args.claim) : undefined
+    const target = args.claim ? claimArg(args.claim) : undefined
     const scopeNs = target?.namespace ?? flags.namespace
     const {snapshot, namespace, client} = await this.loadSnapshot(
       {...flags, namespace: scopeNs},
@@ -282,28 +283,6 @@ async function patch(
   }
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const {createInterface} = await import('node:readline/promises')
-  const rl = createInterface({input: process.stdin, output: process.stderr})
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim())
-  } finally {
-    rl.close()
-  }
-}
-
-function parseClaim(arg: string): {namespace?: string; name: string} {
-  const parts = arg.split('/')
-  const rest =
-    ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims'].includes(parts[0].toLowerCase()) &&
-    parts.length > 1
-      ? parts.slice(1)
-      : parts
-  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
-    throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pvc/NAME`)
-  return rest.length === 2 ? {namespace: rest[0], name: rest[1]} : {name: rest[0]}
-}
-
 function resultLine(b: Binding, dryRun: DryRun, c: ChalkInstance): string {
   if (dryRun === 'client') return c.dim('dry run: nothing was written')
   const bad = b.server.find((s) => !s.ok)
@@ -366,4 +345,9 @@ function renderBindings(bindings: Binding[], c: ChalkInstance, dryRun: DryRun, w
     )
   }
   return `${out.join('\n')}\n`
+}
+
+function claimArg(arg: string): {namespace?: string; name: string} {
+  const {namespace, name} = parseObjectArg(arg, {usage: 'NAME, NAMESPACE/NAME or pvc/NAME'})
+  return namespace === undefined ? {name} : {namespace, name}
 }

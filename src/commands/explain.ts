@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {parseObjectArg} from '../base/args.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseLabelSelector} from '../binding/selectors.js'
 import type {Target} from '../diagnose/diagnose.js'
@@ -106,13 +107,5 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
 }
 
 function parseTarget(arg: string): Omit<Target, 'namespace'> & {namespace?: string} {
-  const parts = arg.split('/')
-  const kindWord = parts[0].toLowerCase()
-  const isPod = ['pod', 'pods', 'po'].includes(kindWord)
-  const isPvc = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims'].includes(kindWord)
-  const rest = isPod || isPvc ? parts.slice(1) : parts
-  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
-    throw new UserError(`cannot read "${arg}": use NAME, NAMESPACE/NAME or pod/NAME`)
-  const [namespace, name] = rest.length === 2 ? rest : [undefined, rest[0]]
-  return {kind: isPod ? 'pod' : 'claim', namespace, name}
+  return parseObjectArg(arg, {pods: true, usage: 'NAME, NAMESPACE/NAME or pod/NAME'})
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {V1PersistentVolume, V1StorageClass} from '@kubernetes/client-node'
-import {createInterface} from 'node:readline/promises'
+import {confirm} from '../base/args.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseDuration} from '../base/duration.js'
 import {minSizeBytes, probeFlags, probeSource, progress} from '../base/probeFlags.js'
@@ -308,16 +308,6 @@ function renderPlan(plan: ProvisionPlan): string {
     `StorageClass ${plan.storageClass.name}: ${plan.storageClass.action === 'create' ? 'will be created' : 'exists'}. pv-doctor never partitions, formats or wipes a disk.`,
   )
   return lines.join('\n')
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({input: process.stdin, output: process.stderr})
-  try {
-    const answer = await rl.question(question)
-    return /^y(es)?$/i.test(answer.trim())
-  } finally {
-    rl.close()
-  }
 }
 
 async function createAll(

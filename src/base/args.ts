@@ -1,0 +1,34 @@
+/** What commands share for reading their arguments and asking the user. */
+import {UserError} from '../errors.js'
+
+const CLAIM_WORDS = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims']
+const POD_WORDS = ['pod', 'pods', 'po']
+
+/**
+ * NAME, NAMESPACE/NAME, or KIND/NAME and KIND/NAMESPACE/NAME with kubectl's words for the kinds
+ * the command accepts (claims always; pods when `pods` is set). A lone kind word is a name.
+ */
+export function parseObjectArg(
+  arg: string,
+  opts: {pods?: boolean; usage: string},
+): {kind: 'claim' | 'pod'; namespace?: string; name: string} {
+  const parts = arg.split('/')
+  const word = parts[0].toLowerCase()
+  const kind = opts.pods && POD_WORDS.includes(word) ? 'pod' : CLAIM_WORDS.includes(word) ? 'claim' : undefined
+  const rest = kind && parts.length > 1 ? parts.slice(1) : parts
+  if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
+    throw new UserError(`cannot read "${arg}": use ${opts.usage}`)
+  const [namespace, name] = rest.length === 2 ? rest : [undefined, rest[0]]
+  return {kind: kind === 'pod' && parts.length > 1 ? 'pod' : 'claim', namespace, name}
+}
+
+/** A yes/no question on stderr; only `y` or `yes` agrees. */
+export async function confirm(question: string): Promise<boolean> {
+  const {createInterface} = await import('node:readline/promises')
+  const rl = createInterface({input: process.stdin, output: process.stderr})
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim())
+  } finally {
+    rl.close()
+  }
+}
