@@ -20,10 +20,11 @@ import {
   volumeMismatches,
   volumeModeOf,
 } from '../binding/matchVolume.js'
-import {claimClass, claimHasClass, defaultClass, isDelayBinding, pvClass} from '../binding/storageClass.js'
+import {claimClass, isDelayBinding, pvClass} from '../binding/storageClass.js'
 import {controllerPick, VolumeIndex} from '../binding/volumeIndex.js'
 import {analysePod, isTerminated} from '../binding/consumers.js'
 import {type Cause, diagnoseClaim} from '../diagnose/index.js'
+import {effectiveClaim} from '../binding/effectiveClaim.js'
 import {buildWorld, type World} from '../binding/world.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
@@ -115,19 +116,6 @@ function newBinding(claim: string): Binding {
 }
 
 const pvName = (pv: V1PersistentVolume) => pv.metadata?.name ?? ''
-
-/**
- * The class the controller matches with: a claim naming none gets the default class (admission
- * on create, or the controller's retroactive assignment when no class-less PV fits). Same rule
- * as the engine's verdict().
- */
-export function effectiveClaim(pvc: V1PersistentVolumeClaim, w: World): V1PersistentVolumeClaim {
-  const def = defaultClass(w.classes)
-  if (claimHasClass(pvc) || !def) return pvc
-  const created = Boolean(pvc.metadata?.uid)
-  if (created && controllerPick(pvc, w.index, false, w.phaseOf).winner) return pvc
-  return {...pvc, spec: {...pvc.spec, storageClassName: def.metadata?.name}}
-}
 
 /** Plans the binding of one claim. Throws UserError when the claim or the --volume PV does not exist. */
 export function planBinding(w: World, input: BindInput): Binding {

@@ -16,14 +16,7 @@ import {
 } from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
 import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
-import {
-  claimClass,
-  claimHasClass,
-  defaultClass,
-  findClass,
-  isDelayBinding,
-  NO_PROVISIONER,
-} from '../binding/storageClass.js'
+import {claimClass, claimHasClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
 import {
   analysePod,
@@ -37,7 +30,8 @@ import {
 import {candidateRows} from './candidates.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
-import {CAUSES, type ClaimDiagnosis, type Consumer} from './types.js'
+import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
+import {effectiveClaim} from '../binding/effectiveClaim.js'
 import type {World} from '../binding/world.js'
 
 type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> &
@@ -121,73 +115,130 @@ function isLost(pvc: V1PersistentVolumeClaim, w: World): boolean {
   )
 }
 
+interface ClaimContext {
+  pvc: V1PersistentVolumeClaim
+  w: World
+  viaPod?: V1Pod
+  ns: string
+  name: string
+  events: ReturnType<World['events']['about']>
+  volumeName: string
+}
+
+interface Rule {
+  /** Every cause the rule can give, in the order of docs/causes.md. */
+  causes: readonly Cause[]
+  applies: (c: ClaimContext) => boolean
+  verdict: (c: ClaimContext) => Verdict
+}
+
+/**
+ * The causes, in order: the first rule that applies gives the claim its verdict. docs/causes.md
+ * lists them in this order; a new cause is a new row here (or in the rule that owns its case).
+ */
+export const RULES: readonly Rule[] = [
+  {causes: ['ClaimLost'], applies: (c) => isLost(c.pvc, c.w), verdict: claimLost},
+  {causes: ['ClaimTerminating'], applies: (c) => Boolean(c.pvc.metadata?.deletionTimestamp), verdict: claimTerminating},
+  {
+    causes: ['VolumeNodeAffinityConflict', 'Bound'],
+    applies: (c) => isClaimBound(c.pvc) && c.pvc.status?.phase !== 'Pending',
+    verdict: boundClaim,
+  },
+  {
+    causes: ['VolumeNotFound', 'VolumeClaimedByOther', 'VolumeMismatch', 'BindPending'],
+    applies: (c) => c.volumeName !== '',
+    verdict: (c) => preboundClaim(c.pvc, c.volumeName, c.w, c.events),
+  },
+  {
+    causes: [
+      'BindPending',
+      'WaitingForFirstConsumer',
+      'ConsumerBypassedScheduler',
+      'ConsumerUnschedulable',
+      'NoVolumeOnFeasibleNodes',
+      'TopologyNotAllowed',
+      'InsufficientStorageCapacity',
+      'NoMatchingVolume',
+      'NoDefaultStorageClass',
+      'StorageClassNotFound',
+      'UnknownProvisioner',
+      'ProvisioningFailed',
+      'ProvisionerNotFound',
+      'ProvisioningInProgress',
+    ],
+    applies: () => true,
+    verdict: unboundClaim,
+  },
+]
+
 function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdict {
   const name = pvc.metadata?.name ?? ''
   const ns = pvc.metadata?.namespace ?? 'default'
   const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
-  const volumeName = pvc.spec?.volumeName ?? ''
+  const c: ClaimContext = {pvc, w, viaPod, ns, name, events, volumeName: pvc.spec?.volumeName ?? ''}
+  for (const rule of RULES) if (rule.applies(c)) return rule.verdict(c)
+  throw new Error('unreachable: the last rule applies to every claim')
+}
 
-  if (isLost(pvc, w)) {
-    const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
-    return {
-      cause: 'ClaimLost',
-      message: volumeName
-        ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
-        : 'The claim was bound but has lost the reference to its PersistentVolume.',
-      evidence: ev ? [quoteEvent(ev)] : [],
-      fix: [
-        `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}; the controller binds it back.`,
-        `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
-      ],
-    }
+/** ClaimLost: the claim is Lost, or bound to a PV that is gone (syncBoundClaim). */
+function claimLost(c: ClaimContext): Verdict {
+  const {pvc, ns, name, events, volumeName} = c
+  const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
+  return {
+    cause: 'ClaimLost',
+    message: volumeName
+      ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
+      : 'The claim was bound but has lost the reference to its PersistentVolume.',
+    evidence: ev ? [quoteEvent(ev)] : [],
+    fix: [
+      `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}; the controller binds it back.`,
+      `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
+    ],
   }
+}
 
-  if (pvc.metadata?.deletionTimestamp) {
-    const holders = podsUsing(pvc, w).filter((p) => p.spec?.nodeName)
-    const finalizers = (pvc.metadata.finalizers ?? []).filter((f) => f !== 'kubernetes.io/pvc-protection')
-    const who = holders.map((p) => p.metadata?.name ?? '')
-    return {
-      cause: 'ClaimTerminating',
-      message: holders.length
-        ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.`
-        : finalizers.length
-          ? `The claim is being deleted but finalizer(s) ${finalizers.join(', ')} hold it.`
-          : 'The claim is being deleted; it goes away once its finalizers are removed.',
-      fix: holders.length
-        ? [`kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`]
-        : finalizers.length
-          ? [
-              `Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`,
-            ]
-          : [
-              'Wait a few seconds; if it stays, check that kube-controller-manager (pvc-protection controller) is running.',
-            ],
-    }
+/** ClaimTerminating: deletionTimestamp set; pvc-protection or another finalizer holds it. */
+function claimTerminating(c: ClaimContext): Verdict {
+  const {pvc, w, ns} = c
+  const holders = podsUsing(pvc, w).filter((p) => p.spec?.nodeName)
+  const finalizers = (pvc.metadata?.finalizers ?? []).filter((f) => f !== 'kubernetes.io/pvc-protection')
+  const who = holders.map((p) => p.metadata?.name ?? '')
+  return {
+    cause: 'ClaimTerminating',
+    message: holders.length
+      ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.`
+      : finalizers.length
+        ? `The claim is being deleted but finalizer(s) ${finalizers.join(', ')} hold it.`
+        : 'The claim is being deleted; it goes away once its finalizers are removed.',
+    fix: holders.length
+      ? [`kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`]
+      : finalizers.length
+        ? [
+            `Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`,
+          ]
+        : [
+            'Wait a few seconds; if it stays, check that kube-controller-manager (pvc-protection controller) is running.',
+          ],
   }
+}
 
-  if (isClaimBound(pvc) && pvc.status?.phase !== 'Pending') {
-    if (viaPod) {
-      const conflict = boundAffinityConflict(pvc, viaPod, w)
-      if (conflict) return conflict
-    }
-    return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
+/** Bound, or VolumeNodeAffinityConflict when asked through a pod the PV cannot follow. */
+function boundClaim(c: ClaimContext): Verdict {
+  const {pvc, w, viaPod, volumeName} = c
+  if (viaPod) {
+    const conflict = boundAffinityConflict(pvc, viaPod, w)
+    if (conflict) return conflict
   }
+  return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
+}
 
-  if (volumeName) return preboundClaim(pvc, volumeName, w, events)
-
+/** An unbound claim that names no PV: the controller's pick, the scheduler's view, then provisioning. */
+function unboundClaim(c: ClaimContext): Verdict {
+  const {pvc, w, ns, name, events} = c
   // The effective class: a claim that names none gets the default (admission on create, or the
   // controller's retroactive assignment once nothing class-less matched).
-  const created = Boolean(pvc.metadata?.uid)
-  const def = defaultClass(w.classes)
-  let claim = pvc
-  let defaulted = false
-  if (!claimHasClass(pvc) && def) {
-    const withDefault = {...pvc, spec: {...pvc.spec, storageClassName: def.metadata?.name}}
-    if (!created || !controllerPick(pvc, w.index, false, w.phaseOf).winner) {
-      claim = withDefault
-      defaulted = true
-    }
-  }
+  const claim = effectiveClaim(pvc, w)
+  const defaulted = claim !== pvc
   const delay = isDelayBinding(claim, w.classes)
   const pick = controllerPick(claim, w.index, delay, w.phaseOf)
   const cls = claimClass(claim)

@@ -3,6 +3,7 @@ import {fileURLToPath} from 'node:url'
 import ts from 'typescript'
 import {describe, expect, it} from 'vitest'
 import {diagnose, exitCodeFor} from '../../src/diagnose/diagnose.js'
+import {RULES} from '../../src/diagnose/diagnoseClaim.js'
 import {CAUSES, type Cause} from '../../src/diagnose/types.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
 import {event, node, pod, pv, pvc, sc, snap} from '../helpers/objects.js'
@@ -346,6 +347,14 @@ describe('pod/NAME', () => {
 })
 
 describe('the whole report', () => {
+  it("every cause code comes from a rule, and docs/causes.md lists them in the rules' order", () => {
+    const fromRules = [...new Set(RULES.flatMap((r) => r.causes))]
+    expect([...fromRules].sort()).toEqual(Object.keys(CAUSES).sort())
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/causes.md', import.meta.url)), 'utf8')
+    const documented = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1])
+    const rank = (c: string) => RULES.findIndex((r) => r.causes.includes(c as Cause))
+    expect(documented.map(rank)).toEqual(documented.map(rank).toSorted((a, b) => a - b))
+  })
   it('every cause code is covered by a test above', () => {
     expect([...assertedCauses()].filter((c) => c in CAUSES).sort()).toEqual(Object.keys(CAUSES).sort())
   })
