@@ -1,8 +1,8 @@
 /**
  * Runs the probe on nodes in short-lived pods: one pod per node, pinned by nodeName (so no
  * scheduler is involved and cordons do not matter), privileged only to read the block devices,
- * with read-only host mounts of /dev, /sys and /run/udev and the host PID namespace for
- * /proc/1/mountinfo. Reports are collected in parallel; every pod is deleted afterwards — on
+ * with read-only host mounts of /dev, /sys and /run (for udev's database, when there is one) and
+ * the host PID namespace for /proc/1/mountinfo. Reports are collected in parallel; every pod is deleted afterwards — on
  * success, failure, timeout and Ctrl-C. A node that does not answer is reported, the others
  * still are.
  */
@@ -86,6 +86,9 @@ export function probePodManifest(opts: {
       nodeName: opts.node,
       restartPolicy: 'Never',
       hostPID: true,
+      // The probe needs no network: on the host's, it starts even where the pod network (CNI) is not ready.
+      hostNetwork: true,
+      dnsPolicy: 'Default',
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 0,
@@ -103,17 +106,22 @@ export function probePodManifest(opts: {
           // Privileged only so the device cgroup lets the probe open (read) block devices.
           securityContext: {privileged: true, runAsUser: 0, readOnlyRootFilesystem: true},
           resources: {requests: {cpu: '10m', memory: '16Mi'}, limits: {memory: '128Mi'}},
+          // The default, /dev/termination-log, lies on the read-only /dev mount: runc cannot create
+          // its mountpoint there and the container never starts (StartError, exit 128).
+          terminationMessagePath: '/tmp/termination-log',
           volumeMounts: [
             {name: 'dev', mountPath: '/dev', readOnly: true},
             {name: 'sys', mountPath: '/sys', readOnly: true},
-            {name: 'udev', mountPath: '/run/udev', readOnly: true},
+            {name: 'run', mountPath: '/run', readOnly: true},
           ],
         },
       ],
       volumes: [
         {name: 'dev', hostPath: {path: '/dev', type: 'Directory'}},
         {name: 'sys', hostPath: {path: '/sys', type: 'Directory'}},
-        {name: 'udev', hostPath: {path: '/run/udev'}},
+        // /run, not /run/udev: an untyped hostPath is created on the host when missing (no udev),
+        // and `type: Directory` would keep the pod from starting there.
+        {name: 'run', hostPath: {path: '/run', type: 'Directory'}},
       ],
     },
   }

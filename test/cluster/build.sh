@@ -1,22 +1,39 @@
 #!/usr/bin/env bash
-# Build etcd, kube-apiserver, kube-controller-manager and kube-scheduler from Go
-# modules (Go module proxy only) into a cache directory outside the repo.
+# Build the test cluster's binaries from Go modules (Go module proxy only) into
+# cache directories outside the repo, keyed by version:
 #
-#   test/cluster/build.sh              build if needed; last stdout line = bin dir
-#   test/cluster/build.sh --print-dir  print the bin dir only (no build, no checks)
-#   test/cluster/build.sh --check      exit 0 if all cached binaries are complete, else 1
+#   k8s/    etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, pvdhelper
+#   node/   containerd, ctr, containerd-shim-runc-v2, runc (seccomp), CNI bridge/host-local/loopback
+#   csi/    csi-provisioner, csi-attacher (built inside their own modules), pvd-csi (ours)
+#   images/ debian:bookworm-slim (mmdebstrap minbase + util-linux) and pause, as docker archives
+#
+#   test/cluster/build.sh              build what is missing; last stdout line = the k8s bin dir
+#   test/cluster/build.sh --print-dir [k8s|node|csi|images]   print a dir (no build, no checks)
+#   test/cluster/build.sh --check      exit 0 if every part is complete, else 1
 #   test/cluster/build.sh --regen      regenerate test/cluster/k8sbins/go.{mod,sum}
 #                                      from K8S_VERSION/ETCD_VERSION (needs network)
 #
-# Env: PV_DOCTOR_K8S_CACHE (cache root), GOFLAGS/GOMODCACHE/GOCACHE as usual.
+# The node/ and images/ parts need gcc, libseccomp-dev and mmdebstrap (Debian packages;
+# .ci/run installs them); without them they are skipped with a warning and the harness
+# runs without its real node.
+#
+# Env: PV_DOCTOR_K8S_CACHE (k8s cache root; the other parts go next to it),
+#      GOFLAGS/GOMODCACHE/GOCACHE as usual.
 set -euo pipefail
 
 # ---- the two pins (change only these, then run --regen) ---------------------
 K8S_VERSION=1.36.3   # Kubernetes; staging modules are v0.<minor>.<patch>
 ETCD_VERSION=3.6.8   # must be the go.etcd.io/etcd/server/v3 that k8s.io/apiserver pins
+CONTAINERD_VERSION=2.4.2
+RUNC_VERSION=1.5.3
+CNI_VERSION=1.10.0
+PROVISIONER_VERSION=6.4.0  # github.com/kubernetes-csi/external-provisioner/v6
+ATTACHER_VERSION=4.13.0    # github.com/kubernetes-csi/external-attacher/v4
+PAUSE_VERSION=3.10.2       # the sandbox image containerd 2.4 expects
+IMAGE_RECIPE=bookworm-minbase-util-linux-1   # bump when the rootfs recipe below changes
 # -----------------------------------------------------------------------------
 
-export GOTOOLCHAIN=local CGO_ENABLED=0
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 command -v go >/dev/null || { echo "[k8s-build] Go >= 1.26 is required (https://go.dev/dl/); 'go' is not on PATH" >&2; exit 1; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODDIR=$HERE/k8sbins
@@ -24,7 +41,12 @@ STAGING=v0.${K8S_VERSION#1.}
 GOVER=$(go env GOVERSION)
 CACHE_ROOT=${PV_DOCTOR_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pv-doctor/k8s}
 OUT=$CACHE_ROOT/v$K8S_VERSION-etcd$ETCD_VERSION-$GOVER/bin
-BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
+PVD_CACHE=$(dirname "$CACHE_ROOT")
+NODE_OUT=$PVD_CACHE/node/containerd$CONTAINERD_VERSION-runc$RUNC_VERSION-cni$CNI_VERSION-$GOVER/bin
+NODE_BINS=(containerd ctr containerd-shim-runc-v2 runc bridge host-local loopback)
+CSI_OUT=$PVD_CACHE/csi/provisioner$PROVISIONER_VERSION-attacher$ATTACHER_VERSION-$GOVER/bin
+IMAGES_OUT=$PVD_CACHE/images/$IMAGE_RECIPE-pause$PAUSE_VERSION
 
 log() { printf '[k8s-build] %s\n' "$*" >&2; }
 
@@ -67,6 +89,7 @@ regen() {
   go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" \
                "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
                "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION" \
+               "k8s.io/kubernetes/cmd/kubelet@v$K8S_VERSION" \
                "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >&2
   go mod tidy >&2
 }
@@ -78,16 +101,146 @@ check_pins() {
     log "k8sbins/go.mod does not pin k8s v$K8S_VERSION / etcd v$ETCD_VERSION; run $0 --regen"; exit 1; }
 }
 
+# ---- node: containerd, runc, CNI ---------------------------------------------
+node_ok() {
+  local b v
+  for b in "${NODE_BINS[@]}"; do [[ -x $NODE_OUT/$b ]] || return 1; done
+  v=$("$NODE_OUT/containerd" --version 2>/dev/null) || return 1
+  [[ $v == *" v$CONTAINERD_VERSION "* || $v == *" v$CONTAINERD_VERSION" ]] || return 1
+  v=$("$NODE_OUT/runc" --version 2>/dev/null) || return 1
+  [[ $v == *"version $RUNC_VERSION"* && $v == *seccomp* ]]
+}
+node_prereqs() {
+  command -v gcc >/dev/null && pkg-config --exists libseccomp 2>/dev/null
+}
+build_node() {
+  node_ok && return 0
+  node_prereqs || { log "warning: no gcc or libseccomp-dev (apt-get install gcc libseccomp-dev): skipping containerd/runc; no real node"; return 0; }
+  local s=$SECONDS tmp
+  mkdir -p "$NODE_OUT"
+  tmp=$(mktemp -d "$NODE_OUT/.build.XXXXXX")
+  # These modules have no replace directives, so `go install m@v` builds them from
+  # their own go.mod (never merged with k8sbins: containerd wants newer shared deps).
+  (cd "$tmp" && GOBIN=$tmp go install -trimpath -tags no_btrfs,no_devmapper,no_zfs \
+    -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/containerd@v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/ctr@v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@v$CONTAINERD_VERSION")
+  log "built containerd v$CONTAINERD_VERSION in $((SECONDS - s))s"
+  # runc needs cgo (nsexec) and seccomp: containerd's sandboxes always carry a seccomp profile.
+  (cd "$tmp" && CGO_ENABLED=1 GOBIN=$tmp go install -trimpath -tags seccomp -ldflags "-s -w -X main.version=$RUNC_VERSION" \
+    "github.com/opencontainers/runc@v$RUNC_VERSION")
+  (cd "$tmp" && GOBIN=$tmp go install -trimpath -ldflags "-s -w" \
+    "github.com/containernetworking/plugins/plugins/main/bridge@v$CNI_VERSION" \
+    "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_VERSION" \
+    "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_VERSION")
+  for b in "${NODE_BINS[@]}"; do mv -f "$tmp/$b" "$NODE_OUT/$b"; done
+  rm -rf "$tmp"
+  node_ok || { log "node binaries fail the version check"; exit 1; }
+  log "built containerd, runc, CNI in $((SECONDS - s))s"
+}
+
+# ---- csi: external-provisioner, external-attacher, pvd-csi -------------------
+moddir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'; }
+pvdcsi_sum() { cat "$HERE/pvdcsi/main.go" "$HERE/pvdcsi/go.sum" | sha256sum | cut -d' ' -f1; }
+pvdcsi_ok() { [[ -x $CSI_OUT/pvd-csi && "$(cat "$CSI_OUT/pvd-csi.sha256" 2>/dev/null)" == "$(pvdcsi_sum)" ]]; }
+sidecars_ok() {
+  local v
+  v=$("$CSI_OUT/csi-provisioner" --version 2>/dev/null) || return 1
+  [[ $v == *" v$PROVISIONER_VERSION" ]] || return 1
+  v=$("$CSI_OUT/csi-attacher" --version 2>/dev/null) || return 1
+  [[ $v == *" v$ATTACHER_VERSION" ]]
+}
+csi_ok() { sidecars_ok && pvdcsi_ok; }
+build_csi() {
+  mkdir -p "$CSI_OUT"
+  if ! pvdcsi_ok; then
+    (cd "$HERE/pvdcsi" && go build -trimpath -ldflags "-s -w" -o "$CSI_OUT/pvd-csi.tmp" .) &&
+      mv -f "$CSI_OUT/pvd-csi.tmp" "$CSI_OUT/pvd-csi" && pvdcsi_sum > "$CSI_OUT/pvd-csi.sha256"
+    log "built pvd-csi"
+  fi
+  sidecars_ok && return 0
+  local s=$SECONDS d
+  # `go install m@v` refuses modules with replace directives (both sidecars have them):
+  # build inside the downloaded module instead, with upstream's exact go.mod/go.sum.
+  d=$(moddir "github.com/kubernetes-csi/external-provisioner/v6@v$PROVISIONER_VERSION")
+  (cd "$d" && go build -trimpath -ldflags "-s -w -X main.version=v$PROVISIONER_VERSION" -o "$CSI_OUT/csi-provisioner.tmp" ./cmd/csi-provisioner)
+  mv -f "$CSI_OUT/csi-provisioner.tmp" "$CSI_OUT/csi-provisioner"
+  log "built csi-provisioner v$PROVISIONER_VERSION in $((SECONDS - s))s"
+  s=$SECONDS
+  d=$(moddir "github.com/kubernetes-csi/external-attacher/v4@v$ATTACHER_VERSION")
+  (cd "$d" && go build -trimpath -ldflags "-s -w -X main.version=v$ATTACHER_VERSION" -o "$CSI_OUT/csi-attacher.tmp" ./cmd/csi-attacher)
+  mv -f "$CSI_OUT/csi-attacher.tmp" "$CSI_OUT/csi-attacher"
+  log "built csi-attacher v$ATTACHER_VERSION in $((SECONDS - s))s"
+  sidecars_ok || { log "CSI sidecars fail the version check"; exit 1; }
+}
+
+# ---- images: debian:bookworm-slim stand-in and pause, without a registry ------
+images_ok() { [[ -s $IMAGES_OUT/debian-image.tar && -s $IMAGES_OUT/pause-image.tar ]]; }
+# mkimage OUT TAG LAYER_TAR CMD_JSON: a one-layer docker archive (what `ctr images import` reads).
+mkimage() {
+  local out=$1 tag=$2 layer=$3 cmd=$4 dir diffid cfg cfgsum
+  dir=$(mktemp -d "$IMAGES_OUT.XXXXXX")
+  diffid=$(sha256sum "$layer" | cut -d' ' -f1)
+  mkdir "$dir/$diffid" && cp "$layer" "$dir/$diffid/layer.tar"
+  cfg='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":'$cmd'},"rootfs":{"type":"layers","diff_ids":["sha256:'$diffid'"]}}'
+  cfgsum=$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$cfg" > "$dir/$cfgsum.json"
+  printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$cfgsum" "$tag" "$diffid" > "$dir/manifest.json"
+  tar -C "$dir" --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$out" manifest.json "$cfgsum.json" "$diffid"
+  rm -rf "$dir"
+}
+build_images() {
+  images_ok && return 0
+  command -v mmdebstrap >/dev/null && command -v gcc >/dev/null || {
+    log "warning: no mmdebstrap or gcc (apt-get install mmdebstrap gcc): skipping the node images; no real node"; return 0; }
+  local s=$SECONDS tmp pausec
+  mkdir -p "$(dirname "$IMAGES_OUT")"
+  tmp=$(mktemp -d "$IMAGES_OUT.build.XXXXXX")
+  # pause: the CRI sandbox process, compiled from the source the kubernetes module ships.
+  pausec=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')/build/pause/linux/pause.c
+  mkdir "$tmp/pause"
+  gcc -Os -Wall -static -DVERSION="v$PAUSE_VERSION-pvd" -o "$tmp/pause/pause" "$pausec" && strip "$tmp/pause/pause"
+  tar -C "$tmp/pause" --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$tmp/pause-layer.tar" pause
+  mkimage "$tmp/pause-image.tar" "registry.k8s.io/pause:$PAUSE_VERSION" "$tmp/pause-layer.tar" '["/pause"]'
+  # debian:bookworm-slim: a minbase rootfs with util-linux (lsblk, blkid, wipefs) from
+  # Debian's own mirror; pods ask for it with imagePullPolicy IfNotPresent.
+  mmdebstrap --quiet --variant=minbase --include=util-linux \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    bookworm "$tmp/rootfs.tar" \
+    "deb http://deb.debian.org/debian bookworm main" \
+    "deb http://deb.debian.org/debian bookworm-updates main" \
+    "deb http://deb.debian.org/debian-security bookworm-security main" >&2
+  mkimage "$tmp/debian-image.tar" "debian:bookworm-slim" "$tmp/rootfs.tar" '["bash"]'
+  mkdir -p "$IMAGES_OUT"
+  mv -f "$tmp/pause-image.tar" "$tmp/debian-image.tar" "$IMAGES_OUT/"
+  rm -rf "$tmp"
+  log "built images in $((SECONDS - s))s"
+}
+
 case "${1:-}" in
-  --print-dir) echo "$OUT"; exit 0 ;;
-  --check) cached_ok && helper_ok; exit $? ;;
+  --print-dir)
+    case "${2:-k8s}" in
+      k8s) echo "$OUT" ;; node) echo "$NODE_OUT" ;; csi) echo "$CSI_OUT" ;; images) echo "$IMAGES_OUT" ;;
+      *) echo "usage: $0 --print-dir [k8s|node|csi|images]" >&2; exit 2 ;;
+    esac
+    exit 0 ;;
+  --check) cached_ok && helper_ok && csi_ok && { ! node_prereqs || node_ok; } && images_ok; exit $? ;;
   --regen) regen; log "regenerated $MODDIR/go.mod"; exit 0 ;;
   "") ;;
   *) echo "usage: $0 [--print-dir|--check|--regen]" >&2; exit 2 ;;
 esac
 
+build_rest() {
+  build_csi
+  build_node
+  build_images
+}
+
 if cached_ok; then
   build_helper
+  build_rest
   log "cached: $OUT"
   echo "$OUT"; exit 0
 fi
@@ -112,12 +265,14 @@ done
 # leaves a half-populated cache that passes the check.
 TMP=$(mktemp -d "$OUT/.build.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
+# One invocation: the four binaries share most packages, so each is compiled once.
 go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$TMP/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet
 go build -trimpath -ldflags "-s -w" -o "$TMP/etcd" go.etcd.io/etcd/server/v3
 for b in "${BINS[@]}"; do mv -f "$TMP/$b" "$OUT/$b"; done
 build_helper
+build_rest
 cached_ok || { log "built binaries fail the version check"; "$OUT/kube-apiserver" --version >&2 || true; "$OUT/etcd" --version >&2 || true; exit 1; }
 log "build done in $((SECONDS - START))s total (download ${T_DL}s, compile $((SECONDS - START - T_DL))s)"
 echo "$OUT"

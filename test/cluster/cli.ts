@@ -1,7 +1,8 @@
 // Developer CLI for the test control plane.
 //
 //   npm run cluster:up      start (detached) in $PV_DOCTOR_CLUSTER_DIR or <tmpdir>/pv-doctor-cluster,
-//                           building the binaries first if needed; prints `export KUBECONFIG=...`
+//                           building the binaries first if needed; prints what runs and
+//                           `export KUBECONFIG=...` (--no-real-node: without this machine as a node)
 //   npm run cluster:down    stop it and remove the state dir
 //   tsx test/cluster/cli.ts up --foreground   run in the foreground until Ctrl-C (dir removed on exit)
 //   tsx test/cluster/cli.ts status | env | build
@@ -46,6 +47,12 @@ function printEnv(kubeconfig: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+const realNodeWanted = () => !process.argv.includes('--no-real-node')
+
+function printRunning(lines: string[]): void {
+  for (const l of lines) process.stderr.write(`  ${l}\n`)
+}
+
 async function up(foreground: boolean): Promise<number> {
   if (daemonPid() && fs.existsSync(readyFile)) {
     const info = JSON.parse(fs.readFileSync(readyFile, 'utf8'))
@@ -62,15 +69,9 @@ async function up(foreground: boolean): Promise<number> {
 
   if (foreground) {
     fs.mkdirSync(stateDir, {recursive: true})
-    const c = await startCluster({
-      binDir,
-      workDir: stateDir,
-      removeWorkDir: true,
-      log: (m) => process.stderr.write(`${m}\n`),
-    })
-    process.stderr.write(
-      `cluster up in ${c.timings.total} ms; logs in ${path.join(stateDir, 'logs')}; Ctrl-C stops it\n`,
-    )
+    const c = await startCluster({binDir, workDir: stateDir, removeWorkDir: true, realNode: realNodeWanted(), log: (m) => process.stderr.write(`${m}\n`)})
+    process.stderr.write(`cluster up in ${c.timings.total} ms; logs in ${path.join(stateDir, 'logs')}; Ctrl-C stops it\n`)
+    printRunning(c.describe())
     printEnv(c.kubeconfig)
     await new Promise<void>((resolve) => {
       const done = () => resolve()
@@ -83,7 +84,7 @@ async function up(foreground: boolean): Promise<number> {
 
   fs.mkdirSync(stateDir, {recursive: true})
   const out = fs.openSync(daemonLog, 'a')
-  const child = spawn(process.execPath, [...process.execArgv, SELF, 'serve', binDir], {
+  const child = spawn(process.execPath, [...process.execArgv, SELF, 'serve', binDir, ...(realNodeWanted() ? [] : ['--no-real-node'])], {
     detached: true,
     stdio: ['ignore', out, out],
     env: {...process.env, PV_DOCTOR_CLUSTER_DIR: stateDir},
@@ -94,9 +95,8 @@ async function up(foreground: boolean): Promise<number> {
   while (Date.now() < deadline) {
     if (fs.existsSync(readyFile)) {
       const info = JSON.parse(fs.readFileSync(readyFile, 'utf8'))
-      process.stderr.write(
-        `cluster up (pid ${child.pid}, ${info.server}, ${info.timings.total} ms); logs in ${path.join(stateDir, 'logs')}\n`,
-      )
+      process.stderr.write(`cluster up (pid ${child.pid}, ${info.server}, ${info.timings.total} ms); logs in ${path.join(stateDir, 'logs')}\n`)
+      printRunning(info.running ?? [])
       printEnv(info.kubeconfig)
       return 0
     }
@@ -109,7 +109,7 @@ async function up(foreground: boolean): Promise<number> {
 
 async function serve(binDir: string): Promise<number> {
   fs.writeFileSync(pidFile, `${process.pid}\n`)
-  const c = await startCluster({binDir, workDir: stateDir, removeWorkDir: false, log: (m) => console.log(m)})
+  const c = await startCluster({binDir, workDir: stateDir, removeWorkDir: false, realNode: realNodeWanted(), log: (m) => console.log(m)})
   const stop = async () => {
     await c.stop()
     fs.rmSync(readyFile, {force: true})
@@ -118,10 +118,7 @@ async function serve(binDir: string): Promise<number> {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   process.once('SIGHUP', stop)
-  fs.writeFileSync(
-    readyFile,
-    JSON.stringify({server: c.server, kubeconfig: c.kubeconfig, timings: c.timings, nodes: c.nodeNames}),
-  )
+  fs.writeFileSync(readyFile, JSON.stringify({server: c.server, kubeconfig: c.kubeconfig, timings: c.timings, nodes: c.nodeNames, realNode: c.realNode, running: c.describe()}))
   setInterval(() => {}, 1 << 30) // stay alive
   return new Promise<number>(() => {})
 }
@@ -148,6 +145,7 @@ function status(): number {
   if (pid && fs.existsSync(readyFile)) {
     const info = JSON.parse(fs.readFileSync(readyFile, 'utf8'))
     process.stdout.write(`running: pid ${pid}, server ${info.server}, kubeconfig ${info.kubeconfig}\n`)
+    for (const l of info.running ?? []) process.stdout.write(`  ${l}\n`)
     return 0
   }
   process.stdout.write(pid ? `starting: pid ${pid}\n` : 'not running\n')
@@ -174,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return serve(rest[0])
     default:
-      process.stderr.write('usage: cli.ts up [--foreground] | down | status | env | build\n')
+      process.stderr.write('usage: cli.ts up [--foreground] [--no-real-node] | down | status | env | build\n')
       return 2
   }
 }

@@ -1,7 +1,10 @@
-// A real Kubernetes control plane for end-to-end tests: etcd, kube-apiserver,
-// kube-controller-manager and kube-scheduler on 127.0.0.1, no kubelet, no
-// container runtime. Nodes are fake Node objects created Ready. See
-// docs/control-plane.md for the design, the measured timings and the flags.
+// A real Kubernetes cluster for end-to-end tests: etcd, kube-apiserver,
+// kube-controller-manager (with the PV, attach-detach and workload controllers) and
+// kube-scheduler on 127.0.0.1; fake Node objects created Ready; a CSI layer (our
+// pvd-csi driver with the real external-provisioner and external-attacher); and,
+// optionally, one real node: this machine running containerd + runc + the kubelet
+// (test/cluster/node.ts). See docs/control-plane.md for the design, the measured
+// timings and the flags.
 
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import * as fs from 'node:fs'
@@ -11,6 +14,18 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {
+  nodeStateDir,
+  REAL_NODE_TAINT,
+  REAL_NODE_ZONE,
+  realNodeUnavailable,
+  reapNode,
+  releaseNodeLock,
+  takeNodeLock,
+  writeNodeFiles,
+  ctr,
+  type RealNodeDirs,
+} from './node.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 /** The build script; its last stdout line is the directory holding the binaries. */
@@ -50,6 +65,26 @@ export interface StartClusterOptions {
   removeWorkDir?: boolean
   /** progress messages (default: silent unless PV_DOCTOR_CLUSTER_DEBUG is set) */
   log?: (msg: string) => void
+  /** the CSI layer (pvd-csi + external-provisioner + external-attacher + the attach-detach controller); default true */
+  csi?: boolean
+  /**
+   * this machine as a real node (kubelet + containerd); default false. Host-wide: skipped, with
+   * the reason in `realNodeSkipped`, when a prerequisite is missing (root, cgroups, the builds)
+   * or another cluster on this machine runs it.
+   */
+  realNode?: boolean
+}
+
+/** The CSI driver every harness cluster runs (when `csi` is on). */
+export const CSI_DRIVER = 'pvd.csi.test'
+
+export interface ClusterCSI {
+  driver: string
+  /** runtime failure switches: <failDir>/<fail-key>/<RPC> (see test/cluster/pvdcsi/main.go) */
+  failDir: string
+  /** where pvd-csi keeps each volume's directory (what the real node mounts) */
+  dataDir: string
+  socket: string
 }
 
 export interface Cluster {
@@ -59,9 +94,18 @@ export interface Cluster {
   server: string
   workDir: string
   binDir: string
+  /** the fake nodes */
   nodeNames: string[]
+  /** the real node's name (this machine's host name), or '' */
+  realNode: string
+  /** why there is no real node ('' when there is one or none was asked for) */
+  realNodeSkipped: string
+  /** the CSI layer, or undefined when off */
+  csi?: ClusterCSI
   /** milliseconds per start phase */
   timings: Record<string, number>
+  /** one line per running component, for `cluster:up` and the e2e log */
+  describe(): string[]
   stop(): Promise<void>
 }
 
@@ -75,6 +119,10 @@ export interface ClusterRef {
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const
 
 const CONTROLLERS = [
+  // so that StatefulSets (volumeClaimTemplates), Deployments and ReplicaSets create their pods and claims
+  'statefulset-controller',
+  'replicaset-controller',
+  'deployment-controller',
   'persistentvolume-binder-controller',
   'persistentvolume-protection-controller',
   'persistentvolumeclaim-protection-controller',
@@ -106,6 +154,11 @@ export function ensureBinaries(opts: {quiet?: boolean} = {}): Promise<string> {
   })
 }
 
+/** The bin dir build.sh would use, without building anything. */
+export function binDirPath(part: 'k8s' | 'node' | 'csi' | 'images' = 'k8s'): string {
+  return execFileSync('bash', [BUILD_SCRIPT, '--print-dir', part], {encoding: 'utf8'}).trim()
+}
+
 function resolveBinDir(opts: StartClusterOptions): Promise<string> {
   const dir = opts.binDir ?? process.env.PV_DOCTOR_K8S_BIN_DIR
   if (dir) {
@@ -123,6 +176,8 @@ function resolveBinDir(opts: StartClusterOptions): Promise<string> {
 const live = new Set<ChildProcess>()
 const tempDirs = new Set<string>()
 let hooksInstalled = false
+/** set while this process runs the real node: exit hooks then clean the host */
+let realNodeRunning = false
 
 function killAllSync(): void {
   // Each child is a `pvdhelper supervise` process; SIGKILLing it makes the
@@ -136,6 +191,14 @@ function killAllSync(): void {
     }
   }
   live.clear()
+  if (realNodeRunning) {
+    realNodeRunning = false
+    try {
+      reapNode()
+    } finally {
+      releaseNodeLock()
+    }
+  }
 }
 
 function removeTempDirsSync(): void {
@@ -171,12 +234,13 @@ interface Proc {
   exitCode?: number | null
 }
 
-function startProc(binDir: string, name: string, args: string[], logsDir: string): Proc {
+function startProc(binDir: string, name: string, args: string[], logsDir: string, opts: {exe?: string; env?: NodeJS.ProcessEnv} = {}): Proc {
   const logFile = path.join(logsDir, `${name}.log`)
   const fd = fs.openSync(logFile, 'a')
-  const child = spawn(path.join(binDir, 'pvdhelper'), ['supervise', '--', path.join(binDir, name), ...args], {
+  const child = spawn(path.join(binDir, 'pvdhelper'), ['supervise', '--', opts.exe ?? path.join(binDir, name), ...args], {
     stdio: ['ignore', fd, fd],
     detached: false,
+    env: opts.env ?? process.env,
   })
   fs.closeSync(fd)
   live.add(child)
@@ -357,6 +421,8 @@ export function nodeManifest(spec: FakeNodeSpec, kubeletVersion = 'v1.36.3'): ob
     kind: 'Node',
     metadata: {
       name: spec.name,
+      // the attach-detach controller only manages nodes that carry this (addNodeToDswp)
+      annotations: {'volumes.kubernetes.io/controller-managed-attach-detach': 'true'},
       labels: {
         'kubernetes.io/hostname': spec.name,
         'kubernetes.io/os': 'linux',
@@ -442,14 +508,27 @@ async function startOnce(opts: StartClusterOptions): Promise<Cluster> {
   if (removeWorkDir) tempDirs.add(workDir)
   const pki = path.join(workDir, 'pki')
   const logs = path.join(workDir, 'logs')
+  const csiOn = opts.csi ?? true
   fs.mkdirSync(logs, {recursive: true})
   execFileSync(path.join(binDir, 'pvdhelper'), ['pki', pki], {stdio: 'pipe'})
   const read = (f: string) => fs.readFileSync(path.join(pki, f), 'utf8')
   const adminTls: TlsOpts = {ca: read('ca.crt'), cert: read('admin.crt'), key: read('admin.key')}
 
   const procs: Proc[] = []
+  let ownsNode = false
   const stop = async (): Promise<void> => {
-    for (const p of [...procs].reverse()) await stopProc(p)
+    for (const p of [...procs].reverse()) {
+      await stopProc(p)
+      // Right after the kubelet and containerd: their pods, shims, mounts and the bridge.
+      if (p.name === 'containerd' && ownsNode) {
+        ownsNode = realNodeRunning = false
+        try {
+          reapNode(log)
+        } finally {
+          releaseNodeLock()
+        }
+      }
+    }
     if (removeWorkDir) {
       fs.rmSync(workDir, {recursive: true, force: true, maxRetries: 3})
       tempDirs.delete(workDir)
@@ -563,7 +642,9 @@ profiles:
         '--bind-address=127.0.0.1',
         `--secure-port=${kcmPort}`,
         `--cert-dir=${path.join(workDir, 'kube-controller-manager')}`,
-        `--controllers=${CONTROLLERS.join(',')}`,
+        `--controllers=${[...CONTROLLERS, ...(csiOn ? ['persistentvolume-attach-detach-controller'] : [])].join(',')}`,
+        // the attach-detach controller's flexvolume prober creates this directory (default under /usr/libexec)
+        `--flex-volume-plugin-dir=${path.join(workDir, 'flexvolume')}`,
         '--pvclaimbinder-sync-period=2s',
         '--profiling=false',
       ],
@@ -597,22 +678,205 @@ profiles:
       waitReady(sched, `https://127.0.0.1:${schedPort}/readyz`, {insecure: true}, 60_000, (b) => b.trim() === 'ok'),
     ])
     timings.controllers = Date.now() - t
-    timings.total = Date.now() - t0
-    log(`controller-manager and scheduler ready (${timings.controllers} ms); total ${timings.total} ms`)
+    log(`controller-manager and scheduler ready (${timings.controllers} ms)`)
 
-    fs.writeFileSync(
-      path.join(workDir, 'cluster.json'),
-      JSON.stringify(
-        {server, kubeconfig, workDir, binDir, nodeNames: nodes.map((n) => n.name), pid: process.pid},
-        null,
-        2,
-      ),
-    )
-    return {kubeconfig, server, workDir, binDir, nodeNames: nodes.map((n) => n.name), timings, stop}
+    const api = (method: string, p: string, body?: unknown) => request(`${server}${p}`, adminTls, method, body)
+    const createOK = async (p: string, body: {metadata: {name: string}; [k: string]: unknown}) => {
+      const r = await api('POST', p, body)
+      if (r.status !== 201 && r.status !== 409) throw new Error(`creating ${p}/${body.metadata.name}: HTTP ${r.status} ${r.body}`)
+    }
+
+    // The real node: host prerequisites, then a clean host (a crashed run's leftovers), then containerd.
+    let realNode = ''
+    let realNodeSkipped = ''
+    let nodeDirs: RealNodeDirs | undefined
+    let containerd: Proc | undefined
+    const n = nodeStateDir()
+    if (opts.realNode) {
+      t = Date.now()
+      nodeDirs = partDirs()
+      realNodeSkipped = (await realNodeUnavailable(nodeDirs)) ?? ''
+      if (realNodeSkipped) {
+        log(`no real node: ${realNodeSkipped}`)
+      } else {
+        takeNodeLock()
+        ownsNode = realNodeRunning = true
+        reapNode(log)
+        realNode = os.hostname()
+        const [kubeletPort, healthzPort] = await distinctPorts(2)
+        writeNodeFiles(n, nodeDirs!.nodeBin, kubeletPort, healthzPort)
+        containerd = startProc(binDir, 'containerd', [`--config=${path.join(n, 'containerd.toml')}`, '--log-level=warn'], logs, {
+          exe: path.join(nodeDirs!.nodeBin, 'containerd'),
+          // the shim is found on PATH
+          env: {...process.env, PATH: `${nodeDirs!.nodeBin}:${process.env.PATH ?? '/usr/bin:/bin'}`},
+        })
+        procs.push(containerd)
+      }
+    }
+
+    // The CSI layer: driver first (the sidecars exit when it goes away), then the sidecars.
+    let csi: ClusterCSI | undefined
+    if (csiOn) {
+      t = Date.now()
+      const csiBin = binDirPath('csi')
+      const dir = path.join(workDir, 'csi')
+      csi = {driver: CSI_DRIVER, failDir: path.join(dir, 'fail'), dataDir: path.join(dir, 'volumes'), socket: path.join(dir, 'csi.sock')}
+      fs.mkdirSync(csi.failDir, {recursive: true})
+      fs.mkdirSync(csi.dataDir, {recursive: true})
+      await createOK('/apis/storage.k8s.io/v1/csidrivers', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'CSIDriver',
+        metadata: {name: CSI_DRIVER},
+        spec: {attachRequired: true, storageCapacity: true, podInfoOnMount: false, volumeLifecycleModes: ['Persistent']},
+      })
+      // What the node-driver-registrar makes on a real node; the fake nodes have no kubelet to do it.
+      for (const fake of nodes) {
+        await createOK('/apis/storage.k8s.io/v1/csinodes', {
+          apiVersion: 'storage.k8s.io/v1',
+          kind: 'CSINode',
+          metadata: {name: fake.name},
+          spec: {drivers: [{name: CSI_DRIVER, nodeID: fake.name, topologyKeys: ['topology.kubernetes.io/zone']}]},
+        })
+      }
+      const driver = startProc(
+        binDir,
+        'pvd-csi',
+        [
+          `--endpoint=${csi.socket}`,
+          `--drivername=${CSI_DRIVER}`,
+          `--fail-dir=${csi.failDir}`,
+          `--data-dir=${csi.dataDir}`,
+          ...(realNode ? [`--node-id=${realNode}`, `--node-zone=${REAL_NODE_ZONE}`, `--registration-dir=${path.join(n, 'kubelet/root/plugins_registry')}`] : []),
+        ],
+        logs,
+        {exe: path.join(csiBin, 'pvd-csi')},
+      )
+      procs.push(driver)
+      await waitFor(driver, () => fs.existsSync(csi!.socket), 20_000, 'its socket')
+      const common = [`--kubeconfig=${kubeconfig}`, `--csi-address=${csi.socket}`, '--leader-election=false', '--timeout=10s', '--retry-interval-start=1s', '--retry-interval-max=10s', '--v=2']
+      const provisioner = startProc(
+        binDir,
+        'csi-provisioner',
+        // NAMESPACE is where CSIStorageCapacity objects go; no owner (there is no pod to own them)
+        [...common, '--extra-create-metadata', '--enable-capacity', '--capacity-ownerref-level=-1', '--capacity-poll-interval=5s'],
+        logs,
+        {exe: path.join(csiBin, 'csi-provisioner'), env: {...process.env, NAMESPACE: 'kube-system'}},
+      )
+      procs.push(provisioner)
+      const attacher = startProc(binDir, 'csi-attacher', common, logs, {exe: path.join(csiBin, 'csi-attacher')})
+      procs.push(attacher)
+      await Promise.all([
+        waitFor(provisioner, () => tail(provisioner.logFile, 400).includes('Started provisioner controller'), 30_000, '"Started provisioner controller"'),
+        waitFor(attacher, () => tail(attacher.logFile, 400).includes('Starting CSI attacher'), 30_000, '"Starting CSI attacher"'),
+      ])
+      timings.csi = Date.now() - t
+      log(`CSI driver ${CSI_DRIVER}, external-provisioner and external-attacher ready (${timings.csi} ms)`)
+    }
+
+    if (realNode && containerd && nodeDirs) {
+      t = Date.now()
+      await waitFor(containerd, () => {
+        try {
+          ctr(nodeDirs!.nodeBin, n, ['version'])
+          return true
+        } catch {
+          return false
+        }
+      }, 30_000, 'its socket')
+      // No registry: the images are imported (pods use imagePullPolicy IfNotPresent).
+      await Promise.all(['pause-image.tar', 'debian-image.tar'].map((f) => run(path.join(nodeDirs!.nodeBin, 'ctr'), ['-a', path.join(n, 'containerd/containerd.sock'), '-n', 'k8s.io', 'images', 'import', path.join(nodeDirs!.images, f)])))
+      timings.images = Date.now() - t
+      // The kubelet's identity, as a real kubelet has it (CN system:node:<name>, O system:nodes). The
+      // API server has no Node authorizer, so the system:node role must be bound to the group.
+      execFileSync(path.join(binDir, 'pvdhelper'), ['client', pki, `node-${realNode}`, `system:node:${realNode}`, 'system:nodes'], {stdio: 'pipe'})
+      const kubeletKubeconfig = writeKubeconfig(path.join(n, 'kubelet.kubeconfig'), server, pki, `node-${realNode}`, `system:node:${realNode}`)
+      await createOK('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: {name: 'pv-doctor:system-nodes'},
+        roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node'},
+        subjects: [{apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes'}],
+      })
+      const tk = Date.now()
+      const kubelet = startProc(
+        binDir,
+        'kubelet',
+        [
+          `--config=${path.join(n, 'kubelet.yaml')}`,
+          `--kubeconfig=${kubeletKubeconfig}`,
+          `--root-dir=${path.join(n, 'kubelet/root')}`,
+          `--cert-dir=${path.join(n, 'kubelet/pki')}`,
+          `--hostname-override=${realNode}`,
+          `--node-labels=topology.kubernetes.io/zone=${REAL_NODE_ZONE},topology.kubernetes.io/region=region-1`,
+          `--register-with-taints=${REAL_NODE_TAINT.key}=${REAL_NODE_TAINT.value}:${REAL_NODE_TAINT.effect}`,
+          '--v=1',
+        ],
+        logs,
+      )
+      procs.push(kubelet)
+      const ready = async () => {
+        const r = await api('GET', `/api/v1/nodes/${realNode}`)
+        if (r.status !== 200) return false
+        const node = JSON.parse(r.body)
+        const cond = (node.status?.conditions ?? []).find((c: {type: string}) => c.type === 'Ready')
+        if (cond?.status !== 'True') return false
+        if (!csiOn) return true
+        // ready for CSI volumes once the kubelet has registered pvd-csi (CSINode driver entry)
+        const cn = await api('GET', `/apis/storage.k8s.io/v1/csinodes/${realNode}`)
+        return cn.status === 200 && (JSON.parse(cn.body).spec?.drivers ?? []).some((d: {name: string}) => d.name === CSI_DRIVER)
+      }
+      await waitForAsync(kubelet, ready, 90_000, 'node Ready with the CSI driver registered')
+      timings.kubelet = Date.now() - tk
+      timings.realNode = Date.now() - t
+      log(`real node ${realNode} Ready (${timings.realNode} ms: images ${timings.images} ms, kubelet ${timings.kubelet} ms)`)
+    }
+    timings.total = Date.now() - t0
+    log(`cluster ready in ${timings.total} ms`)
+
+    const describe = (): string[] => [
+      `control plane: etcd, kube-apiserver ${server}, kube-controller-manager, kube-scheduler (Kubernetes v1.36.3)`,
+      csi ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner v6.4.0, external-attacher v4.13.0 on ${csi.socket}` : 'CSI: off',
+      realNode ? `real node: ${realNode} (kubelet v1.36.3, containerd v2.4.2, runc v1.5.3, CNI bridge ${'pvd0'}; zone ${REAL_NODE_ZONE}; taint ${REAL_NODE_TAINT.key})` : `real node: none${realNodeSkipped ? ` (${realNodeSkipped})` : ''}`,
+      `fake nodes: ${nodes.map((x) => `${x.name}${x.zone ? ` (${x.zone})` : ''}`).join(', ')}`,
+    ]
+    const info = {server, kubeconfig, workDir, binDir, nodeNames: nodes.map((x) => x.name), realNode, realNodeSkipped, csi, pid: process.pid}
+    fs.writeFileSync(path.join(workDir, 'cluster.json'), JSON.stringify(info, null, 2))
+    return {kubeconfig, server, workDir, binDir, nodeNames: nodes.map((x) => x.name), realNode, realNodeSkipped, csi, timings, describe, stop}
   } catch (e) {
     await stop().catch(() => {})
     throw e
   }
+}
+
+/** The node and image dirs build.sh uses; undefined when they were not built (no prerequisites). */
+function partDirs(): RealNodeDirs | undefined {
+  const nodeBin = binDirPath('node')
+  const images = binDirPath('images')
+  return fs.existsSync(path.join(nodeBin, 'containerd')) && fs.existsSync(path.join(images, 'debian-image.tar')) ? {nodeBin, images} : undefined
+}
+
+async function waitFor(p: Proc, ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return waitForAsync(p, async () => ok(), timeoutMs, what)
+}
+
+async function waitForAsync(p: Proc, ok: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (p.exitCode !== undefined) throw new Error(`${p.name} exited (code ${p.exitCode}); log ${p.logFile}:\n${tail(p.logFile)}`)
+    if (await ok().catch(() => false)) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${p.name}: no ${what} after ${timeoutMs} ms; log ${p.logFile}:\n${tail(p.logFile)}`)
+}
+
+function run(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, {stdio: ['ignore', 'ignore', 'pipe']})
+    let err = ''
+    c.stderr!.on('data', (d) => (err += d))
+    c.on('error', reject)
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} ${args.join(' ')}: exit ${code}\n${err}`))))
+  })
 }
 
 async function distinctPorts(n: number): Promise<number[]> {

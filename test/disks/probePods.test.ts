@@ -24,14 +24,26 @@ describe('the probe pod', () => {
     })
   })
 
-  it('mounts /dev, /sys and /run/udev read-only and passes the node name', () => {
+  it('starts on a containerd/runc node: the termination message is not on the read-only /dev, and no pod network is needed', () => {
+    const c = pod.spec!.containers[0]
+    expect(c.terminationMessagePath).toBe('/tmp/termination-log')
+    const covering = c.volumeMounts!.filter((m) => m.readOnly && c.terminationMessagePath!.startsWith(m.mountPath.replace(/\/?$/, '/')))
+    expect(covering).toEqual([])
+    expect(pod.spec).toMatchObject({hostNetwork: true, dnsPolicy: 'Default'})
+  })
+
+  it('creates nothing on the host: every hostPath is typed, so a missing one is an error, not a new directory', () => {
+    for (const v of pod.spec!.volumes!) expect(v.hostPath!.type).toBe('Directory')
+  })
+
+  it('mounts /dev, /sys and /run (for the udev database) read-only and passes the node name', () => {
     const c = pod.spec!.containers[0]
     expect(c.volumeMounts!.map((m) => [m.mountPath, m.readOnly])).toEqual([
       ['/dev', true],
       ['/sys', true],
-      ['/run/udev', true],
+      ['/run', true],
     ])
-    expect(pod.spec!.volumes!.map((v) => v.hostPath!.path)).toEqual(['/dev', '/sys', '/run/udev'])
+    expect(pod.spec!.volumes!.map((v) => v.hostPath!.path)).toEqual(['/dev', '/sys', '/run'])
     expect(c.env).toEqual([{name: 'NODE_NAME', valueFrom: {fieldRef: {fieldPath: 'spec.nodeName'}}}])
     expect(c.command).toEqual(['sh', '-c', 'exec 2>/dev/null\necho hi'])
     expect(c.securityContext).toMatchObject({privileged: true, readOnlyRootFilesystem: true})
