@@ -32,8 +32,12 @@ export const REASON = {
   unboundImmediate: 'pod has unbound immediate PersistentVolumeClaims',
 } as const
 
-export function untoleratedTaintReason(t: V1Taint): string {
-  return `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`
+/**
+ * TaintToleration's Filter reason. Since 1.35 (PR #134740) it no longer names the taint
+ * (`untolerated taint {key: value}` before); v1.36.3 taint_toleration.go returns this text.
+ */
+export function untoleratedTaintReason(_t: V1Taint): string {
+  return 'node(s) had untolerated taint(s)'
 }
 
 /** v1helper.TolerationsTolerateTaint */

@@ -134,6 +134,16 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
     expect(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({key: 'topology.kubernetes.io/zone', values: ['zone-c']})
     const va = await attachmentOf(pv.metadata!.name!)
     expect(va?.spec).toMatchObject({attacher: csi!.driver, nodeName: 'node-c1'})
+
+    // The test plays node-c1's kubelet: while the volume is in use there, deleting the pod does not detach it.
+    const unique = `kubernetes.io/csi/${csi!.driver}^${pv.spec.csi!.volumeHandle}`
+    await kube.reportVolumesInUse('node-c1', [unique])
+    await kube.delete('Pod', 'on-fake', s.ns)
+    await new Promise((r) => setTimeout(r, 3000))
+    expect((await kube.get<VA>('VolumeAttachment', va!.metadata!.name!))?.status?.attached).toBe(true)
+    // "unmounted": the controller detaches, the attacher removes the attachment
+    await kube.reportVolumesInUse('node-c1', [])
+    expect(await kube.waitFor(() => kube.get<VA>('VolumeAttachment', va!.metadata!.name!).then((v) => v ?? null), (v) => v === null, 30_000)).toBeNull()
   })
 })
 

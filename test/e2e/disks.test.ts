@@ -1,6 +1,6 @@
 /**
- * disks and provision against the real control plane. There is no kubelet, so `disks` must report
- * every node as "probe pod did not start" and leave no pod behind; `provision --from-report`
+ * disks and provision against the real control plane's fake nodes. They have no kubelet, so `disks` must report
+ * each of them as "probe pod did not start" (the real node's probe is test/e2e/realnode.test.ts) and leave no pod behind; `provision --from-report`
  * (recorded probe reports) creates the PVs and class, re-running changes nothing, and the real
  * scheduler then binds a claim of that class to a PV on the node the pod can use — as `explain` says.
  */
@@ -15,6 +15,8 @@ import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.j
 
 const kubeconfig = inject('kubeconfig')
 const external = inject('cluster').external
+/** Only the fake nodes (no kubelet): the real node, when there is one, answers. */
+const fakeOnly = inject('fakeNodes').flatMap((n) => ['--node', n])
 let kube: Kube
 let nodes: LiveNode[] = []
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-disks-'))
@@ -76,10 +78,10 @@ const provision = (args: string[]) =>
     ...args,
   ])
 
-describe.skipIf(external)('disks and provision against the control plane (no kubelet)', () => {
+describe.skipIf(external)('disks and provision against the control plane\'s fake nodes (no kubelet)', () => {
   it('disks: every node reports that the probe pod did not start, and no pod is left behind', async () => {
     const t0 = Date.now()
-    const r = runCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '5s', '-o', 'json'], {timeoutMs: 90_000})
+    const r = runCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '5s', '-o', 'json'], {timeoutMs: 90_000})
     expect(r.code).toBe(1)
     const report = JSON.parse(r.stdout) as {nodes: {name: string; error: string | null}[]}
     expect(report.nodes.map((n) => n.name).sort()).toEqual(expect.arrayContaining(nodes.map((n) => n.name)))
@@ -91,7 +93,7 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
 
   it('a node whose image cannot be pulled is reported with that reason (the test plays the kubelet), the others still answer', async () => {
     const target = nodes[0].name
-    const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '8s', '-o', 'json'])
+    const child = spawnCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '8s', '-o', 'json'])
     // Act as target's kubelet: report the image pull failure on its probe pod's status.
     const pod = await kube.waitFor(
       async () =>
@@ -139,13 +141,8 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
   })
 
   it('Ctrl-C while probing: the probe pods are deleted before it exits', async () => {
-    const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '60s'])
-    const some = await kube.waitFor(
-      () => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
-      (l) => l.length > 0,
-      20_000,
-      200,
-    )
+    const child = spawnCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '60s'])
+    const some = await kube.waitFor(() => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}), (l) => l.length > 0, 20_000, 200)
     expect(some?.length).toBeGreaterThan(0)
     child.child.kill('SIGINT')
     const r = await child

@@ -78,6 +78,18 @@ export class Kube {
     })
   }
 
+  /**
+   * Plays a fake node's kubelet for the attach-detach controller: reports `volumes` (unique volume
+   * names, e.g. `kubernetes.io/csi/<driver>^<volumeHandle>`) as in use by the node. While a volume is
+   * listed there, the controller does not detach it (it waits for the kubelet to unmount); [] releases.
+   */
+  async reportVolumesInUse(node: string, volumes: string[]): Promise<void> {
+    await this.client.request('PATCH', `/api/v1/nodes/${encodeURIComponent(node)}/status`, {
+      body: {status: {volumesInUse: volumes.length ? volumes : null}},
+      contentType: 'application/merge-patch+json',
+    })
+  }
+
   /** Polls until `pred` holds (returns the value) or the time is up (returns undefined). */
   async waitFor<T>(
     what: () => Promise<T | undefined>,
