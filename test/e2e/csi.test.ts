@@ -147,6 +147,42 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
   })
 })
 
+describe.skipIf(!csi)('attach and delete through the real external-attacher and external-provisioner', () => {
+  it('an injected ControllerPublish failure: the VolumeAttachment carries it, and the pod gets FailedAttachVolume from the attach-detach controller', async () => {
+    const cls = s.n('noattach')
+    await s.create(sc(cls, {wffc: true, params: {'fail-attach': 'Internal: backend unreachable while attaching'}}))
+    await s.create(pvc('noattach', cls))
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'noattach'}, spec: {nodeSelector: {'kubernetes.io/hostname': 'node-b1'}, terminationGracePeriodSeconds: 0, containers: [{name: 'c', image: 'none'}], volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'noattach'}}]}})
+    const claim = await bound('noattach')
+    const pv = claim!.spec.volumeName!
+    const va = await kube.waitFor(async () => (await kube.list<VA>('VolumeAttachment')).find((v) => v.spec.source.persistentVolumeName === pv), (v) => Boolean(v.status?.attachError), 30_000)
+    expect(va?.status).toMatchObject({attached: false, attachError: {message: 'rpc error: code = Internal desc = backend unreachable while attaching'}})
+    const ev = await kube.waitFor(() => eventsOf('noattach'), (l) => l.some((e) => e.reason === 'FailedAttachVolume'), 30_000)
+    expect(ev?.find((e) => e.reason === 'FailedAttachVolume')?.message).toBe(`AttachVolume.Attach failed for volume "${pv}" : rpc error: code = Internal desc = backend unreachable while attaching`)
+    await kube.delete('Pod', 'noattach', s.ns)
+  })
+
+  it('deleting a claim deletes its volume (reclaimPolicy Delete); an injected DeleteVolume failure leaves the PV Released with VolumeFailedDelete', async () => {
+    const ok = s.n('del')
+    const bad = s.n('nodelete')
+    await s.create(sc(ok))
+    await s.create(sc(bad, {params: {'fail-delete': 'FailedPrecondition: volume has snapshots'}}))
+    await s.create(pvc('del', ok))
+    await s.create(pvc('nodelete', bad))
+    const pvOk = (await bound('del'))!.spec.volumeName!
+    const pvBad = (await bound('nodelete'))!.spec.volumeName!
+    await kube.delete('PersistentVolumeClaim', 'del', s.ns)
+    await kube.delete('PersistentVolumeClaim', 'nodelete', s.ns)
+    expect(await kube.waitFor(() => kube.get('PersistentVolume', pvOk).then((p) => p ?? null), (p) => p === null, 30_000)).toBeNull()
+    const ev = await kube.waitFor(async () => (await kube.list<Ev>('Event', 'default')).filter((e) => e.involvedObject?.name === pvBad), (l) => l.some((e) => e.reason === 'VolumeFailedDelete'), 30_000)
+    expect(ev?.find((e) => e.reason === 'VolumeFailedDelete')?.message).toBe('rpc error: code = FailedPrecondition desc = volume has snapshots')
+    expect((await kube.get<Obj & {status?: {phase?: string}}>('PersistentVolume', pvBad))?.status?.phase).toBe('Released')
+    // leave nothing: the test removes the PV the driver refused to delete
+    await kube.patch('PersistentVolume', pvBad, {metadata: {finalizers: null}})
+    await kube.delete('PersistentVolume', pvBad)
+  })
+})
+
 describe.skipIf(!csi || !node)('dynamic volumes on the real node: provisioned, attached, mounted', () => {
   it('Immediate: the claim binds first, then a pod on the real node gets it attached and mounted', async () => {
     const cls = s.n('imm')
