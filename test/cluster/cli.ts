@@ -16,6 +16,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ensureBinaries, startCluster, tail} from './cluster.js'
+import {nodeLeftovers, nodeLockHolder, reapNode} from './node.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const stateDir = path.resolve(process.env.PV_DOCTOR_CLUSTER_DIR ?? path.join(os.tmpdir(), 'pv-doctor-cluster'))
@@ -132,6 +133,11 @@ async function down(): Promise<number> {
     if (alive(pid)) process.kill(pid, 'SIGKILL')
     // The daemon's supervisors kill their components once the daemon is gone.
     await sleep(700)
+  }
+  // A daemon that died without stopping (SIGKILL) leaves the real node's shims, mounts and
+  // cgroups: clean them, unless another live cluster on this machine runs the node.
+  if (!nodeLockHolder() && nodeLeftovers().length) {
+    reapNode((m) => process.stderr.write(`${m}\n`))
   }
   fs.rmSync(stateDir, {recursive: true, force: true})
   process.stderr.write(

@@ -72,9 +72,16 @@ export async function realNodeUnavailable(dirs: RealNodeDirs | undefined): Promi
   } catch {
     return `host name ${name} does not resolve`
   }
+  const holder = nodeLockHolder()
+  if (holder) return `another test cluster on this machine runs the real node (pid ${holder})`
+  return undefined
+}
+
+/** The live process (not this one) that runs the real node, if any. */
+export function nodeLockHolder(): number | undefined {
   try {
     const pid = Number(fs.readFileSync(lockFile(), 'utf8').trim())
-    if (pid && pid !== process.pid && alive(pid)) return `another test cluster on this machine runs the real node (pid ${pid})`
+    if (pid && pid !== process.pid && alive(pid)) return pid
   } catch {
     /* no lock */
   }
