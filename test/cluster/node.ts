@@ -203,7 +203,8 @@ export function nodeLeftovers(workDirs: string[] = []): string[] {
   for (const p of processesUsing([dir, ...workDirs])) out.push(`process ${p.pid}: ${p.cmd.slice(0, 160)}`)
   for (const m of mountsUnder(dir)) out.push(`mount ${m}`)
   if (fs.existsSync(`/sys/class/net/${BRIDGE}`)) out.push(`network interface ${BRIDGE}`)
-  for (const cg of podCgroups()) out.push(`cgroup ${cg}`)
+  const cgroups = podCgroups()
+  if (cgroups.length) out.push(`${cgroups.length} kubepods cgroup(s), e.g. ${cgroups[0]}`)
   for (const f of fixedPathLeftovers(dir)) out.push(`file ${f}`)
   return out
 }
