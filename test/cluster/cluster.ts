@@ -24,6 +24,7 @@ import {
   takeNodeLock,
   writeNodeFiles,
   ctr,
+  BRIDGE,
   type RealNodeDirs,
 } from './node.js'
 
@@ -833,10 +834,13 @@ profiles:
     timings.total = Date.now() - t0
     log(`cluster ready in ${timings.total} ms`)
 
+    const csiBin = csi ? binDirPath('csi') : ''
     const describe = (): string[] => [
-      `control plane: etcd, kube-apiserver ${server}, kube-controller-manager, kube-scheduler (Kubernetes v1.36.3)`,
-      csi ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner v6.4.0, external-attacher v4.13.0 on ${csi.socket}` : 'CSI: off',
-      realNode ? `real node: ${realNode} (kubelet v1.36.3, containerd v2.4.2, runc v1.5.3, CNI bridge ${'pvd0'}; zone ${REAL_NODE_ZONE}; taint ${REAL_NODE_TAINT.key})` : `real node: none${realNodeSkipped ? ` (${realNodeSkipped})` : ''}`,
+      `control plane: etcd, kube-apiserver ${server}, kube-controller-manager, kube-scheduler (Kubernetes ${versionOf(path.join(binDir, 'kube-apiserver'))})`,
+      csi ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner ${versionOf(path.join(csiBin, 'csi-provisioner'))}, external-attacher ${versionOf(path.join(csiBin, 'csi-attacher'))} on ${csi.socket}` : 'CSI: off',
+      realNode && nodeDirs
+        ? `real node: ${realNode} (kubelet ${versionOf(path.join(binDir, 'kubelet'))}, containerd ${versionOf(path.join(nodeDirs.nodeBin, 'containerd'))}, runc ${versionOf(path.join(nodeDirs.nodeBin, 'runc'))}, CNI bridge ${BRIDGE}; zone ${REAL_NODE_ZONE}; taint ${REAL_NODE_TAINT.key})`
+        : `real node: none${realNodeSkipped ? ` (${realNodeSkipped})` : ''}`,
       `fake nodes: ${nodes.map((x) => `${x.name}${x.zone ? ` (${x.zone})` : ''}`).join(', ')}`,
     ]
     const info = {server, kubeconfig, workDir, binDir, nodeNames: nodes.map((x) => x.name), realNode, realNodeSkipped, csi, pid: process.pid}
@@ -867,6 +871,16 @@ async function waitForAsync(p: Proc, ok: () => Promise<boolean>, timeoutMs: numb
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`${p.name}: no ${what} after ${timeoutMs} ms; log ${p.logFile}:\n${tail(p.logFile)}`)
+}
+
+/** The first version-looking word of `<exe> --version` (every binary here prints one). */
+function versionOf(exe: string): string {
+  try {
+    const out = execFileSync(exe, ['--version'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000})
+    return out.split(/\s+/).find((w) => /^v?\d+\.\d+\.\d+$/.test(w)) ?? '?'
+  } catch {
+    return '?'
+  }
 }
 
 function run(cmd: string, args: string[]): Promise<void> {
