@@ -155,9 +155,10 @@ csi_ok() { sidecars_ok && pvdcsi_ok; }
 build_csi() {
   mkdir -p "$CSI_OUT"
   if ! pvdcsi_ok; then
+    local s0=$SECONDS
     (cd "$HERE/pvdcsi" && go build -trimpath -ldflags "-s -w" -o "$CSI_OUT/pvd-csi.tmp" .) &&
       mv -f "$CSI_OUT/pvd-csi.tmp" "$CSI_OUT/pvd-csi" && pvdcsi_sum > "$CSI_OUT/pvd-csi.sha256"
-    log "built pvd-csi"
+    log "built pvd-csi in $((SECONDS - s0))s"
   fi
   sidecars_ok && return 0
   local s=$SECONDS d
@@ -272,6 +273,7 @@ go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$TMP/" \
 go build -trimpath -ldflags "-s -w" -o "$TMP/etcd" go.etcd.io/etcd/server/v3
 for b in "${BINS[@]}"; do mv -f "$TMP/$b" "$OUT/$b"; done
 build_helper
+log "built the control plane, kubelet and etcd in $((SECONDS - START - T_DL))s"
 build_rest
 cached_ok || { log "built binaries fail the version check"; "$OUT/kube-apiserver" --version >&2 || true; "$OUT/etcd" --version >&2 || true; exit 1; }
 log "build done in $((SECONDS - START))s total (download ${T_DL}s, compile $((SECONDS - START - T_DL))s)"
