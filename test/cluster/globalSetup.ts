@@ -18,7 +18,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type {TestProject} from 'vitest/node'
 import {startCluster, type ClusterCSI} from './cluster.js'
-import {hostLeftovers} from './leftovers.js'
+import {detachTestLoopDevices, hostLeftovers} from './leftovers.js'
 
 export interface ProvidedCluster {
   kubeconfig: string
@@ -58,6 +58,8 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined
   }
   const c = await startCluster({realNode: true})
+  // Holding the real node's lock, no other suite here uses test loop devices: a crashed run's go now.
+  if (c.realNode) detachTestLoopDevices((m) => process.stderr.write(`[pv-doctor e2e] ${m}\n`))
   process.stderr.write(`[pv-doctor e2e] cluster up in ${c.timings.total} ms at ${c.server} (${c.workDir}) ${JSON.stringify(c.timings)}\n`)
   for (const l of c.describe()) process.stderr.write(`[pv-doctor e2e]   ${l}\n`)
   process.env.KUBECONFIG = c.kubeconfig

@@ -94,12 +94,13 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
     await s.create(sc(cls, {wffc: true, params: {capacity: 'zone-a=1Gi,zone-b=2Gi,*=0'}}))
     const caps = await kube.waitFor(
       async () => (await kube.list<Obj & {storageClassName: string; capacity?: string; nodeTopology?: {matchLabels?: Record<string, string>}}>('CSIStorageCapacity', 'kube-system')).filter((c) => c.storageClassName === cls),
-      (l) => l.some((c) => c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone'] === 'zone-b' && c.capacity === '2Gi'),
+      // one object per zone, published one after another
+      (l) => ['zone-a=1Gi', 'zone-b=2Gi', 'zone-c=0'].every((want) => l.some((c) => `${c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone']}=${c.capacity}` === want)),
       30_000,
     )
     expect(caps).toBeDefined()
     const byZone = Object.fromEntries(caps!.map((c) => [c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone'], c.capacity]))
-    expect(byZone).toMatchObject({'zone-a': '1Gi', 'zone-b': '2Gi'})
+    expect(byZone).toMatchObject({'zone-a': '1Gi', 'zone-b': '2Gi', 'zone-c': '0'})
   })
 
   it('an injected CreateVolume failure is the provisioner\'s ProvisioningFailed event, verbatim', async () => {
