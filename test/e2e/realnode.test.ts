@@ -70,6 +70,11 @@ afterAll(async () => {
   rmSync(tmp, {recursive: true, force: true})
 })
 
+// Elsewhere the real node may be missing (not root, …) and its tests skip; CI must have it.
+it.runIf(process.env.CI === 'true' && !cluster.external)('CI runs the real node', () => {
+  expect(node, `no real node: ${cluster.realNodeSkipped}`).not.toBe('')
+})
+
 describe.skipIf(!node)('the real node', () => {
   it('is Ready, runs containerd, carries the zone and the taint, and has the CSI driver registered by its kubelet', async () => {
     const n = (await kube.get<Obj & {spec?: {taints?: {key: string}[]}; status?: {conditions?: {type: string; status: string}[]; nodeInfo?: {containerRuntimeVersion?: string; kubeletVersion?: string}}}>('Node', node))!
