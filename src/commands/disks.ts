@@ -13,7 +13,8 @@ import {serialize} from '../output/serialize.js'
 export default class Disks extends BaseCommand {
   static summary = 'List the disks on each node, and say which may become local PVs and why the others may not.'
 
-  static description = `Runs a read-only probe on every selected node, in a short-lived pod pinned to it (read-only host mounts of /dev, /sys and /run; host network and PID namespaces to read the host's mount table; tolerates every taint). The probe reads each device itself (libblkid low-level probing), not udev's cache, which can be stale. The pods are always deleted afterwards, also on Ctrl-C and timeout.
+  static description =
+    `Runs a read-only probe on every selected node, in a short-lived pod pinned to it (read-only host mounts of /dev, /sys and /run; host network and PID namespaces to read the host's mount table; tolerates every taint). The probe reads each device itself (libblkid low-level probing), not udev's cache, which can be stale. The pods are always deleted afterwards, also on Ctrl-C and timeout.
 
 A disk is ELIGIBLE only when nothing shows that it holds or serves anything. Otherwise every reason is listed, with stable codes: mounted, swap, partitioned, has-holders, has-signature:<type>, read-only, hidden, removable, rom, virtual, too-small, system-disk, no-stable-id, in-use-by-pv, unreadable.
 

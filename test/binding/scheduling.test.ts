@@ -3,7 +3,10 @@ import {describe, expect, it} from 'vitest'
 import {nonVolumeReason} from '../../src/binding/scheduling.js'
 
 describe('non-volume filters', () => {
-  const node: V1Node = {metadata: {name: 'n1', labels: {}}, spec: {taints: [{key: 'dedicated', value: 'db', effect: 'NoSchedule'}]}}
+  const node: V1Node = {
+    metadata: {name: 'n1', labels: {}},
+    spec: {taints: [{key: 'dedicated', value: 'db', effect: 'NoSchedule'}]},
+  }
   const pod: V1Pod = {metadata: {name: 'p'}, spec: {containers: []}}
 
   it('an untolerated taint gives the 1.35+ scheduler text, which no longer names the taint', () => {
@@ -11,6 +14,8 @@ describe('non-volume filters', () => {
   })
 
   it('a toleration lets the pod past the taint', () => {
-    expect(nonVolumeReason({...pod, spec: {containers: [], tolerations: [{key: 'dedicated', operator: 'Exists'}]}}, node)).toBeNull()
+    expect(
+      nonVolumeReason({...pod, spec: {containers: [], tolerations: [{key: 'dedicated', operator: 'Exists'}]}}, node),
+    ).toBeNull()
   })
 })

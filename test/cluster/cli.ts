@@ -70,8 +70,16 @@ async function up(foreground: boolean): Promise<number> {
 
   if (foreground) {
     fs.mkdirSync(stateDir, {recursive: true})
-    const c = await startCluster({binDir, workDir: stateDir, removeWorkDir: true, realNode: realNodeWanted(), log: (m) => process.stderr.write(`${m}\n`)})
-    process.stderr.write(`cluster up in ${c.timings.total} ms; logs in ${path.join(stateDir, 'logs')}; Ctrl-C stops it\n`)
+    const c = await startCluster({
+      binDir,
+      workDir: stateDir,
+      removeWorkDir: true,
+      realNode: realNodeWanted(),
+      log: (m) => process.stderr.write(`${m}\n`),
+    })
+    process.stderr.write(
+      `cluster up in ${c.timings.total} ms; logs in ${path.join(stateDir, 'logs')}; Ctrl-C stops it\n`,
+    )
     printRunning(c.describe())
     printEnv(c.kubeconfig)
     await new Promise<void>((resolve) => {
@@ -85,18 +93,24 @@ async function up(foreground: boolean): Promise<number> {
 
   fs.mkdirSync(stateDir, {recursive: true})
   const out = fs.openSync(daemonLog, 'a')
-  const child = spawn(process.execPath, [...process.execArgv, SELF, 'serve', binDir, ...(realNodeWanted() ? [] : ['--no-real-node'])], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: {...process.env, PV_DOCTOR_CLUSTER_DIR: stateDir},
-  })
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, SELF, 'serve', binDir, ...(realNodeWanted() ? [] : ['--no-real-node'])],
+    {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: {...process.env, PV_DOCTOR_CLUSTER_DIR: stateDir},
+    },
+  )
   fs.closeSync(out)
   child.unref()
   const deadline = Date.now() + 180_000
   while (Date.now() < deadline) {
     if (fs.existsSync(readyFile)) {
       const info = JSON.parse(fs.readFileSync(readyFile, 'utf8'))
-      process.stderr.write(`cluster up (pid ${child.pid}, ${info.server}, ${info.timings.total} ms); logs in ${path.join(stateDir, 'logs')}\n`)
+      process.stderr.write(
+        `cluster up (pid ${child.pid}, ${info.server}, ${info.timings.total} ms); logs in ${path.join(stateDir, 'logs')}\n`,
+      )
       printRunning(info.running ?? [])
       printEnv(info.kubeconfig)
       return 0
@@ -110,7 +124,13 @@ async function up(foreground: boolean): Promise<number> {
 
 async function serve(binDir: string): Promise<number> {
   fs.writeFileSync(pidFile, `${process.pid}\n`)
-  const c = await startCluster({binDir, workDir: stateDir, removeWorkDir: false, realNode: realNodeWanted(), log: (m) => console.log(m)})
+  const c = await startCluster({
+    binDir,
+    workDir: stateDir,
+    removeWorkDir: false,
+    realNode: realNodeWanted(),
+    log: (m) => console.log(m),
+  })
   const stop = async () => {
     await c.stop()
     fs.rmSync(readyFile, {force: true})
@@ -119,7 +139,17 @@ async function serve(binDir: string): Promise<number> {
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)
   process.once('SIGHUP', stop)
-  fs.writeFileSync(readyFile, JSON.stringify({server: c.server, kubeconfig: c.kubeconfig, timings: c.timings, nodes: c.nodeNames, realNode: c.realNode, running: c.describe()}))
+  fs.writeFileSync(
+    readyFile,
+    JSON.stringify({
+      server: c.server,
+      kubeconfig: c.kubeconfig,
+      timings: c.timings,
+      nodes: c.nodeNames,
+      realNode: c.realNode,
+      running: c.describe(),
+    }),
+  )
   setInterval(() => {}, 1 << 30) // stay alive
   return new Promise<number>(() => {})
 }

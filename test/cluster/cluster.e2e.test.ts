@@ -146,7 +146,9 @@ describe('fake nodes', () => {
     if (cluster.external) return
     const realNode = cluster.realNode
     const all = (await core.listNode()).items
-    expect(all.map((n) => n.metadata?.name).sort()).toEqual([...inject('fakeNodes'), ...(realNode ? [realNode] : [])].sort())
+    expect(all.map((n) => n.metadata?.name).sort()).toEqual(
+      [...inject('fakeNodes'), ...(realNode ? [realNode] : [])].sort(),
+    )
     const nodes = all.filter((n) => n.metadata?.name !== realNode)
     for (const n of nodes) {
       expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True')

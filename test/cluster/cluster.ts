@@ -235,14 +235,24 @@ interface Proc {
   exitCode?: number | null
 }
 
-function startProc(binDir: string, name: string, args: string[], logsDir: string, opts: {exe?: string; env?: NodeJS.ProcessEnv} = {}): Proc {
+function startProc(
+  binDir: string,
+  name: string,
+  args: string[],
+  logsDir: string,
+  opts: {exe?: string; env?: NodeJS.ProcessEnv} = {},
+): Proc {
   const logFile = path.join(logsDir, `${name}.log`)
   const fd = fs.openSync(logFile, 'a')
-  const child = spawn(path.join(binDir, 'pvdhelper'), ['supervise', '--', opts.exe ?? path.join(binDir, name), ...args], {
-    stdio: ['ignore', fd, fd],
-    detached: false,
-    env: opts.env ?? process.env,
-  })
+  const child = spawn(
+    path.join(binDir, 'pvdhelper'),
+    ['supervise', '--', opts.exe ?? path.join(binDir, name), ...args],
+    {
+      stdio: ['ignore', fd, fd],
+      detached: false,
+      env: opts.env ?? process.env,
+    },
+  )
   fs.closeSync(fd)
   live.add(child)
   const p: Proc = {name, child, logFile, exited: Promise.resolve()}
@@ -684,7 +694,8 @@ profiles:
     const api = (method: string, p: string, body?: unknown) => request(`${server}${p}`, adminTls, method, body)
     const createOK = async (p: string, body: {metadata: {name: string}; [k: string]: unknown}) => {
       const r = await api('POST', p, body)
-      if (r.status !== 201 && r.status !== 409) throw new Error(`creating ${p}/${body.metadata.name}: HTTP ${r.status} ${r.body}`)
+      if (r.status !== 201 && r.status !== 409)
+        throw new Error(`creating ${p}/${body.metadata.name}: HTTP ${r.status} ${r.body}`)
     }
 
     // The real node: host prerequisites, then a clean host (a crashed run's leftovers), then containerd.
@@ -706,11 +717,17 @@ profiles:
         realNode = os.hostname()
         const [kubeletPort, healthzPort] = await distinctPorts(2)
         writeNodeFiles(n, nodeDirs!.nodeBin, kubeletPort, healthzPort)
-        containerd = startProc(binDir, 'containerd', [`--config=${path.join(n, 'containerd.toml')}`, '--log-level=warn'], logs, {
-          exe: path.join(nodeDirs!.nodeBin, 'containerd'),
-          // the shim is found on PATH
-          env: {...process.env, PATH: `${nodeDirs!.nodeBin}:${process.env.PATH ?? '/usr/bin:/bin'}`},
-        })
+        containerd = startProc(
+          binDir,
+          'containerd',
+          [`--config=${path.join(n, 'containerd.toml')}`, '--log-level=warn'],
+          logs,
+          {
+            exe: path.join(nodeDirs!.nodeBin, 'containerd'),
+            // the shim is found on PATH
+            env: {...process.env, PATH: `${nodeDirs!.nodeBin}:${process.env.PATH ?? '/usr/bin:/bin'}`},
+          },
+        )
         procs.push(containerd)
       }
     }
@@ -721,14 +738,24 @@ profiles:
       t = Date.now()
       const csiBin = binDirPath('csi')
       const dir = path.join(workDir, 'csi')
-      csi = {driver: CSI_DRIVER, failDir: path.join(dir, 'fail'), dataDir: path.join(dir, 'volumes'), socket: path.join(dir, 'csi.sock')}
+      csi = {
+        driver: CSI_DRIVER,
+        failDir: path.join(dir, 'fail'),
+        dataDir: path.join(dir, 'volumes'),
+        socket: path.join(dir, 'csi.sock'),
+      }
       fs.mkdirSync(csi.failDir, {recursive: true})
       fs.mkdirSync(csi.dataDir, {recursive: true})
       await createOK('/apis/storage.k8s.io/v1/csidrivers', {
         apiVersion: 'storage.k8s.io/v1',
         kind: 'CSIDriver',
         metadata: {name: CSI_DRIVER},
-        spec: {attachRequired: true, storageCapacity: true, podInfoOnMount: false, volumeLifecycleModes: ['Persistent']},
+        spec: {
+          attachRequired: true,
+          storageCapacity: true,
+          podInfoOnMount: false,
+          volumeLifecycleModes: ['Persistent'],
+        },
       })
       // What the node-driver-registrar makes on a real node; the fake nodes have no kubelet to do it.
       for (const fake of nodes) {
@@ -747,19 +774,39 @@ profiles:
           `--drivername=${CSI_DRIVER}`,
           `--fail-dir=${csi.failDir}`,
           `--data-dir=${csi.dataDir}`,
-          ...(realNode ? [`--node-id=${realNode}`, `--node-zone=${REAL_NODE_ZONE}`, `--registration-dir=${path.join(n, 'kubelet/root/plugins_registry')}`] : []),
+          ...(realNode
+            ? [
+                `--node-id=${realNode}`,
+                `--node-zone=${REAL_NODE_ZONE}`,
+                `--registration-dir=${path.join(n, 'kubelet/root/plugins_registry')}`,
+              ]
+            : []),
         ],
         logs,
         {exe: path.join(csiBin, 'pvd-csi')},
       )
       procs.push(driver)
       await waitFor(driver, () => fs.existsSync(csi!.socket), 20_000, 'its socket')
-      const common = [`--kubeconfig=${kubeconfig}`, `--csi-address=${csi.socket}`, '--leader-election=false', '--timeout=10s', '--retry-interval-start=1s', '--retry-interval-max=10s', '--v=2']
+      const common = [
+        `--kubeconfig=${kubeconfig}`,
+        `--csi-address=${csi.socket}`,
+        '--leader-election=false',
+        '--timeout=10s',
+        '--retry-interval-start=1s',
+        '--retry-interval-max=10s',
+        '--v=2',
+      ]
       const provisioner = startProc(
         binDir,
         'csi-provisioner',
         // NAMESPACE is where CSIStorageCapacity objects go; no owner (there is no pod to own them)
-        [...common, '--extra-create-metadata', '--enable-capacity', '--capacity-ownerref-level=-1', '--capacity-poll-interval=5s'],
+        [
+          ...common,
+          '--extra-create-metadata',
+          '--enable-capacity',
+          '--capacity-ownerref-level=-1',
+          '--capacity-poll-interval=5s',
+        ],
         logs,
         {exe: path.join(csiBin, 'csi-provisioner'), env: {...process.env, NAMESPACE: 'kube-system'}},
       )
@@ -767,8 +814,18 @@ profiles:
       const attacher = startProc(binDir, 'csi-attacher', common, logs, {exe: path.join(csiBin, 'csi-attacher')})
       procs.push(attacher)
       await Promise.all([
-        waitFor(provisioner, () => tail(provisioner.logFile, 400).includes('Started provisioner controller'), 30_000, '"Started provisioner controller"'),
-        waitFor(attacher, () => tail(attacher.logFile, 400).includes('Starting CSI attacher'), 30_000, '"Starting CSI attacher"'),
+        waitFor(
+          provisioner,
+          () => tail(provisioner.logFile, 400).includes('Started provisioner controller'),
+          30_000,
+          '"Started provisioner controller"',
+        ),
+        waitFor(
+          attacher,
+          () => tail(attacher.logFile, 400).includes('Starting CSI attacher'),
+          30_000,
+          '"Starting CSI attacher"',
+        ),
       ])
       timings.csi = Date.now() - t
       log(`CSI driver ${CSI_DRIVER}, external-provisioner and external-attacher ready (${timings.csi} ms)`)
@@ -776,21 +833,48 @@ profiles:
 
     if (realNode && containerd && nodeDirs) {
       t = Date.now()
-      await waitFor(containerd, () => {
-        try {
-          ctr(nodeDirs!.nodeBin, n, ['version'])
-          return true
-        } catch {
-          return false
-        }
-      }, 30_000, 'its socket')
+      await waitFor(
+        containerd,
+        () => {
+          try {
+            ctr(nodeDirs!.nodeBin, n, ['version'])
+            return true
+          } catch {
+            return false
+          }
+        },
+        30_000,
+        'its socket',
+      )
       // No registry: the images are imported (pods use imagePullPolicy IfNotPresent).
-      await Promise.all(['pause-image.tar', 'debian-image.tar'].map((f) => run(path.join(nodeDirs!.nodeBin, 'ctr'), ['-a', path.join(n, 'containerd/containerd.sock'), '-n', 'k8s.io', 'images', 'import', path.join(nodeDirs!.images, f)])))
+      await Promise.all(
+        ['pause-image.tar', 'debian-image.tar'].map((f) =>
+          run(path.join(nodeDirs!.nodeBin, 'ctr'), [
+            '-a',
+            path.join(n, 'containerd/containerd.sock'),
+            '-n',
+            'k8s.io',
+            'images',
+            'import',
+            path.join(nodeDirs!.images, f),
+          ]),
+        ),
+      )
       timings.images = Date.now() - t
       // The kubelet's identity, as a real kubelet has it (CN system:node:<name>, O system:nodes). The
       // API server has no Node authorizer, so the system:node role must be bound to the group.
-      execFileSync(path.join(binDir, 'pvdhelper'), ['client', pki, `node-${realNode}`, `system:node:${realNode}`, 'system:nodes'], {stdio: 'pipe'})
-      const kubeletKubeconfig = writeKubeconfig(path.join(n, 'kubelet.kubeconfig'), server, pki, `node-${realNode}`, `system:node:${realNode}`)
+      execFileSync(
+        path.join(binDir, 'pvdhelper'),
+        ['client', pki, `node-${realNode}`, `system:node:${realNode}`, 'system:nodes'],
+        {stdio: 'pipe'},
+      )
+      const kubeletKubeconfig = writeKubeconfig(
+        path.join(n, 'kubelet.kubeconfig'),
+        server,
+        pki,
+        `node-${realNode}`,
+        `system:node:${realNode}`,
+      )
       await createOK('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
@@ -824,12 +908,17 @@ profiles:
         if (!csiOn) return true
         // ready for CSI volumes once the kubelet has registered pvd-csi (CSINode driver entry)
         const cn = await api('GET', `/apis/storage.k8s.io/v1/csinodes/${realNode}`)
-        return cn.status === 200 && (JSON.parse(cn.body).spec?.drivers ?? []).some((d: {name: string}) => d.name === CSI_DRIVER)
+        return (
+          cn.status === 200 &&
+          (JSON.parse(cn.body).spec?.drivers ?? []).some((d: {name: string}) => d.name === CSI_DRIVER)
+        )
       }
       await waitForAsync(kubelet, ready, 90_000, 'node Ready with the CSI driver registered')
       timings.kubelet = Date.now() - tk
       timings.realNode = Date.now() - t
-      log(`real node ${realNode} Ready (${timings.realNode} ms: images ${timings.images} ms, kubelet ${timings.kubelet} ms)`)
+      log(
+        `real node ${realNode} Ready (${timings.realNode} ms: images ${timings.images} ms, kubelet ${timings.kubelet} ms)`,
+      )
     }
     timings.total = Date.now() - t0
     log(`cluster ready in ${timings.total} ms`)
@@ -837,15 +926,39 @@ profiles:
     const csiBin = csi ? binDirPath('csi') : ''
     const describe = (): string[] => [
       `control plane: etcd, kube-apiserver ${server}, kube-controller-manager, kube-scheduler (Kubernetes ${versionOf(path.join(binDir, 'kube-apiserver'))})`,
-      csi ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner ${versionOf(path.join(csiBin, 'csi-provisioner'))}, external-attacher ${versionOf(path.join(csiBin, 'csi-attacher'))} on ${csi.socket}` : 'CSI: off',
+      csi
+        ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner ${versionOf(path.join(csiBin, 'csi-provisioner'))}, external-attacher ${versionOf(path.join(csiBin, 'csi-attacher'))} on ${csi.socket}`
+        : 'CSI: off',
       realNode && nodeDirs
         ? `real node: ${realNode} (kubelet ${versionOf(path.join(binDir, 'kubelet'))}, containerd ${versionOf(path.join(nodeDirs.nodeBin, 'containerd'))}, runc ${versionOf(path.join(nodeDirs.nodeBin, 'runc'))}, CNI bridge ${BRIDGE}; zone ${REAL_NODE_ZONE}; taint ${REAL_NODE_TAINT.key})`
         : `real node: none${realNodeSkipped ? ` (${realNodeSkipped})` : ''}`,
       `fake nodes: ${nodes.map((x) => `${x.name}${x.zone ? ` (${x.zone})` : ''}`).join(', ')}`,
     ]
-    const info = {server, kubeconfig, workDir, binDir, nodeNames: nodes.map((x) => x.name), realNode, realNodeSkipped, csi, pid: process.pid}
+    const info = {
+      server,
+      kubeconfig,
+      workDir,
+      binDir,
+      nodeNames: nodes.map((x) => x.name),
+      realNode,
+      realNodeSkipped,
+      csi,
+      pid: process.pid,
+    }
     fs.writeFileSync(path.join(workDir, 'cluster.json'), JSON.stringify(info, null, 2))
-    return {kubeconfig, server, workDir, binDir, nodeNames: nodes.map((x) => x.name), realNode, realNodeSkipped, csi, timings, describe, stop}
+    return {
+      kubeconfig,
+      server,
+      workDir,
+      binDir,
+      nodeNames: nodes.map((x) => x.name),
+      realNode,
+      realNodeSkipped,
+      csi,
+      timings,
+      describe,
+      stop,
+    }
   } catch (e) {
     await stop().catch(() => {})
     throw e
@@ -856,7 +969,9 @@ profiles:
 function partDirs(): RealNodeDirs | undefined {
   const nodeBin = binDirPath('node')
   const images = binDirPath('images')
-  return fs.existsSync(path.join(nodeBin, 'containerd')) && fs.existsSync(path.join(images, 'debian-image.tar')) ? {nodeBin, images} : undefined
+  return fs.existsSync(path.join(nodeBin, 'containerd')) && fs.existsSync(path.join(images, 'debian-image.tar'))
+    ? {nodeBin, images}
+    : undefined
 }
 
 async function waitFor(p: Proc, ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -866,7 +981,8 @@ async function waitFor(p: Proc, ok: () => boolean, timeoutMs: number, what: stri
 async function waitForAsync(p: Proc, ok: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (p.exitCode !== undefined) throw new Error(`${p.name} exited (code ${p.exitCode}); log ${p.logFile}:\n${tail(p.logFile)}`)
+    if (p.exitCode !== undefined)
+      throw new Error(`${p.name} exited (code ${p.exitCode}); log ${p.logFile}:\n${tail(p.logFile)}`)
     if (await ok().catch(() => false)) return
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -889,7 +1005,9 @@ function run(cmd: string, args: string[]): Promise<void> {
     let err = ''
     c.stderr!.on('data', (d) => (err += d))
     c.on('error', reject)
-    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} ${args.join(' ')}: exit ${code}\n${err}`))))
+    c.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} ${args.join(' ')}: exit ${code}\n${err}`)),
+    )
   })
 }
 

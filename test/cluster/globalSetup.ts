@@ -54,13 +54,24 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('kubeconfig', kubeconfig)
     project.provide('fakeNodes', [])
     const why = 'an external cluster (PV_DOCTOR_E2E_KUBECONFIG): the real node and the CSI driver are harness-only'
-    project.provide('cluster', {kubeconfig, server: '', workDir: '', binDir: '', external: true, realNode: '', realNodeSkipped: why, csi: null})
+    project.provide('cluster', {
+      kubeconfig,
+      server: '',
+      workDir: '',
+      binDir: '',
+      external: true,
+      realNode: '',
+      realNodeSkipped: why,
+      csi: null,
+    })
     return undefined
   }
   const c = await startCluster({realNode: true})
   // Holding the real node's lock, no other suite here uses test loop devices: a crashed run's go now.
   if (c.realNode) detachTestLoopDevices((m) => process.stderr.write(`[pv-doctor e2e] ${m}\n`))
-  process.stderr.write(`[pv-doctor e2e] cluster up in ${c.timings.total} ms at ${c.server} (${c.workDir}) ${JSON.stringify(c.timings)}\n`)
+  process.stderr.write(
+    `[pv-doctor e2e] cluster up in ${c.timings.total} ms at ${c.server} (${c.workDir}) ${JSON.stringify(c.timings)}\n`,
+  )
   for (const l of c.describe()) process.stderr.write(`[pv-doctor e2e]   ${l}\n`)
   process.env.KUBECONFIG = c.kubeconfig
   project.provide('kubeconfig', c.kubeconfig)
@@ -82,7 +93,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     const report = path.join(project.config.root, '.reports', 'leftovers.json')
     fs.mkdirSync(path.dirname(report), {recursive: true})
     fs.writeFileSync(report, JSON.stringify({checked: new Date().toISOString(), leftovers: left}, null, 2))
-    process.stderr.write(`[pv-doctor e2e] after the suite: ${left.length ? `LEFT ON THE HOST:\n  ${left.join('\n  ')}` : 'nothing left on the host (processes, mounts, bridge, cgroups, loop devices)'}\n`)
+    process.stderr.write(
+      `[pv-doctor e2e] after the suite: ${left.length ? `LEFT ON THE HOST:\n  ${left.join('\n  ')}` : 'nothing left on the host (processes, mounts, bridge, cgroups, loop devices)'}\n`,
+    )
     if (left.length) throw new Error(`the e2e suite left ${left.length} thing(s) on the host: ${left.join('; ')}`)
   }
 }

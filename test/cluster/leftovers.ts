@@ -15,7 +15,8 @@ function testLoops(): {dev: string; file: string}[] {
     if (!d.startsWith('loop')) continue
     try {
       const f = fs.readFileSync(`/sys/block/${d}/loop/backing_file`, 'utf8').trim()
-      if (f.split('/').pop()!.startsWith(TEST_LOOP_PREFIX)) out.push({dev: `/dev/${d}`, file: f.replace(/ \(deleted\)$/, '')})
+      if (f.split('/').pop()!.startsWith(TEST_LOOP_PREFIX))
+        out.push({dev: `/dev/${d}`, file: f.replace(/ \(deleted\)$/, '')})
     } catch {
       /* not attached */
     }

@@ -13,7 +13,12 @@ import * as path from 'node:path'
 
 /** The taint that keeps the other tests' pods off the real node; tests that want it tolerate it. */
 export const REAL_NODE_TAINT = {key: 'pv-doctor.io/real-node', value: 'true', effect: 'NoSchedule'} as const
-export const REAL_NODE_TOLERATION = {key: REAL_NODE_TAINT.key, operator: 'Equal', value: 'true', effect: 'NoSchedule'} as const
+export const REAL_NODE_TOLERATION = {
+  key: REAL_NODE_TAINT.key,
+  operator: 'Equal',
+  value: 'true',
+  effect: 'NoSchedule',
+} as const
 export const REAL_NODE_ZONE = 'zone-r'
 /** The CNI bridge (host-global name). */
 export const BRIDGE = 'pvd0'
@@ -60,7 +65,8 @@ export async function realNodeUnavailable(dirs: RealNodeDirs | undefined): Promi
   }
   // containerd 2.x always imports /etc/containerd/conf.d/*.toml; a host file would leak into the node.
   const confd = '/etc/containerd/conf.d'
-  if (fs.existsSync(confd) && fs.readdirSync(confd).some((f) => f.endsWith('.toml'))) return `${confd}/*.toml exists and would change the test node's containerd`
+  if (fs.existsSync(confd) && fs.readdirSync(confd).some((f) => f.endsWith('.toml')))
+    return `${confd}/*.toml exists and would change the test node's containerd`
   // The API server dials the kubelet by node name (kubectl logs, exec): it must resolve, to loopback
   // (the kubelet listens on 127.0.0.1 only).
   const name = os.hostname()
@@ -97,7 +103,7 @@ function mountsUnder(dir: string): string[] {
     const f = line.split(' ')
     if (f.length < 5) continue
     const mp = f[4].replace(/\\040/g, ' ')
-    if (mp === dir || mp.startsWith(dir + '/')) out.push(mp)
+    if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp)
   }
   return out
 }
@@ -116,7 +122,7 @@ function processesUsing(dirs: string[]): {pid: number; cmd: string}[] {
     } catch {
       /* gone, or a kernel thread */
     }
-    if (dirs.some((d) => cmd.includes(d) || exe.startsWith(d + '/'))) out.push({pid, cmd})
+    if (dirs.some((d) => cmd.includes(d) || exe.startsWith(`${d}/`))) out.push({pid, cmd})
   }
   return out
 }
@@ -170,18 +176,26 @@ function fixedPathLeftovers(dir: string): string[] {
   const out: string[] = []
   // libcni's result cache: <network>-<container>-<if>; ours are "pvd" and containerd's own loopback
   const results = '/var/lib/cni/results'
-  if (fs.existsSync(results)) for (const f of fs.readdirSync(results)) if (f.startsWith('pvd-') || f.startsWith('cni-loopback-')) out.push(path.join(results, f))
+  if (fs.existsSync(results))
+    for (const f of fs.readdirSync(results))
+      if (f.startsWith('pvd-') || f.startsWith('cni-loopback-')) out.push(path.join(results, f))
   // shim sockets (fixed dir in containerd 2.x); stale = no process has it bound any more
   const shims = '/run/containerd/s'
   if (fs.existsSync(shims)) {
-    const bound = new Set(fs.readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[7]).filter(Boolean))
+    const bound = new Set(
+      fs
+        .readFileSync('/proc/net/unix', 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[7])
+        .filter(Boolean),
+    )
     for (const f of fs.readdirSync(shims)) if (!bound.has(path.join(shims, f))) out.push(path.join(shims, f))
   }
   const logs = '/var/log/containers'
   if (fs.existsSync(logs)) {
     for (const f of fs.readdirSync(logs)) {
       try {
-        if (fs.readlinkSync(path.join(logs, f)).startsWith(dir + '/')) out.push(path.join(logs, f))
+        if (fs.readlinkSync(path.join(logs, f)).startsWith(`${dir}/`)) out.push(path.join(logs, f))
       } catch {
         /* not a link */
       }
@@ -227,7 +241,15 @@ export function reapNode(log: (m: string) => void = () => {}): void {
         /* gone */
       }
     }
-    if (procs.length === 0 && podCgroups().every((cg) => !fs.existsSync(path.join(cg, 'cgroup.procs')) || fs.readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').trim() === '')) break
+    if (
+      procs.length === 0 &&
+      podCgroups().every(
+        (cg) =>
+          !fs.existsSync(path.join(cg, 'cgroup.procs')) ||
+          fs.readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').trim() === '',
+      )
+    )
+      break
     if (round === 0 && procs.length) log(`reaping ${procs.length} leftover process(es) of the real node`)
     sleepSync(200)
   }
@@ -248,7 +270,15 @@ export function reapNode(log: (m: string) => void = () => {}): void {
   }
   for (const f of fixedPathLeftovers(dir)) fs.rmSync(f, {force: true})
   // Remove the fixed-path directories only when they are empty (something else may use them).
-  for (const d of ['/var/lib/cni/results', '/var/lib/cni', '/var/lib/kubelet/device-plugins', '/var/lib/kubelet', '/var/log/containers', '/run/containerd/s', '/run/containerd']) {
+  for (const d of [
+    '/var/lib/cni/results',
+    '/var/lib/cni',
+    '/var/lib/kubelet/device-plugins',
+    '/var/lib/kubelet',
+    '/var/log/containers',
+    '/run/containerd/s',
+    '/run/containerd',
+  ]) {
     try {
       fs.rmdirSync(d)
     } catch {
@@ -344,7 +374,16 @@ syncFrequency: 5s
 }
 
 export function writeNodeFiles(n: string, nodeBin: string, port: number, healthzPort: number): void {
-  for (const d of ['containerd', 'kubelet/root/plugins_registry', 'kubelet/pki', 'kubelet/pod-logs', 'kubelet/volume-plugins', 'cni/net.d', 'cni/ipam', 'runc']) {
+  for (const d of [
+    'containerd',
+    'kubelet/root/plugins_registry',
+    'kubelet/pki',
+    'kubelet/pod-logs',
+    'kubelet/volume-plugins',
+    'cni/net.d',
+    'cni/ipam',
+    'runc',
+  ]) {
     fs.mkdirSync(path.join(n, d), {recursive: true})
   }
   fs.writeFileSync(path.join(n, 'containerd.toml'), containerdConfig(n, nodeBin))
@@ -367,5 +406,9 @@ export function releaseNodeLock(): void {
 
 /** `ctr` against our containerd (the address must be absolute: grpc-go reads a relative one as an authority). */
 export function ctr(nodeBin: string, n: string, args: string[]): string {
-  return execFileSync(path.join(nodeBin, 'ctr'), ['-a', path.join(n, 'containerd/containerd.sock'), '-n', 'k8s.io', ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+  return execFileSync(
+    path.join(nodeBin, 'ctr'),
+    ['-a', path.join(n, 'containerd/containerd.sock'), '-n', 'k8s.io', ...args],
+    {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']},
+  )
 }

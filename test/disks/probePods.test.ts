@@ -27,7 +27,9 @@ describe('the probe pod', () => {
   it('starts on a containerd/runc node: the termination message is not on the read-only /dev, and no pod network is needed', () => {
     const c = pod.spec!.containers[0]
     expect(c.terminationMessagePath).toBe('/tmp/termination-log')
-    const covering = c.volumeMounts!.filter((m) => m.readOnly && c.terminationMessagePath!.startsWith(m.mountPath.replace(/\/?$/, '/')))
+    const covering = c.volumeMounts!.filter(
+      (m) => m.readOnly && c.terminationMessagePath!.startsWith(m.mountPath.replace(/\/?$/, '/')),
+    )
     expect(covering).toEqual([])
     expect(pod.spec).toMatchObject({hostNetwork: true, dnsPolicy: 'Default'})
   })

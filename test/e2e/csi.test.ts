@@ -18,14 +18,23 @@ const cluster = inject('cluster')
 const csi = cluster.csi
 const node = cluster.realNode
 if (!csi) process.stderr.write('[pv-doctor e2e] csi.test.ts skipped: no harness CSI driver (external cluster)\n')
-else if (!node) process.stderr.write(`[pv-doctor e2e] csi.test.ts: real-node cases skipped (${cluster.realNodeSkipped})\n`)
+else if (!node)
+  process.stderr.write(`[pv-doctor e2e] csi.test.ts: real-node cases skipped (${cluster.realNodeSkipped})\n`)
 
 let kube: Kube
 let s: Scenario
 
 type PVC = Obj & {spec: {volumeName?: string}; status?: {phase?: string}}
-type PV = Obj & {spec: {csi?: {driver: string; volumeHandle: string}; nodeAffinity?: {required?: {nodeSelectorTerms: {matchExpressions: {key: string; values: string[]}[]}[]}}}}
-type VA = Obj & {spec: {attacher: string; nodeName: string; source: {persistentVolumeName?: string}}; status?: {attached?: boolean; attachError?: {message?: string}}}
+type PV = Obj & {
+  spec: {
+    csi?: {driver: string; volumeHandle: string}
+    nodeAffinity?: {required?: {nodeSelectorTerms: {matchExpressions: {key: string; values: string[]}[]}[]}}
+  }
+}
+type VA = Obj & {
+  spec: {attacher: string; nodeName: string; source: {persistentVolumeName?: string}}
+  status?: {attached?: boolean; attachError?: {message?: string}}
+}
 type Ev = Obj & {reason?: string; message?: string; type?: string; involvedObject?: {name?: string; kind?: string}}
 
 function sc(name: string, o: {wffc?: boolean; params?: Record<string, string>; zones?: string[]} = {}): Obj {
@@ -37,12 +46,19 @@ function sc(name: string, o: {wffc?: boolean; params?: Record<string, string>; z
     reclaimPolicy: 'Delete',
     volumeBindingMode: o.wffc ? 'WaitForFirstConsumer' : 'Immediate',
     ...(o.params ? {parameters: o.params} : {}),
-    ...(o.zones ? {allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.zones}]}]} : {}),
+    ...(o.zones
+      ? {allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.zones}]}]}
+      : {}),
   }
 }
 
 function pvc(name: string, cls: string, size = '1Gi'): Obj {
-  return {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: size}}}}
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {name},
+    spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: size}}},
+  }
 }
 
 /** A pod on the real node that writes `text` into its volume and keeps running. */
@@ -65,10 +81,27 @@ function writerSpec(claimVolume: object, text: string, extra: object = {}) {
   }
 }
 
-const bound = (name: string) => kube.waitFor(() => kube.get<PVC>('PersistentVolumeClaim', name, s.ns), (c) => c.status?.phase === 'Bound', 30_000)
-const running = (name: string) => kube.waitFor(() => kube.get<Obj & {spec?: {nodeName?: string}; status?: {phase?: string}}>('Pod', name, s.ns), (p) => p.status?.phase === 'Running', 90_000, 500)
-const attachmentOf = (pv: string) => kube.waitFor(async () => (await kube.list<VA>('VolumeAttachment')).find((v) => v.spec.source.persistentVolumeName === pv), (v) => v.status?.attached === true, 30_000)
-const eventsOf = async (name: string) => (await kube.list<Ev>('Event', s.ns)).filter((e) => e.involvedObject?.name === name)
+const bound = (name: string) =>
+  kube.waitFor(
+    () => kube.get<PVC>('PersistentVolumeClaim', name, s.ns),
+    (c) => c.status?.phase === 'Bound',
+    30_000,
+  )
+const running = (name: string) =>
+  kube.waitFor(
+    () => kube.get<Obj & {spec?: {nodeName?: string}; status?: {phase?: string}}>('Pod', name, s.ns),
+    (p) => p.status?.phase === 'Running',
+    90_000,
+    500,
+  )
+const attachmentOf = (pv: string) =>
+  kube.waitFor(
+    async () => (await kube.list<VA>('VolumeAttachment')).find((v) => v.spec.source.persistentVolumeName === pv),
+    (v) => v.status?.attached === true,
+    30_000,
+  )
+const eventsOf = async (name: string) =>
+  (await kube.list<Ev>('Event', s.ns)).filter((e) => e.involvedObject?.name === name)
 const hostFile = (pv: PV) => path.join(csi!.dataDir, pv.spec.csi!.volumeHandle, 'hello.txt')
 
 beforeAll(async () => {
@@ -83,7 +116,12 @@ afterAll(async () => {
   // StatefulSet first (else it recreates its pods), then pods, so the kubelet unmounts and the volumes detach.
   await kube.client.request('DELETE', `/apis/apps/v1/namespaces/${s.ns}/statefulsets/db`).catch(() => undefined)
   for (const p of await kube.list<Obj>('Pod', s.ns)) await kube.delete('Pod', p.metadata!.name!, s.ns)
-  await kube.waitFor(() => kube.list<Obj>('Pod', s.ns), (l) => l.length === 0, 60_000, 500)
+  await kube.waitFor(
+    () => kube.list<Obj>('Pod', s.ns),
+    (l) => l.length === 0,
+    60_000,
+    500,
+  )
   await s.cleanup()
   fs.rmSync(path.join(csi.failDir, s.ns), {recursive: true, force: true})
 })
@@ -93,22 +131,38 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
     const cls = s.n('cap')
     await s.create(sc(cls, {wffc: true, params: {capacity: 'zone-a=1Gi,zone-b=2Gi,*=0'}}))
     const caps = await kube.waitFor(
-      async () => (await kube.list<Obj & {storageClassName: string; capacity?: string; nodeTopology?: {matchLabels?: Record<string, string>}}>('CSIStorageCapacity', 'kube-system')).filter((c) => c.storageClassName === cls),
+      async () =>
+        (
+          await kube.list<
+            Obj & {storageClassName: string; capacity?: string; nodeTopology?: {matchLabels?: Record<string, string>}}
+          >('CSIStorageCapacity', 'kube-system')
+        ).filter((c) => c.storageClassName === cls),
       // one object per zone, published one after another
-      (l) => ['zone-a=1Gi', 'zone-b=2Gi', 'zone-c=0'].every((want) => l.some((c) => `${c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone']}=${c.capacity}` === want)),
+      (l) =>
+        ['zone-a=1Gi', 'zone-b=2Gi', 'zone-c=0'].every((want) =>
+          l.some((c) => `${c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone']}=${c.capacity}` === want),
+        ),
       30_000,
     )
     expect(caps).toBeDefined()
-    const byZone = Object.fromEntries(caps!.map((c) => [c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone'], c.capacity]))
+    const byZone = Object.fromEntries(
+      caps!.map((c) => [c.nodeTopology?.matchLabels?.['topology.kubernetes.io/zone'], c.capacity]),
+    )
     expect(byZone).toMatchObject({'zone-a': '1Gi', 'zone-b': '2Gi', 'zone-c': '0'})
   })
 
-  it('an injected CreateVolume failure is the provisioner\'s ProvisioningFailed event, verbatim', async () => {
+  it("an injected CreateVolume failure is the provisioner's ProvisioningFailed event, verbatim", async () => {
     const cls = s.n('full')
     await s.create(sc(cls, {params: {'fail-create': 'ResourceExhausted: storage pool is full'}}))
     await s.create(pvc('full', cls))
-    const ev = await kube.waitFor(() => eventsOf('full'), (l) => l.some((e) => e.reason === 'ProvisioningFailed'), 30_000)
-    expect(ev?.find((e) => e.reason === 'ProvisioningFailed')?.message).toBe('rpc error: code = ResourceExhausted desc = storage pool is full')
+    const ev = await kube.waitFor(
+      () => eventsOf('full'),
+      (l) => l.some((e) => e.reason === 'ProvisioningFailed'),
+      30_000,
+    )
+    expect(ev?.find((e) => e.reason === 'ProvisioningFailed')?.message).toBe(
+      'rpc error: code = ResourceExhausted desc = storage pool is full',
+    )
     expect((await kube.get<PVC>('PersistentVolumeClaim', 'full', s.ns))?.status?.phase).toBe('Pending')
   })
 
@@ -119,20 +173,47 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
     fs.writeFileSync(path.join(dir, 'CreateVolume'), 'Unavailable: backend down for maintenance')
     await s.create(sc(cls, {params: {'fail-key': s.ns}}))
     await s.create(pvc('switched', cls))
-    const ev = await kube.waitFor(() => eventsOf('switched'), (l) => l.some((e) => e.reason === 'ProvisioningFailed'), 30_000)
-    expect(ev?.find((e) => e.reason === 'ProvisioningFailed')?.message).toBe('rpc error: code = Unavailable desc = backend down for maintenance')
+    const ev = await kube.waitFor(
+      () => eventsOf('switched'),
+      (l) => l.some((e) => e.reason === 'ProvisioningFailed'),
+      30_000,
+    )
+    expect(ev?.find((e) => e.reason === 'ProvisioningFailed')?.message).toBe(
+      'rpc error: code = Unavailable desc = backend down for maintenance',
+    )
     fs.rmSync(path.join(dir, 'CreateVolume'))
-    expect((await kube.waitFor(() => kube.get<PVC>('PersistentVolumeClaim', 'switched', s.ns), (c) => c.status?.phase === 'Bound', 60_000))?.status?.phase).toBe('Bound')
+    expect(
+      (
+        await kube.waitFor(
+          () => kube.get<PVC>('PersistentVolumeClaim', 'switched', s.ns),
+          (c) => c.status?.phase === 'Bound',
+          60_000,
+        )
+      )?.status?.phase,
+    ).toBe('Bound')
   })
 
   it('a WaitForFirstConsumer claim of a pod on a fake node is provisioned in its zone and attached (VolumeAttachment attached: true)', async () => {
     const cls = s.n('fake')
     await s.create(sc(cls, {wffc: true}))
     await s.create(pvc('on-fake', cls))
-    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'on-fake'}, spec: {nodeSelector: {'topology.kubernetes.io/zone': 'zone-c'}, terminationGracePeriodSeconds: 0, containers: [{name: 'c', image: 'none'}], volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'on-fake'}}]}})
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'on-fake'},
+      spec: {
+        nodeSelector: {'topology.kubernetes.io/zone': 'zone-c'},
+        terminationGracePeriodSeconds: 0,
+        containers: [{name: 'c', image: 'none'}],
+        volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'on-fake'}}],
+      },
+    })
     const claim = await bound('on-fake')
     const pv = (await kube.get<PV>('PersistentVolume', claim!.spec.volumeName!))!
-    expect(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({key: 'topology.kubernetes.io/zone', values: ['zone-c']})
+    expect(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({
+      key: 'topology.kubernetes.io/zone',
+      values: ['zone-c'],
+    })
     const va = await attachmentOf(pv.metadata!.name!)
     expect(va?.spec).toMatchObject({attacher: csi!.driver, nodeName: 'node-c1'})
 
@@ -144,7 +225,13 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
     expect((await kube.get<VA>('VolumeAttachment', va!.metadata!.name!))?.status?.attached).toBe(true)
     // "unmounted": the controller detaches, the attacher removes the attachment
     await kube.reportVolumesInUse('node-c1', [])
-    expect(await kube.waitFor(() => kube.get<VA>('VolumeAttachment', va!.metadata!.name!).then((v) => v ?? null), (v) => v === null, 30_000)).toBeNull()
+    expect(
+      await kube.waitFor(
+        () => kube.get<VA>('VolumeAttachment', va!.metadata!.name!).then((v) => v ?? null),
+        (v) => v === null,
+        30_000,
+      ),
+    ).toBeNull()
   })
 })
 
@@ -153,13 +240,36 @@ describe.skipIf(!csi)('attach and delete through the real external-attacher and 
     const cls = s.n('noattach')
     await s.create(sc(cls, {wffc: true, params: {'fail-attach': 'Internal: backend unreachable while attaching'}}))
     await s.create(pvc('noattach', cls))
-    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'noattach'}, spec: {nodeSelector: {'kubernetes.io/hostname': 'node-b1'}, terminationGracePeriodSeconds: 0, containers: [{name: 'c', image: 'none'}], volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'noattach'}}]}})
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'noattach'},
+      spec: {
+        nodeSelector: {'kubernetes.io/hostname': 'node-b1'},
+        terminationGracePeriodSeconds: 0,
+        containers: [{name: 'c', image: 'none'}],
+        volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'noattach'}}],
+      },
+    })
     const claim = await bound('noattach')
     const pv = claim!.spec.volumeName!
-    const va = await kube.waitFor(async () => (await kube.list<VA>('VolumeAttachment')).find((v) => v.spec.source.persistentVolumeName === pv), (v) => Boolean(v.status?.attachError), 30_000)
-    expect(va?.status).toMatchObject({attached: false, attachError: {message: 'rpc error: code = Internal desc = backend unreachable while attaching'}})
-    const ev = await kube.waitFor(() => eventsOf('noattach'), (l) => l.some((e) => e.reason === 'FailedAttachVolume'), 30_000)
-    expect(ev?.find((e) => e.reason === 'FailedAttachVolume')?.message).toBe(`AttachVolume.Attach failed for volume "${pv}" : rpc error: code = Internal desc = backend unreachable while attaching`)
+    const va = await kube.waitFor(
+      async () => (await kube.list<VA>('VolumeAttachment')).find((v) => v.spec.source.persistentVolumeName === pv),
+      (v) => Boolean(v.status?.attachError),
+      30_000,
+    )
+    expect(va?.status).toMatchObject({
+      attached: false,
+      attachError: {message: 'rpc error: code = Internal desc = backend unreachable while attaching'},
+    })
+    const ev = await kube.waitFor(
+      () => eventsOf('noattach'),
+      (l) => l.some((e) => e.reason === 'FailedAttachVolume'),
+      30_000,
+    )
+    expect(ev?.find((e) => e.reason === 'FailedAttachVolume')?.message).toBe(
+      `AttachVolume.Attach failed for volume "${pv}" : rpc error: code = Internal desc = backend unreachable while attaching`,
+    )
     await kube.delete('Pod', 'noattach', s.ns)
   })
 
@@ -174,10 +284,24 @@ describe.skipIf(!csi)('attach and delete through the real external-attacher and 
     const pvBad = (await bound('nodelete'))!.spec.volumeName!
     await kube.delete('PersistentVolumeClaim', 'del', s.ns)
     await kube.delete('PersistentVolumeClaim', 'nodelete', s.ns)
-    expect(await kube.waitFor(() => kube.get('PersistentVolume', pvOk).then((p) => p ?? null), (p) => p === null, 30_000)).toBeNull()
-    const ev = await kube.waitFor(async () => (await kube.list<Ev>('Event', 'default')).filter((e) => e.involvedObject?.name === pvBad), (l) => l.some((e) => e.reason === 'VolumeFailedDelete'), 30_000)
-    expect(ev?.find((e) => e.reason === 'VolumeFailedDelete')?.message).toBe('rpc error: code = FailedPrecondition desc = volume has snapshots')
-    expect((await kube.get<Obj & {status?: {phase?: string}}>('PersistentVolume', pvBad))?.status?.phase).toBe('Released')
+    expect(
+      await kube.waitFor(
+        () => kube.get('PersistentVolume', pvOk).then((p) => p ?? null),
+        (p) => p === null,
+        30_000,
+      ),
+    ).toBeNull()
+    const ev = await kube.waitFor(
+      async () => (await kube.list<Ev>('Event', 'default')).filter((e) => e.involvedObject?.name === pvBad),
+      (l) => l.some((e) => e.reason === 'VolumeFailedDelete'),
+      30_000,
+    )
+    expect(ev?.find((e) => e.reason === 'VolumeFailedDelete')?.message).toBe(
+      'rpc error: code = FailedPrecondition desc = volume has snapshots',
+    )
+    expect((await kube.get<Obj & {status?: {phase?: string}}>('PersistentVolume', pvBad))?.status?.phase).toBe(
+      'Released',
+    )
     // leave nothing: the test removes the PV the driver refused to delete
     await kube.patch('PersistentVolume', pvBad, {metadata: {finalizers: null}})
     await kube.delete('PersistentVolume', pvBad)
@@ -195,18 +319,29 @@ describe.skipIf(!csi || !node)('dynamic volumes on the real node: provisioned, a
     const reasons = (await eventsOf('imm')).map((e) => e.reason)
     expect(reasons).toEqual(expect.arrayContaining(['Provisioning', 'ProvisioningSucceeded']))
 
-    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'imm-writer'}, spec: writerSpec({volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'imm'}}]}, 'immediate')})
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'imm-writer'},
+      spec: writerSpec({volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'imm'}}]}, 'immediate'),
+    })
     const pod = await running('imm-writer')
     expect(pod?.spec?.nodeName).toBe(node)
     const va = await attachmentOf(pv.metadata!.name!)
     expect(va?.spec.nodeName).toBe(node)
-    const text = await kube.waitFor(async () => (fs.existsSync(hostFile(pv)) ? fs.readFileSync(hostFile(pv), 'utf8') : undefined), (t) => t.length > 0, 15_000)
+    const text = await kube.waitFor(
+      async () => (fs.existsSync(hostFile(pv)) ? fs.readFileSync(hostFile(pv), 'utf8') : undefined),
+      (t) => t.length > 0,
+      15_000,
+    )
     expect(text).toBe('immediate\n')
     const podEvents = (await eventsOf('imm-writer')).map((e) => `${e.reason}: ${e.message}`)
-    expect(podEvents).toContain(`SuccessfulAttachVolume: AttachVolume.Attach succeeded for volume "${pv.metadata!.name}" `)
+    expect(podEvents).toContain(
+      `SuccessfulAttachVolume: AttachVolume.Attach succeeded for volume "${pv.metadata!.name}" `,
+    )
   })
 
-  it('WaitForFirstConsumer: a StatefulSet\'s volumeClaimTemplates claim is made by the controller, provisioned for the real node, attached and mounted', async () => {
+  it("WaitForFirstConsumer: a StatefulSet's volumeClaimTemplates claim is made by the controller, provisioned for the real node, attached and mounted", async () => {
     const cls = s.n('wffc')
     await s.create(sc(cls, {wffc: true}))
     await s.create({
@@ -218,19 +353,36 @@ describe.skipIf(!csi || !node)('dynamic volumes on the real node: provisioned, a
         replicas: 1,
         selector: {matchLabels: {app: 'db'}},
         template: {metadata: {labels: {app: 'db'}}, spec: writerSpec({}, 'statefulset')},
-        volumeClaimTemplates: [{metadata: {name: 'data'}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: '1Gi'}}}}],
+        volumeClaimTemplates: [
+          {
+            metadata: {name: 'data'},
+            spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: '1Gi'}}},
+          },
+        ],
       },
     })
     const claim = await bound('data-db-0')
-    expect(claim?.metadata?.annotations).toMatchObject({'volume.kubernetes.io/selected-node': node, 'volume.kubernetes.io/storage-provisioner': csi!.driver})
+    expect(claim?.metadata?.annotations).toMatchObject({
+      'volume.kubernetes.io/selected-node': node,
+      'volume.kubernetes.io/storage-provisioner': csi!.driver,
+    })
     const pod = await running('db-0')
     expect(pod?.spec?.nodeName).toBe(node)
     const pv = (await kube.get<PV>('PersistentVolume', claim!.spec.volumeName!))!
-    expect(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({key: 'topology.kubernetes.io/zone', values: ['zone-r']})
+    expect(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({
+      key: 'topology.kubernetes.io/zone',
+      values: ['zone-r'],
+    })
     expect((await attachmentOf(pv.metadata!.name!))?.spec.nodeName).toBe(node)
-    const text = await kube.waitFor(async () => (fs.existsSync(hostFile(pv)) ? fs.readFileSync(hostFile(pv), 'utf8') : undefined), (t) => t.length > 0, 15_000)
+    const text = await kube.waitFor(
+      async () => (fs.existsSync(hostFile(pv)) ? fs.readFileSync(hostFile(pv), 'utf8') : undefined),
+      (t) => t.length > 0,
+      15_000,
+    )
     expect(text).toBe('statefulset\n')
     const reasons = (await eventsOf('data-db-0')).map((e) => e.reason)
-    expect(reasons).toEqual(expect.arrayContaining(['WaitForFirstConsumer', 'ExternalProvisioning', 'Provisioning', 'ProvisioningSucceeded']))
+    expect(reasons).toEqual(
+      expect.arrayContaining(['WaitForFirstConsumer', 'ExternalProvisioning', 'Provisioning', 'ProvisioningSucceeded']),
+    )
   })
 })

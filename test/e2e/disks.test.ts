@@ -78,10 +78,12 @@ const provision = (args: string[]) =>
     ...args,
   ])
 
-describe.skipIf(external)('disks and provision against the control plane\'s fake nodes (no kubelet)', () => {
+describe.skipIf(external)("disks and provision against the control plane's fake nodes (no kubelet)", () => {
   it('disks: every node reports that the probe pod did not start, and no pod is left behind', async () => {
     const t0 = Date.now()
-    const r = runCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '5s', '-o', 'json'], {timeoutMs: 90_000})
+    const r = runCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '5s', '-o', 'json'], {
+      timeoutMs: 90_000,
+    })
     expect(r.code).toBe(1)
     const report = JSON.parse(r.stdout) as {nodes: {name: string; error: string | null}[]}
     expect(report.nodes.map((n) => n.name).sort()).toEqual(expect.arrayContaining(nodes.map((n) => n.name)))
@@ -142,7 +144,12 @@ describe.skipIf(external)('disks and provision against the control plane\'s fake
 
   it('Ctrl-C while probing: the probe pods are deleted before it exits', async () => {
     const child = spawnCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '60s'])
-    const some = await kube.waitFor(() => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}), (l) => l.length > 0, 20_000, 200)
+    const some = await kube.waitFor(
+      () => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
+      (l) => l.length > 0,
+      20_000,
+      200,
+    )
     expect(some?.length).toBeGreaterThan(0)
     child.child.kill('SIGINT')
     const r = await child

@@ -58,7 +58,12 @@ afterAll(async () => {
   if (!node) return
   // The pod first, and wait until it is gone: the kubelet then unmounts the device.
   await kube.delete('Pod', 'writer', s.ns)
-  await kube.waitFor(() => kube.get('Pod', 'writer', s.ns).then((p) => p ?? null), (p) => p === null, 60_000, 500)
+  await kube.waitFor(
+    () => kube.get('Pod', 'writer', s.ns).then((p) => p ?? null),
+    (p) => p === null,
+    60_000,
+    500,
+  )
   const pvs = await kube.list<Obj & {spec?: {storageClassName?: string}}>('PersistentVolume')
   await s.cleanup()
   for (const pv of pvs.filter((p) => p.spec?.storageClassName === cls)) {
@@ -77,13 +82,23 @@ it.runIf(process.env.CI === 'true' && !cluster.external)('CI runs the real node'
 
 describe.skipIf(!node)('the real node', () => {
   it('is Ready, runs containerd, carries the zone and the taint, and has the CSI driver registered by its kubelet', async () => {
-    const n = (await kube.get<Obj & {spec?: {taints?: {key: string}[]}; status?: {conditions?: {type: string; status: string}[]; nodeInfo?: {containerRuntimeVersion?: string; kubeletVersion?: string}}}>('Node', node))!
+    const n = (await kube.get<
+      Obj & {
+        spec?: {taints?: {key: string}[]}
+        status?: {
+          conditions?: {type: string; status: string}[]
+          nodeInfo?: {containerRuntimeVersion?: string; kubeletVersion?: string}
+        }
+      }
+    >('Node', node))!
     expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True')
     expect(n.status?.nodeInfo).toMatchObject({containerRuntimeVersion: 'containerd://2.4.2', kubeletVersion: 'v1.36.3'})
     expect((n.metadata!.labels as Record<string, string>)['topology.kubernetes.io/zone']).toBe('zone-r')
     expect(n.spec?.taints?.map((t) => t.key)).toContain(REAL_NODE_TOLERATION.key)
     const csiNode = await kube.get<{spec: {drivers: {name: string; nodeID: string}[]}}>('CSINode', node)
-    expect(csiNode?.spec.drivers).toEqual(expect.arrayContaining([expect.objectContaining({name: 'pvd.csi.test', nodeID: node})]))
+    expect(csiNode?.spec.drivers).toEqual(
+      expect.arrayContaining([expect.objectContaining({name: 'pvd.csi.test', nodeID: node})]),
+    )
   })
 
   let blank = ''
@@ -92,15 +107,39 @@ describe.skipIf(!node)('the real node', () => {
     blank = makeLoop(96)
     ext4 = makeLoop(64, 'ext4')
     const t0 = Date.now()
-    const r = runCli(['disks', '--kubeconfig', kubeconfig, '--node', node, '--include-virtual', '--min-size', '1Mi', '--timeout', '60s', '-o', 'json'], {timeoutMs: 90_000})
+    const r = runCli(
+      [
+        'disks',
+        '--kubeconfig',
+        kubeconfig,
+        '--node',
+        node,
+        '--include-virtual',
+        '--min-size',
+        '1Mi',
+        '--timeout',
+        '60s',
+        '-o',
+        'json',
+      ],
+      {timeoutMs: 90_000},
+    )
     expect(r.stderr).not.toMatch(/probe pod/)
-    const report = JSON.parse(r.stdout) as {nodes: {name: string; error: string | null; disks: {path: string; eligible: boolean; reasons: string[]; sizeBytes: number; signatures: string[]}[]}[]}
+    const report = JSON.parse(r.stdout) as {
+      nodes: {
+        name: string
+        error: string | null
+        disks: {path: string; eligible: boolean; reasons: string[]; sizeBytes: number; signatures: string[]}[]
+      }[]
+    }
     expect(report.nodes.map((x) => [x.name, x.error])).toEqual([[node, null]])
     const byPath = new Map(report.nodes[0].disks.map((d) => [d.path, d]))
     expect(byPath.get(blank)).toMatchObject({eligible: true, sizeBytes: 96 * 1024 * 1024})
     expect(byPath.get(ext4)?.eligible).toBe(false)
     expect(byPath.get(ext4)?.signatures.join(' ')).toContain('ext4')
-    process.stderr.write(`[pv-doctor e2e] disks on the real node ${node}: ${Date.now() - t0} ms; ${blank} eligible, ${ext4} not (${byPath.get(ext4)?.reasons.join(',')})\n`)
+    process.stderr.write(
+      `[pv-doctor e2e] disks on the real node ${node}: ${Date.now() - t0} ms; ${blank} eligible, ${ext4} not (${byPath.get(ext4)?.reasons.join(',')})\n`,
+    )
     // no probe pod is left
     const pods = await kube.client.list<Obj>('/api/v1/pods')
     expect(pods.filter((p) => (p.metadata?.name ?? '').startsWith('pv-doctor-probe'))).toEqual([])
@@ -110,18 +149,45 @@ describe.skipIf(!node)('the real node', () => {
     expect(blank).not.toBe('')
     // The report made by hand on the node (as root), cut down to this test's blank device: the
     // probe sees every loop device of the machine, and other tests' devices are not ours to offer.
-    const full = JSON.parse(execFileSync('sh', [join(ROOT, 'scripts', 'probe.sh')], {encoding: 'utf8', env: {...process.env, NODE_NAME: node}})) as {devices: {path: string}[]}
+    const full = JSON.parse(
+      execFileSync('sh', [join(ROOT, 'scripts', 'probe.sh')], {
+        encoding: 'utf8',
+        env: {...process.env, NODE_NAME: node},
+      }),
+    ) as {devices: {path: string}[]}
     full.devices = full.devices.filter((d) => d.path === blank)
     expect(full.devices).toHaveLength(1)
     const reportFile = join(tmp, 'report.json')
     writeFileSync(reportFile, JSON.stringify(full))
     // --from-report probes the node again (a probe pod) and compares fingerprints before writing
     const r = runCli(
-      ['provision', '--kubeconfig', kubeconfig, '--from-report', reportFile, '--include-virtual', '--min-size', '1Mi', '--storage-class', cls, '--volume-mode', 'Filesystem', '--fs-type', 'ext4', '--yes', '-o', 'json'],
+      [
+        'provision',
+        '--kubeconfig',
+        kubeconfig,
+        '--from-report',
+        reportFile,
+        '--include-virtual',
+        '--min-size',
+        '1Mi',
+        '--storage-class',
+        cls,
+        '--volume-mode',
+        'Filesystem',
+        '--fs-type',
+        'ext4',
+        '--yes',
+        '-o',
+        'json',
+      ],
       {timeoutMs: 120_000},
     )
     expect(r.code, r.stderr).toBe(0)
-    const pvs = (await kube.list<Obj & {spec: {storageClassName?: string; local?: {path: string}; nodeAffinity?: unknown}}>('PersistentVolume')).filter((p) => p.spec.storageClassName === cls)
+    const pvs = (
+      await kube.list<Obj & {spec: {storageClassName?: string; local?: {path: string}; nodeAffinity?: unknown}}>(
+        'PersistentVolume',
+      )
+    ).filter((p) => p.spec.storageClassName === cls)
     expect(pvs.map((p) => p.spec.local?.path)).toEqual([blank])
 
     await s.create(pvcObjFor('data', cls, '96Mi'))
@@ -173,5 +239,10 @@ describe.skipIf(!node)('the real node', () => {
 })
 
 function pvcObjFor(name: string, cls: string, size: string): Obj {
-  return {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: size}}}}
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {name},
+    spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: size}}},
+  }
 }
