@@ -2,7 +2,6 @@ import type {V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1P
 import {describe, expect, it} from 'vitest'
 import {
   applyMergePatch,
-  bindExitCode,
   claimRefPatch,
   describeChange,
   kubectlPatchCommand,
@@ -10,6 +9,7 @@ import {
   planBinding,
   shellQuote,
 } from '../../src/bind/plan.js'
+import {bindExitCode} from '../../src/base/exitCodes.js'
 import {buildWorld} from '../../src/binding/world.js'
 import {UserError} from '../../src/errors.js'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
