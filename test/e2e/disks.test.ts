@@ -4,12 +4,11 @@
  * (recorded probe reports) creates the PVs and class, re-running changes nothing, and the real
  * scheduler then binds a claim of that class to a PV on the node the pod can use — as `explain` says.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
-import {BIN, ROOT, runCli} from '../helpers/cli.js'
+import {ROOT, runCli, spawnCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
 
@@ -38,21 +37,6 @@ afterAll(async () => {
   }
   await kube.delete('StorageClass', cls)
 })
-
-/** The CLI as a child process the test can signal; resolves when it exits. */
-function spawnCli(args: string[]): Promise<{code: number; stdout: string; stderr: string}> & {child: ChildProcess} {
-  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
-  delete env.NODE_ENV
-  const child = spawn(process.execPath, [BIN, ...args], {env, cwd: ROOT})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<{code: number; stdout: string; stderr: string}>((resolve) =>
-    child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})),
-  )
-  return Object.assign(done, {child})
-}
 
 /** The recorded reports of two real machines, re-addressed to two nodes of this cluster. */
 function reports(): string[] {
