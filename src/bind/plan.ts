@@ -94,7 +94,8 @@ export interface BindInput {
   reclaim?: boolean
 }
 
-function newBinding(claim: string): Binding {
+/** A Binding with nothing decided yet (the plan fills it in). */
+export function newBinding(claim: string): Binding {
   return {
     claim,
     volume: null,

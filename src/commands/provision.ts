@@ -8,13 +8,12 @@ import {createAll, manifestsFor, recheck} from '../disks/apply.js'
 import {type ClusterObjects, fromLists, readClusterObjects} from '../disks/clusterObjects.js'
 import {type Collected, type Source, collect} from '../disks/collect.js'
 import {assessResults} from '../disks/diskReport.js'
-import {DEFAULT_STORAGE_CLASS, type ProvisionPlan, planProvision} from '../disks/planProvision.js'
+import {DEFAULT_STORAGE_CLASS, planProvision} from '../disks/planProvision.js'
 import {interruptedError} from '../disks/probePods.js'
-import {humanBytes} from '../output/renderDisks.js'
+import {renderProvisionPlan} from '../output/renderDisks.js'
 import type {NodeDisks} from '../disks/types.js'
 import {UserError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
-import {plainTable} from '../output/table.js'
 import {serialize} from '../output/serialize.js'
 
 export default class Provision extends BaseCommand {
@@ -157,7 +156,7 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     const toStdout = !machine && dryRun === 'none'
     const say = (text: string) =>
       toStdout ? this.print(text) : process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
-    if (!machine || dryRun !== 'none') say(renderPlan(plan))
+    if (!machine || dryRun !== 'none') say(renderProvisionPlan(plan))
 
     let creates = plan.items.filter((i) => i.action === 'create')
     const existing = plan.items.filter((i) => i.action === 'exists').length
@@ -189,10 +188,9 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     }
 
     if (!flags.yes) {
-      const needClass = plan.storageClass.action === 'create'
-      const ok = await confirm(
-        `Create ${creates.length} PersistentVolume${creates.length === 1 ? '' : 's'}${needClass ? ` and StorageClass ${plan.storageClass.name}` : ''}? [y/N] `,
-      )
+      const pvs = `${creates.length} PersistentVolume${creates.length === 1 ? '' : 's'}`
+      const cls = plan.storageClass.action === 'create' ? ` and StorageClass ${plan.storageClass.name}` : ''
+      const ok = await confirm(`Create ${pvs}${cls}? [y/N] `)
       if (!ok) throw new UserError('nothing created (not confirmed)', 1)
     }
 
@@ -222,10 +220,10 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     problems += failed.length
     if (machine) this.print(serialize({apiVersion: 'v1', kind: 'List', items: created}, machine))
     else
-      for (const m of created)
-        this.print(
-          `${m.kind === 'StorageClass' ? 'storageclass.storage.k8s.io' : 'persistentvolume'}/${m.metadata?.name} created`,
-        )
+      for (const m of created) {
+        const kind = m.kind === 'StorageClass' ? 'storageclass.storage.k8s.io' : 'persistentvolume'
+        this.print(`${kind}/${m.metadata?.name} created`)
+      }
     return exit()
   }
 
@@ -269,22 +267,4 @@ function volumeModeOf(
       '--volume-mode Filesystem needs --fs-type (e.g. ext4 or xfs): the kubelet formats the disk with it on first use',
     )
   return fsType ? {volumeMode: 'Filesystem', fsType} : {volumeMode: 'Block'}
-}
-
-function renderPlan(plan: ProvisionPlan): string {
-  const rows = plan.items.map((i) => [
-    i.node,
-    i.disk.path,
-    i.disk.id ?? '-',
-    humanBytes(i.disk.sizeBytes),
-    i.action === 'skip' ? '-' : (i.pvName ?? '-'),
-    i.action,
-    i.why ?? '',
-  ])
-  const lines: string[] = []
-  if (rows.length > 0) lines.push(plainTable(['NODE', 'DISK', 'ID', 'SIZE', 'PV', 'ACTION', 'WHY'], rows))
-  lines.push(
-    `StorageClass ${plan.storageClass.name}: ${plan.storageClass.action === 'create' ? 'will be created' : 'exists'}. pv-doctor never partitions, formats or wipes a disk.`,
-  )
-  return lines.join('\n')
 }

@@ -7,9 +7,10 @@ function resultLine(b: Binding, dryRun: DryRun, c: ChalkInstance): string {
   const bad = b.server.find((s) => !s.ok)
   const where = dryRun === 'server' ? 'server dry run' : 'write'
   if (bad) {
+    const changes = bad.changes?.length ? ` (${bad.changes.join('; ')})` : ''
     const what =
       bad.code === 409
-        ? `${bad.object} changed since it was read${bad.changes?.length ? ` (${bad.changes.join('; ')})` : ''}; nothing was written by this step, run bind again to re-plan`
+        ? `${bad.object} changed since it was read${changes}; nothing was written by this step, run bind again to re-plan`
         : bad.message
     const partial =
       dryRun === 'none' && b.applied ? ` (the PV write went through: ${b.volume} is reserved for the claim)` : ''

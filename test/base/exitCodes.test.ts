@@ -1,26 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {bindExitCode, disksExitCode, provisionExitCode} from '../../src/base/exitCodes.js'
-import type {Binding} from '../../src/bind/plan.js'
+import {type Binding, newBinding} from '../../src/bind/plan.js'
 
-function binding(o: Partial<Binding>): Binding {
-  return {
-    claim: 'app/data',
-    volume: 'pv-1',
-    status: 'bind',
-    reason: '',
-    warnings: [],
-    mismatches: [],
-    ties: [],
-    patch: null,
-    command: null,
-    claimPatch: null,
-    claimCommand: null,
-    fix: [],
-    applied: false,
-    server: [],
-    ...o,
-  }
-}
+const binding = (o: Partial<Binding>): Binding => ({...newBinding('app/data'), volume: 'pv-1', status: 'bind', ...o})
 
 describe('exit codes', () => {
   it('bind: 2 when the API server forbade a write, 1 when it rejected one otherwise, 0 when it took it', () => {

@@ -8,6 +8,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {PODS, pathOf} from '../../src/kube/paths.js'
 import {ROOT, runCli, spawnCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
@@ -69,7 +70,7 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     expect(report.nodes.map((n) => n.name).sort()).toEqual(expect.arrayContaining(nodes.map((n) => n.name)))
     for (const n of report.nodes) expect(n.error).toMatch(/probe pod did not start/)
     expect(Date.now() - t0).toBeLessThan(60_000)
-    const all = await kube.client.list<Obj>('/api/v1/pods')
+    const all = await kube.client.list<Obj>(pathOf(PODS))
     expect(all.filter((p) => (p.metadata?.name ?? '').includes('probe'))).toEqual([])
   })
 
@@ -80,7 +81,7 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     const pod = await kube.waitFor(
       async () =>
         (
-          await kube.client.list<Obj & {spec: {nodeName?: string}}>('/api/v1/pods', {
+          await kube.client.list<Obj & {spec: {nodeName?: string}}>(pathOf(PODS), {
             labelSelector: 'app.kubernetes.io/name=pv-doctor-probe',
           })
         ).find((p) => p.spec.nodeName === target),
@@ -91,7 +92,7 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     expect(pod).toBeTruthy()
     await kube.client.request(
       'PATCH',
-      `/api/v1/namespaces/${pod!.metadata!.namespace}/pods/${pod!.metadata!.name}/status`,
+      pathOf(PODS, {namespace: pod!.metadata!.namespace, name: pod!.metadata!.name, subresource: 'status'}),
       {
         contentType: 'application/merge-patch+json',
         body: {
@@ -117,15 +118,13 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     expect(
       report.nodes.filter((n) => n.name !== target).every((n) => /probe pod did not start/.test(n.error ?? '')),
     ).toBe(true)
-    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual(
-      [],
-    )
+    expect(await kube.client.list(pathOf(PODS), {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
   })
 
   it('Ctrl-C while probing: the probe pods are deleted before it exits', async () => {
     const child = spawnCli(['disks', '--kubeconfig', kubeconfig, '--timeout', '60s'])
     const some = await kube.waitFor(
-      () => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
+      () => kube.client.list(pathOf(PODS), {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
       (l) => l.length > 0,
       20_000,
       200,
@@ -134,9 +133,7 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     child.child.kill('SIGINT')
     const r = await child
     expect(r.code).toBe(130)
-    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual(
-      [],
-    )
+    expect(await kube.client.list(pathOf(PODS), {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
   })
 
   it('without --no-recheck it re-probes first, cannot (no kubelet), and writes nothing', async () => {
