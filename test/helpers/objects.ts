@@ -29,6 +29,8 @@ export function pv(
     /** metadata.resourceVersion, `rv-NAME` unless given. */
     rv?: string
     reclaim?: string
+    /** A local PV on this device or directory (instead of a hostPath one). */
+    local?: string
   } = {},
 ): V1PersistentVolume {
   return {
@@ -48,7 +50,7 @@ export function pv(
       volumeMode: o.volumeMode,
       volumeAttributesClassName: o.vac,
       claimRef: o.claimRef ? {kind: 'PersistentVolumeClaim', ...o.claimRef} : undefined,
-      hostPath: {path: `/mnt/${name}`},
+      ...(o.local ? {local: {path: o.local}} : {hostPath: {path: `/mnt/${name}`}}),
       persistentVolumeReclaimPolicy: o.reclaim,
       nodeAffinity: o.hosts
         ? {
@@ -142,14 +144,17 @@ export function node(
     labels?: Record<string, string>
     taints?: {key: string; value?: string; effect: string}[]
     unschedulable?: boolean
+    /** The kubernetes.io/hostname label (the node's name unless given); null: without it. */
+    hostname?: string | null
   } = {},
 ): V1Node {
+  const hostname: Record<string, string> = o.hostname === null ? {} : {'kubernetes.io/hostname': o.hostname ?? name}
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: {'kubernetes.io/hostname': name, ...(o.zone ? {'topology.kubernetes.io/zone': o.zone} : {}), ...o.labels},
+      labels: {...hostname, ...(o.zone ? {'topology.kubernetes.io/zone': o.zone} : {}), ...o.labels},
     },
     spec: {taints: o.taints, unschedulable: o.unschedulable},
   }
