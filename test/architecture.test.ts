@@ -87,6 +87,13 @@ describe('layers', () => {
     ])
   })
 
+  it('API paths are spelled only in kube/paths.ts', () => {
+    const spelled = files(SRC)
+      .map((f) => relative(SRC, f).split('\\').join('/'))
+      .filter((rel) => rel !== 'kube/paths.ts' && /['"`]\/apis?\//.test(readFileSync(join(SRC, rel), 'utf8')))
+    expect(spelled).toEqual([])
+  })
+
   it('every folder of src/ has a place on the map', () => {
     const folders = readdirSync(SRC, {withFileTypes: true})
       .filter((e) => e.isDirectory())

@@ -94,9 +94,8 @@ export interface BindInput {
   reclaim?: boolean
 }
 
-export const FIELD_MANAGER = 'kubectl-pv-doctor'
-
-function newBinding(claim: string): Binding {
+/** A Binding with nothing decided yet (the plan fills it in). */
+export function newBinding(claim: string): Binding {
   return {
     claim,
     volume: null,
@@ -546,18 +545,12 @@ export function planAll(
   return out
 }
 
-/** Exit status: 1 when any claim could not be bound (no candidate, refused, rejected, not Bound after --wait). */
-export function bindExitCode(bindings: readonly Binding[]): 0 | 1 {
-  return bindings.some(
-    (b) => b.status === 'noCandidate' || b.status === 'refused' || b.server.some((s) => !s.ok) || b.bound === false,
-  )
-    ? 1
-    : 0
-}
+/** none: write. client: plan only. server: send the writes with dryRun=All. */
+export type DryRun = 'none' | 'client' | 'server'
 
 export function bindPlanDocument(
   bindings: readonly Binding[],
-  dryRun: 'client' | 'server' | 'none',
+  dryRun: DryRun,
 ): {apiVersion: 'pv-doctor/v1'; kind: 'BindPlan'; dryRun: string; bindings: readonly Binding[]} {
   return {apiVersion: 'pv-doctor/v1', kind: 'BindPlan', dryRun, bindings}
 }

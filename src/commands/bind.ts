@@ -1,30 +1,18 @@
 import {Args, Flags} from '@oclif/core'
-import type {ChalkInstance} from 'chalk'
 import {confirm, parseObjectArg} from '../base/args.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseDuration} from '../base/duration.js'
-import {
-  bindExitCode,
-  bindPlanDocument,
-  type Binding,
-  describeChange,
-  FIELD_MANAGER,
-  type MergePatch,
-  planAll,
-  planBinding,
-  type ServerAnswer,
-} from '../bind/plan.js'
+import {bindExitCode} from '../base/exitCodes.js'
+import {applyBinding, waitBound} from '../bind/apply.js'
+import {bindPlanDocument, type Binding, type DryRun, planAll, planBinding} from '../bind/plan.js'
 import {diagnose} from '../diagnose/diagnose.js'
 import type {Diagnosis} from '../diagnose/types.js'
 import {buildWorld} from '../binding/world.js'
 import {UserError} from '../errors.js'
-import type {KubeClient} from '../kube/client.js'
-import {KubeError} from '../kube/errors.js'
+import {renderBindings, renderResults} from '../output/renderBind.js'
 import {renderDiagnosis} from '../output/renderDiagnosis.js'
 import {serialize} from '../output/serialize.js'
-import {NOT_IN_INPUT, type Snapshot} from '../snapshot/types.js'
-
-type DryRun = 'none' | 'client' | 'server'
+import {NOT_IN_INPUT} from '../snapshot/types.js'
 
 export default class Bind extends BaseCommand {
   static summary =
@@ -150,9 +138,12 @@ The plan's JSON contract is documented in docs/bind.md.`
         return this.finish(bindings, dryRun, machine, {quiet: !machine})
       }
     }
-    for (const b of writes) await sendBinding(client!, b, dryRun === 'server', snapshot)
+    for (const b of writes) await applyBinding(client!, b, dryRun === 'server', snapshot)
     let diagnosis: Diagnosis | undefined
-    if (flags.wait) diagnosis = await this.waitBound(client!, bindings, timeoutMs, flags)
+    if (flags.wait) {
+      const late = await waitBound(client!, bindings, timeoutMs)
+      if (late.length > 0) diagnosis = await this.explainLate(late, flags)
+    }
     return this.finish(bindings, dryRun, machine, {resultsOnly: interactive && !machine, diagnosis})
   }
 
@@ -164,45 +155,15 @@ The plan's JSON contract is documented in docs/bind.md.`
   ): unknown {
     const doc = {...bindPlanDocument(bindings, dryRun), ...(o.diagnosis ? {diagnosis: o.diagnosis} : {})}
     if (machine) this.print(serialize(doc, machine))
-    else if (o.resultsOnly)
-      this.print(
-        bindings
-          .filter((b) => b.status === 'bind')
-          .map((b) => `${this.chalk.bold(b.claim)}: ${resultLine(b, dryRun, this.chalk)}`)
-          .join('\n'),
-      )
+    else if (o.resultsOnly) this.print(renderResults(bindings, this.chalk, dryRun))
     else if (!o.quiet) this.print(renderBindings(bindings, this.chalk, dryRun, true))
     if (o.diagnosis && !machine) this.print(renderDiagnosis(o.diagnosis, this.chalk, {scopeLabel: ''}))
-    const forbidden = bindings.some((b) => b.server.some((s) => s.code === 401 || s.code === 403))
-    process.exitCode = forbidden ? 2 : bindExitCode(bindings)
+    process.exitCode = bindExitCode(bindings)
     return doc
   }
 
-  /** Polls (GET every second) until every written claim is Bound; on timeout, the explain diagnosis of the rest. */
-  private async waitBound(
-    client: KubeClient,
-    bindings: Binding[],
-    timeoutMs: number,
-    flags: Parameters<BaseCommand['loadSnapshot']>[0],
-  ): Promise<Diagnosis | undefined> {
-    const waiting = bindings.filter((b) => b.applied || (b.status === 'nothingToDo' && b.volume && b.cause !== 'Bound'))
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      for (const b of waiting) {
-        if (b.bound) continue
-        const [ns, name] = b.claim.split('/')
-        const pvc = await client.request<{status?: {phase?: string}}>(
-          'GET',
-          `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
-        )
-        if (pvc.status?.phase === 'Bound') b.bound = true
-      }
-      if (waiting.every((b) => b.bound)) return undefined
-      if (Date.now() >= deadline) break
-      await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))))
-    }
-    const late = waiting.filter((b) => !b.bound)
-    for (const b of late) b.bound = false
+  /** After --wait timed out: what explain says now about the claims that are not Bound. */
+  private async explainLate(late: Binding[], flags: Parameters<BaseCommand['loadSnapshot']>[0]): Promise<Diagnosis> {
     const namespaces = new Set(late.map((b) => b.claim.split('/')[0]))
     const {snapshot} = await this.loadSnapshot(
       {...flags, 'from-file': undefined, namespace: [...namespaces][0]},
@@ -218,133 +179,6 @@ The plan's JSON contract is documented in docs/bind.md.`
     )
     return diagnose(snapshot, {targets, all: true})
   }
-}
-
-/** Sends the planned patches of one binding (PV first, then the claim), recording what the server answered. */
-async function sendBinding(client: KubeClient, b: Binding, dryRun: boolean, snapshot: Snapshot): Promise<void> {
-  const query = {dryRun: dryRun ? 'All' : undefined, fieldManager: FIELD_MANAGER}
-  const [ns, name] = b.claim.split('/')
-  if (b.patch) {
-    const planned = snapshot.pvs.find((p) => p.metadata?.name === b.volume)
-    const answer = await patch(
-      client,
-      `/api/v1/persistentvolumes/${encodeURIComponent(b.volume!)}`,
-      b.patch,
-      query,
-      planned,
-      `persistentvolume/${b.volume}`,
-      dryRun,
-    )
-    b.server.push(answer)
-    if (!answer.ok) return
-    b.applied = !dryRun
-  }
-  if (b.claimPatch) {
-    const planned = snapshot.pvcs.find((p) => p.metadata?.namespace === ns && p.metadata?.name === name)
-    const answer = await patch(
-      client,
-      `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
-      b.claimPatch,
-      query,
-      planned,
-      `persistentvolumeclaim/${name}`,
-      dryRun,
-    )
-    b.server.push(answer)
-    if (answer.ok && !b.patch) b.applied = !dryRun
-  }
-}
-
-async function patch(
-  client: KubeClient,
-  path: string,
-  body: MergePatch,
-  query: Record<string, string | undefined>,
-  planned: object | undefined,
-  object: string,
-  dryRun: boolean,
-): Promise<ServerAnswer> {
-  try {
-    // A merge patch: the client's default (application/json) would be refused, and a JSON Patch means something else.
-    await client.request('PATCH', path, {body, contentType: 'application/merge-patch+json', query})
-    return {object, dryRun, ok: true}
-  } catch (error) {
-    if (!(error instanceof KubeError) || error.status.code === 0) throw error
-    const {code, reason, message} = error.status
-    const answer: ServerAnswer = {object, dryRun, ok: false, code, reason, message}
-    if (code === 409 && planned) {
-      try {
-        answer.changes = describeChange(planned as never, await client.request('GET', path))
-      } catch (e) {
-        answer.changes = [`could not read it back: ${(e as Error).message}`]
-      }
-    }
-    return answer
-  }
-}
-
-function resultLine(b: Binding, dryRun: DryRun, c: ChalkInstance): string {
-  if (dryRun === 'client') return c.dim('dry run: nothing was written')
-  const bad = b.server.find((s) => !s.ok)
-  const where = dryRun === 'server' ? 'server dry run' : 'write'
-  if (bad) {
-    const what =
-      bad.code === 409
-        ? `${bad.object} changed since it was read${bad.changes?.length ? ` (${bad.changes.join('; ')})` : ''}; nothing was written by this step, run bind again to re-plan`
-        : bad.message
-    const partial =
-      dryRun === 'none' && b.applied ? ` (the PV write went through: ${b.volume} is reserved for the claim)` : ''
-    return c.red(`${where} rejected for ${bad.object}: Error from server (${bad.reason}): ${what}${partial}`)
-  }
-  if (dryRun === 'server')
-    return c.green(
-      `server dry run: the API server accepted ${b.server.map((s) => s.object).join(' and ')} (admission and validation passed); nothing was written`,
-    )
-  if (!b.applied) return c.dim('not applied')
-  const waited =
-    b.bound === true
-      ? ' — the claim is Bound'
-      : b.bound === false
-        ? c.red(' — the claim is not Bound yet')
-        : '; the PersistentVolume controller completes the binding'
-  return c.green(`written: ${b.server.map((s) => s.object).join(', ')}${waited}`)
-}
-
-function renderBindings(bindings: Binding[], c: ChalkInstance, dryRun: DryRun, withResult: boolean): string {
-  const out: string[] = []
-  if (bindings.length === 0) return 'No Pending claims in scope: nothing to bind.\n'
-  for (const b of bindings) {
-    const head = c.bold(b.claim)
-    if (b.status === 'bind') out.push(`${head} → PV ${c.bold(b.volume ?? '?')}`)
-    else if (b.status === 'nothingToDo') out.push(`${head}: ${c.green('nothing to do')}`)
-    else if (b.status === 'noCandidate') out.push(`${head}: ${c.red(`no PV to bind${b.cause ? ` (${b.cause})` : ''}`)}`)
-    else out.push(`${head}: ${c.red(`refused${b.volume ? ` to bind PV ${b.volume}` : ''}`)}`)
-    if (b.mismatches.length)
-      out.push(
-        `  PV ${b.volume} fails these checks:`,
-        ...b.mismatches.map((m) => `    ${c.red('✗')} ${m.check}: ${m.text}`),
-      )
-    else out.push(`  ${b.status === 'bind' ? 'Why: ' : ''}${b.reason}`)
-    for (const w of b.warnings) out.push(`  ${c.yellow('Warning:')} ${w}`)
-    if (b.patch) out.push(`  Patch (JSON merge patch, persistentvolume/${b.volume}):`, `    ${JSON.stringify(b.patch)}`)
-    if (b.claimPatch)
-      out.push(
-        `  Patch (JSON merge patch, persistentvolumeclaim/${b.claim.split('/')[1]}):`,
-        `    ${JSON.stringify(b.claimPatch)}`,
-      )
-    if (b.command || b.claimCommand)
-      out.push('  The same with kubectl:', ...[b.command, b.claimCommand].filter(Boolean).map((x) => `    ${x}`))
-    if (b.fix.length) out.push('  Fix:', ...b.fix.map((f) => `    - ${f}`))
-    if (withResult && b.status === 'bind') out.push(`  Result: ${resultLine(b, dryRun, c)}`)
-    out.push('')
-  }
-  if (bindings.length > 1) {
-    const n = (s: Binding['status']) => bindings.filter((b) => b.status === s).length
-    out.push(
-      `${bindings.length} claim(s): ${n('bind')} to bind, ${n('nothingToDo')} nothing to do, ${n('noCandidate')} without candidate, ${n('refused')} refused`,
-    )
-  }
-  return `${out.join('\n')}\n`
 }
 
 function claimArg(arg: string): {namespace?: string; name: string} {

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {parseObjectArg} from '../base/args.js'
+import {explainExitCode} from '../base/exitCodes.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseLabelSelector} from '../binding/selectors.js'
 import type {Target} from '../diagnose/diagnose.js'
@@ -76,7 +77,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       )
     }
     // Loaded only now, so a cluster command sends its first request as early as it can.
-    const [{diagnose, exitCodeFor}, {renderDiagnosis}, {serialize}] = await Promise.all([
+    const [{diagnose}, {renderDiagnosis}, {serialize}] = await Promise.all([
       import('../diagnose/diagnose.js'),
       import('../output/renderDiagnosis.js'),
       import('../output/serialize.js'),
@@ -101,7 +102,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
         }),
       )
     }
-    process.exitCode = exitCodeFor(diagnosis)
+    process.exitCode = explainExitCode(diagnosis)
     return diagnosis
   }
 }

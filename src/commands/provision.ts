@@ -1,29 +1,20 @@
 import {Flags} from '@oclif/core'
-import type {V1PersistentVolume, V1StorageClass} from '@kubernetes/client-node'
 import {confirm} from '../base/args.js'
+import {provisionExitCode} from '../base/exitCodes.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseDuration} from '../base/duration.js'
 import {minSizeBytes, probeFlags, probeSource, progress} from '../base/probeFlags.js'
+import {createAll, manifestsFor, recheck} from '../disks/apply.js'
 import {type ClusterObjects, fromLists, readClusterObjects} from '../disks/clusterObjects.js'
 import {type Collected, type Source, collect} from '../disks/collect.js'
 import {assessResults} from '../disks/diskReport.js'
-import {
-  DEFAULT_STORAGE_CLASS,
-  type PlanItem,
-  type ProvisionPlan,
-  planProvision,
-  recheckPlan,
-} from '../disks/planProvision.js'
+import {DEFAULT_STORAGE_CLASS, planProvision} from '../disks/planProvision.js'
 import {interruptedError} from '../disks/probePods.js'
-import {humanBytes} from '../output/renderDisks.js'
+import {renderProvisionPlan} from '../output/renderDisks.js'
 import type {NodeDisks} from '../disks/types.js'
 import {UserError} from '../errors.js'
 import type {KubeClient} from '../kube/client.js'
-import {describeError} from '../kube/errors.js'
-import {plainTable} from '../output/table.js'
 import {serialize} from '../output/serialize.js'
-
-type Manifest = V1PersistentVolume | V1StorageClass
 
 export default class Provision extends BaseCommand {
   static summary = 'Create local PersistentVolumes from the eligible disks of your nodes, and their StorageClass.'
@@ -165,10 +156,14 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
     const toStdout = !machine && dryRun === 'none'
     const say = (text: string) =>
       toStdout ? this.print(text) : process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
-    if (!machine || dryRun !== 'none') say(renderPlan(plan))
+    if (!machine || dryRun !== 'none') say(renderProvisionPlan(plan))
 
     let creates = plan.items.filter((i) => i.action === 'create')
     const existing = plan.items.filter((i) => i.action === 'exists').length
+    const exit = () => {
+      process.exitCode = provisionExitCode({problems, planned: creates.length + existing})
+      return plan
+    }
     if (creates.length === 0) {
       say(
         existing > 0
@@ -177,77 +172,59 @@ Exit status: 0 when every PV planned exists now (or there was nothing new to do 
       )
       if (machine || dryRun !== 'none')
         this.print(serialize({apiVersion: 'v1', kind: 'List', items: []}, machine ?? 'yaml'))
-      process.exitCode = problems > 0 || existing === 0 ? 1 : 0
-      return plan
+      return exit()
     }
-    const needClass = plan.storageClass.action === 'create'
-    const manifests = (items: PlanItem[]): Manifest[] => [
-      ...(needClass ? [plan.storageClass.manifest] : []),
-      ...items.map((i) => i.manifest!),
-    ]
 
     if (dryRun === 'client') {
-      this.print(serialize({apiVersion: 'v1', kind: 'List', items: manifests(creates)}, machine ?? 'yaml'))
-      process.exitCode = problems > 0 ? 1 : 0
-      return plan
+      this.print(serialize({apiVersion: 'v1', kind: 'List', items: manifestsFor(plan, creates)}, machine ?? 'yaml'))
+      return exit()
     }
     if (dryRun === 'server') {
-      const {created, failed} = await createAll(client!, manifests(creates), true)
+      const {created, failed} = await createAll(client!, manifestsFor(plan, creates), true)
       for (const f of failed) this.warn2(f)
+      problems += failed.length
       this.print(serialize({apiVersion: 'v1', kind: 'List', items: created}, machine ?? 'yaml'))
-      process.exitCode = problems + failed.length > 0 ? 1 : 0
-      return plan
+      return exit()
     }
 
     if (!flags.yes) {
-      const ok = await confirm(
-        `Create ${creates.length} PersistentVolume${creates.length === 1 ? '' : 's'}${needClass ? ` and StorageClass ${plan.storageClass.name}` : ''}? [y/N] `,
-      )
+      const pvs = `${creates.length} PersistentVolume${creates.length === 1 ? '' : 's'}`
+      const cls = plan.storageClass.action === 'create' ? ` and StorageClass ${plan.storageClass.name}` : ''
+      const ok = await confirm(`Create ${pvs}${cls}? [y/N] `)
       if (!ok) throw new UserError('nothing created (not confirmed)', 1)
     }
 
-    // The disks may have changed since they were probed (or since the report was saved).
     if (fromReport && flags['no-recheck']) {
       this.warn2(
         '--no-recheck: the disks were not probed again; a disk that changed since its report was saved would not be noticed',
       )
     } else {
-      const again = await this.probe(
-        client,
-        fromReport ? probeSource({...flags, 'from-report': undefined}, client) : source,
-        [...new Set(creates.map((i) => i.node))],
-        undefined,
-        timeoutMs,
+      const againFrom = fromReport ? probeSource({...flags, 'from-report': undefined}, client) : source
+      const checked = await recheck(
+        creates,
+        async (names) => assess(await this.probe(client, againFrom, names, undefined, timeoutMs)),
+        fromReport,
       )
-      const fresh = new Map(assess(again).map((n) => [n.name, n]))
-      const checked = recheckPlan(creates, fresh)
-      for (const r of checked.refused) this.warn2(`refusing ${r.item.pvName}: ${r.why}`)
-      if (fromReport && checked.refused.some((r) => r.why.startsWith('could not probe'))) {
-        this.warn2(
-          'saved reports are checked against a fresh probe; where probe pods cannot run, check the disks by hand and pass --no-recheck',
-        )
-      }
-      problems += checked.refused.length
+      for (const w of checked.warnings) this.warn2(w)
+      problems += checked.refused
       creates = checked.ok
       if (creates.length === 0) {
         say('Nothing created: no planned disk passed the re-check.')
         if (machine) this.print(serialize({apiVersion: 'v1', kind: 'List', items: []}, machine))
-        process.exitCode = 1
-        return plan
+        return exit()
       }
     }
 
-    const {created, failed} = await createAll(client!, manifests(creates), false)
+    const {created, failed} = await createAll(client!, manifestsFor(plan, creates), false)
     for (const f of failed) this.warn2(f)
     problems += failed.length
     if (machine) this.print(serialize({apiVersion: 'v1', kind: 'List', items: created}, machine))
     else
-      for (const m of created)
-        this.print(
-          `${m.kind === 'StorageClass' ? 'storageclass.storage.k8s.io' : 'persistentvolume'}/${m.metadata?.name} created`,
-        )
-    process.exitCode = problems > 0 ? 1 : 0
-    return plan
+      for (const m of created) {
+        const kind = m.kind === 'StorageClass' ? 'storageclass.storage.k8s.io' : 'persistentvolume'
+        this.print(`${kind}/${m.metadata?.name} created`)
+      }
+    return exit()
   }
 
   private async probe(
@@ -290,62 +267,4 @@ function volumeModeOf(
       '--volume-mode Filesystem needs --fs-type (e.g. ext4 or xfs): the kubelet formats the disk with it on first use',
     )
   return fsType ? {volumeMode: 'Filesystem', fsType} : {volumeMode: 'Block'}
-}
-
-function renderPlan(plan: ProvisionPlan): string {
-  const rows = plan.items.map((i) => [
-    i.node,
-    i.disk.path,
-    i.disk.id ?? '-',
-    humanBytes(i.disk.sizeBytes),
-    i.action === 'skip' ? '-' : (i.pvName ?? '-'),
-    i.action,
-    i.why ?? '',
-  ])
-  const lines: string[] = []
-  if (rows.length > 0) lines.push(plainTable(['NODE', 'DISK', 'ID', 'SIZE', 'PV', 'ACTION', 'WHY'], rows))
-  lines.push(
-    `StorageClass ${plan.storageClass.name}: ${plan.storageClass.action === 'create' ? 'will be created' : 'exists'}. pv-doctor never partitions, formats or wipes a disk.`,
-  )
-  return lines.join('\n')
-}
-
-async function createAll(
-  client: KubeClient,
-  manifests: Manifest[],
-  dryRun: boolean,
-): Promise<{created: Manifest[]; failed: string[]}> {
-  const created: Manifest[] = []
-  const failed: string[] = []
-  const query = dryRun ? {dryRun: 'All'} : undefined
-  // The class first: PVs do not need it to exist, but a claim made meanwhile does.
-  for (const m of manifests.filter((x) => x.kind === 'StorageClass')) {
-    try {
-      created.push(
-        await client.request<V1StorageClass>('POST', '/apis/storage.k8s.io/v1/storageclasses', {body: m, query}),
-      )
-    } catch (error) {
-      failed.push(`cannot create StorageClass ${m.metadata?.name}: ${describeError(error)}`)
-      return {created, failed}
-    }
-  }
-  await Promise.all(
-    manifests
-      .filter((x) => x.kind === 'PersistentVolume')
-      .map(async (m) => {
-        try {
-          created.push(await client.request<V1PersistentVolume>('POST', '/api/v1/persistentvolumes', {body: m, query}))
-        } catch (error) {
-          failed.push(`cannot create PersistentVolume ${m.metadata?.name}: ${describeError(error)}`)
-        }
-      }),
-  )
-  created.sort((a, b) =>
-    a.kind === b.kind
-      ? (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')
-      : a.kind === 'StorageClass'
-        ? -1
-        : 1,
-  )
-  return {created, failed}
 }

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {snapshotExitCode} from '../base/exitCodes.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {UserError} from '../errors.js'
 import {serialize} from '../output/serialize.js'
@@ -39,6 +40,7 @@ Secrets are never read. Pod specs and events are included as the API returns the
       this.warn2(`could not read ${s.resource} (${s.reason}); it is left out of the snapshot`)
     const doc = toSnapshotDocument(snapshot)
     this.print(serialize(doc, flags.output))
+    process.exitCode = snapshotExitCode()
     return doc
   }
 }

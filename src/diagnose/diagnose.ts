@@ -74,8 +74,3 @@ function matchesSelector(pvc: V1PersistentVolumeClaim, sel: DiagnoseOptions['lab
   const s = 'matchLabels' in sel || 'matchExpressions' in sel ? sel : {matchLabels: sel as Record<string, string>}
   return labelSelectorMatches(s as never, pvc.metadata?.labels) === true
 }
-
-/** Exit code contract: 0 when every claim is ok/info, 1 when any is warning/error. */
-export function exitCodeFor(d: Diagnosis): 0 | 1 {
-  return d.claims.some((c) => c.severity === 'warning' || c.severity === 'error') ? 1 : 0
-}

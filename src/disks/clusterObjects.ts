@@ -1,6 +1,7 @@
 /** The cluster objects `disks` and `provision` look at: PVs, Nodes and one StorageClass. */
 import type {V1Node, V1PersistentVolume, V1StorageClass} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
+import {NODES, PVS, pathOf, STORAGE_CLASSES} from '../kube/paths.js'
 
 export interface ClusterObjects {
   pvs: V1PersistentVolume[]
@@ -18,9 +19,9 @@ export function fromLists(
 
 export async function readClusterObjects(client: KubeClient): Promise<ClusterObjects> {
   const [pvs, nodes, storageClasses] = await Promise.all([
-    client.list<V1PersistentVolume>('/api/v1/persistentvolumes'),
-    client.list<V1Node>('/api/v1/nodes'),
-    client.list<V1StorageClass>('/apis/storage.k8s.io/v1/storageclasses'),
+    client.list<V1PersistentVolume>(pathOf(PVS)),
+    client.list<V1Node>(pathOf(NODES)),
+    client.list<V1StorageClass>(pathOf(STORAGE_CLASSES)),
   ])
   return fromLists(pvs, nodes, storageClasses)
 }

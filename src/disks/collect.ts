@@ -7,6 +7,7 @@ import {hostname} from 'node:os'
 import type {V1Node} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
 import {statusCode} from '../kube/errors.js'
+import {NODES, pathOf} from '../kube/paths.js'
 import {UserError} from '../errors.js'
 import type {ProbeResult} from './diskReport.js'
 import {probeLocally, readProbeScript, readReportFiles} from './probeSources.js'
@@ -40,7 +41,7 @@ export async function resolveNodes(client: KubeClient, names: readonly string[],
   if (names.length > 0) {
     const nodes = await Promise.all(
       names.map((n) =>
-        client.request<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(n)}`).catch((error: unknown) => {
+        client.request<V1Node>('GET', pathOf(NODES, {name: n})).catch((error: unknown) => {
           if (statusCode(error) === 404) throw new UserError(`node "${n}" not found; see \`kubectl get nodes\``)
           throw error
         }),
@@ -48,7 +49,7 @@ export async function resolveNodes(client: KubeClient, names: readonly string[],
     )
     return nodes
   }
-  const nodes = await client.list<V1Node>('/api/v1/nodes', {labelSelector: selector})
+  const nodes = await client.list<V1Node>(pathOf(NODES), {labelSelector: selector})
   if (nodes.length === 0)
     throw new UserError(selector ? `no node matches the selector "${selector}"` : 'the cluster has no nodes')
   return nodes

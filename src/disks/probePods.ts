@@ -9,6 +9,7 @@
 import type {V1Pod} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
 import {describeError, KubeError, statusCode} from '../kube/errors.js'
+import {PODS, pathOf} from '../kube/paths.js'
 import {UserError} from '../errors.js'
 import {shortHash} from './identity.js'
 import {ProbeReportError, toProbeReport} from './parseProbeReport.js'
@@ -138,8 +139,8 @@ export function probePodName(node: string, runId: string): string {
 
 export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): Promise<PodProbeOutcome> {
   const runId = Math.random().toString(16).slice(2, 8).padEnd(6, '0')
-  const ns = encodeURIComponent(opts.namespace)
-  const base = `/api/v1/namespaces/${ns}/pods`
+  const namespace = opts.namespace
+  const podsPath = pathOf(PODS, {namespace})
   const pending = new Map<string, string>() // pod name → node
   const results = new Map<string, NodeProbeResult>()
   const created: string[] = []
@@ -157,7 +158,7 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
       opts.nodes.map(async (node) => {
         const name = probePodName(node, runId)
         try {
-          await client.request('POST', base, {
+          await client.request('POST', podsPath, {
             body: probePodManifest({
               name,
               namespace: opts.namespace,
@@ -180,11 +181,11 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
       }),
     )
     while (pending.size > 0 && !interrupt.signal.aborted) {
-      const pods = await client.list<V1Pod>(base, {labelSelector: `${PROBE_LABELS.run}=${runId}`})
+      const pods = await client.list<V1Pod>(podsPath, {labelSelector: `${PROBE_LABELS.run}=${runId}`})
       const byName = new Map(pods.map((p) => [p.metadata?.name ?? '', p]))
       await Promise.all(
         [...pending].map(async ([name, node]) => {
-          const verdict = await inspect(client, base, name, node, opts.image, byName.get(name))
+          const verdict = await inspect(client, namespace, name, node, opts.image, byName.get(name))
           if (!verdict) return
           pending.delete(name)
           results.set(node, verdict)
@@ -204,7 +205,7 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
     opts.signal?.removeEventListener('abort', onSignal)
     process.removeListener('SIGINT', onSignal)
     process.removeListener('SIGTERM', onSignal)
-    leftovers = await deletePods(client, base, created)
+    leftovers = await deletePods(client, namespace, created)
   }
   const interrupted = interrupt.signal.aborted
   for (const node of opts.nodes)
@@ -215,7 +216,7 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
 /** A final result for this pod, or undefined to keep waiting. */
 async function inspect(
   client: KubeClient,
-  base: string,
+  namespace: string,
   name: string,
   node: string,
   image: string,
@@ -236,7 +237,7 @@ async function inspect(
   }
   if (phase === 'Succeeded') {
     try {
-      const raw = await client.request<unknown>('GET', `${base}/${encodeURIComponent(name)}/log`, {
+      const raw = await client.request<unknown>('GET', pathOf(PODS, {namespace, name, subresource: 'log'}), {
         query: {container: 'probe'},
       })
       const report = toProbeReport(raw, `the probe output from ${node}`)
@@ -272,13 +273,13 @@ function timeoutReason(pod: V1Pod | undefined, timeoutMs: number): string {
 }
 
 /** Deletes at once (grace 0): a probe has nothing to flush, and a node without kubelet would never confirm a graceful delete. */
-async function deletePods(client: KubeClient, base: string, names: readonly string[]): Promise<string[]> {
+async function deletePods(client: KubeClient, namespace: string, names: readonly string[]): Promise<string[]> {
   const left: string[] = []
   await Promise.all(
     names.map(async (name) => {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          await client.request('DELETE', `${base}/${encodeURIComponent(name)}`, {
+          await client.request('DELETE', pathOf(PODS, {namespace, name}), {
             body: {apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Background'},
           })
           return

@@ -1,5 +1,6 @@
-/** The `disks` table. Pure: the command passes the colours (a chalk instance fits). */
+/** The `disks` table and `provision`'s plan. Pure: the command passes the colours (a chalk instance fits). */
 import {plainTable} from './table.js'
+import type {ProvisionPlan} from '../disks/planProvision.js'
 import type {DiskReport} from '../disks/types.js'
 
 export interface Paint {
@@ -59,5 +60,23 @@ export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: bool
       `${eligible} of ${total} disks eligible on ${answered} of ${report.nodes.length} nodes. pv-doctor never partitions, formats or wipes a disk.`,
     ),
   )
+  return lines.join('\n')
+}
+
+/** provision's plan: one row per disk, and what happens to the StorageClass. */
+export function renderProvisionPlan(plan: ProvisionPlan): string {
+  const rows = plan.items.map((i) => [
+    i.node,
+    i.disk.path,
+    i.disk.id ?? '-',
+    humanBytes(i.disk.sizeBytes),
+    i.action === 'skip' ? '-' : (i.pvName ?? '-'),
+    i.action,
+    i.why ?? '',
+  ])
+  const lines: string[] = []
+  if (rows.length > 0) lines.push(plainTable(['NODE', 'DISK', 'ID', 'SIZE', 'PV', 'ACTION', 'WHY'], rows))
+  const cls = plan.storageClass.action === 'create' ? 'will be created' : 'exists'
+  lines.push(`StorageClass ${plan.storageClass.name}: ${cls}. pv-doctor never partitions, formats or wipes a disk.`)
   return lines.join('\n')
 }

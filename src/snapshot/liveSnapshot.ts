@@ -5,6 +5,24 @@
  */
 import type {KubeClient} from '../kube/client.js'
 import {KubeError} from '../kube/errors.js'
+import {
+  apiVersionOf,
+  CSI_DRIVERS,
+  CSI_NODES,
+  CSI_STORAGE_CAPACITIES,
+  EVENTS,
+  LIMIT_RANGES,
+  NODES,
+  PODS,
+  PVCS,
+  PVS,
+  pathOf,
+  RESOURCE_QUOTAS,
+  type Resource,
+  STORAGE_CLASSES,
+  VOLUME_ATTRIBUTES_CLASSES,
+  VOLUME_ATTRIBUTES_CLASSES_BETA,
+} from '../kube/paths.js'
 import {type ResourceName, RESOURCES, type Snapshot, emptySnapshot} from './types.js'
 
 export interface Scope {
@@ -14,38 +32,30 @@ export interface Scope {
 
 interface Source {
   name: ResourceName
-  paths: string[]
+  /** The first one served is read (an older API version after a newer one). */
+  resources: Resource[]
   query?: Record<string, string>
+  /** Listed in every namespace even when the scope is one. */
+  allNamespaces?: boolean
 }
 
-function sources(scope: Scope): Source[] {
-  const ns = scope.namespace
-  const core = (plural: string, namespaced: boolean) =>
-    namespaced && ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/${plural}` : `/api/v1/${plural}`
-  const storage = (version: string, plural: string) => `/apis/storage.k8s.io/${version}/${plural}`
+function sources(): Source[] {
   return [
-    {name: 'persistentvolumeclaims', paths: [core('persistentvolumeclaims', true)]},
-    {name: 'persistentvolumes', paths: [core('persistentvolumes', false)]},
-    {name: 'storageclasses', paths: [storage('v1', 'storageclasses')]},
-    {name: 'nodes', paths: [core('nodes', false)]},
-    {name: 'pods', paths: [core('pods', true)]},
+    {name: 'persistentvolumeclaims', resources: [PVCS]},
+    {name: 'persistentvolumes', resources: [PVS]},
+    {name: 'storageclasses', resources: [STORAGE_CLASSES]},
+    {name: 'nodes', resources: [NODES]},
+    {name: 'pods', resources: [PODS]},
     // Only events about claims and pods matter; two filtered lists are far smaller than one.
-    {
-      name: 'events',
-      paths: [core('events', true)],
-      query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'},
-    },
-    {name: 'events', paths: [core('events', true)], query: {fieldSelector: 'involvedObject.kind=Pod'}},
-    {name: 'csidrivers', paths: [storage('v1', 'csidrivers')]},
-    {name: 'csinodes', paths: [storage('v1', 'csinodes')]},
+    {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'}},
+    {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=Pod'}},
+    {name: 'csidrivers', resources: [CSI_DRIVERS]},
+    {name: 'csinodes', resources: [CSI_NODES]},
     // Capacity objects live in the driver's namespace, not the claim's: always list them all.
-    {name: 'csistoragecapacities', paths: [storage('v1', 'csistoragecapacities')]},
-    {
-      name: 'volumeattributesclasses',
-      paths: [storage('v1', 'volumeattributesclasses'), storage('v1beta1', 'volumeattributesclasses')],
-    },
-    {name: 'resourcequotas', paths: [core('resourcequotas', true)]},
-    {name: 'limitranges', paths: [core('limitranges', true)]},
+    {name: 'csistoragecapacities', resources: [CSI_STORAGE_CAPACITIES], allNamespaces: true},
+    {name: 'volumeattributesclasses', resources: [VOLUME_ATTRIBUTES_CLASSES, VOLUME_ATTRIBUTES_CLASSES_BETA]},
+    {name: 'resourcequotas', resources: [RESOURCE_QUOTAS]},
+    {name: 'limitranges', resources: [LIMIT_RANGES]},
   ]
 }
 
@@ -58,15 +68,16 @@ export async function liveSnapshot(
   const keyOf = new Map(RESOURCES.map((r) => [r.name, r.key]))
   const skipped = new Map<ResourceName, string>()
   await Promise.all(
-    sources(scope)
+    sources()
       .filter((s) => !only || only.has(s.name))
       .map(async (src) => {
-        for (const [i, path] of src.paths.entries()) {
+        for (const [i, resource] of src.resources.entries()) {
+          const namespace = src.allNamespaces ? undefined : scope.namespace
           try {
-            const items = await client.list<Record<string, unknown>>(path, src.query)
+            const items = await client.list<Record<string, unknown>>(pathOf(resource, {namespace}), src.query)
             // Lists omit each item's kind; put it back so a written snapshot reads like kubectl's.
             const {kind} = RESOURCES.find((r) => r.name === src.name)!
-            const apiVersion = path.startsWith('/api/v1') ? 'v1' : path.split('/').slice(2, 4).join('/')
+            const apiVersion = apiVersionOf(resource)
             for (const item of items) {
               item.apiVersion ??= apiVersion
               item.kind ??= kind
@@ -76,7 +87,7 @@ export async function liveSnapshot(
           } catch (error) {
             if (!(error instanceof KubeError)) throw error
             const {code} = error.status
-            if (code === 404 && i < src.paths.length - 1) continue
+            if (code === 404 && i < src.resources.length - 1) continue
             if (code === 403) skipped.set(src.name, 'forbidden')
             else if (code === 404) skipped.set(src.name, 'not served by this cluster')
             else throw error

@@ -8,6 +8,7 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {startCluster, type FakeNodeSpec} from '../cluster/cluster.js'
 import {connect, type KubeClient} from '../../src/kube/client.js'
+import * as paths from '../../src/kube/paths.js'
 // @ts-expect-error plain ESM module without types
 import {generate} from './generate.mjs'
 
@@ -22,14 +23,14 @@ const runs = Number(opt('runs', '5'))
 const kubectl = opt('kubectl', '/usr/bin/kubectl')
 const log = (m: string) => process.stderr.write(`[bench live] ${m}\n`)
 
-const PATHS: Record<string, (o: Obj) => string> = {
-  Namespace: () => '/api/v1/namespaces',
-  StorageClass: () => '/apis/storage.k8s.io/v1/storageclasses',
-  CSIDriver: () => '/apis/storage.k8s.io/v1/csidrivers',
-  PersistentVolume: () => '/api/v1/persistentvolumes',
-  PersistentVolumeClaim: (o) => `/api/v1/namespaces/${o.metadata.namespace}/persistentvolumeclaims`,
-  Pod: (o) => `/api/v1/namespaces/${o.metadata.namespace}/pods`,
-  Event: (o) => `/api/v1/namespaces/${o.metadata.namespace}/events`,
+const RESOURCES: Record<string, paths.Resource> = {
+  Namespace: {group: '', version: 'v1', plural: 'namespaces', namespaced: false},
+  StorageClass: paths.STORAGE_CLASSES,
+  CSIDriver: paths.CSI_DRIVERS,
+  PersistentVolume: paths.PVS,
+  PersistentVolumeClaim: paths.PVCS,
+  Pod: paths.PODS,
+  Event: paths.EVENTS,
 }
 
 /** What a user would have sent: no server-set fields; bindings left for the real controller to complete. */
@@ -81,7 +82,9 @@ async function createAll(client: KubeClient, objs: Obj[], what: string, concurre
       const o = objs[next++]
       for (let attempt = 0; ; attempt++) {
         try {
-          await client.request('POST', PATHS[o.kind](o), {body: forCreate(o)})
+          await client.request('POST', paths.pathOf(RESOURCES[o.kind], {namespace: o.metadata.namespace}), {
+            body: forCreate(o),
+          })
           break
         } catch (e: any) {
           if (e?.status?.code === 409) break
@@ -150,7 +153,7 @@ try {
   // The timings compare two readers of the same objects; full binding is realism, not a requirement.
   const deadline = Date.now() + Number(process.env.PV_DOCTOR_BENCH_SETTLE_MIN ?? 10) * 60_000
   while (Date.now() < deadline) {
-    const pvcs = await client.list<Obj>('/api/v1/persistentvolumeclaims')
+    const pvcs = await client.list<Obj>(paths.pathOf(paths.PVCS))
     const bound = pvcs.filter((p) => p.status?.phase === 'Bound').length
     log(`${bound}/${want} claims bound`)
     if (bound >= want) break
@@ -161,14 +164,9 @@ try {
   }
   const env = {KUBECONFIG: cluster.kubeconfig}
   const counts = await Promise.all(
-    [
-      '/api/v1/persistentvolumes',
-      '/api/v1/persistentvolumeclaims',
-      '/apis/storage.k8s.io/v1/storageclasses',
-      '/api/v1/nodes',
-      '/api/v1/pods',
-      '/api/v1/events',
-    ].map((p) => client.list(p).then((l) => l.length)),
+    [paths.PVS, paths.PVCS, paths.STORAGE_CLASSES, paths.NODES, paths.PODS, paths.EVENTS].map((r) =>
+      client.list(paths.pathOf(r)).then((l) => l.length),
+    ),
   )
   const objects = counts.reduce((a, b) => a + b, 0)
   log(`measuring (${objects} objects in pv,pvc,sc,nodes,pods,events), ${runs} runs + 1 warm-up`)

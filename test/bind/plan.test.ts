@@ -1,8 +1,7 @@
-import type {V1ObjectReference, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
+import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
 import {
   applyMergePatch,
-  bindExitCode,
   claimRefPatch,
   describeChange,
   kubectlPatchCommand,
@@ -10,94 +9,28 @@ import {
   planBinding,
   shellQuote,
 } from '../../src/bind/plan.js'
+import {bindExitCode} from '../../src/base/exitCodes.js'
 import {buildWorld} from '../../src/binding/world.js'
 import {UserError} from '../../src/errors.js'
-import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
+import type {Snapshot} from '../../src/snapshot/types.js'
+import {node, pod, pv, pvc, sc, snap} from '../helpers/objects.js'
 
 const RWO = 'ReadWriteOnce'
 const RWX = 'ReadWriteMany'
 const ROX = 'ReadOnlyMany'
 
-function pv(
-  name: string,
-  size: string,
-  modes: string[],
-  extra: {
-    cls?: string
-    rv?: string
-    phase?: string
-    claimRef?: V1ObjectReference
-    node?: string
-    reclaim?: string
-  } = {},
-): V1PersistentVolume {
-  return {
-    metadata: {name, resourceVersion: extra.rv ?? `rv-${name}`},
-    spec: {
-      capacity: {storage: size},
-      accessModes: modes,
-      storageClassName: extra.cls ?? 'manual',
-      hostPath: {path: `/srv/${name}`},
-      ...(extra.claimRef ? {claimRef: extra.claimRef} : {}),
-      ...(extra.reclaim ? {persistentVolumeReclaimPolicy: extra.reclaim} : {}),
-      ...(extra.node
-        ? {
-            nodeAffinity: {
-              required: {
-                nodeSelectorTerms: [
-                  {matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [extra.node]}]},
-                ],
-              },
-            },
-          }
-        : {}),
-    },
-    status: {phase: extra.phase ?? 'Available'},
-  }
-}
-
-function pvc(
-  name: string,
-  size: string,
-  modes: string[],
-  extra: {cls?: string; volumeName?: string; uid?: string; bound?: boolean} = {},
-): V1PersistentVolumeClaim {
-  return {
-    metadata: {
-      name,
-      namespace: 'app',
-      uid: extra.uid ?? `uid-${name}`,
-      resourceVersion: `rv-claim-${name}`,
-      ...(extra.bound ? {annotations: {'pv.kubernetes.io/bind-completed': 'yes'}} : {}),
-    },
-    spec: {
-      accessModes: modes,
-      storageClassName: extra.cls ?? 'manual',
-      resources: {requests: {storage: size}},
-      ...(extra.volumeName ? {volumeName: extra.volumeName} : {}),
-    },
-    status: {phase: extra.bound ? 'Bound' : 'Pending'},
-  }
-}
-
 function world(
   objs: {pvs?: V1PersistentVolume[]; pvcs?: V1PersistentVolumeClaim[]; pods?: V1Pod[]},
   wffc = false,
 ): {snap: Snapshot; w: ReturnType<typeof buildWorld>} {
-  const snap = emptySnapshot()
-  snap.storageClasses.push(
-    {metadata: {name: 'manual'}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate'},
-    {metadata: {name: 'local'}, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer'},
-  )
-  if (wffc)
-    snap.nodes.push(
-      {metadata: {name: 'node-a', labels: {'kubernetes.io/hostname': 'node-a'}}},
-      {metadata: {name: 'node-b', labels: {'kubernetes.io/hostname': 'node-b'}}},
-    )
-  snap.pvs.push(...(objs.pvs ?? []))
-  snap.pvcs.push(...(objs.pvcs ?? []))
-  snap.pods.push(...(objs.pods ?? []))
-  return {snap, w: buildWorld(snap)}
+  const s = snap({
+    storageClasses: [sc('manual'), sc('local', {mode: 'WaitForFirstConsumer'})],
+    nodes: wffc ? [node('node-a'), node('node-b')] : [],
+    pvs: objs.pvs ?? [],
+    pvcs: objs.pvcs ?? [],
+    pods: objs.pods ?? [],
+  })
+  return {snap: s, w: buildWorld(s)}
 }
 
 const fullRef = (name: string, uid = `uid-${name}`) => ({
@@ -111,8 +44,11 @@ const fullRef = (name: string, uid = `uid-${name}`) => ({
 describe('choice without --volume (the controller)', () => {
   it('prefers the access-mode group with fewer modes over a smaller PV with extra modes, and patches exactly claimRef + resourceVersion', () => {
     const {w} = world({
-      pvs: [pv('small-rwo-rwx', '10Gi', [RWO, RWX]), pv('big-rwo', '20Gi', [RWO], {rv: '42'})],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [
+        pv('small-rwo-rwx', {size: '10Gi', modes: [RWO, RWX]}),
+        pv('big-rwo', {size: '20Gi', modes: [RWO], rv: '42'}),
+      ],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web'})
     expect(b.status).toBe('bind')
@@ -129,14 +65,21 @@ describe('choice without --volume (the controller)', () => {
 
   it('picks the smallest fitting PV within the group', () => {
     const {w} = world({
-      pvs: [pv('c', '30Gi', [RWO]), pv('a', '15Gi', [RWO]), pv('too-small', '5Gi', [RWO])],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [
+        pv('c', {size: '30Gi', modes: [RWO]}),
+        pv('a', {size: '15Gi', modes: [RWO]}),
+        pv('too-small', {size: '5Gi', modes: [RWO]}),
+      ],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     expect(planBinding(w, {namespace: 'app', name: 'web'}).volume).toBe('a')
   })
 
   it('reports ties within a group, pre-binds the first by name, and needs no claim patch (a pre-bound PV wins its group)', () => {
-    const {w} = world({pvs: [pv('pv-b', '20Gi', [RWO]), pv('pv-a', '20Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('pv-b', {size: '20Gi', modes: [RWO]}), pv('pv-a', {size: '20Gi', modes: [RWO]})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'web'})
     expect(b.volume).toBe('pv-a')
     expect(b.ties).toEqual(['pv-b'])
@@ -146,8 +89,8 @@ describe('choice without --volume (the controller)', () => {
 
   it('ties across two access-mode groups of the same size: the controller tries them in any order, so the claim is pre-bound too', () => {
     const {w} = world({
-      pvs: [pv('rwo-rox', '20Gi', [RWO, ROX]), pv('rwo-rwx', '20Gi', [RWO, RWX])],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [pv('rwo-rox', {size: '20Gi', modes: [RWO, ROX]}), pv('rwo-rwx', {size: '20Gi', modes: [RWO, RWX]})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web'})
     expect(b.volume).toBe('rwo-rox')
@@ -159,7 +102,10 @@ describe('choice without --volume (the controller)', () => {
   })
 
   it('a claim with no candidate is noCandidate with the engine cause, and exit code 1', () => {
-    const {w} = world({pvs: [pv('small', '1Gi', [RWO])], pvcs: [pvc('big', '500Gi', [RWO])]})
+    const {w} = world({
+      pvs: [pv('small', {size: '1Gi', modes: [RWO]})],
+      pvcs: [pvc('big', {size: '500Gi', modes: [RWO]})],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'big'})
     expect(b).toMatchObject({
       status: 'noCandidate',
@@ -172,9 +118,12 @@ describe('choice without --volume (the controller)', () => {
   })
 
   it('a Bound claim has nothing to do (exit 0), but --volume naming another PV is refused', () => {
-    const claim = pvc('web', '10Gi', [RWO], {bound: true, volumeName: 'pv-1'})
+    const claim = pvc('web', {size: '10Gi', modes: [RWO], bound: true, volumeName: 'pv-1'})
     const {w} = world({
-      pvs: [pv('pv-1', '10Gi', [RWO], {phase: 'Bound', claimRef: fullRef('web')}), pv('pv-2', '10Gi', [RWO])],
+      pvs: [
+        pv('pv-1', {size: '10Gi', modes: [RWO], phase: 'Bound', claimRef: fullRef('web')}),
+        pv('pv-2', {size: '10Gi', modes: [RWO]}),
+      ],
       pvcs: [claim],
     })
     const ok = planBinding(w, {namespace: 'app', name: 'web'})
@@ -185,8 +134,8 @@ describe('choice without --volume (the controller)', () => {
 
   it('a PV already pre-bound to the claim needs no write', () => {
     const {w} = world({
-      pvs: [pv('mine', '10Gi', [RWO], {claimRef: {namespace: 'app', name: 'web'}})],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [pv('mine', {size: '10Gi', modes: [RWO], claimRef: {namespace: 'app', name: 'web'}})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     expect(planBinding(w, {namespace: 'app', name: 'web'})).toMatchObject({
       status: 'nothingToDo',
@@ -197,7 +146,7 @@ describe('choice without --volume (the controller)', () => {
   })
 
   it('throws a UserError for a missing claim or --volume PV', () => {
-    const {w} = world({pvs: [pv('a', '10Gi', [RWO])], pvcs: [pvc('web', '10Gi', [RWO])]})
+    const {w} = world({pvs: [pv('a', {size: '10Gi', modes: [RWO]})], pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})]})
     expect(() => planBinding(w, {namespace: 'app', name: 'nope'})).toThrow(UserError)
     expect(() => planBinding(w, {namespace: 'app', name: 'web', volume: 'nope'})).toThrow(
       /persistentvolume "nope" not found/,
@@ -208,8 +157,8 @@ describe('choice without --volume (the controller)', () => {
 describe('--volume', () => {
   it('refuses a PV that fails checks, with every mismatch in upstream order and no patch', () => {
     const {w} = world({
-      pvs: [pv('bad', '1Gi', [RWX], {cls: 'other'}), pv('good', '10Gi', [RWO])],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [pv('bad', {size: '1Gi', modes: [RWX], cls: 'other'}), pv('good', {size: '10Gi', modes: [RWO]})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'bad'})
     expect(b.status).toBe('refused')
@@ -222,8 +171,8 @@ describe('--volume', () => {
 
   it('a PV that is not the controller choice (fewer-modes group wins) also pre-binds the claim', () => {
     const {w} = world({
-      pvs: [pv('rwo-rwx', '10Gi', [RWO, RWX], {rv: '7'}), pv('rwo', '20Gi', [RWO])],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [pv('rwo-rwx', {size: '10Gi', modes: [RWO, RWX], rv: '7'}), pv('rwo', {size: '20Gi', modes: [RWO]})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'rwo-rwx'})
     expect(b.status).toBe('bind')
@@ -235,8 +184,8 @@ describe('--volume', () => {
 
   it('a PV in the same group as the controller choice wins once pre-bound: no claim patch', () => {
     const {w} = world({
-      pvs: [pv('rwo-10', '10Gi', [RWO]), pv('rwo-50', '50Gi', [RWO])],
-      pvcs: [pvc('web', '10Gi', [RWO])],
+      pvs: [pv('rwo-10', {size: '10Gi', modes: [RWO]}), pv('rwo-50', {size: '50Gi', modes: [RWO]})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO]})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'rwo-50'})
     expect(b.status).toBe('bind')
@@ -245,8 +194,11 @@ describe('--volume', () => {
 
   it('refuses a PV bound to another live claim, even with --reclaim', () => {
     const {w} = world({
-      pvs: [pv('taken', '10Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')})],
-      pvcs: [pvc('web', '10Gi', [RWO]), pvc('other', '10Gi', [RWO], {bound: true, volumeName: 'taken'})],
+      pvs: [pv('taken', {size: '10Gi', modes: [RWO], phase: 'Bound', claimRef: fullRef('other')})],
+      pvcs: [
+        pvc('web', {size: '10Gi', modes: [RWO]}),
+        pvc('other', {size: '10Gi', modes: [RWO], bound: true, volumeName: 'taken'}),
+      ],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'taken', reclaim: true})
     expect(b.status).toBe('refused')
@@ -255,8 +207,8 @@ describe('--volume', () => {
 
   it('refuses a claim whose spec.volumeName names another PV', () => {
     const {w} = world({
-      pvs: [pv('a', '10Gi', [RWO]), pv('b', '10Gi', [RWO])],
-      pvcs: [pvc('web', '10Gi', [RWO], {volumeName: 'a'})],
+      pvs: [pv('a', {size: '10Gi', modes: [RWO]}), pv('b', {size: '10Gi', modes: [RWO]})],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO], volumeName: 'a'})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'web', volume: 'b'})
     expect(b.status).toBe('refused')
@@ -269,8 +221,10 @@ describe('Released PVs', () => {
 
   it('stale uid of the same claim name: updates the uid, drops claimRef.resourceVersion, carries the PV resourceVersion', () => {
     const {w} = world({
-      pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', rv: '200', claimRef: staleRef, reclaim: 'Retain'})],
-      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid'})],
+      pvs: [
+        pv('db-old', {size: '5Gi', modes: [RWO], phase: 'Released', rv: '200', claimRef: staleRef, reclaim: 'Retain'}),
+      ],
+      pvcs: [pvc('db', {size: '5Gi', modes: [RWO], uid: 'new-uid'})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'db', volume: 'db-old'})
     expect(b.status).toBe('bind')
@@ -291,8 +245,8 @@ describe('Released PVs', () => {
 
   it('without --volume: recovered when the claim names the PV in spec.volumeName; otherwise only hinted', () => {
     const withName = world({
-      pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', rv: '200', claimRef: staleRef})],
-      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid', volumeName: 'db-old'})],
+      pvs: [pv('db-old', {size: '5Gi', modes: [RWO], phase: 'Released', rv: '200', claimRef: staleRef})],
+      pvcs: [pvc('db', {size: '5Gi', modes: [RWO], uid: 'new-uid', volumeName: 'db-old'})],
     })
     const b = planBinding(withName.w, {namespace: 'app', name: 'db'})
     expect(b.status).toBe('bind')
@@ -300,8 +254,11 @@ describe('Released PVs', () => {
     expect(b.patch?.spec).toEqual({claimRef: {apiVersion: 'v1', uid: 'new-uid', resourceVersion: null}})
 
     const noName = world({
-      pvs: [pv('db-old', '5Gi', [RWO], {phase: 'Released', claimRef: staleRef}), pv('fresh', '5Gi', [RWO])],
-      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new-uid'})],
+      pvs: [
+        pv('db-old', {size: '5Gi', modes: [RWO], phase: 'Released', claimRef: staleRef}),
+        pv('fresh', {size: '5Gi', modes: [RWO]}),
+      ],
+      pvcs: [pvc('db', {size: '5Gi', modes: [RWO], uid: 'new-uid'})],
     })
     const c = planBinding(noName.w, {namespace: 'app', name: 'db'})
     expect(c.volume).toBe('fresh')
@@ -318,8 +275,10 @@ describe('Released PVs', () => {
       resourceVersion: '9',
     }
     const {w} = world({
-      pvs: [pv('logs-old', '1Gi', [RWO], {phase: 'Released', rv: '300', claimRef: other, reclaim: 'Retain'})],
-      pvcs: [pvc('logs', '1Gi', [RWO])],
+      pvs: [
+        pv('logs-old', {size: '1Gi', modes: [RWO], phase: 'Released', rv: '300', claimRef: other, reclaim: 'Retain'}),
+      ],
+      pvcs: [pvc('logs', {size: '1Gi', modes: [RWO]})],
     })
     const refused = planBinding(w, {namespace: 'app', name: 'logs', volume: 'logs-old'})
     expect(refused.status).toBe('refused')
@@ -339,8 +298,8 @@ describe('Released PVs', () => {
   it('--reclaim does not waive the other checks', () => {
     const other = {namespace: 'app', name: 'old', uid: 'gone'}
     const {w} = world({
-      pvs: [pv('tiny', '1Gi', [RWO], {phase: 'Released', claimRef: other})],
-      pvcs: [pvc('logs', '10Gi', [RWO])],
+      pvs: [pv('tiny', {size: '1Gi', modes: [RWO], phase: 'Released', claimRef: other})],
+      pvcs: [pvc('logs', {size: '10Gi', modes: [RWO]})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'logs', volume: 'tiny', reclaim: true})
     expect(b.status).toBe('refused')
@@ -349,8 +308,15 @@ describe('Released PVs', () => {
 
   it('a Failed PV is refused', () => {
     const {w} = world({
-      pvs: [pv('failed', '5Gi', [RWO], {phase: 'Failed', claimRef: {namespace: 'app', name: 'db', uid: 'old'}})],
-      pvcs: [pvc('db', '5Gi', [RWO], {uid: 'new'})],
+      pvs: [
+        pv('failed', {
+          size: '5Gi',
+          modes: [RWO],
+          phase: 'Failed',
+          claimRef: {namespace: 'app', name: 'db', uid: 'old'},
+        }),
+      ],
+      pvcs: [pvc('db', {size: '5Gi', modes: [RWO], uid: 'new'})],
     })
     expect(planBinding(w, {namespace: 'app', name: 'db', volume: 'failed'}).mismatches.map((m) => m.check)).toEqual([
       'phase',
@@ -359,22 +325,17 @@ describe('Released PVs', () => {
 })
 
 describe('WaitForFirstConsumer', () => {
-  const consumer: V1Pod = {
-    metadata: {name: 'cache-0', namespace: 'app'},
-    spec: {
-      nodeSelector: {'kubernetes.io/hostname': 'node-b'},
-      containers: [{name: 'c', image: 'i'}],
-      volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'cache'}}],
-    },
-    status: {phase: 'Pending'},
-  }
+  const consumer = pod('cache-0', ['cache'], {nodeSelector: {'kubernetes.io/hostname': 'node-b'}})
   const pvs = () => [
-    pv('local-a', '50Gi', [RWO], {cls: 'local', node: 'node-a'}),
-    pv('local-b', '100Gi', [RWO], {cls: 'local', node: 'node-b'}),
+    pv('local-a', {size: '50Gi', modes: [RWO], cls: 'local', hosts: ['node-a']}),
+    pv('local-b', {size: '100Gi', modes: [RWO], cls: 'local', hosts: ['node-b']}),
   ]
 
   it("with a consumer: the scheduler's choice on a node the pod can use", () => {
-    const {w} = world({pvs: pvs(), pvcs: [pvc('cache', '10Gi', [RWO], {cls: 'local'})], pods: [consumer]}, true)
+    const {w} = world(
+      {pvs: pvs(), pvcs: [pvc('cache', {size: '10Gi', modes: [RWO], cls: 'local'})], pods: [consumer]},
+      true,
+    )
     const b = planBinding(w, {namespace: 'app', name: 'cache'})
     expect(b.status).toBe('bind')
     expect(b.volume).toBe('local-b')
@@ -382,7 +343,10 @@ describe('WaitForFirstConsumer', () => {
   })
 
   it('--volume on a node the consumer cannot use is refused with nodeAffinity', () => {
-    const {w} = world({pvs: pvs(), pvcs: [pvc('cache', '10Gi', [RWO], {cls: 'local'})], pods: [consumer]}, true)
+    const {w} = world(
+      {pvs: pvs(), pvcs: [pvc('cache', {size: '10Gi', modes: [RWO], cls: 'local'})], pods: [consumer]},
+      true,
+    )
     const b = planBinding(w, {namespace: 'app', name: 'cache', volume: 'local-a'})
     expect(b.status).toBe('refused')
     expect(b.mismatches.map((m) => m.check)).toEqual(['nodeAffinity'])
@@ -390,14 +354,17 @@ describe('WaitForFirstConsumer', () => {
   })
 
   it('a consumer placed by spec.nodeName: only PVs on that node', () => {
-    const placed: V1Pod = {...consumer, spec: {...consumer.spec!, nodeSelector: undefined, nodeName: 'node-a'}}
-    const {w} = world({pvs: pvs(), pvcs: [pvc('cache', '10Gi', [RWO], {cls: 'local'})], pods: [placed]}, true)
+    const placed = pod('cache-0', ['cache'], {nodeName: 'node-a'})
+    const {w} = world(
+      {pvs: pvs(), pvcs: [pvc('cache', {size: '10Gi', modes: [RWO], cls: 'local'})], pods: [placed]},
+      true,
+    )
     expect(planBinding(w, {namespace: 'app', name: 'cache', volume: 'local-b'}).status).toBe('refused')
     expect(planBinding(w, {namespace: 'app', name: 'cache', volume: 'local-a'}).status).toBe('bind')
   })
 
   it('without a consumer: nothing to do by default (exit 0); --volume pre-binds with a node-affinity warning', () => {
-    const {w} = world({pvs: pvs(), pvcs: [pvc('cache', '10Gi', [RWO], {cls: 'local'})]}, true)
+    const {w} = world({pvs: pvs(), pvcs: [pvc('cache', {size: '10Gi', modes: [RWO], cls: 'local'})]}, true)
     const b = planBinding(w, {namespace: 'app', name: 'cache'})
     expect(b).toMatchObject({status: 'nothingToDo', volume: null, cause: 'WaitingForFirstConsumer'})
     expect(bindExitCode([b])).toBe(0)
@@ -411,12 +378,12 @@ describe('WaitForFirstConsumer', () => {
 describe('--all', () => {
   it('never plans the same PV twice: the second claim gets the next best PV', () => {
     const {snap} = world({
-      pvs: [pv('pv-10', '10Gi', [RWO]), pv('pv-20', '20Gi', [RWO])],
+      pvs: [pv('pv-10', {size: '10Gi', modes: [RWO]}), pv('pv-20', {size: '20Gi', modes: [RWO]})],
       pvcs: [
-        pvc('a', '5Gi', [RWO]),
-        pvc('b', '5Gi', [RWO]),
-        pvc('c', '5Gi', [RWO]),
-        pvc('done', '1Gi', [RWO], {bound: true, volumeName: 'x'}),
+        pvc('a', {size: '5Gi', modes: [RWO]}),
+        pvc('b', {size: '5Gi', modes: [RWO]}),
+        pvc('c', {size: '5Gi', modes: [RWO]}),
+        pvc('done', {size: '1Gi', modes: [RWO], bound: true, volumeName: 'x'}),
       ],
     })
     const plans = planAll(snap, 'app')
@@ -431,9 +398,9 @@ describe('--all', () => {
 
 describe('patch and command builders', () => {
   it('claimRefPatch on a free PV without resourceVersion carries no metadata', () => {
-    const p = pv('x', '1Gi', [RWO])
+    const p = pv('x', {size: '1Gi', modes: [RWO]})
     delete p.metadata!.resourceVersion
-    expect(claimRefPatch(p, pvc('web', '1Gi', [RWO]))).toEqual({spec: {claimRef: fullRef('web')}})
+    expect(claimRefPatch(p, pvc('web', {size: '1Gi', modes: [RWO]}))).toEqual({spec: {claimRef: fullRef('web')}})
   })
 
   it('shell-quotes single quotes and leaves safe words bare', () => {
@@ -445,8 +412,8 @@ describe('patch and command builders', () => {
   })
 
   it('describeChange names what changed between plan and now', () => {
-    const before = pv('x', '1Gi', [RWO], {rv: '1'})
-    const after = pv('x', '1Gi', [RWO], {rv: '2', phase: 'Bound', claimRef: fullRef('other', 'u2')})
+    const before = pv('x', {size: '1Gi', modes: [RWO], rv: '1'})
+    const after = pv('x', {size: '1Gi', modes: [RWO], rv: '2', phase: 'Bound', claimRef: fullRef('other', 'u2')})
     expect(describeChange(before, after)).toEqual([
       'resourceVersion 1 → 2',
       'spec.claimRef: unset → app/other (uid u2)',

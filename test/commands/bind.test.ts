@@ -2,55 +2,24 @@
  * `bind` as users run it: the built CLI in a subprocess, offline (--from-file). Writes, server
  * dry runs and conflicts are tested against the real control plane in test/e2e/bind.test.ts.
  */
-import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import yaml from 'js-yaml'
 import {beforeAll, describe, expect, it} from 'vitest'
+import {ROOT, runCli} from '../helpers/cli.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const bin = join(root, 'bin', 'kubectl-pv_doctor')
-const demo = join(root, 'examples', 'bind-demo.yaml')
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    // stdin is a pipe here, never a TTY: the non-interactive path.
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      {cwd: root, env: cliEnv(env), timeout: 60_000},
-      (error, stdout, stderr) => {
-        resolve({code: error ? ((error as {code?: number}).code ?? 1) : 0, stdout, stderr})
-      },
-    )
-  })
-}
-
-/** The user's environment: without vitest's NODE_ENV=test, which would make oclif load src/*.ts. */
-function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...extra}
-  delete e.NODE_ENV
-  delete e.VITEST
-  return e
-}
+const demo = join(ROOT, 'examples', 'bind-demo.yaml')
 
 beforeAll(() => {
   // The CLI under test is the compiled one, built by `npm test`'s pretest step (rebuilding here
   // would race the other test files that run the CLI in parallel).
-  if (!existsSync(join(root, 'dist', 'commands', 'bind.js')))
+  if (!existsSync(join(ROOT, 'dist', 'commands', 'bind.js')))
     throw new Error('dist/commands/bind.js missing: run npm run build')
 })
 
 describe('bind --from-file --dry-run (client)', () => {
-  it('prints the BindPlan JSON for one claim and exits 0', async () => {
-    const r = await run(['bind', 'app/db', '--from-file', demo, '--dry-run', '-o', 'json'])
+  it('prints the BindPlan JSON for one claim and exits 0', () => {
+    const r = runCli(['bind', 'app/db', '--from-file', demo, '--dry-run', '-o', 'json'])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
@@ -72,8 +41,8 @@ describe('bind --from-file --dry-run (client)', () => {
     )
   })
 
-  it('--all: every Pending claim, exit 1 because one has no candidate', async () => {
-    const r = await run(['bind', '--all', '-n', 'app', '--from-file', demo, '--dry-run', '-o', 'json'])
+  it('--all: every Pending claim, exit 1 because one has no candidate', () => {
+    const r = runCli(['bind', '--all', '-n', 'app', '--from-file', demo, '--dry-run', '-o', 'json'])
     expect(r.code).toBe(1)
     const doc = JSON.parse(r.stdout)
     const byClaim = Object.fromEntries(
@@ -88,8 +57,8 @@ describe('bind --from-file --dry-run (client)', () => {
     })
   })
 
-  it('-o yaml, and a refusal exits 1 with the mismatch list', async () => {
-    const r = await run([
+  it('-o yaml, and a refusal exits 1 with the mismatch list', () => {
+    const r = runCli([
       'bind',
       'app/cache',
       '--volume',
@@ -106,8 +75,8 @@ describe('bind --from-file --dry-run (client)', () => {
     expect(doc.bindings[0].mismatches.map((m) => m.check)).toEqual(['nodeAffinity'])
   })
 
-  it('human output shows the patch and the kubectl command', async () => {
-    const r = await run([
+  it('human output shows the patch and the kubectl command', () => {
+    const r = runCli([
       'bind',
       '-n',
       'app',
@@ -128,9 +97,9 @@ describe('bind --from-file --dry-run (client)', () => {
     expect(r.stdout).toContain('dry run: nothing was written')
   })
 
-  it('--from-file without a client dry run is a tool error (exit 2)', async () => {
+  it('--from-file without a client dry run is a tool error (exit 2)', () => {
     for (const extra of [[], ['--dry-run=server'], ['--yes']]) {
-      const r = await run(['bind', 'app/db', '--from-file', demo, ...extra])
+      const r = runCli(['bind', 'app/db', '--from-file', demo, ...extra])
       expect(r.code).toBe(2)
       expect(r.stderr).toBe(
         'error: --from-file only supports --dry-run=client: a snapshot cannot be written to; drop --from-file to bind in the cluster\n',
@@ -138,20 +107,20 @@ describe('bind --from-file --dry-run (client)', () => {
     }
   })
 
-  it('no claim and no --all (or both) is exit 2', async () => {
-    expect(await run(['bind', '--from-file', demo, '--dry-run'])).toMatchObject({
+  it('no claim and no --all (or both) is exit 2', () => {
+    expect(runCli(['bind', '--from-file', demo, '--dry-run'])).toMatchObject({
       code: 2,
       stderr: 'error: name the claim to bind (NAME or NAMESPACE/NAME), or pass --all\n',
     })
-    expect(await run(['bind', 'app/db', '--all', '--from-file', demo, '--dry-run'])).toMatchObject({
+    expect(runCli(['bind', 'app/db', '--all', '--from-file', demo, '--dry-run'])).toMatchObject({
       code: 2,
       stderr: 'error: give either a claim or --all, not both\n',
     })
   })
 
-  it('a missing claim or PV is exit 2', async () => {
-    expect((await run(['bind', 'app/nope', '--from-file', demo, '--dry-run'])).code).toBe(2)
-    const r = await run(['bind', 'app/web', '--volume', 'nope', '--from-file', demo, '--dry-run'])
+  it('a missing claim or PV is exit 2', () => {
+    expect(runCli(['bind', 'app/nope', '--from-file', demo, '--dry-run']).code).toBe(2)
+    const r = runCli(['bind', 'app/web', '--volume', 'nope', '--from-file', demo, '--dry-run'])
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^error: persistentvolume "nope" not found/)
   })

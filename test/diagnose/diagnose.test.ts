@@ -2,7 +2,8 @@ import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import ts from 'typescript'
 import {describe, expect, it} from 'vitest'
-import {diagnose, exitCodeFor} from '../../src/diagnose/diagnose.js'
+import {explainExitCode} from '../../src/base/exitCodes.js'
+import {diagnose} from '../../src/diagnose/diagnose.js'
 import {RULES} from '../../src/diagnose/diagnoseClaim.js'
 import {CAUSES, type Cause} from '../../src/diagnose/types.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
@@ -368,8 +369,8 @@ describe('the whole report', () => {
     })
     const d = diagnose(s, {targets: [], namespace: 'app', all: false})
     expect(d.claims.map((c) => c.name)).toEqual(['broken'])
-    expect(exitCodeFor(d)).toBe(1)
-    expect(exitCodeFor(diagnose(s, {targets: [{kind: 'claim', namespace: 'app', name: 'ok'}], all: false}))).toBe(0)
+    expect(explainExitCode(d)).toBe(1)
+    expect(explainExitCode(diagnose(s, {targets: [{kind: 'claim', namespace: 'app', name: 'ok'}], all: false}))).toBe(0)
   })
   it('a claim that does not exist is a tool error', () => {
     expect(() => diagnose(snap({}), {targets: [{kind: 'claim', namespace: 'app', name: 'x'}], all: false})).toThrow(

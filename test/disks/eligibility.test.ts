@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {assessDisks, eligibleDisks, isSystemMount} from '../../src/disks/eligibility.js'
-import {byName, fixture, localPV} from './helpers.js'
+import {pv} from '../helpers/objects.js'
+import {byName, fixture} from './helpers.js'
 
 describe('eligibility on an NVMe storage node (namespaces, native multipath, ceph, USB, BMC CD, snap, zram)', () => {
   const report = fixture('nvme-server.json')
@@ -103,19 +104,23 @@ describe('eligibility on a SAN database server (dm-multipath, md RAID, LUKS, rea
 
   it('in-use-by-pv: a PV on this node that names the disk by any of its paths', () => {
     for (const path of ['/dev/sdj', '/dev/disk/by-id/ata-SAMSUNG_MZ7LH1T9HMLT_S456NY0M600112']) {
-      const v = byName(assessDisks(report, {pvs: [localPV('by-hand', path, ['db-2'])]}))
+      const v = byName(assessDisks(report, {pvs: [pv('by-hand', {local: path, hosts: ['db-2']})]}))
       expect(v.sdj.reasons).toEqual(['in-use-by-pv'])
       expect(v.sdj.usedBy).toEqual(['by-hand'])
     }
   })
 
   it('in-use-by-pv: a PV pinned to another node is about another disk; an unpinned one counts', () => {
-    expect(byName(assessDisks(report, {pvs: [localPV('elsewhere', '/dev/sdj', ['db-1'])]})).sdj.eligible).toBe(true)
-    expect(byName(assessDisks(report, {pvs: [localPV('anywhere', '/dev/sdj')]})).sdj.reasons).toEqual(['in-use-by-pv'])
+    expect(
+      byName(assessDisks(report, {pvs: [pv('elsewhere', {local: '/dev/sdj', hosts: ['db-1']})]})).sdj.eligible,
+    ).toBe(true)
+    expect(byName(assessDisks(report, {pvs: [pv('anywhere', {local: '/dev/sdj'})]})).sdj.reasons).toEqual([
+      'in-use-by-pv',
+    ])
   })
 
   it('in-use-by-pv matches the hostname label when it differs from the node name', () => {
-    const pvs = [localPV('by-label', '/dev/sdj', ['db-2.example.com'])]
+    const pvs = [pv('by-label', {local: '/dev/sdj', hosts: ['db-2.example.com']})]
     expect(byName(assessDisks(report, {pvs, hostname: 'db-2.example.com'})).sdj.reasons).toEqual(['in-use-by-pv'])
   })
 })

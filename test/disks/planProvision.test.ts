@@ -4,7 +4,8 @@ import {assessDisks} from '../../src/disks/eligibility.js'
 import {pvName} from '../../src/disks/identity.js'
 import {type ProvisionInput, planProvision, recheckPlan} from '../../src/disks/planProvision.js'
 import type {DiskVerdict} from '../../src/disks/types.js'
-import {fixture, localPV, node} from './helpers.js'
+import {node, pv} from '../helpers/objects.js'
+import {fixture} from './helpers.js'
 
 const san = fixture('san-multipath.json')
 
@@ -67,7 +68,7 @@ describe('planProvision', () => {
 
   it('pins to the hostname label, not the node name, when they differ', () => {
     const plan = planProvision(
-      input({nodes: [{name: 'db-2', node: node('db-2', 'db-2.example.com'), disks: assessDisks(san)}]}),
+      input({nodes: [{name: 'db-2', node: node('db-2', {hostname: 'db-2.example.com'}), disks: assessDisks(san)}]}),
     )
     const pv = plan.items.find((i) => i.action === 'create')!.manifest!
     expect(pv.spec!.nodeAffinity!.required!.nodeSelectorTerms[0].matchExpressions![0].values).toEqual([
@@ -89,7 +90,7 @@ describe('planProvision', () => {
 
   it('reports a PV that has our name but another path as a conflict', () => {
     const name = pvName('db-2', '/dev/disk/by-id/wwn-0x5000cca0bbccdd01')
-    const plan = planProvision(input({existingPVs: [localPV(name, '/dev/sdz', ['db-2'])]}))
+    const plan = planProvision(input({existingPVs: [pv(name, {local: '/dev/sdz', hosts: ['db-2']})]}))
     expect(plan.items.find((i) => i.pvName === name)).toMatchObject({action: 'conflict'})
   })
 
@@ -126,7 +127,9 @@ describe('planProvision', () => {
         (i) => i.action === 'create',
       ),
     ).toEqual([])
-    const noLabel = planProvision(input({nodes: [{name: 'db-2', node: node('db-2', null), disks: assessDisks(san)}]}))
+    const noLabel = planProvision(
+      input({nodes: [{name: 'db-2', node: node('db-2', {hostname: null}), disks: assessDisks(san)}]}),
+    )
     expect(noLabel.items.find((i) => i.disk.name === 'sdf')).toMatchObject({
       action: 'skip',
       why: expect.stringMatching(/kubernetes.io\/hostname/),

@@ -4,12 +4,12 @@
  * (recorded probe reports) creates the PVs and class, re-running changes nothing, and the real
  * scheduler then binds a claim of that class to a PV on the node the pod can use — as `explain` says.
  */
-import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
-import {BIN, ROOT, runCli} from '../helpers/cli.js'
+import {PODS, pathOf} from '../../src/kube/paths.js'
+import {ROOT, runCli, spawnCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
 
@@ -40,21 +40,6 @@ afterAll(async () => {
   }
   await kube.delete('StorageClass', cls)
 })
-
-/** The CLI as a child process the test can signal; resolves when it exits. */
-function spawnCli(args: string[]): Promise<{code: number; stdout: string; stderr: string}> & {child: ChildProcess} {
-  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1'}
-  delete env.NODE_ENV
-  const child = spawn(process.execPath, [BIN, ...args], {env, cwd: ROOT})
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const done = new Promise<{code: number; stdout: string; stderr: string}>((resolve) =>
-    child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})),
-  )
-  return Object.assign(done, {child})
-}
 
 /** The recorded reports of two real machines, re-addressed to two nodes of this cluster. */
 function reports(): string[] {
@@ -89,7 +74,7 @@ describe.skipIf(external)("disks and provision against the control plane's fake 
     expect(report.nodes.map((n) => n.name).sort()).toEqual(expect.arrayContaining(nodes.map((n) => n.name)))
     for (const n of report.nodes) expect(n.error).toMatch(/probe pod did not start/)
     expect(Date.now() - t0).toBeLessThan(60_000)
-    const all = await kube.client.list<Obj>('/api/v1/pods')
+    const all = await kube.client.list<Obj>(pathOf(PODS))
     expect(all.filter((p) => (p.metadata?.name ?? '').includes('probe'))).toEqual([])
   })
 
@@ -100,7 +85,7 @@ describe.skipIf(external)("disks and provision against the control plane's fake 
     const pod = await kube.waitFor(
       async () =>
         (
-          await kube.client.list<Obj & {spec: {nodeName?: string}}>('/api/v1/pods', {
+          await kube.client.list<Obj & {spec: {nodeName?: string}}>(pathOf(PODS), {
             labelSelector: 'app.kubernetes.io/name=pv-doctor-probe',
           })
         ).find((p) => p.spec.nodeName === target),
@@ -111,7 +96,7 @@ describe.skipIf(external)("disks and provision against the control plane's fake 
     expect(pod).toBeTruthy()
     await kube.client.request(
       'PATCH',
-      `/api/v1/namespaces/${pod!.metadata!.namespace}/pods/${pod!.metadata!.name}/status`,
+      pathOf(PODS, {namespace: pod!.metadata!.namespace, name: pod!.metadata!.name, subresource: 'status'}),
       {
         contentType: 'application/merge-patch+json',
         body: {
@@ -137,15 +122,13 @@ describe.skipIf(external)("disks and provision against the control plane's fake 
     expect(
       report.nodes.filter((n) => n.name !== target).every((n) => /probe pod did not start/.test(n.error ?? '')),
     ).toBe(true)
-    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual(
-      [],
-    )
+    expect(await kube.client.list(pathOf(PODS), {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
   })
 
   it('Ctrl-C while probing: the probe pods are deleted before it exits', async () => {
     const child = spawnCli(['disks', '--kubeconfig', kubeconfig, ...fakeOnly, '--timeout', '60s'])
     const some = await kube.waitFor(
-      () => kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
+      () => kube.client.list(pathOf(PODS), {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'}),
       (l) => l.length > 0,
       20_000,
       200,
@@ -154,9 +137,7 @@ describe.skipIf(external)("disks and provision against the control plane's fake 
     child.child.kill('SIGINT')
     const r = await child
     expect(r.code).toBe(130)
-    expect(await kube.client.list('/api/v1/pods', {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual(
-      [],
-    )
+    expect(await kube.client.list(pathOf(PODS), {labelSelector: 'app.kubernetes.io/name=pv-doctor-probe'})).toEqual([])
   })
 
   it('without --no-recheck it re-probes first, cannot (no kubelet), and writes nothing', async () => {

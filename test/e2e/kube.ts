@@ -4,6 +4,19 @@
  */
 import {connect, type KubeClient} from '../../src/kube/client.js'
 import {KubeError} from '../../src/kube/errors.js'
+import {
+  CSI_DRIVERS,
+  CSI_NODES,
+  CSI_STORAGE_CAPACITIES,
+  EVENTS,
+  NODES,
+  PODS,
+  PVCS,
+  PVS,
+  pathOf,
+  type Resource,
+  STORAGE_CLASSES,
+} from '../../src/kube/paths.js'
 
 export type Obj = {
   apiVersion?: string
@@ -12,31 +25,37 @@ export type Obj = {
   [k: string]: unknown
 }
 
-const PLURAL: Record<string, {plural: string; group: string; namespaced: boolean}> = {
-  PersistentVolume: {plural: 'persistentvolumes', group: '', namespaced: false},
-  PersistentVolumeClaim: {plural: 'persistentvolumeclaims', group: '', namespaced: true},
-  Pod: {plural: 'pods', group: '', namespaced: true},
-  Event: {plural: 'events', group: '', namespaced: true},
-  StatefulSet: {plural: 'statefulsets', group: 'apps/v1', namespaced: true},
-  VolumeAttachment: {plural: 'volumeattachments', group: 'storage.k8s.io/v1', namespaced: false},
-  CSINode: {plural: 'csinodes', group: 'storage.k8s.io/v1', namespaced: false},
-  Namespace: {plural: 'namespaces', group: '', namespaced: false},
-  Node: {plural: 'nodes', group: '', namespaced: false},
-  StorageClass: {plural: 'storageclasses', group: 'storage.k8s.io/v1', namespaced: false},
-  CSIDriver: {plural: 'csidrivers', group: 'storage.k8s.io/v1', namespaced: false},
-  CSIStorageCapacity: {plural: 'csistoragecapacities', group: 'storage.k8s.io/v1', namespaced: true},
-  ClusterRole: {plural: 'clusterroles', group: 'rbac.authorization.k8s.io/v1', namespaced: false},
-  ClusterRoleBinding: {plural: 'clusterrolebindings', group: 'rbac.authorization.k8s.io/v1', namespaced: false},
-  Role: {plural: 'roles', group: 'rbac.authorization.k8s.io/v1', namespaced: true},
-  RoleBinding: {plural: 'rolebindings', group: 'rbac.authorization.k8s.io/v1', namespaced: true},
+const rbac = (plural: string, namespaced: boolean): Resource => ({
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  plural,
+  namespaced,
+})
+
+/** pv-doctor's own resource table (src/kube/paths.ts), plus what only the tests create. */
+const RESOURCES: Record<string, Resource> = {
+  PersistentVolume: PVS,
+  PersistentVolumeClaim: PVCS,
+  Pod: PODS,
+  Event: EVENTS,
+  StatefulSet: {group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true},
+  VolumeAttachment: {group: 'storage.k8s.io', version: 'v1', plural: 'volumeattachments', namespaced: false},
+  CSINode: CSI_NODES,
+  Namespace: {group: '', version: 'v1', plural: 'namespaces', namespaced: false},
+  Node: NODES,
+  StorageClass: STORAGE_CLASSES,
+  CSIDriver: CSI_DRIVERS,
+  CSIStorageCapacity: CSI_STORAGE_CAPACITIES,
+  ClusterRole: rbac('clusterroles', false),
+  ClusterRoleBinding: rbac('clusterrolebindings', false),
+  Role: rbac('roles', true),
+  RoleBinding: rbac('rolebindings', true),
 }
 
 export function pathFor(kind: string, namespace?: string, name?: string): string {
-  const r = PLURAL[kind]
+  const r = RESOURCES[kind]
   if (!r) throw new Error(`unknown kind ${kind}`)
-  const base = r.group ? `/apis/${r.group}` : '/api/v1'
-  const ns = r.namespaced ? `/namespaces/${namespace ?? 'default'}` : ''
-  return `${base}${ns}/${r.plural}${name ? `/${name}` : ''}`
+  return pathOf(r, {namespace: namespace ?? 'default', name})
 }
 
 export class Kube {

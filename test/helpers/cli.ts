@@ -1,5 +1,5 @@
 /** Runs the built CLI as a user would (a subprocess of bin/kubectl-pv_doctor). */
-import {spawnSync} from 'node:child_process'
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -12,13 +12,20 @@ export interface Run {
   stderr: string
 }
 
+/** The user's environment: without vitest's NODE_ENV=test, which would make oclif load src/*.ts. */
+function userEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...extra}
+  delete env.NODE_ENV
+  delete env.VITEST
+  return env
+}
+
+/** Runs to the end; stdin is a pipe (never a terminal), so commands take their non-interactive path. */
 export function runCli(
   args: string[],
   opts: {input?: string; env?: Record<string, string | undefined>; timeoutMs?: number} = {},
 ): Run {
-  const env: NodeJS.ProcessEnv = {...process.env, NO_COLOR: '1', ...opts.env}
-  delete env.NODE_ENV
-  delete env.VITEST
+  const env = userEnv(opts.env)
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     input: opts.input,
@@ -27,4 +34,17 @@ export function runCli(
     cwd: ROOT,
   })
   return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
+}
+
+/** The CLI as a child process the test can signal; resolves when it exits. */
+export function spawnCli(args: string[]): Promise<Run> & {child: ChildProcess} {
+  const child = spawn(process.execPath, [BIN, ...args], {env: userEnv(), cwd: ROOT})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const done = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})),
+  )
+  return Object.assign(done, {child})
 }

@@ -2,6 +2,7 @@
 import type {
   CoreV1Event,
   V1Node,
+  V1ObjectReference,
   V1PersistentVolume,
   V1PersistentVolumeClaim,
   V1Pod,
@@ -18,13 +19,18 @@ export function pv(
     modes?: string[]
     cls?: string
     phase?: string
-    claimRef?: {namespace: string; name: string; uid?: string}
+    claimRef?: V1ObjectReference
     labels?: Record<string, string>
     volumeMode?: string
     hosts?: string[]
     vac?: string
     deleting?: boolean
     annotations?: Record<string, string>
+    /** metadata.resourceVersion, `rv-NAME` unless given. */
+    rv?: string
+    reclaim?: string
+    /** A local PV on this device or directory (instead of a hostPath one). */
+    local?: string
   } = {},
 ): V1PersistentVolume {
   return {
@@ -32,6 +38,7 @@ export function pv(
     kind: 'PersistentVolume',
     metadata: {
       name,
+      resourceVersion: o.rv ?? `rv-${name}`,
       labels: o.labels,
       annotations: o.annotations,
       ...(o.deleting ? {deletionTimestamp: '2026-11-25T10:00:00Z' as unknown as Date} : {}),
@@ -43,7 +50,8 @@ export function pv(
       volumeMode: o.volumeMode,
       volumeAttributesClassName: o.vac,
       claimRef: o.claimRef ? {kind: 'PersistentVolumeClaim', ...o.claimRef} : undefined,
-      hostPath: {path: `/mnt/${name}`},
+      ...(o.local ? {local: {path: o.local}} : {hostPath: {path: `/mnt/${name}`}}),
+      persistentVolumeReclaimPolicy: o.reclaim,
       nodeAffinity: o.hosts
         ? {
             required: {
@@ -74,6 +82,8 @@ export function pvc(
     deleting?: boolean
     finalizers?: string[]
     vac?: string
+    /** Bound by the controller: phase Bound and its bind-completed annotation. */
+    bound?: boolean
   } = {},
 ): V1PersistentVolumeClaim {
   return {
@@ -83,7 +93,8 @@ export function pvc(
       name,
       namespace: o.ns ?? 'app',
       uid: o.uid ?? `uid-${name}`,
-      annotations: o.annotations,
+      resourceVersion: `rv-claim-${name}`,
+      annotations: o.bound ? {'pv.kubernetes.io/bind-completed': 'yes', ...o.annotations} : o.annotations,
       finalizers: o.finalizers,
       ...(o.deleting ? {deletionTimestamp: '2026-11-25T10:00:00Z' as unknown as Date} : {}),
     },
@@ -96,7 +107,7 @@ export function pvc(
       volumeMode: o.volumeMode,
       volumeAttributesClassName: o.vac,
     },
-    status: {phase: o.phase ?? 'Pending'},
+    status: {phase: o.phase ?? (o.bound ? 'Bound' : 'Pending')},
   }
 }
 
@@ -133,14 +144,17 @@ export function node(
     labels?: Record<string, string>
     taints?: {key: string; value?: string; effect: string}[]
     unschedulable?: boolean
+    /** The kubernetes.io/hostname label (the node's name unless given); null: without it. */
+    hostname?: string | null
   } = {},
 ): V1Node {
+  const hostname: Record<string, string> = o.hostname === null ? {} : {'kubernetes.io/hostname': o.hostname ?? name}
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: {'kubernetes.io/hostname': name, ...(o.zone ? {'topology.kubernetes.io/zone': o.zone} : {}), ...o.labels},
+      labels: {...hostname, ...(o.zone ? {'topology.kubernetes.io/zone': o.zone} : {}), ...o.labels},
     },
     spec: {taints: o.taints, unschedulable: o.unschedulable},
   }
