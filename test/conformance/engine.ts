@@ -1,0 +1,67 @@
+/**
+ * The conformance suite's only coupling to pv-doctor's module layout: every engine entry point
+ * the fixtures exercise is imported here and nowhere else under test/conformance/.
+ */
+import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
+import {diagnose} from '../../src/diagnose/diagnose.js'
+import {buildWorld} from '../../src/diagnose/world.js'
+import {analysePod} from '../../src/diagnose/consumers.js'
+import {controllerPick, VolumeIndex} from '../../src/binding/volumeIndex.js'
+import {findMatchingVolume, volumeMismatches} from '../../src/binding/matchVolume.js'
+import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
+import type {World} from './types.js'
+
+export function snapshotOf(w: World): Snapshot {
+  return {...emptySnapshot(), ...w}
+}
+
+/** explain for one claim: its cause and the PV the engine says it will be (or is) bound to. */
+export function explainClaim(w: World, key: string): {cause: string; wouldBind: string | null; ties: string[]; message: string} {
+  const [namespace, name] = key.split('/')
+  const d = diagnose(snapshotOf(w), {targets: [{kind: 'claim', namespace, name}], all: true}).claims[0]
+  return {cause: d.cause, wouldBind: d.wouldBind, ties: d.ties, message: d.message}
+}
+
+/** The phase the engine works with for a PV (the controller's view after it synced). */
+export function volumePhase(w: World, name: string): string {
+  const world = buildWorld(snapshotOf(w))
+  const pv = world.index.byName.get(name)
+  if (!pv) throw new Error(`no PV ${name} in the fixture`)
+  return world.phaseOf(pv)
+}
+
+/** The PV controller's choice for a claim among these PVs (findBestMatchForClaim). */
+export function controllerChoice(pvs: V1PersistentVolume[], claim: V1PersistentVolumeClaim, delayBinding: boolean): {winner: string | null; ties: string[]} {
+  const world = buildWorld(snapshotOf({pvs, pvcs: [claim]}))
+  const pick = controllerPick(claim, new VolumeIndex(pvs), delayBinding, world.phaseOf)
+  return {winner: pick.winner?.metadata?.name ?? null, ties: pick.ties.map((p) => p.metadata?.name ?? '')}
+}
+
+/** FindMatchingVolume on one node (the scheduler's path), answered by PV uid. */
+export function nodeChoice(pvs: V1PersistentVolume[], claim: V1PersistentVolumeClaim, nodeLabels: Record<string, string>, excluded: string[]): {best: string[]} {
+  const world = buildWorld(snapshotOf({pvs, pvcs: [claim]}))
+  const {best} = findMatchingVolume(claim, pvs, {phaseOf: world.phaseOf, nodeLabels, excluded: new Set(excluded), delayBinding: true})
+  return {best: best.map((p) => p.metadata?.uid ?? p.metadata?.name ?? '')}
+}
+
+/** The mismatch codes of one PV for one claim (as the candidate table shows them). */
+export function mismatches(pv: V1PersistentVolume, claim: V1PersistentVolumeClaim): string[] {
+  return volumeMismatches(pv, claim, {phase: 'Available'})
+}
+
+/** VolumeBinding for a pod on one node: PreFilter error, reasons, static bindings, provisionings. */
+export function podVolumes(w: World, podName: string, nodeName: string): {error?: string; reasons: string[]; bindings: Record<string, string>; provisions: string[]} {
+  const world = buildWorld(snapshotOf(w))
+  const pod = world.snapshot.pods.find((p) => p.metadata?.name === podName)!
+  const a = analysePod(pod, world)
+  if (a.preFilter) return {error: a.preFilter, reasons: [], bindings: {}, provisions: []}
+  const verdict = a.nodes.find((n) => n.name === nodeName)
+  const bindings: Record<string, string> = {}
+  const provisions: string[] = []
+  for (const [key, list] of a.claimOutcomes) {
+    const o = list.find((x) => x.node === nodeName)?.outcome
+    if (o?.kind === 'static') bindings[key] = o.pv
+    if (o?.kind === 'provision') provisions.push(key)
+  }
+  return {error: a.error, reasons: a.error ? [] : (verdict?.reasons ?? []), bindings, provisions}
+}
