@@ -336,13 +336,12 @@ function ownership(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: Worl
       text: `PV "${name}" is Failed (its reclaim policy failed); inspect the volume before you reuse it`,
     })
   if (!ref) {
-    // A Released PV without claimRef becomes Available on the controller's next sync (syncVolume).
-    if (phase === 'Failed') failed()
-    else if (phase === 'Bound')
-      out.mismatches.push({
-        check: 'phase',
-        text: `PV "${name}" is Bound but names no claim; wait for the controller to sync it`,
-      })
+    // syncVolume makes every PV without a claimRef Available at its next sync, whatever its phase.
+    const shown = pv.status?.phase
+    if (shown !== 'Available')
+      out.warnings.push(
+        `PV "${name}" is ${shown ?? 'without a phase'} but names no claim: the PersistentVolume controller makes it Available at its next sync, and binds it then.${shown === 'Failed' ? ' Its reclaim policy failed once: check what is on the volume before it is reused.' : ''}`,
+      )
     return out
   }
   const refKey = `${ref.namespace ?? ''}/${ref.name ?? ''}`

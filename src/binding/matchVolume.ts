@@ -47,20 +47,46 @@ export function capacityOf(pv: V1PersistentVolume): bigint {
   return quantityOrZero(pv.spec?.capacity?.storage as string | undefined)
 }
 
+/** How the engine looks up the claim a PV's claimRef names. */
+export interface ClaimLookup {
+  /** The claim of that namespace/name in the snapshot, if any. */
+  get(namespace: string, name: string): V1PersistentVolumeClaim | undefined
+  /** False when claims could not be read: nothing can be said about any claim. */
+  readable: boolean
+  /** True when the snapshot holds every claim of every namespace, so an absent claim is gone. */
+  complete: boolean
+}
+
 /**
- * The phase the controller's cache holds. A PV without a phase, or still `Pending` (it was
- * just created), is what syncVolume makes of it: Available when no claim is named or the
- * pre-binding has no uid yet, else Bound or Released depending on whether that claim exists.
+ * The phase a PV has once the controller has synced it (pv_controller.go syncVolume):
+ * - no claimRef, or a claimRef without uid (a pre-binding): Available, whatever the phase says
+ *   (this is how an admin recycles a Released PV: remove its claimRef);
+ * - the claim it names is gone, or that name now belongs to another claim (another uid): Released
+ *   (Failed stays Failed); a claim absent from a snapshot of one namespace may just be elsewhere,
+ *   so then the API's phase stands;
+ * - its claim is bound to this PV: Bound; bound to another PV: the controller rolls this PV back
+ *   to Available; not bound yet: unchanged (Bound when it has no phase yet).
  */
-export function effectivePhase(
-  pv: V1PersistentVolume,
-  claimExists: (ns: string, name: string, uid: string) => boolean,
-): string {
+export function effectivePhase(pv: V1PersistentVolume, claims: ClaimLookup): string {
   const phase = pv.status?.phase
-  if (phase && phase !== 'Pending') return phase
+  const set = phase && phase !== 'Pending' ? phase : undefined
   const ref = pv.spec?.claimRef
-  if (!ref?.uid) return 'Available'
-  return claimExists(ref.namespace ?? '', ref.name ?? '', ref.uid) ? 'Bound' : 'Released'
+  if (!ref || !ref.uid) return 'Available'
+  if (!claims.readable) return set ?? 'Bound'
+  const claim = claims.get(ref.namespace ?? '', ref.name ?? '')
+  if (claim && claim.metadata?.uid === ref.uid) {
+    const volumeName = claim.spec?.volumeName
+    if (volumeName === pv.metadata?.name) return 'Bound'
+    if (volumeName) return 'Available'
+    return set ?? 'Bound'
+  }
+  if (claim || claims.complete || !set) return set === 'Failed' || set === 'Released' ? set : 'Released'
+  return set
+}
+
+/** True when the API's phase is not yet what the controller will make of it at its next sync. */
+export function phaseAwaitsSync(pv: V1PersistentVolume, effective: string): boolean {
+  return (pv.status?.phase ?? '') !== effective
 }
 
 // One predicate per upstream check; FindMatchingVolume, checkVolumeSatisfyClaim, the candidate

@@ -10,12 +10,13 @@ import {
   claimKey,
   isVolumeBoundToClaim,
   type MismatchCode,
+  phaseAwaitsSync,
   pvFitsNodeLabels,
   requestOf,
   volumeModeOf,
 } from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
-import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
+import {BIND_COMPLETED, isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
 import {
@@ -108,11 +109,33 @@ export function isHealthyBound(pvc: V1PersistentVolumeClaim, w: World): boolean 
   return isClaimBound(pvc) && pvc.status?.phase !== 'Pending'
 }
 
+/** The claim carries pv.kubernetes.io/bind-completed: it was bound once, so syncBoundClaim owns it. */
+function wasBound(pvc: V1PersistentVolumeClaim): boolean {
+  return BIND_COMPLETED in (pvc.metadata?.annotations ?? {})
+}
+
+type LostReason = 'phase' | 'noVolumeName' | 'volumeGone' | 'misbound'
+
+/**
+ * Why the controller marks (or has marked) the claim Lost, or null (pv_controller.go
+ * syncBoundClaim): a bind-completed claim whose spec.volumeName is empty, whose PV is gone, or
+ * whose PV's claimRef holds another uid (another claim, or an earlier claim of this name).
+ */
+function lostReason(pvc: V1PersistentVolumeClaim, w: World): LostReason | null {
+  if (pvc.status?.phase === 'Lost') return 'phase'
+  if (!wasBound(pvc)) return null
+  const volumeName = pvc.spec?.volumeName
+  if (!volumeName) return 'noVolumeName'
+  if (w.skipped.has('persistentvolumes')) return null
+  const pv = w.index.byName.get(volumeName)
+  if (!pv) return 'volumeGone'
+  const ref = pv.spec?.claimRef
+  if (ref && ref.uid !== pvc.metadata?.uid) return 'misbound'
+  return null
+}
+
 function isLost(pvc: V1PersistentVolumeClaim, w: World): boolean {
-  return (
-    pvc.status?.phase === 'Lost' ||
-    (isClaimBound(pvc) && !w.index.byName.has(pvc.spec?.volumeName ?? '') && !w.skipped.has('persistentvolumes'))
-  )
+  return lostReason(pvc, w) !== null
 }
 
 interface ClaimContext {
@@ -180,21 +203,9 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
   throw new Error('unreachable: the last rule applies to every claim')
 }
 
-/** ClaimLost: the claim is Lost, or bound to a PV that is gone (syncBoundClaim). */
+/** ClaimLost: the claim is Lost, or syncBoundClaim will make it so (lostReason says why). */
 function claimLost(c: ClaimContext): Verdict {
-  const {pvc, ns, name, events, volumeName} = c
-  const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
-  return {
-    cause: 'ClaimLost',
-    message: volumeName
-      ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
-      : 'The claim was bound but has lost the reference to its PersistentVolume.',
-    evidence: ev ? [quoteEvent(ev)] : [],
-    fix: [
-      `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}; the controller binds it back.`,
-      `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
-    ],
-  }
+  return lostVerdict(c.pvc, c.w, lostReason(c.pvc, c.w) ?? 'phase', c.events)
 }
 
 /** ClaimTerminating: deletionTimestamp set; pvc-protection or another finalizer holds it. */
@@ -256,6 +267,7 @@ function unboundClaim(c: ClaimContext): Verdict {
       cause: 'BindPending',
       message:
         `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
+        awaitingSync(pv, w) +
         (race.length
           ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
           : ''),
@@ -341,6 +353,68 @@ function unboundClaim(c: ClaimContext): Verdict {
   }
   const st = provisionState(claim, sc, prov.name, w)
   return {...st, candidates}
+}
+
+/** The controller's texts for each way a bound claim is lost (syncBoundClaim's events). */
+const LOST_EVENT: Record<Exclude<LostReason, 'phase'>, string> = {
+  noVolumeName: 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!',
+  volumeGone: 'Bound claim has lost its PersistentVolume. Data on the volume is lost!',
+  misbound: 'Two claims are bound to the same volume, this one is bound incorrectly',
+}
+
+function lostVerdict(
+  pvc: V1PersistentVolumeClaim,
+  w: World,
+  lost: LostReason,
+  events: ReturnType<World['events']['about']>,
+): Verdict {
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const volumeName = pvc.spec?.volumeName ?? ''
+  const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
+  const ref = w.index.byName.get(volumeName)?.spec?.claimRef
+  const owner = ref
+    ? ref.namespace === ns && ref.name === name
+      ? `an earlier claim of this name (uid ${ref.uid || 'none'})`
+      : `${ref.namespace}/${ref.name}`
+    : ''
+  const message =
+    lost === 'noVolumeName'
+      ? `The claim was bound (pv.kubernetes.io/bind-completed) but its spec.volumeName is empty; the PersistentVolume controller marks it Lost: "${LOST_EVENT.noVolumeName}"`
+      : lost === 'misbound'
+        ? `The claim was bound to PV "${volumeName}", but that PV's claimRef now names ${owner}; the PersistentVolume controller marks this claim Lost (ClaimMisbound: "${LOST_EVENT.misbound}").`
+        : volumeName
+          ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
+          : 'The claim was bound but has lost the reference to its PersistentVolume.'
+  const evidence = ev
+    ? [quoteEvent(ev)]
+    : lost !== 'phase'
+      ? [
+          `the controller's event on its next sync: Warning ${lost === 'misbound' ? 'ClaimMisbound' : 'ClaimLost'}: ${LOST_EVENT[lost]}`,
+        ]
+      : []
+  const fix =
+    lost === 'misbound'
+      ? [
+          `PV "${volumeName}" belongs to ${owner} now; a Lost claim is never bound again. Delete and recreate this claim: kubectl delete pvc -n ${ns} ${name}`,
+          ...(ref && ref.namespace === ns && ref.name === name
+            ? [
+                `To keep its data, recreate the claim and hand the PV back to it: kubectl pv-doctor bind -n ${ns} ${name} --volume ${volumeName}`,
+              ]
+            : []),
+        ]
+      : [
+          `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}${lost === 'noVolumeName' ? '' : '; the controller binds it back'}.`,
+          `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
+        ]
+  return {cause: 'ClaimLost', message, evidence, fix}
+}
+
+/** A PV the controller will only see as Available after its next syncVolume: say so. */
+function awaitingSync(pv: V1PersistentVolume, w: World): string {
+  const shown = pv.status?.phase
+  if (!phaseAwaitsSync(pv, w.phaseOf(pv))) return ''
+  return ` (PV "${pv.metadata?.name}" is ${shown ? `still ${shown}` : 'without a phase'}, but it names ${pv.spec?.claimRef ? 'no claim uid' : 'no claim'}: the controller makes it Available at its next sync.)`
 }
 
 function preboundClaim(

@@ -86,5 +86,6 @@ export async function liveSnapshot(
       }),
   )
   snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
+  snap.allNamespaces = scope.namespace === undefined
   return snap
 }

@@ -11,8 +11,9 @@ import {findMatchingVolume, volumeMismatches} from '../../src/binding/matchVolum
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
 import type {World} from './types.js'
 
+/** A fixture holds every claim there is, like a snapshot of all namespaces. */
 export function snapshotOf(w: World): Snapshot {
-  return {...emptySnapshot(), ...w}
+  return {...emptySnapshot(), allNamespaces: true, ...w}
 }
 
 /** explain for one claim: its cause and the PV the engine says it will be (or is) bound to. */

@@ -60,6 +60,23 @@ describe('claims that are done or being removed', () => {
     expect(c.severity).toBe('error')
     expect(c.fix.join(' ')).toContain('claimRef')
   })
+  it('ClaimLost: a bind-completed claim whose spec.volumeName is empty (syncBoundClaim), not an unbound claim', () => {
+    const s = snap({pvcs: [pvc('data', {cls: null, phase: 'Bound', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})]})
+    const c = expectCause(s, 'ClaimLost')
+    expect(c.message).toContain('Bound claim has lost reference to PersistentVolume. Data on the volume is lost!')
+    expect(c.evidence.join()).toContain('ClaimLost')
+  })
+  it('ClaimLost (ClaimMisbound): a bind-completed claim whose PV now names another claim, or this name with another uid', () => {
+    const bound = {volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}
+    const other = snap({pvs: [pv('v', {claimRef: {namespace: 'app', name: 'other', uid: 'u-other'}})], pvcs: [pvc('data', {phase: 'Bound', ...bound})]})
+    const c = expectCause(other, 'ClaimLost')
+    expect(c.message).toContain('Two claims are bound to the same volume, this one is bound incorrectly')
+    expect(c.message).toContain('app/other')
+    const stale = snap({pvs: [pv('v', {claimRef: {namespace: 'app', name: 'data', uid: 'earlier'}})], pvcs: [pvc('data', {phase: 'Pending', ...bound})]})
+    expect(expectCause(stale, 'ClaimLost').fix.join('\n')).toContain('--volume v')
+    // Never bound (no bind-completed): the PV simply belongs to someone else.
+    expectCause(snap({pvs: [pv('v', {claimRef: {namespace: 'app', name: 'other', uid: 'u-other'}})], pvcs: [pvc('data', {volumeName: 'v'})]}), 'VolumeClaimedByOther')
+  })
   it('ClaimTerminating names the pods that hold it', () => {
     const c = expectCause(
       snap({
@@ -104,6 +121,18 @@ describe('claims that name a PV (spec.volumeName)', () => {
     const c = expectCause(snap({pvs: [pv('v')], pvcs: [pvc('data', {volumeName: 'v'})]}), 'BindPending')
     expect(c.wouldBind).toBe('v')
   })
+})
+
+describe('PVs without a claimRef become Available at the next sync (syncVolume)', () => {
+  for (const phase of ['Released', 'Failed', 'Pending']) {
+    it(`a ${phase} PV with no claimRef is bound like an Available one, and the message says why`, () => {
+      const c = expectCause(snap({storageClasses: [sc('manual')], pvs: [pv('recycled', {phase})], pvcs: [pvc('data')]}), 'BindPending')
+      expect(c.wouldBind).toBe('recycled')
+      expect(c.message).toContain(`is still ${phase}`)
+      expect(c.message).toContain('the controller makes it Available at its next sync')
+      expect(c.candidates[0].mismatches).toEqual([])
+    })
+  }
 })
 
 describe('Immediate claims', () => {
