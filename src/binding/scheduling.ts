@@ -5,6 +5,7 @@
  */
 import type {
   V1CSIDriver,
+  V1CSINode,
   V1CSIStorageCapacity,
   V1Node,
   V1PersistentVolume,
@@ -14,6 +15,7 @@ import type {
   V1Taint,
   V1Toleration,
 } from '@kubernetes/client-node'
+import {schedulerViewOfPV} from './csiMigration.js'
 import {parseQuantity} from './quantity.js'
 import {claimKey, findMatchingVolume, pvFitsNodeLabels, requestOf, storageClassMatches} from './matchVolume.js'
 import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
@@ -78,6 +80,7 @@ export interface SchedulingWorld {
   classes: readonly V1StorageClass[]
   csiDrivers: readonly V1CSIDriver[]
   capacities: readonly V1CSIStorageCapacity[]
+  csiNodes: readonly V1CSINode[]
   /** False when CSIStorageCapacities or CSIDrivers could not be read: the capacity check is skipped. */
   capacityKnown: boolean
   phaseOf: (pv: V1PersistentVolume) => string
@@ -126,7 +129,8 @@ export function volumeBindingOnNode(
       claims.set(claimKey(pvc), {kind: 'bound', ok: false, missingPV: true})
       break
     }
-    const ok = pvFitsNodeLabels(pv, labels)
+    // checkBoundClaims: an in-tree PV migrated to CSI on this node is checked as translated.
+    const ok = pvFitsNodeLabels(schedulerViewOfPV(pv, w.csiNodes.find((c) => c.metadata?.name === nodeName)), labels)
     if (!ok) boundSatisfied = false
     claims.set(claimKey(pvc), {kind: 'bound', ok})
   }

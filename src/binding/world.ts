@@ -70,6 +70,7 @@ export function buildWorld(snapshot: Snapshot): World {
     classes: snapshot.storageClasses,
     csiDrivers: snapshot.csiDrivers,
     capacities: snapshot.csiStorageCapacities,
+    csiNodes: snapshot.csiNodes,
     capacityKnown: !skipped.has('csistoragecapacities') && !skipped.has('csidrivers'),
     phaseOf,
     events: new EventIndex(snapshot.events),

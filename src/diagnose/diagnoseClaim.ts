@@ -282,8 +282,21 @@ function unboundClaim(c: ClaimContext): Verdict {
     }
   }
 
-  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined)
-    return waitForFirstConsumer(claim, sc!, w, defaultNote)
+  // syncVolume: a PV reserved for this very claim (claimRef with its uid) whose volumeMode differs
+  // is never bound; the controller warns on both objects instead.
+  const modeClash = w.index.preboundTo(pvc).find((v) => v.spec?.claimRef?.uid && v.spec.claimRef.uid === pvc.metadata?.uid && volumeModeOf(v) !== volumeModeOf(pvc))
+  if (modeClash) {
+    const pvName = modeClash.metadata?.name ?? ''
+    return {
+      cause: 'VolumeMismatch',
+      message: `PV "${pvName}" is reserved for this claim (spec.claimRef) but is volumeMode ${volumeModeOf(modeClash)} and the claim asks ${volumeModeOf(pvc)}; the PersistentVolume controller never binds it: "Cannot bind PersistentVolume "${pvName}" to requested PersistentVolumeClaim due to incompatible volumeMode."`,
+      evidence: evidenceFrom(events, 'VolumeMismatch'),
+      candidates: candidateRows(claim, w),
+      fix: [`Recreate the claim with volumeMode: ${volumeModeOf(modeClash)}, or release the PV: kubectl patch pv ${pvName} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`],
+    }
+  }
+
+  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined) return waitForFirstConsumer(claim, sc!, w, defaultNote)
 
   // No PV fits and binding is immediate (or provisioning was already asked for a node).
   const candidates = candidateRows(claim, w)
