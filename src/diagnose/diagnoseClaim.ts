@@ -187,6 +187,7 @@ export const RULES: readonly Rule[] = [
       'UnknownProvisioner',
       'ProvisioningFailed',
       'ProvisionerNotFound',
+      'ProvisionerNotResponding',
       'ProvisioningInProgress',
     ],
     applies: () => true,

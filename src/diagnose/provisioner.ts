@@ -4,6 +4,7 @@
  */
 import type {CoreV1Event, V1PersistentVolumeClaim, V1StorageClass} from '@kubernetes/client-node'
 import {NO_PROVISIONER} from '../binding/storageClass.js'
+import {timeOf} from '../snapshot/time.js'
 import {eventMessage, eventSource, eventTime, latest, quoteEvent} from '../snapshot/events.js'
 import type {Cause} from './types.js'
 import type {World} from '../binding/world.js'
@@ -32,7 +33,7 @@ export function provisionerOf(sc: V1StorageClass): ProvisionKind {
 }
 
 export interface ProvisionState {
-  cause: Extract<Cause, 'ProvisioningFailed' | 'ProvisionerNotFound' | 'ProvisioningInProgress'>
+  cause: Extract<Cause, 'ProvisioningFailed' | 'ProvisionerNotFound' | 'ProvisionerNotResponding' | 'ProvisioningInProgress'>
   message: string
   evidence: string[]
   fix: string[]
@@ -41,6 +42,33 @@ export interface ProvisionState {
 function fromProvisioner(e: CoreV1Event, name: string): boolean {
   const src = eventSource(e)
   return src !== PV_CONTROLLER && src !== '' && (src === name || src.startsWith(`${name}_`) || src.includes(name))
+}
+
+/**
+ * How long an external provisioner may stay silent before it counts as not answering. A running
+ * external-provisioner reports on a claim it owns within seconds ("Provisioning", then
+ * "ProvisioningSucceeded" or "ProvisioningFailed"); the PV controller repeats ExternalProvisioning
+ * on every sync. Five minutes without a word from the provisioner is far past any start-up or
+ * leader-election delay.
+ */
+export const NOT_ANSWERING_MS = 5 * 60_000
+
+/**
+ * How long the PV controller has been waiting for the provisioner, from what the snapshot itself
+ * holds (offline dumps cannot show "no CSIDriver" nor "now"): from the claim's creation or the
+ * first ExternalProvisioning event, whichever is earlier, to the last ExternalProvisioning event.
+ */
+export function waitedForProvisioner(pvc: V1PersistentVolumeClaim, events: readonly CoreV1Event[]): {ms: number; from: string; to: string} | undefined {
+  const waiting = events.filter((e) => e.reason === 'ExternalProvisioning')
+  if (!waiting.length) return undefined
+  const starts = waiting.map((e) => timeOf(e.firstTimestamp) || timeOf(e.eventTime as unknown as string) || eventTime(e)).filter((t) => t > 0)
+  const created = timeOf(pvc.metadata?.creationTimestamp)
+  if (created > 0) starts.push(created)
+  const end = Math.max(...waiting.map(eventTime))
+  if (!starts.length || end <= 0) return undefined
+  const start = Math.min(...starts)
+  const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z')
+  return {ms: end - start, from: iso(start), to: iso(end)}
 }
 
 /** The state of dynamic provisioning by an external provisioner for one claim. */
@@ -80,6 +108,21 @@ export function provisionState(
       fix: [
         `Install or start the provisioner "${provisioner}" (kubectl get csidrivers lists the drivers that are registered).`,
         `If the name is a typo, recreate the class with the right provisioner (the field is immutable): kubectl get storageclass ${className} -o yaml > sc.yaml; edit provisioner; kubectl replace --force -f sc.yaml`,
+      ],
+    }
+  }
+  const waited = waitedForProvisioner(pvc, events)
+  if (!heard && waited && waited.ms > NOT_ANSWERING_MS) {
+    const minutes = Math.floor(waited.ms / 60_000)
+    return {
+      cause: 'ProvisionerNotResponding',
+      message:
+        `The PersistentVolume controller has handed this claim to the provisioner "${provisioner}" ${minutes} minutes ago (ExternalProvisioning events from ${waited.from} to ${waited.to}) and the provisioner has never answered: no event of its own about this claim. It is not running, not the elected leader, or watches another provisioner name.` +
+        (hasDriver ? ` A CSIDriver "${provisioner}" is registered, but that only says a node plugin registered once, not that the controller part runs.` : ''),
+      evidence,
+      fix: [
+        `Check the provisioner's controller: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}; then its logs (the csi-provisioner container).`,
+        `Check that it serves the name "${provisioner}" (its --provisioner / driver name must equal the class's provisioner).`,
       ],
     }
   }

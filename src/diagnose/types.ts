@@ -22,6 +22,7 @@ export const CAUSES = {
   UnknownProvisioner: 'error',
   ProvisioningFailed: 'error',
   ProvisionerNotFound: 'error',
+  ProvisionerNotResponding: 'error',
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
 } as const

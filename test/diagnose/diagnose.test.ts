@@ -222,6 +222,22 @@ describe('Immediate claims', () => {
       'ProvisionerNotFound',
     )
   })
+  it('ProvisionerNotResponding: ExternalProvisioning for more than 5 minutes and no word from the provisioner, even with its CSIDriver registered (or unknown)', () => {
+    const waiting = (last: string) => ({...event('data', 'ExternalProvisioning', "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator.", {type: 'Normal', at: last}), firstTimestamp: '2026-11-25T10:00:00Z' as unknown as Date, count: 40})
+    const base = {storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: 'ebs'})]}
+    const registered = snap({...base, csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}], events: [waiting('2026-11-25T10:07:30Z')]})
+    const c = expectCause(registered, 'ProvisionerNotResponding')
+    expect(c.severity).toBe('error')
+    expect(c.message).toContain('7 minutes')
+    expect(c.evidence[0]).toContain('ExternalProvisioning')
+    // A kubectl dump without CSIDrivers: the time evidence alone decides.
+    const dump = snap({...base, events: [waiting('2026-11-25T10:07:30Z')], skipped: [{resource: 'csidrivers', reason: 'not in the input file'}]})
+    expectCause(dump, 'ProvisionerNotResponding')
+    // Under the threshold it is still in progress; a word from the provisioner means it is alive.
+    expectCause(snap({...base, events: [waiting('2026-11-25T10:04:00Z')], skipped: [{resource: 'csidrivers', reason: 'not in the input file'}]}), 'ProvisioningInProgress')
+    const heard = event('data', 'Provisioning', 'External provisioner is provisioning volume for claim "app/data"', {type: 'Normal', source: 'ebs.csi.aws.com_ctrl-0_abc', at: '2026-11-25T10:00:05Z'})
+    expectCause(snap({...base, events: [waiting('2026-11-25T10:07:30Z'), heard], skipped: [{resource: 'csidrivers', reason: 'not in the input file'}]}), 'ProvisioningInProgress')
+  })
   it('ProvisioningInProgress when the driver is registered and nothing failed', () => {
     const s = snap({
       storageClasses: [sc('ebs', {provisioner: 'kubernetes.io/aws-ebs'})],
