@@ -122,16 +122,16 @@ type LostReason = 'phase' | 'noVolumeName' | 'volumeGone' | 'misbound'
  * whose PV's claimRef holds another uid (another claim, or an earlier claim of this name).
  */
 function lostReason(pvc: V1PersistentVolumeClaim, w: World): LostReason | null {
-  if (pvc.status?.phase === 'Lost') return 'phase'
-  if (!wasBound(pvc)) return null
+  const orPhase = () => (pvc.status?.phase === 'Lost' ? 'phase' : null)
+  if (!wasBound(pvc)) return orPhase()
   const volumeName = pvc.spec?.volumeName
   if (!volumeName) return 'noVolumeName'
-  if (w.skipped.has('persistentvolumes')) return null
+  if (w.skipped.has('persistentvolumes')) return orPhase()
   const pv = w.index.byName.get(volumeName)
   if (!pv) return 'volumeGone'
   const ref = pv.spec?.claimRef
   if (ref && ref.uid !== pvc.metadata?.uid) return 'misbound'
-  return null
+  return orPhase()
 }
 
 function isLost(pvc: V1PersistentVolumeClaim, w: World): boolean {
