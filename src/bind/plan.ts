@@ -198,7 +198,11 @@ function reclaimHints(pvc: V1PersistentVolumeClaim, w: World): string[] {
   for (const pv of w.index.ofClass(claimClass(claim))) {
     const ref = pv.spec?.claimRef
     if (!ref || w.phaseOf(pv) !== 'Released' || (ref.namespace === ns && ref.name === pvc.metadata?.name)) continue
-    if (volumeMismatches({...pv, spec: {...pv.spec, claimRef: undefined}}, claim, {phase: 'Available'}).length) continue
+    if (
+      volumeMismatches({...pv, spec: {...pv.spec, claimRef: undefined}}, claim, {phase: 'Available', vac: w.rules.vac})
+        .length
+    )
+      continue
     out.push(
       `PV "${pvName(pv)}" would fit but is Released from ${ref.namespace}/${ref.name}; if its old data may be exposed to this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${pvName(pv)} --reclaim`,
     )
@@ -242,7 +246,7 @@ function planFor(
     )
   // Every check of FindMatchingVolume as if the PV were free; ownership is judged separately above.
   const free: V1PersistentVolume = {...pv, spec: {...pv.spec, claimRef: undefined}}
-  let codes = volumeMismatches(free, claim, {phase: 'Available', nodeAffinityOk})
+  let codes = volumeMismatches(free, claim, {phase: 'Available', nodeAffinityOk, vac: w.rules.vac})
   // checkVolumeSatisfyClaim (spec.volumeName set) does not look at the selector.
   if (source === 'claimVolumeName') codes = codes.filter((c) => c !== 'selector')
   const mismatches = [...own.mismatches, ...codes.map((c) => ({check: c, text: mismatchText(c, pv, claim, node)}))]
@@ -271,7 +275,7 @@ function planFor(
   if (!pvc.spec?.volumeName) {
     const after = patch ? applyMergePatch(pv, patch) : pv
     const index = new VolumeIndex(w.snapshot.pvs.map((p) => (p === pv ? after : p)))
-    const sim = controllerPick(claim, index, delay, w.phaseOf)
+    const sim = controllerPick(claim, index, delay, w.phaseOf, w.rules.vac)
     if (!sim.winner || pvName(sim.winner) !== name || sim.ties.length) {
       const rival = [sim.winner, ...sim.ties].filter((p) => p && pvName(p) !== name).map((p) => `"${pvName(p!)}"`)
       claimPatch = {

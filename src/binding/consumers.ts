@@ -70,7 +70,8 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
       preFilter ??= `PVC ${pvc.metadata?.namespace}/${pvc.metadata?.name} was not created for pod ${pod.metadata?.namespace}/${pod.metadata?.name} (pod is not owner)`
       continue
     }
-    if (pvc.status?.phase === 'Lost') preFilter ??= `persistentvolumeclaim "${c.name}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ''}"`
+    if (pvc.status?.phase === 'Lost')
+      preFilter ??= `persistentvolumeclaim "${c.name}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ''}"`
     else if (pvc.metadata?.deletionTimestamp) preFilter ??= `persistentvolumeclaim "${c.name}" is being deleted`
     else if (isClaimBound(pvc)) bound.push(pvc)
     else if (!pvc.spec?.volumeName && isDelayBinding(pvc, w.classes)) delayed.push(pvc)
@@ -177,7 +178,7 @@ function nodeLoop(
   const ck = constraintsKey(pod)
   let reasons = caches.nonVolume.get(ck)
   if (!reasons) {
-    reasons = w.nodes.map((node) => nonVolumeReason(pod, node))
+    reasons = w.nodes.map((node) => nonVolumeReason(pod, node, w.rules))
     caches.nonVolume.set(ck, reasons)
   }
   const position = new Map(keys.map((k, i) => [k, i]))

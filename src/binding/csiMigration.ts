@@ -13,7 +13,11 @@ const REGION_GA = 'topology.kubernetes.io/region'
 const REGION_BETA = 'failure-domain.beta.kubernetes.io/region'
 
 /** In-tree plugins whose translation rewrites topology: the PV source field, plugin name, CSI topology key. */
-const TOPOLOGY_PLUGINS: {source: 'gcePersistentDisk' | 'awsElasticBlockStore' | 'cinder'; plugin: string; key: string}[] = [
+const TOPOLOGY_PLUGINS: {
+  source: 'gcePersistentDisk' | 'awsElasticBlockStore' | 'cinder'
+  plugin: string
+  key: string
+}[] = [
   {source: 'gcePersistentDisk', plugin: 'kubernetes.io/gce-pd', key: 'topology.gke.io/zone'},
   {source: 'awsElasticBlockStore', plugin: 'kubernetes.io/aws-ebs', key: 'topology.ebs.csi.aws.com/zone'},
   {source: 'cinder', plugin: 'kubernetes.io/cinder', key: 'topology.cinder.csi.openstack.org/zone'},
@@ -38,7 +42,10 @@ function topologyLabels(pv: V1PersistentVolume): [string, string] {
 }
 
 function rename(pv: V1PersistentVolume, from: string, to: string): V1NodeSelectorTerm[] {
-  return terms(pv).map((t) => ({...t, matchExpressions: (t.matchExpressions ?? []).map((e) => (e.key === from ? {...e, key: to} : e))}))
+  return terms(pv).map((t) => ({
+    ...t,
+    matchExpressions: (t.matchExpressions ?? []).map((e) => (e.key === from ? {...e, key: to} : e)),
+  }))
 }
 
 /** The PV as the scheduler sees it on a node with this CSINode (unchanged when not migrated there). */
@@ -53,12 +60,26 @@ export function schedulerViewOfPV(pv: V1PersistentVolume, csiNode: V1CSINode | u
   if (hasKey(pv, zone)) next = rename(pv, zone, plugin.key)
   else {
     const label = pv.metadata?.labels?.[zone]
-    const zones = [...new Set((label ?? '').split('__').map((z) => z.trim()).filter(Boolean))].sort()
+    const zones = [
+      ...new Set(
+        (label ?? '')
+          .split('__')
+          .map((z) => z.trim())
+          .filter(Boolean),
+      ),
+    ].sort()
     if (!zones.length) return pv
     const base = terms(pv).length ? terms(pv) : [{matchExpressions: []}]
-    next = base.map((t) => ({...t, matchExpressions: [...(t.matchExpressions ?? []), {key: plugin.key, operator: 'In', values: zones}]}))
+    next = base.map((t) => ({
+      ...t,
+      matchExpressions: [...(t.matchExpressions ?? []), {key: plugin.key, operator: 'In', values: zones}],
+    }))
   }
   let out: V1PersistentVolume = {...pv, spec: {...pv.spec, nodeAffinity: {required: {nodeSelectorTerms: next}}}}
-  if (region === REGION_BETA && hasKey(out, REGION_BETA)) out = {...out, spec: {...out.spec, nodeAffinity: {required: {nodeSelectorTerms: rename(out, REGION_BETA, REGION_GA)}}}}
+  if (region === REGION_BETA && hasKey(out, REGION_BETA))
+    out = {
+      ...out,
+      spec: {...out.spec, nodeAffinity: {required: {nodeSelectorTerms: rename(out, REGION_BETA, REGION_GA)}}},
+    }
   return out
 }

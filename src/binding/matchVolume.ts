@@ -6,6 +6,7 @@ import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/clie
 import {containsAllModes} from './accessModes.js'
 import {quantityOrZero} from './quantity.js'
 import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
+import type {VacMode} from './kubeVersion.js'
 import {claimClass, pvClass} from './storageClass.js'
 
 /** Mismatch codes in upstream's check order. */
@@ -103,8 +104,15 @@ export function storageClassMatches(pv: V1PersistentVolume, pvc: V1PersistentVol
 }
 
 /** volumeAttributesClassName equal, unset counting as "" (VolumeAttributesClass, on by default since 1.34). */
-export function volumeAttributesClassMatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
-  return (pv.spec?.volumeAttributesClassName ?? '') === (pvc.spec?.volumeAttributesClassName ?? '')
+export function volumeAttributesClassMatches(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  mode: VacMode = 'strict',
+): boolean {
+  const volume = pv.spec?.volumeAttributesClassName ?? ''
+  if (mode === 'ignore') return true
+  if (mode === 'gateOff') return volume === ''
+  return volume === (pvc.spec?.volumeAttributesClassName ?? '')
 }
 
 /** CheckVolumeModeMismatches: the volume modes differ (unset means Filesystem). */
@@ -122,12 +130,22 @@ export function checkAccessModes(pv: V1PersistentVolume, pvc: V1PersistentVolume
  * for a claim that names its PV in spec.volumeName, in upstream's order. Upstream stops at the
  * first failure; all of them are listed here so one report shows every fix.
  */
-export function checkVolumeSatisfyClaim(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): MismatchCode[] {
+export function checkVolumeSatisfyClaim(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  vac: VacMode = 'strict',
+): MismatchCode[] {
   const out: MismatchCode[] = []
   if (pv.metadata?.deletionTimestamp) out.push('deleting')
   if (volumeTooSmall(pv, pvc)) out.push('capacity')
   if (!storageClassMatches(pv, pvc)) out.push('storageClass')
-  if (!volumeAttributesClassMatches(pv, pvc)) out.push('volumeAttributesClass')
+  // With the gate off (1.31-1.33) any class on either side fails: "volumeAttributesClassName is
+  // not supported when the feature-gate VolumeAttributesClass is disabled".
+  const vacFails =
+    vac === 'gateOff'
+      ? Boolean(pv.spec?.volumeAttributesClassName || pvc.spec?.volumeAttributesClassName)
+      : !volumeAttributesClassMatches(pv, pvc, vac)
+  if (vacFails) out.push('volumeAttributesClass')
   if (volumeModeMismatches(pv, pvc)) out.push('volumeMode')
   if (!checkAccessModes(pv, pvc)) out.push('accessModes')
   return out
@@ -140,8 +158,15 @@ export function pvFitsNodeLabels(pv: V1PersistentVolume, labels: Record<string, 
   return nodeSelectorTermsMatch(req.nodeSelectorTerms, labels)
 }
 
+/** FindMatchingVolume's error for a claim with a volumeAttributesClassName while the gate is off, or undefined. */
+export function vacClaimError(pvc: V1PersistentVolumeClaim, mode: VacMode = 'strict'): string | undefined {
+  if (mode !== 'gateOff' || !pvc.spec?.volumeAttributesClassName) return undefined
+  return `unsupported volumeAttributesClassName is set on claim ${claimKey(pvc)} when the feature-gate VolumeAttributesClass is disabled`
+}
+
 export interface CheckOptions {
   phase: string
+  vac?: VacMode
   /** Scheduler path: the node-affinity verdict for the node(s) in question; undefined = not checked. */
   nodeAffinityOk?: boolean
   /** Controller path checks access modes through its index; the scheduler checks them per PV. */
@@ -163,7 +188,8 @@ export function volumeMismatches(
   if (ref && !prebound) out.push('claimedByOther')
   if (volumeTooSmall(pv, pvc)) out.push('capacity')
   if (volumeModeMismatches(pv, pvc)) out.push('volumeMode')
-  if (!volumeAttributesClassMatches(pv, pvc)) out.push('volumeAttributesClass')
+  if (!volumeAttributesClassMatches(pv, pvc, opts.vac) || vacClaimError(pvc, opts.vac))
+    out.push('volumeAttributesClass')
   if (pv.metadata?.deletionTimestamp) out.push('deleting')
   if (!prebound) {
     if (opts.phase !== 'Available') out.push('phase')
@@ -181,11 +207,14 @@ export interface FindOptions {
   nodeLabels?: Record<string, string>
   excluded?: ReadonlySet<string>
   delayBinding: boolean
+  vac?: VacMode
 }
 
 export interface MatchResult {
   /** Equally good winners: upstream returns one of them, depending on iteration order. */
   best: V1PersistentVolume[]
+  /** FindMatchingVolume returned an error (a claim with a VAC while the gate is off). */
+  error?: string
 }
 
 /**
@@ -198,6 +227,8 @@ export function findMatchingVolume(
   opts: FindOptions,
 ): MatchResult {
   const requested = requestOf(pvc)
+  const error = vacClaimError(pvc, opts.vac)
+  if (error) return {best: [], error}
   const node = opts.nodeLabels
   const prebound: V1PersistentVolume[] = []
   let best: V1PersistentVolume[] = []
@@ -210,7 +241,7 @@ export function findMatchingVolume(
     const qty = capacityOf(pv)
     if (qty < requested) continue
     if (volumeModeMismatches(pv, pvc)) continue
-    if (!volumeAttributesClassMatches(pv, pvc)) continue
+    if (!volumeAttributesClassMatches(pv, pvc, opts.vac)) continue
     if (pv.metadata?.deletionTimestamp) continue
     const nodeOk = node === undefined || pvFitsNodeLabels(pv, node)
     if (bound) {

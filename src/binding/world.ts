@@ -3,6 +3,7 @@ import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@
 import {type ClaimLookup, effectivePhase} from './matchVolume.js'
 import type {SchedulingWorld} from './scheduling.js'
 import {VolumeIndex} from './volumeIndex.js'
+import {NEWEST, parseKubeVersion, rulesFor} from './kubeVersion.js'
 import type {ResourceName, Snapshot} from '../snapshot/types.js'
 import {EventIndex} from '../snapshot/events.js'
 
@@ -71,6 +72,7 @@ export function buildWorld(snapshot: Snapshot): World {
     csiDrivers: snapshot.csiDrivers,
     capacities: snapshot.csiStorageCapacities,
     csiNodes: snapshot.csiNodes,
+    rules: rulesFor(parseKubeVersion(snapshot.serverVersion) ?? NEWEST),
     capacityKnown: !skipped.has('csistoragecapacities') && !skipped.has('csidrivers'),
     phaseOf,
     events: new EventIndex(snapshot.events),

@@ -19,6 +19,7 @@ import {formatBytes, toBytes} from '../binding/quantity.js'
 import {BIND_COMPLETED, isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
+import type {VacMode} from '../binding/kubeVersion.js'
 import {
   analysePod,
   claimOnFeasible,
@@ -189,6 +190,7 @@ export const RULES: readonly Rule[] = [
       'ProvisionerNotFound',
       'ProvisionerNotResponding',
       'ProvisioningInProgress',
+      'VolumeAttributesClassDisabled',
     ],
     applies: () => true,
     verdict: unboundClaim,
@@ -252,7 +254,18 @@ function unboundClaim(c: ClaimContext): Verdict {
   const claim = effectiveClaim(pvc, w)
   const defaulted = claim !== pvc
   const delay = isDelayBinding(claim, w.classes)
-  const pick = controllerPick(claim, w.index, delay, w.phaseOf)
+  const pick = controllerPick(claim, w.index, delay, w.phaseOf, w.rules.vac)
+  if (pick.error) {
+    // FindMatchingVolume fails before anything else: the controller logs it and retries, no event.
+    return {
+      cause: 'VolumeAttributesClassDisabled',
+      message: `The claim sets volumeAttributesClassName "${pvc.spec?.volumeAttributesClassName}", but on Kubernetes ${w.rules.version.text} the VolumeAttributesClass feature gate is off by default (beta in 1.31-1.33): the PersistentVolume controller and the scheduler fail on it (${pick.error}) and the claim stays Pending, with no event.`,
+      candidates: candidateRows(claim, w),
+      fix: [
+        `Recreate the claim without volumeAttributesClassName, or enable the VolumeAttributesClass feature gate on kube-apiserver, kube-controller-manager and kube-scheduler (and the storage.k8s.io/v1beta1 API).`,
+      ],
+    }
+  }
   const cls = claimClass(claim)
   const sc = findClass(w.classes, cls)
   const defaultNote = defaulted ? ` (the default class, applied because the claim names none)` : ''
@@ -285,7 +298,12 @@ function unboundClaim(c: ClaimContext): Verdict {
 
   // syncVolume: a PV reserved for this very claim (claimRef with its uid) whose volumeMode differs
   // is never bound; the controller warns on both objects instead.
-  const modeClash = w.index.preboundTo(pvc).find((v) => v.spec?.claimRef?.uid && v.spec.claimRef.uid === pvc.metadata?.uid && volumeModeOf(v) !== volumeModeOf(pvc))
+  const modeClash = w.index
+    .preboundTo(pvc)
+    .find(
+      (v) =>
+        v.spec?.claimRef?.uid && v.spec.claimRef.uid === pvc.metadata?.uid && volumeModeOf(v) !== volumeModeOf(pvc),
+    )
   if (modeClash) {
     const pvName = modeClash.metadata?.name ?? ''
     return {
@@ -293,11 +311,14 @@ function unboundClaim(c: ClaimContext): Verdict {
       message: `PV "${pvName}" is reserved for this claim (spec.claimRef) but is volumeMode ${volumeModeOf(modeClash)} and the claim asks ${volumeModeOf(pvc)}; the PersistentVolume controller never binds it: "Cannot bind PersistentVolume "${pvName}" to requested PersistentVolumeClaim due to incompatible volumeMode."`,
       evidence: evidenceFrom(events, 'VolumeMismatch'),
       candidates: candidateRows(claim, w),
-      fix: [`Recreate the claim with volumeMode: ${volumeModeOf(modeClash)}, or release the PV: kubectl patch pv ${pvName} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`],
+      fix: [
+        `Recreate the claim with volumeMode: ${volumeModeOf(modeClash)}, or release the PV: kubectl patch pv ${pvName} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`,
+      ],
     }
   }
 
-  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined) return waitForFirstConsumer(claim, sc!, w, defaultNote)
+  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined)
+    return waitForFirstConsumer(claim, sc!, w, defaultNote)
 
   // No PV fits and binding is immediate (or provisioning was already asked for a node).
   const candidates = candidateRows(claim, w)
@@ -336,7 +357,7 @@ function unboundClaim(c: ClaimContext): Verdict {
       ],
     }
   }
-  const prov = provisionerOf(sc)
+  const prov = provisionerOf(sc, w.rules)
   if (prov.kind === 'none') {
     return {
       cause: 'NoMatchingVolume',
@@ -365,7 +386,7 @@ function unboundClaim(c: ClaimContext): Verdict {
       ],
     }
   }
-  const st = provisionState(claim, sc, prov.name, w)
+  const st = provisionState(claim, sc, prov.name, w, prov.kind === 'inTree')
   return {...st, candidates}
 }
 
@@ -469,7 +490,7 @@ function preboundClaim(
     }
   }
   if (!pv.spec?.claimRef) {
-    const failing = satisfyFailures(pv, pvc)
+    const failing = satisfyFailures(pv, pvc, w.rules.vac)
     if (failing.length) {
       return {
         cause: 'VolumeMismatch',
@@ -492,6 +513,7 @@ function preboundClaim(
 function satisfyFailures(
   pv: V1PersistentVolume,
   pvc: V1PersistentVolumeClaim,
+  vac: VacMode,
 ): {code: MismatchCode; text: string; fix: string}[] {
   const name = pv.metadata?.name ?? ''
   const say: Partial<Record<MismatchCode, () => {text: string; fix: string}>> = {
@@ -507,10 +529,13 @@ function satisfyFailures(
       text: 'storageClassName does not match',
       fix: `Give the claim and PV ${name} the same storageClassName.`,
     }),
-    volumeAttributesClass: () => ({
-      text: 'volumeAttributesClassName does not match',
-      fix: 'Give both the same volumeAttributesClassName.',
-    }),
+    volumeAttributesClass: () =>
+      vac === 'gateOff'
+        ? {
+            text: 'volumeAttributesClassName is not supported when the feature-gate VolumeAttributesClass is disabled',
+            fix: 'Remove volumeAttributesClassName from the claim and the PV, or enable the VolumeAttributesClass feature gate.',
+          }
+        : {text: 'volumeAttributesClassName does not match', fix: 'Give both the same volumeAttributesClassName.'},
     volumeMode: () => ({
       text: 'incompatible volumeMode',
       fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`,
@@ -520,7 +545,7 @@ function satisfyFailures(
       fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`,
     }),
   }
-  return checkVolumeSatisfyClaim(pv, pvc).map((code) => ({code, ...say[code]!()}))
+  return checkVolumeSatisfyClaim(pv, pvc, vac).map((code) => ({code, ...say[code]!()}))
 }
 
 function waitForFirstConsumer(
@@ -613,8 +638,9 @@ function waitForFirstConsumer(
     }
   }
   if (good.length) {
-    const prov = provisionerOf(sc)
-    if (prov.kind === 'external') return {...provisionState(pvc, sc, prov.name, w), candidates, consumers}
+    const prov = provisionerOf(sc, w.rules)
+    if (prov.kind === 'external' || prov.kind === 'inTree')
+      return {...provisionState(pvc, sc, prov.name, w, prov.kind === 'inTree'), candidates, consumers}
   }
   if (good.length === 0 && outcomes.some((o) => ['static', 'provision'].includes(o.outcome.kind))) {
     return {

@@ -25,6 +25,7 @@ export const CAUSES = {
   ProvisionerNotResponding: 'error',
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
+  VolumeAttributesClassDisabled: 'error',
 } as const
 
 export type Cause = keyof typeof CAUSES

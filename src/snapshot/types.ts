@@ -31,6 +31,8 @@ export interface Snapshot {
   skipped: Skipped[]
   /** True when claims, pods and events of every namespace were read (unknown for kubectl dumps). */
   allNamespaces?: boolean
+  /** The API server's version (`/version` gitVersion, or --kube-version); verdicts follow it. */
+  serverVersion?: string
 }
 
 export interface Skipped {

@@ -238,6 +238,10 @@ describe('Immediate claims', () => {
     const heard = event('data', 'Provisioning', 'External provisioner is provisioning volume for claim "app/data"', {type: 'Normal', source: 'ebs.csi.aws.com_ctrl-0_abc', at: '2026-11-25T10:00:05Z'})
     expectCause(snap({...base, events: [waiting('2026-11-25T10:07:30Z'), heard], skipped: [{resource: 'csidrivers', reason: 'not in the input file'}]}), 'ProvisioningInProgress')
   })
+  it('VolumeAttributesClassDisabled: a claim with a VolumeAttributesClass on a 1.31-1.33 cluster (gate off by default)', () => {
+    const s = snap({storageClasses: [sc('manual')], pvs: [pv('v', {vac: 'gold'})], pvcs: [pvc('data', {vac: 'gold'})], serverVersion: 'v1.33.13'})
+    expect(expectCause(s, 'VolumeAttributesClassDisabled').message).toContain('feature-gate VolumeAttributesClass is disabled')
+  })
   it('ProvisioningInProgress when the driver is registered and nothing failed', () => {
     const s = snap({
       storageClasses: [sc('ebs', {provisioner: 'kubernetes.io/aws-ebs'})],
