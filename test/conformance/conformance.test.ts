@@ -3,14 +3,16 @@
  * engine. Every case is one test; the summary line `conformance: N/M` goes to stdout.
  */
 import {afterAll, describe, expect, it} from 'vitest'
-import {controllerChoice, explainClaim, mismatches, nodeChoice, podVolumes, volumePhase} from './engine.js'
+import {controllerChoice, delaysBinding, effectiveClass, explainClaim, mismatches, nodeChoice, podVolumes, volumePhase} from './engine.js'
 import {pvHelpersCases} from './fixtures/componentHelpers.js'
 import {indexCases} from './fixtures/pvControllerIndex.js'
 import {blockCases, multiSyncCases, syncCases} from './fixtures/pvControllerSync.js'
 import {schedulerCases} from './fixtures/schedulerBinder.js'
+import {pluginCases} from './fixtures/schedulerPlugin.js'
+import {retroactiveCases, delayBindingCases} from './fixtures/storageClasses.js'
 import type {Check, ConformanceCase} from './types.js'
 
-export const ALL_CASES: ConformanceCase[] = [...syncCases, ...blockCases, ...multiSyncCases, ...indexCases, ...pvHelpersCases, ...schedulerCases]
+export const ALL_CASES: ConformanceCase[] = [...syncCases, ...blockCases, ...multiSyncCases, ...indexCases, ...pvHelpersCases, ...schedulerCases, ...pluginCases, ...retroactiveCases, ...delayBindingCases]
 
 const NEWEST = '1.36'
 const SATISFY_CODES = new Set(['capacity', 'volumeMode', 'volumeAttributesClass', 'deleting', 'storageClass', 'accessModes'])
@@ -35,6 +37,10 @@ function answer(check: Check, version: string): unknown {
       const want = check.expect.phase
       return {phase: Array.isArray(want) && want.includes(phase) ? want : phase}
     }
+    case 'effectiveClass':
+      return effectiveClass(check.world, check.claim, version)
+    case 'delayBinding':
+      return delaysBinding(check.world, check.claim)
     case 'controllerMatch':
       return controllerChoice(check.pvs, check.claim, check.delayBinding === true, version).winner
     case 'nodeMatch': {
@@ -50,7 +56,7 @@ function answer(check: Check, version: string): unknown {
     }
     case 'podVolumes': {
       const r = podVolumes(check.world, check.pod.metadata!.name!, check.world.nodes![0].metadata!.name!, version)
-      if (r.error) return {error: true}
+      if (r.error) return check.expect.preFilter ? {error: true, preFilter: r.error} : {error: true}
       return {reasons: [...r.reasons].sort(), bindings: r.bindings, provisions: [...r.provisions].sort()}
     }
   }
@@ -63,7 +69,7 @@ function expected(check: Check): unknown {
     case 'predicate':
       return check.expectMismatch
     case 'podVolumes':
-      return check.expect.error ? {error: true} : {reasons: [...(check.expect.reasons ?? [])].sort(), bindings: check.expect.bindings ?? {}, provisions: [...(check.expect.provisions ?? [])].sort()}
+      return check.expect.error ? (check.expect.preFilter ? {error: true, preFilter: check.expect.preFilter} : {error: true}) : {reasons: [...(check.expect.reasons ?? [])].sort(), bindings: check.expect.bindings ?? {}, provisions: [...(check.expect.provisions ?? [])].sort()}
     default:
       return check.expect
   }

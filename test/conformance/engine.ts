@@ -7,6 +7,8 @@ import {diagnose} from '../../src/diagnose/diagnose.js'
 import {buildWorld} from '../../src/diagnose/world.js'
 import {analysePod} from '../../src/diagnose/consumers.js'
 import {controllerPick, VolumeIndex} from '../../src/binding/volumeIndex.js'
+import {effectiveClaim} from '../../src/binding/bindPlan.js'
+import {claimClass, isDelayBinding} from '../../src/binding/storageClass.js'
 import {findMatchingVolume, volumeMismatches} from '../../src/binding/matchVolume.js'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
 import {parseKubeVersion, rulesFor} from '../../src/binding/kubeVersion.js'
@@ -24,6 +26,17 @@ export function explainClaim(w: World, key: string, version: string): {cause: st
   const [namespace, name] = key.split('/')
   const d = diagnose(snapshotOf(w, version), {targets: [{kind: 'claim', namespace, name}], all: true}).claims[0]
   return {cause: d.cause, wouldBind: d.wouldBind, ties: d.ties, message: d.message}
+}
+
+/** The storage class the engine matches the claim with (after the retroactive default class). */
+export function effectiveClass(w: World, key: string, version: string): string {
+  const world = buildWorld(snapshotOf(w, version))
+  return claimClass(effectiveClaim(world.claims.get(key)!, world))
+}
+
+/** Whether the claim's class delays binding until a consumer is scheduled. */
+export function delaysBinding(w: World, claim: V1PersistentVolumeClaim): boolean {
+  return isDelayBinding(claim, w.storageClasses ?? [])
 }
 
 /** The phase the engine works with for a PV (the controller's view after it synced). */

@@ -14,6 +14,10 @@ export type ClaimOutcome = {phase: 'Bound'; volume: string | string[]} | {phase:
 export type Check =
   /** syncClaim: the claim's fate, through the engine's diagnosis (explain). */
   | {kind: 'claim'; world: World; claim: string; expect: ClaimOutcome}
+  /** The class the controller matches the claim with (the retroactive default class assignment). */
+  | {kind: 'effectiveClass'; world: World; claim: string; expect: string}
+  /** IsDelayBindingMode: does the claim's class wait for the first consumer? */
+  | {kind: 'delayBinding'; world: World; claim: V1PersistentVolumeClaim; expect: boolean}
   /** syncVolume: the PV's phase once the controller has synced it. */
   | {kind: 'volume'; world: World; pv: string; expect: {phase: string | string[]}}
   /** index.go findBestMatchForClaim: the PV the controller picks, by name, or null. */
@@ -23,7 +27,7 @@ export type Check =
   /** One predicate on one PV/claim pair: does this check fail? */
   | {kind: 'predicate'; predicate: 'volumeMode' | 'accessModes' | 'satisfy'; pv: V1PersistentVolume; claim: V1PersistentVolumeClaim; expectMismatch: boolean}
   /** volumebinding FindPodVolumes for the pod on node1. */
-  | {kind: 'podVolumes'; world: World; pod: V1Pod; expect: {error?: true; reasons?: string[]; bindings?: Record<string, string>; provisions?: string[]}}
+  | {kind: 'podVolumes'; world: World; pod: V1Pod; expect: {error?: true; preFilter?: string; reasons?: string[]; bindings?: Record<string, string>; provisions?: string[]}}
 
 export interface ConformanceCase {
   /** Upstream file and test function, e.g. `pkg/controller/volume/persistentvolume/binder_test.go TestSync`. */
