@@ -22,6 +22,8 @@ const kubeconfig = inject('kubeconfig')
 let kube: Kube
 let nodes: LiveNode[] = []
 let liveNodes: Obj[] = []
+/** The cluster's version: pv-doctor's offline prediction follows its rules (--kube-version). */
+let kubeVersion = ''
 
 /** Odd nodes for the scheduler's own filters: one tainted, one cordoned (only on our own control plane). */
 const ODD_NODES = [
@@ -31,6 +33,7 @@ const ODD_NODES = [
 
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
+  kubeVersion = (await kube.client.request<{gitVersion: string}>('GET', '/version')).gitVersion
   if (!inject('cluster').external) {
     const model = (await kube.list<Obj & {status?: Record<string, unknown>}>('Node'))[0]
     for (const n of ODD_NODES) {
@@ -76,9 +79,7 @@ afterAll(async () => {
   const byCause = new Map<string, number>()
   for (const o of outcomes) byCause.set(o.predicted.cause, (byCause.get(o.predicted.cause) ?? 0) + 1)
   process.stdout.write(`\ndifferential (seed ${SEED}): causes ${[...byCause].map(([c, n]) => `${c}=${n}`).join(' ')}\n`)
-  process.stdout.write(
-    `agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios)\n`,
-  )
+  process.stdout.write(`agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios) on Kubernetes ${kubeVersion}\n`)
 })
 
 function snapshotFile(batch: GenScenario[], name: string): string {
@@ -94,7 +95,7 @@ function snapshotFile(batch: GenScenario[], name: string): string {
 async function runBatch(batch: GenScenario[], batchNo: number): Promise<Outcome[]> {
   // 1. Ask pv-doctor offline, before anything exists.
   const file = snapshotFile(batch, `batch-${batchNo}.json`)
-  const r = runCli(['explain', '-A', '--all', '--from-file', file, '-o', 'json'])
+  const r = runCli(['explain', '-A', '--all', '--from-file', file, '--kube-version', kubeVersion, '-o', 'json'])
   if (r.code === 2) throw new Error(`explain failed: ${r.stderr}`)
   const claims = new Map<string, {cause: string; wouldBind: string | null; ties: string[]}>(
     (
