@@ -72,7 +72,7 @@ export function effectivePhase(pv: V1PersistentVolume, claims: ClaimLookup): str
   const phase = pv.status?.phase
   const set = phase && phase !== 'Pending' ? phase : undefined
   const ref = pv.spec?.claimRef
-  if (!ref || !ref.uid) return 'Available'
+  if (!ref?.uid) return 'Available'
   if (!claims.readable) return set ?? 'Bound'
   const claim = claims.get(ref.namespace ?? '', ref.name ?? '')
   if (claim && claim.metadata?.uid === ref.uid) {

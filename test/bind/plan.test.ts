@@ -374,7 +374,10 @@ describe('PVs without a claimRef (Released, Failed, Pending): Available at the n
 
 describe('claims the controller marks Lost', () => {
   it('a bind-completed claim whose PV now belongs to another claim is refused (ClaimMisbound), not re-planned', () => {
-    const {w} = world({pvs: [pv('v', '5Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')}), pv('free', '5Gi', [RWO])], pvcs: [pvc('db', '5Gi', [RWO], {volumeName: 'v', bound: true})]})
+    const {w} = world({
+      pvs: [pv('v', '5Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')}), pv('free', '5Gi', [RWO])],
+      pvcs: [pvc('db', '5Gi', [RWO], {volumeName: 'v', bound: true})],
+    })
     const b = planBinding(w, {namespace: 'app', name: 'db'})
     expect(b.status).toBe('refused')
     expect(b.cause).toBe('ClaimLost')

@@ -7,7 +7,10 @@ import {node, pod, pv, pvc, sc, snap} from '../helpers/objects.js'
 const v = (s: string) => rulesFor(parseKubeVersion(s))
 
 function explain(s: Snapshot, version: string, claim = 'data') {
-  return diagnose({...s, serverVersion: version}, {targets: [{kind: 'claim', namespace: 'app', name: claim}], all: true}).claims[0]
+  return diagnose(
+    {...s, serverVersion: version},
+    {targets: [{kind: 'claim', namespace: 'app', name: claim}], all: true},
+  ).claims[0]
 }
 
 describe('parseKubeVersion', () => {
@@ -24,7 +27,13 @@ describe('parseKubeVersion', () => {
 
 describe('version rules, each checked in upstream source', () => {
   it('VolumeAttributesClass matching: ignored in 1.30, gate off 1.31-1.33, on from 1.34', () => {
-    expect(['1.30', '1.31', '1.33', '1.34', '1.36'].map((x) => v(x).vac)).toEqual(['ignore', 'gateOff', 'gateOff', 'strict', 'strict'])
+    expect(['1.30', '1.31', '1.33', '1.34', '1.36'].map((x) => v(x).vac)).toEqual([
+      'ignore',
+      'gateOff',
+      'gateOff',
+      'strict',
+      'strict',
+    ])
   })
   it('the VolumeBinding node-affinity reason was reworded in 1.33', () => {
     expect(v('1.32').nodeConflictReason).toBe('node(s) had volume node affinity conflict')
@@ -42,10 +51,16 @@ describe('version rules, each checked in upstream source', () => {
 describe('verdicts follow the version', () => {
   const local = sc('local', {mode: 'WaitForFirstConsumer'})
   it('a claim with a VolumeAttributesClass: VolumeAttributesClassDisabled on 1.32, bound on 1.34 and later', () => {
-    const s = snap({storageClasses: [sc('manual')], pvs: [pv('gold', {vac: 'gold'})], pvcs: [pvc('data', {vac: 'gold'})]})
+    const s = snap({
+      storageClasses: [sc('manual')],
+      pvs: [pv('gold', {vac: 'gold'})],
+      pvcs: [pvc('data', {vac: 'gold'})],
+    })
     const old = explain(s, 'v1.32.13')
     expect(old.cause).toBe('VolumeAttributesClassDisabled')
-    expect(old.message).toContain('unsupported volumeAttributesClassName is set on claim app/data when the feature-gate VolumeAttributesClass is disabled')
+    expect(old.message).toContain(
+      'unsupported volumeAttributesClassName is set on claim app/data when the feature-gate VolumeAttributesClass is disabled',
+    )
     expect(explain(s, 'v1.34.4')).toMatchObject({cause: 'BindPending', wouldBind: 'gold'})
   })
   it('a PV with a VolumeAttributesClass is skipped on 1.32 even for a claim without one; ignored entirely on 1.30', () => {
@@ -60,15 +75,33 @@ describe('verdicts follow the version', () => {
       storageClasses: [local],
       nodes,
       pvs: [pv('v', {cls: 'local', hosts: ['n1'], claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}})],
-      pvcs: [pvc('data', {cls: 'local', volumeName: 'v', phase: 'Bound', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})],
+      pvcs: [
+        pvc('data', {
+          cls: 'local',
+          volumeName: 'v',
+          phase: 'Bound',
+          annotations: {'pv.kubernetes.io/bind-completed': 'yes'},
+        }),
+      ],
       pods: [pod('p', ['data'])],
     })
-    const at = (version: string) => diagnose({...s, serverVersion: version}, {targets: [{kind: 'pod', namespace: 'app', name: 'p'}], all: true}).claims[0]
-    expect(at('1.32').consumers[0].summary).toBe('0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) had volume node affinity conflict.')
-    expect(at('1.36').consumers[0].summary).toBe("0/2 nodes are available: 1 node(s) didn't match PersistentVolume's node affinity, 1 node(s) had untolerated taint(s).")
+    const at = (version: string) =>
+      diagnose({...s, serverVersion: version}, {targets: [{kind: 'pod', namespace: 'app', name: 'p'}], all: true})
+        .claims[0]
+    expect(at('1.32').consumers[0].summary).toBe(
+      '0/2 nodes are available: 1 node(s) had untolerated taint {dedicated: db}, 1 node(s) had volume node affinity conflict.',
+    )
+    expect(at('1.36').consumers[0].summary).toBe(
+      "0/2 nodes are available: 1 node(s) didn't match PersistentVolume's node affinity, 1 node(s) had untolerated taint(s).",
+    )
   })
   it('kubernetes.io/portworx-volume and kubernetes.io/rbd provision in-tree on 1.30; from 1.31 Portworx is migrated and RBD is gone', () => {
-    const s = (p: string) => snap({storageClasses: [sc('px', {provisioner: p})], pvcs: [pvc('data', {cls: 'px'})], skipped: [{resource: 'csidrivers', reason: 'not in the input file'}]})
+    const s = (p: string) =>
+      snap({
+        storageClasses: [sc('px', {provisioner: p})],
+        pvcs: [pvc('data', {cls: 'px'})],
+        skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
+      })
     expect(explain(s('kubernetes.io/portworx-volume'), '1.30').cause).toBe('ProvisioningInProgress')
     expect(explain(s('kubernetes.io/portworx-volume'), '1.32').message).toContain('pxd.portworx.com')
     expect(explain(s('kubernetes.io/rbd'), '1.30').cause).toBe('ProvisioningInProgress')

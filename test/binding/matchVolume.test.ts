@@ -147,7 +147,8 @@ describe('effectivePhase: the phase once the controller has synced the PV (syncV
     expect(effectivePhase(orphan, lookup([pvc('gone', {ns: 'a', uid: 'u'})]))).toBe('Bound')
   })
   it('every PV without a claimRef is Available at the next sync, whatever its phase (how an admin recycles a Released PV)', () => {
-    for (const phase of ['Released', 'Failed', 'Pending', 'Available', 'Bound']) expect(effectivePhase(pv('r', {phase}), lookup([]))).toBe('Available')
+    for (const phase of ['Released', 'Failed', 'Pending', 'Available', 'Bound'])
+      expect(effectivePhase(pv('r', {phase}), lookup([]))).toBe('Available')
   })
   it('a Bound PV whose claim is absent stays Bound when the snapshot holds one namespace only', () => {
     const p = pv('b', {claimRef: {namespace: 'other', name: 'db', uid: 'u'}, phase: 'Bound'})

@@ -3,19 +3,28 @@
  * engine. Every case is one test; the summary line `conformance: N/M` goes to stdout.
  */
 import {afterAll, describe, expect, it} from 'vitest'
-import {controllerChoice, delaysBinding, effectiveClass, explainClaim, mismatches, nodeChoice, podVolumes, volumePhase} from './engine.js'
-import {pvHelpersCases} from './fixtures/componentHelpers.js'
-import {indexCases} from './fixtures/pvControllerIndex.js'
-import {blockCases, multiSyncCases, syncCases} from './fixtures/pvControllerSync.js'
-import {schedulerCases} from './fixtures/schedulerBinder.js'
-import {pluginCases} from './fixtures/schedulerPlugin.js'
-import {retroactiveCases, delayBindingCases} from './fixtures/storageClasses.js'
+import {
+  controllerChoice,
+  delaysBinding,
+  effectiveClass,
+  explainClaim,
+  mismatches,
+  nodeChoice,
+  podVolumes,
+  volumePhase,
+} from './engine.js'
+import {ALL_CASES} from './fixtures/index.js'
 import type {Check, ConformanceCase} from './types.js'
 
-export const ALL_CASES: ConformanceCase[] = [...syncCases, ...blockCases, ...multiSyncCases, ...indexCases, ...pvHelpersCases, ...schedulerCases, ...pluginCases, ...retroactiveCases, ...delayBindingCases]
-
 const NEWEST = '1.36'
-const SATISFY_CODES = new Set(['capacity', 'volumeMode', 'volumeAttributesClass', 'deleting', 'storageClass', 'accessModes'])
+const SATISFY_CODES = new Set([
+  'capacity',
+  'volumeMode',
+  'volumeAttributesClass',
+  'deleting',
+  'storageClass',
+  'accessModes',
+])
 
 /** What pv-doctor answers for a case, in the same shape as upstream's expectation. */
 function answer(check: Check, version: string): unknown {
@@ -27,10 +36,13 @@ function answer(check: Check, version: string): unknown {
       if (r.cause === 'Bound' || r.cause === 'BindPending') {
         const want = e.phase === 'Bound' ? e.volume : undefined
         // Equally good PVs: upstream's pick among them is arbitrary, so any of them agrees.
-        const volume = Array.isArray(want) || (want && r.ties.includes(want) && r.wouldBind !== want) ? want : r.wouldBind
+        const volume =
+          Array.isArray(want) || (want && r.ties.includes(want) && r.wouldBind !== want) ? want : r.wouldBind
         return {phase: 'Bound', volume: Array.isArray(want) && want.includes(r.wouldBind ?? '') ? want : volume}
       }
-      return e.phase === 'Pending' && e.cause === undefined ? {phase: 'Pending', cause: undefined} : {phase: 'Pending', cause: r.cause}
+      return e.phase === 'Pending' && e.cause === undefined
+        ? {phase: 'Pending', cause: undefined}
+        : {phase: 'Pending', cause: r.cause}
     }
     case 'volume': {
       const phase = volumePhase(check.world, check.pv, version)
@@ -44,7 +56,13 @@ function answer(check: Check, version: string): unknown {
     case 'controllerMatch':
       return controllerChoice(check.pvs, check.claim, check.delayBinding === true, version).winner
     case 'nodeMatch': {
-      const {best, error} = nodeChoice(check.pvs, check.claim, check.node.metadata?.labels ?? {}, check.excluded ?? [], version)
+      const {best, error} = nodeChoice(
+        check.pvs,
+        check.claim,
+        check.node.metadata?.labels ?? {},
+        check.excluded ?? [],
+        version,
+      )
       if (error) return 'error'
       if (best.length === 0) return null
       return typeof check.expect === 'string' && best.includes(check.expect) ? check.expect : best[0]
@@ -69,7 +87,15 @@ function expected(check: Check): unknown {
     case 'predicate':
       return check.expectMismatch
     case 'podVolumes':
-      return check.expect.error ? (check.expect.preFilter ? {error: true, preFilter: check.expect.preFilter} : {error: true}) : {reasons: [...(check.expect.reasons ?? [])].sort(), bindings: check.expect.bindings ?? {}, provisions: [...(check.expect.provisions ?? [])].sort()}
+      return check.expect.error
+        ? check.expect.preFilter
+          ? {error: true, preFilter: check.expect.preFilter}
+          : {error: true}
+        : {
+            reasons: [...(check.expect.reasons ?? [])].sort(),
+            bindings: check.expect.bindings ?? {},
+            provisions: [...(check.expect.provisions ?? [])].sort(),
+          }
     default:
       return check.expect
   }
@@ -82,19 +108,20 @@ describe('conformance with upstream unit tests', () => {
   for (const c of ALL_CASES) bySource.set(c.source, [...(bySource.get(c.source) ?? []), c])
   for (const [source, cases] of bySource) {
     describe(source, () => {
-      for (const c of cases) for (const version of c.versions ?? [NEWEST]) {
-        it(`${c.name} @${version}`, () => {
-          results.total++
-          const got = answer(c.check, version)
-          try {
-            expect(got, c.steadyState).toEqual(expected(c.check))
-            results.passed++
-          } catch (e) {
-            results.failed.push(`${source} ${c.name} @${version}`)
-            throw e
-          }
-        })
-      }
+      for (const c of cases)
+        for (const version of c.versions ?? [NEWEST]) {
+          it(`${c.name} @${version}`, () => {
+            results.total++
+            const got = answer(c.check, version)
+            try {
+              expect(got, c.steadyState).toEqual(expected(c.check))
+              results.passed++
+            } catch (e) {
+              results.failed.push(`${source} ${c.name} @${version}`)
+              throw e
+            }
+          })
+        }
     })
   }
   it('translates at least 100 upstream cases', () => {

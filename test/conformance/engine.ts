@@ -4,10 +4,10 @@
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import {diagnose} from '../../src/diagnose/diagnose.js'
-import {buildWorld} from '../../src/diagnose/world.js'
-import {analysePod} from '../../src/diagnose/consumers.js'
+import {buildWorld} from '../../src/binding/world.js'
+import {analysePod} from '../../src/binding/consumers.js'
 import {controllerPick, VolumeIndex} from '../../src/binding/volumeIndex.js'
-import {effectiveClaim} from '../../src/binding/bindPlan.js'
+import {effectiveClaim} from '../../src/binding/effectiveClaim.js'
 import {claimClass, isDelayBinding} from '../../src/binding/storageClass.js'
 import {findMatchingVolume, volumeMismatches} from '../../src/binding/matchVolume.js'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
@@ -22,7 +22,11 @@ export function snapshotOf(w: World, version: string): Snapshot {
 const vacOf = (version: string) => rulesFor(parseKubeVersion(version)).vac
 
 /** explain for one claim: its cause and the PV the engine says it will be (or is) bound to. */
-export function explainClaim(w: World, key: string, version: string): {cause: string; wouldBind: string | null; ties: string[]; message: string} {
+export function explainClaim(
+  w: World,
+  key: string,
+  version: string,
+): {cause: string; wouldBind: string | null; ties: string[]; message: string} {
   const [namespace, name] = key.split('/')
   const d = diagnose(snapshotOf(w, version), {targets: [{kind: 'claim', namespace, name}], all: true}).claims[0]
   return {cause: d.cause, wouldBind: d.wouldBind, ties: d.ties, message: d.message}
@@ -48,16 +52,33 @@ export function volumePhase(w: World, name: string, version: string): string {
 }
 
 /** The PV controller's choice for a claim among these PVs (findBestMatchForClaim). */
-export function controllerChoice(pvs: V1PersistentVolume[], claim: V1PersistentVolumeClaim, delayBinding: boolean, version: string): {winner: string | null; ties: string[]} {
+export function controllerChoice(
+  pvs: V1PersistentVolume[],
+  claim: V1PersistentVolumeClaim,
+  delayBinding: boolean,
+  version: string,
+): {winner: string | null; ties: string[]} {
   const world = buildWorld(snapshotOf({pvs, pvcs: [claim]}, version))
   const pick = controllerPick(claim, new VolumeIndex(pvs), delayBinding, world.phaseOf, vacOf(version))
   return {winner: pick.winner?.metadata?.name ?? null, ties: pick.ties.map((p) => p.metadata?.name ?? '')}
 }
 
 /** FindMatchingVolume on one node (the scheduler's path), answered by PV uid. */
-export function nodeChoice(pvs: V1PersistentVolume[], claim: V1PersistentVolumeClaim, nodeLabels: Record<string, string>, excluded: string[], version: string): {best: string[]; error?: string} {
+export function nodeChoice(
+  pvs: V1PersistentVolume[],
+  claim: V1PersistentVolumeClaim,
+  nodeLabels: Record<string, string>,
+  excluded: string[],
+  version: string,
+): {best: string[]; error?: string} {
   const world = buildWorld(snapshotOf({pvs, pvcs: [claim]}, version))
-  const {best, error} = findMatchingVolume(claim, pvs, {phaseOf: world.phaseOf, nodeLabels, excluded: new Set(excluded), delayBinding: true, vac: vacOf(version)})
+  const {best, error} = findMatchingVolume(claim, pvs, {
+    phaseOf: world.phaseOf,
+    nodeLabels,
+    excluded: new Set(excluded),
+    delayBinding: true,
+    vac: vacOf(version),
+  })
   return {best: best.map((p) => p.metadata?.uid ?? p.metadata?.name ?? ''), error}
 }
 
@@ -67,7 +88,12 @@ export function mismatches(pv: V1PersistentVolume, claim: V1PersistentVolumeClai
 }
 
 /** VolumeBinding for a pod on one node: PreFilter error, reasons, static bindings, provisionings. */
-export function podVolumes(w: World, podName: string, nodeName: string, version: string): {error?: string; reasons: string[]; bindings: Record<string, string>; provisions: string[]} {
+export function podVolumes(
+  w: World,
+  podName: string,
+  nodeName: string,
+  version: string,
+): {error?: string; reasons: string[]; bindings: Record<string, string>; provisions: string[]} {
   const world = buildWorld(snapshotOf(w, version))
   const pod = world.snapshot.pods.find((p) => p.metadata?.name === podName)!
   const a = analysePod(pod, world)

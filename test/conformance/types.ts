@@ -9,7 +9,10 @@ export type World = Partial<Omit<Snapshot, 'skipped'>>
  * What upstream asserts about a claim after the controller has acted: Bound to a PV, left
  * Pending (optionally with the cause pv-doctor must name, from upstream's event), or Lost.
  */
-export type ClaimOutcome = {phase: 'Bound'; volume: string | string[]} | {phase: 'Pending'; cause?: string} | {phase: 'Lost'}
+export type ClaimOutcome =
+  | {phase: 'Bound'; volume: string | string[]}
+  | {phase: 'Pending'; cause?: string}
+  | {phase: 'Lost'}
 
 export type Check =
   /** syncClaim: the claim's fate, through the engine's diagnosis (explain). */
@@ -21,13 +24,43 @@ export type Check =
   /** syncVolume: the PV's phase once the controller has synced it. */
   | {kind: 'volume'; world: World; pv: string; expect: {phase: string | string[]}}
   /** index.go findBestMatchForClaim: the PV the controller picks, by name, or null. */
-  | {kind: 'controllerMatch'; pvs: V1PersistentVolume[]; claim: V1PersistentVolumeClaim; delayBinding?: boolean; expect: string | null}
+  | {
+      kind: 'controllerMatch'
+      pvs: V1PersistentVolume[]
+      claim: V1PersistentVolumeClaim
+      delayBinding?: boolean
+      expect: string | null
+    }
   /** component-helpers FindMatchingVolume on a node: the PV picked, by uid, or null; error when upstream returns one. */
-  | {kind: 'nodeMatch'; pvs: V1PersistentVolume[]; claim: V1PersistentVolumeClaim; node: V1Node; excluded?: string[]; expect: string | null | 'error'}
+  | {
+      kind: 'nodeMatch'
+      pvs: V1PersistentVolume[]
+      claim: V1PersistentVolumeClaim
+      node: V1Node
+      excluded?: string[]
+      expect: string | null | 'error'
+    }
   /** One predicate on one PV/claim pair: does this check fail? */
-  | {kind: 'predicate'; predicate: 'volumeMode' | 'accessModes' | 'satisfy'; pv: V1PersistentVolume; claim: V1PersistentVolumeClaim; expectMismatch: boolean}
+  | {
+      kind: 'predicate'
+      predicate: 'volumeMode' | 'accessModes' | 'satisfy'
+      pv: V1PersistentVolume
+      claim: V1PersistentVolumeClaim
+      expectMismatch: boolean
+    }
   /** volumebinding FindPodVolumes for the pod on node1. */
-  | {kind: 'podVolumes'; world: World; pod: V1Pod; expect: {error?: true; preFilter?: string; reasons?: string[]; bindings?: Record<string, string>; provisions?: string[]}}
+  | {
+      kind: 'podVolumes'
+      world: World
+      pod: V1Pod
+      expect: {
+        error?: true
+        preFilter?: string
+        reasons?: string[]
+        bindings?: Record<string, string>
+        provisions?: string[]
+      }
+    }
 
 export interface ConformanceCase {
   /** Upstream file and test function, e.g. `pkg/controller/volume/persistentvolume/binder_test.go TestSync`. */

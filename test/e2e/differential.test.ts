@@ -79,7 +79,9 @@ afterAll(async () => {
   const byCause = new Map<string, number>()
   for (const o of outcomes) byCause.set(o.predicted.cause, (byCause.get(o.predicted.cause) ?? 0) + 1)
   process.stdout.write(`\ndifferential (seed ${SEED}): causes ${[...byCause].map(([c, n]) => `${c}=${n}`).join(' ')}\n`)
-  process.stdout.write(`agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios) on Kubernetes ${kubeVersion}\n`)
+  process.stdout.write(
+    `agreement: ${agreeing}/${outcomes.length} (claims, in ${new Set(outcomes.map((o) => o.scenario.id)).size} scenarios) on Kubernetes ${kubeVersion}\n`,
+  )
 })
 
 function snapshotFile(batch: GenScenario[], name: string): string {

@@ -22,7 +22,12 @@ type Ev = {reason?: string; message?: string; involvedObject?: {name?: string}}
 const claimEvents = async (s: Scenario, name: string, reason: string) =>
   (
     await kube.waitFor(
-      async () => (await kube.client.list<Ev>(`/api/v1/namespaces/${s.ns}/events`, {fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}`})).map((e) => `${e.reason}: ${e.message}`),
+      async () =>
+        (
+          await kube.client.list<Ev>(`/api/v1/namespaces/${s.ns}/events`, {
+            fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}`,
+          })
+        ).map((e) => `${e.reason}: ${e.message}`),
       (l) => l.some((e) => e.startsWith(`${reason}:`)),
       15_000,
     )
@@ -34,18 +39,36 @@ describe('bound claims the PV controller marks Lost (syncBoundClaim)', () => {
     await s.create(pvObj(s.n('v'), {}))
     await kube.waitPVPhase(s.n('v'), ['Available'])
     await s.create(pvcObj('data', {volumeName: s.n('v')}))
-    expect((await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Bound', 20_000))?.volumeName).toBe(s.n('v'))
+    expect(
+      (
+        await kube.waitFor(
+          () => kube.claimPhase(s.ns, 'data'),
+          (c) => c.phase === 'Bound',
+          20_000,
+        )
+      )?.volumeName,
+    ).toBe(s.n('v'))
     // Another claim takes the PV over (an admin edits claimRef): this claim is now misbound.
     await s.create(pvcObj('other', {}))
     const other = (await kube.get<Obj & {metadata: {uid: string}}>('PersistentVolumeClaim', 'other', s.ns))!
-    await kube.patch('PersistentVolume', s.n('v'), {spec: {claimRef: {name: 'other', namespace: s.ns, uid: other.metadata.uid, resourceVersion: null}}})
+    await kube.patch('PersistentVolume', s.n('v'), {
+      spec: {claimRef: {name: 'other', namespace: s.ns, uid: other.metadata.uid, resourceVersion: null}},
+    })
     const before = s.explain(['data'])
     expect(before.json?.claims[0].cause).toBe('ClaimLost')
-    expect(before.json?.claims[0].message).toContain('Two claims are bound to the same volume, this one is bound incorrectly')
+    expect(before.json?.claims[0].message).toContain(
+      'Two claims are bound to the same volume, this one is bound incorrectly',
+    )
     expect(before.code).toBe(1)
-    const lost = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Lost', 30_000)
+    const lost = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (c) => c.phase === 'Lost',
+      30_000,
+    )
     expect(lost?.phase).toBe('Lost')
-    expect(await claimEvents(s, 'data', 'ClaimMisbound')).toContain('ClaimMisbound: Two claims are bound to the same volume, this one is bound incorrectly')
+    expect(await claimEvents(s, 'data', 'ClaimMisbound')).toContain(
+      'ClaimMisbound: Two claims are bound to the same volume, this one is bound incorrectly',
+    )
     const after = s.explain(['data'])
     expect(after.json?.claims[0].cause).toBe('ClaimLost')
     expect(after.json?.claims[0].evidence.join('\n')).toContain('ClaimMisbound')
@@ -53,13 +76,22 @@ describe('bound claims the PV controller marks Lost (syncBoundClaim)', () => {
 
   it('a claim created with bind-completed and no spec.volumeName: ClaimLost, not an unbound claim', async () => {
     const s = await scenarios.create('lostref')
-    const claim = {...pvcObj('data', {}), metadata: {name: 'data', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}}
+    const claim = {
+      ...pvcObj('data', {}),
+      metadata: {name: 'data', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}},
+    }
     const offline = s.explainOffline([claim], ['data'])
     expect(offline.json?.claims[0].cause).toBe('ClaimLost')
     await s.create(claim)
-    const lost = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Lost', 30_000)
+    const lost = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (c) => c.phase === 'Lost',
+      30_000,
+    )
     expect(lost?.phase).toBe('Lost')
-    expect(await claimEvents(s, 'data', 'ClaimLost')).toContain('ClaimLost: Bound claim has lost reference to PersistentVolume. Data on the volume is lost!')
+    expect(await claimEvents(s, 'data', 'ClaimLost')).toContain(
+      'ClaimLost: Bound claim has lost reference to PersistentVolume. Data on the volume is lost!',
+    )
     expect(s.explain(['data']).json?.claims[0].cause).toBe('ClaimLost')
   })
 })
@@ -70,7 +102,11 @@ describe('a Released PV whose claimRef an admin removed (syncVolume)', () => {
     await s.create(pvObj(s.n('v'), {}))
     await kube.waitPVPhase(s.n('v'), ['Available'])
     await s.create(pvcObj('first', {volumeName: s.n('v')}))
-    await kube.waitFor(() => kube.claimPhase(s.ns, 'first'), (c) => c.phase === 'Bound', 20_000)
+    await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'first'),
+      (c) => c.phase === 'Bound',
+      20_000,
+    )
     await kube.delete('PersistentVolumeClaim', 'first', s.ns)
     const released = (await kube.waitPVPhase(s.n('v'), ['Released'], 20_000)) as Obj & {spec: Record<string, unknown>}
     expect(released).toBeTruthy()
@@ -81,13 +117,18 @@ describe('a Released PV whose claimRef an admin removed (syncVolume)', () => {
     expect(offline.json?.claims[0]).toMatchObject({cause: 'BindPending', wouldBind: s.n('v')})
     expect(offline.json?.claims[0].message).toContain('the controller makes it Available at its next sync')
     const plan = runCli(['bind', '-n', s.ns, 'data', '--from-file', offline.file, '--dry-run=client', '-o', 'json'])
-    const binding = (JSON.parse(plan.stdout) as {bindings: {status: string; volume: string; warnings: string[]}[]}).bindings[0]
+    const binding = (JSON.parse(plan.stdout) as {bindings: {status: string; volume: string; warnings: string[]}[]})
+      .bindings[0]
     expect(binding).toMatchObject({status: 'bind', volume: s.n('v')})
     expect(binding.warnings.join(' ')).toContain('Released but names no claim')
     // Now for real: remove the claimRef, create the claim; the controller binds that PV.
     await kube.patch('PersistentVolume', s.n('v'), {spec: {claimRef: null}})
     await s.create(claim)
-    const bound = await kube.waitFor(() => kube.claimPhase(s.ns, 'data'), (c) => c.phase === 'Bound', 30_000)
+    const bound = await kube.waitFor(
+      () => kube.claimPhase(s.ns, 'data'),
+      (c) => c.phase === 'Bound',
+      30_000,
+    )
     expect(bound?.volumeName).toBe(s.n('v'))
   })
 })
