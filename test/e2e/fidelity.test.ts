@@ -132,3 +132,14 @@ describe('a Released PV whose claimRef an admin removed (syncVolume)', () => {
     expect(bound?.volumeName).toBe(s.n('v'))
   })
 })
+
+describe("the cluster's version", () => {
+  it('snapshot records /version and that it read every namespace', async () => {
+    const version = (await kube.client.request<{gitVersion: string}>('GET', '/version')).gitVersion
+    const r = runCli(['snapshot', '-A', '--kubeconfig', kubeconfig, '-o', 'json'])
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout) as {serverVersion?: string; allNamespaces?: boolean}
+    expect(doc.serverVersion).toBe(version)
+    expect(doc.allNamespaces).toBe(true)
+  })
+})
