@@ -449,7 +449,8 @@ function lostVerdict(
 function awaitingSync(pv: V1PersistentVolume, w: World): string {
   const shown = pv.status?.phase
   if (!phaseAwaitsSync(pv, w.phaseOf(pv))) return ''
-  return ` (PV "${pv.metadata?.name}" is ${shown ? `still ${shown}` : 'without a phase'}, but it names ${pv.spec?.claimRef ? 'no claim uid' : 'no claim'}: the controller makes it Available at its next sync.)`
+  const why = pv.spec?.claimRef ? 'is reserved by name only (no claim uid)' : 'names no claim'
+  return ` (PV "${pv.metadata?.name}" is ${shown ? `still ${shown}` : 'without a phase'}, but it ${why}: the controller makes it Available at its next sync.)`
 }
 
 function preboundClaim(
@@ -628,7 +629,9 @@ function waitForFirstConsumer(
     }
     return {
       cause: 'BindPending',
-      message: `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.`,
+      message:
+        `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.` +
+        uniq.map((n) => awaitingSync(w.index.byName.get(n)!, w)).join(''),
       wouldBind: uniq[0],
       ties: uniq.slice(1),
       candidates,

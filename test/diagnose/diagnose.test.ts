@@ -138,6 +138,18 @@ describe('claims that name a PV (spec.volumeName)', () => {
 })
 
 describe('PVs without a claimRef become Available at the next sync (syncVolume)', () => {
+  it("the scheduler's view agrees: a Released local PV without claimRef is picked for a waiting pod, and the message says why", () => {
+    const s = snap({
+      storageClasses: [local],
+      nodes,
+      pvs: [pv('recycled', {cls: 'local', hosts: ['n1'], phase: 'Released'})],
+      pvcs: [pvc('data', {cls: 'local'})],
+      pods: [pod('p', ['data'])],
+    })
+    const c = expectCause(s, 'BindPending')
+    expect(c.wouldBind).toBe('recycled')
+    expect(c.message).toContain('the controller makes it Available at its next sync')
+  })
   for (const phase of ['Released', 'Failed', 'Pending']) {
     it(`a ${phase} PV with no claimRef is bound like an Available one, and the message says why`, () => {
       const c = expectCause(
