@@ -175,6 +175,7 @@ export const RULES: readonly Rule[] = [
   },
   {
     causes: [
+      'VolumeMismatch',
       'BindPending',
       'WaitingForFirstConsumer',
       'ConsumerBypassedScheduler',
