@@ -44,6 +44,8 @@ export async function runDifferential(opts: {
 }): Promise<DifferentialResult> {
   const kube = await Kube.open(opts.kubeconfig)
   const version = (await kube.client.request<{gitVersion: string}>('GET', '/version')).gitVersion
+  // The VolumeAttributesClass gate is on by default from 1.34; before, the API server drops the field.
+  const vacOn = Number(/^v1\.(\d+)/.exec(version)?.[1] ?? 0) >= 34
   const out = join(OUT, opts.label ?? version)
   mkdirSync(out, {recursive: true})
   if (!opts.external) {
@@ -85,7 +87,7 @@ export async function runDifferential(opts: {
     const outcomes: Outcome[] = []
     for (let start = 0, b = 0; start < opts.count; start += opts.batch, b++) {
       const batch = Array.from({length: Math.min(opts.batch, opts.count - start)}, (_, i) =>
-        generate(opts.seed, start + i, nodes),
+        generate(opts.seed, start + i, nodes, {volumeAttributesClasses: vacOn}),
       )
       outcomes.push(...(await runBatch(kube, batch, snapshotFile(batch, `batch-${b}.json`), version)))
     }
