@@ -11,6 +11,19 @@ import {parseDuration} from './duration.js'
 import type {KubeClient} from '../kube/client.js'
 import {KubeError} from '../kube/errors.js'
 import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
+import {isSupported, NEWEST_MINOR, OLDEST_MINOR, parseKubeVersion} from '../binding/kubeVersion.js'
+
+/** --kube-version, checked: one of the minors pv-doctor knows the rules of. */
+function kubeVersionFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const v = parseKubeVersion(value)
+  if (!v) throw new UserError(`--kube-version "${value}" is not a Kubernetes version; give one like 1.32 or v1.34.4`)
+  if (!isSupported(v))
+    throw new UserError(
+      `--kube-version ${value} is not supported; pv-doctor follows Kubernetes 1.${OLDEST_MINOR} to 1.${NEWEST_MINOR}`,
+    )
+  return value
+}
 
 export const clusterFlags = {
   kubeconfig: Flags.string({
@@ -41,6 +54,10 @@ export const clusterFlags = {
     multiple: true,
     helpGroup: 'CLUSTER',
   }),
+  'kube-version': Flags.string({
+    summary: `The cluster's Kubernetes version (e.g. 1.32 or v1.34.4) whose rules and messages to follow. Default: the API server's /version, or for --from-file the version the snapshot recorded, else the newest supported (1.${NEWEST_MINOR}).`,
+    helpGroup: 'CLUSTER',
+  }),
 }
 
 export const outputFlags = {
@@ -58,6 +75,7 @@ export const outputFlags = {
 }
 
 export interface ClusterFlagValues {
+  'kube-version'?: string
   kubeconfig?: string
   context?: string
   as?: string
@@ -106,14 +124,17 @@ export abstract class BaseCommand extends Command {
     allNamespaces: boolean,
     only?: ReadonlySet<ResourceName>,
   ): Promise<{snapshot: Snapshot; namespace: string; client?: KubeClient}> {
+    const version = kubeVersionFlag(flags['kube-version'])
     if (flags['from-file']?.length) {
       const snapshot = await this.readSnapshotFiles(flags['from-file'])
+      if (version) snapshot.serverVersion = version
       return {snapshot, namespace: flags.namespace ?? 'default'}
     }
     const client = await this.connect(flags)
     const namespace = flags.namespace ?? client.namespace
     const {liveSnapshot} = await import('../snapshot/liveSnapshot.js')
     const snapshot = await liveSnapshot(client, {namespace: allNamespaces ? undefined : namespace}, only)
+    if (version) snapshot.serverVersion = version
     return {snapshot, namespace, client}
   }
 

@@ -197,7 +197,11 @@ function reclaimHints(pvc: V1PersistentVolumeClaim, w: World): string[] {
   for (const pv of w.index.ofClass(claimClass(claim))) {
     const ref = pv.spec?.claimRef
     if (!ref || w.phaseOf(pv) !== 'Released' || (ref.namespace === ns && ref.name === pvc.metadata?.name)) continue
-    if (volumeMismatches({...pv, spec: {...pv.spec, claimRef: undefined}}, claim, {phase: 'Available'}).length) continue
+    if (
+      volumeMismatches({...pv, spec: {...pv.spec, claimRef: undefined}}, claim, {phase: 'Available', vac: w.rules.vac})
+        .length
+    )
+      continue
     out.push(
       `PV "${pvName(pv)}" would fit but is Released from ${ref.namespace}/${ref.name}; if its old data may be exposed to this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${pvName(pv)} --reclaim`,
     )
@@ -241,7 +245,7 @@ function planFor(
     )
   // Every check of FindMatchingVolume as if the PV were free; ownership is judged separately above.
   const free: V1PersistentVolume = {...pv, spec: {...pv.spec, claimRef: undefined}}
-  let codes = volumeMismatches(free, claim, {phase: 'Available', nodeAffinityOk})
+  let codes = volumeMismatches(free, claim, {phase: 'Available', nodeAffinityOk, vac: w.rules.vac})
   // checkVolumeSatisfyClaim (spec.volumeName set) does not look at the selector.
   if (source === 'claimVolumeName') codes = codes.filter((c) => c !== 'selector')
   const mismatches = [...own.mismatches, ...codes.map((c) => ({check: c, text: mismatchText(c, pv, claim, node)}))]
@@ -270,7 +274,7 @@ function planFor(
   if (!pvc.spec?.volumeName) {
     const after = patch ? applyMergePatch(pv, patch) : pv
     const index = new VolumeIndex(w.snapshot.pvs.map((p) => (p === pv ? after : p)))
-    const sim = controllerPick(claim, index, delay, w.phaseOf)
+    const sim = controllerPick(claim, index, delay, w.phaseOf, w.rules.vac)
     if (!sim.winner || pvName(sim.winner) !== name || sim.ties.length) {
       const rival = [sim.winner, ...sim.ties].filter((p) => p && pvName(p) !== name).map((p) => `"${pvName(p!)}"`)
       claimPatch = {
@@ -335,13 +339,12 @@ function ownership(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: Worl
       text: `PV "${name}" is Failed (its reclaim policy failed); inspect the volume before you reuse it`,
     })
   if (!ref) {
-    // A Released PV without claimRef becomes Available on the controller's next sync (syncVolume).
-    if (phase === 'Failed') failed()
-    else if (phase === 'Bound')
-      out.mismatches.push({
-        check: 'phase',
-        text: `PV "${name}" is Bound but names no claim; wait for the controller to sync it`,
-      })
+    // syncVolume makes every PV without a claimRef Available at its next sync, whatever its phase.
+    const shown = pv.status?.phase
+    if (shown !== 'Available')
+      out.warnings.push(
+        `PV "${name}" is ${shown ?? 'without a phase'} but names no claim: the PersistentVolume controller makes it Available at its next sync, and binds it then.${shown === 'Failed' ? ' Its reclaim policy failed once: check what is on the volume before it is reused.' : ''}`,
+      )
     return out
   }
   const refKey = `${ref.namespace ?? ''}/${ref.name ?? ''}`

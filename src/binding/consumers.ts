@@ -40,6 +40,13 @@ export function isTerminated(pod: V1Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed'
 }
 
+/** metav1.IsControlledBy: the controller owner reference carries the owner's uid. */
+function isControlledBy(pvc: V1PersistentVolumeClaim, pod: V1Pod): boolean {
+  if ((pvc.metadata?.namespace ?? 'default') !== (pod.metadata?.namespace ?? 'default')) return false
+  const ref = (pvc.metadata?.ownerReferences ?? []).find((o) => o.controller === true)
+  return ref !== undefined && (ref.uid ?? '') === (pod.metadata?.uid ?? '')
+}
+
 export function podClaims(pod: V1Pod, w: World): {name: string; ephemeral: boolean; pvc?: V1PersistentVolumeClaim}[] {
   const ns = pod.metadata?.namespace ?? 'default'
   return podClaimNames(pod).map((c) => ({...c, pvc: w.claims.get(`${ns}/${c.name}`)}))
@@ -56,6 +63,11 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
       preFilter ??= c.ephemeral
         ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${c.name}"`
         : `persistentvolumeclaim "${c.name}" not found`
+      continue
+    }
+    // ephemeral.VolumeIsForPod: an ephemeral volume's claim must be controlled by the pod itself.
+    if (c.ephemeral && !isControlledBy(pvc, pod)) {
+      preFilter ??= `PVC ${pvc.metadata?.namespace}/${pvc.metadata?.name} was not created for pod ${pod.metadata?.namespace}/${pod.metadata?.name} (pod is not owner)`
       continue
     }
     if (pvc.status?.phase === 'Lost')
@@ -166,7 +178,7 @@ function nodeLoop(
   const ck = constraintsKey(pod)
   let reasons = caches.nonVolume.get(ck)
   if (!reasons) {
-    reasons = w.nodes.map((node) => nonVolumeReason(pod, node))
+    reasons = w.nodes.map((node) => nonVolumeReason(pod, node, w.rules))
     caches.nonVolume.set(ck, reasons)
   }
   const position = new Map(keys.map((k, i) => [k, i]))

@@ -13,6 +13,6 @@ export function effectiveClaim(pvc: V1PersistentVolumeClaim, w: World): V1Persis
   const def = defaultClass(w.classes)
   if (claimHasClass(pvc) || !def) return pvc
   const created = Boolean(pvc.metadata?.uid)
-  if (created && controllerPick(pvc, w.index, false, w.phaseOf).winner) return pvc
+  if (created && controllerPick(pvc, w.index, false, w.phaseOf, w.rules.vac).winner) return pvc
   return {...pvc, spec: {...pvc.spec, storageClassName: def.metadata?.name}}
 }

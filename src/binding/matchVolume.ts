@@ -6,6 +6,7 @@ import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/clie
 import {containsAllModes} from './accessModes.js'
 import {quantityOrZero} from './quantity.js'
 import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
+import type {VacMode} from './kubeVersion.js'
 import {claimClass, pvClass} from './storageClass.js'
 
 /** Mismatch codes in upstream's check order. */
@@ -47,20 +48,46 @@ export function capacityOf(pv: V1PersistentVolume): bigint {
   return quantityOrZero(pv.spec?.capacity?.storage as string | undefined)
 }
 
+/** How the engine looks up the claim a PV's claimRef names. */
+export interface ClaimLookup {
+  /** The claim of that namespace/name in the snapshot, if any. */
+  get(namespace: string, name: string): V1PersistentVolumeClaim | undefined
+  /** False when claims could not be read: nothing can be said about any claim. */
+  readable: boolean
+  /** True when the snapshot holds every claim of every namespace, so an absent claim is gone. */
+  complete: boolean
+}
+
 /**
- * The phase the controller's cache holds. A PV without a phase, or still `Pending` (it was
- * just created), is what syncVolume makes of it: Available when no claim is named or the
- * pre-binding has no uid yet, else Bound or Released depending on whether that claim exists.
+ * The phase a PV has once the controller has synced it (pv_controller.go syncVolume):
+ * - no claimRef, or a claimRef without uid (a pre-binding): Available, whatever the phase says
+ *   (this is how an admin recycles a Released PV: remove its claimRef);
+ * - the claim it names is gone, or that name now belongs to another claim (another uid): Released
+ *   (Failed stays Failed); a claim absent from a snapshot of one namespace may just be elsewhere,
+ *   so then the API's phase stands;
+ * - its claim is bound to this PV: Bound; bound to another PV: the controller rolls this PV back
+ *   to Available; not bound yet: unchanged (Bound when it has no phase yet).
  */
-export function effectivePhase(
-  pv: V1PersistentVolume,
-  claimExists: (ns: string, name: string, uid: string) => boolean,
-): string {
+export function effectivePhase(pv: V1PersistentVolume, claims: ClaimLookup): string {
   const phase = pv.status?.phase
-  if (phase && phase !== 'Pending') return phase
+  const set = phase && phase !== 'Pending' ? phase : undefined
   const ref = pv.spec?.claimRef
   if (!ref?.uid) return 'Available'
-  return claimExists(ref.namespace ?? '', ref.name ?? '', ref.uid) ? 'Bound' : 'Released'
+  if (!claims.readable) return set ?? 'Bound'
+  const claim = claims.get(ref.namespace ?? '', ref.name ?? '')
+  if (claim && claim.metadata?.uid === ref.uid) {
+    const volumeName = claim.spec?.volumeName
+    if (volumeName === pv.metadata?.name) return 'Bound'
+    if (volumeName) return 'Available'
+    return set ?? 'Bound'
+  }
+  if (claim || claims.complete || !set) return set === 'Failed' || set === 'Released' ? set : 'Released'
+  return set
+}
+
+/** True when the API's phase is not yet what the controller will make of it at its next sync. */
+export function phaseAwaitsSync(pv: V1PersistentVolume, effective: string): boolean {
+  return (pv.status?.phase ?? '') !== effective
 }
 
 // One predicate per upstream check; FindMatchingVolume, checkVolumeSatisfyClaim, the candidate
@@ -77,8 +104,15 @@ export function storageClassMatches(pv: V1PersistentVolume, pvc: V1PersistentVol
 }
 
 /** volumeAttributesClassName equal, unset counting as "" (VolumeAttributesClass, on by default since 1.34). */
-export function volumeAttributesClassMatches(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): boolean {
-  return (pv.spec?.volumeAttributesClassName ?? '') === (pvc.spec?.volumeAttributesClassName ?? '')
+export function volumeAttributesClassMatches(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  mode: VacMode = 'strict',
+): boolean {
+  const volume = pv.spec?.volumeAttributesClassName ?? ''
+  if (mode === 'ignore') return true
+  if (mode === 'gateOff') return volume === ''
+  return volume === (pvc.spec?.volumeAttributesClassName ?? '')
 }
 
 /** CheckVolumeModeMismatches: the volume modes differ (unset means Filesystem). */
@@ -96,12 +130,22 @@ export function checkAccessModes(pv: V1PersistentVolume, pvc: V1PersistentVolume
  * for a claim that names its PV in spec.volumeName, in upstream's order. Upstream stops at the
  * first failure; all of them are listed here so one report shows every fix.
  */
-export function checkVolumeSatisfyClaim(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim): MismatchCode[] {
+export function checkVolumeSatisfyClaim(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  vac: VacMode = 'strict',
+): MismatchCode[] {
   const out: MismatchCode[] = []
   if (pv.metadata?.deletionTimestamp) out.push('deleting')
   if (volumeTooSmall(pv, pvc)) out.push('capacity')
   if (!storageClassMatches(pv, pvc)) out.push('storageClass')
-  if (!volumeAttributesClassMatches(pv, pvc)) out.push('volumeAttributesClass')
+  // With the gate off (1.31-1.33) any class on either side fails: "volumeAttributesClassName is
+  // not supported when the feature-gate VolumeAttributesClass is disabled".
+  const vacFails =
+    vac === 'gateOff'
+      ? Boolean(pv.spec?.volumeAttributesClassName || pvc.spec?.volumeAttributesClassName)
+      : !volumeAttributesClassMatches(pv, pvc, vac)
+  if (vacFails) out.push('volumeAttributesClass')
   if (volumeModeMismatches(pv, pvc)) out.push('volumeMode')
   if (!checkAccessModes(pv, pvc)) out.push('accessModes')
   return out
@@ -114,8 +158,15 @@ export function pvFitsNodeLabels(pv: V1PersistentVolume, labels: Record<string, 
   return nodeSelectorTermsMatch(req.nodeSelectorTerms, labels)
 }
 
+/** FindMatchingVolume's error for a claim with a volumeAttributesClassName while the gate is off, or undefined. */
+export function vacClaimError(pvc: V1PersistentVolumeClaim, mode: VacMode = 'strict'): string | undefined {
+  if (mode !== 'gateOff' || !pvc.spec?.volumeAttributesClassName) return undefined
+  return `unsupported volumeAttributesClassName is set on claim ${claimKey(pvc)} when the feature-gate VolumeAttributesClass is disabled`
+}
+
 export interface CheckOptions {
   phase: string
+  vac?: VacMode
   /** Scheduler path: the node-affinity verdict for the node(s) in question; undefined = not checked. */
   nodeAffinityOk?: boolean
   /** Controller path checks access modes through its index; the scheduler checks them per PV. */
@@ -137,7 +188,8 @@ export function volumeMismatches(
   if (ref && !prebound) out.push('claimedByOther')
   if (volumeTooSmall(pv, pvc)) out.push('capacity')
   if (volumeModeMismatches(pv, pvc)) out.push('volumeMode')
-  if (!volumeAttributesClassMatches(pv, pvc)) out.push('volumeAttributesClass')
+  if (!volumeAttributesClassMatches(pv, pvc, opts.vac) || vacClaimError(pvc, opts.vac))
+    out.push('volumeAttributesClass')
   if (pv.metadata?.deletionTimestamp) out.push('deleting')
   if (!prebound) {
     if (opts.phase !== 'Available') out.push('phase')
@@ -155,11 +207,14 @@ export interface FindOptions {
   nodeLabels?: Record<string, string>
   excluded?: ReadonlySet<string>
   delayBinding: boolean
+  vac?: VacMode
 }
 
 export interface MatchResult {
   /** Equally good winners: upstream returns one of them, depending on iteration order. */
   best: V1PersistentVolume[]
+  /** FindMatchingVolume returned an error (a claim with a VAC while the gate is off). */
+  error?: string
 }
 
 /**
@@ -172,6 +227,8 @@ export function findMatchingVolume(
   opts: FindOptions,
 ): MatchResult {
   const requested = requestOf(pvc)
+  const error = vacClaimError(pvc, opts.vac)
+  if (error) return {best: [], error}
   const node = opts.nodeLabels
   const prebound: V1PersistentVolume[] = []
   let best: V1PersistentVolume[] = []
@@ -184,7 +241,7 @@ export function findMatchingVolume(
     const qty = capacityOf(pv)
     if (qty < requested) continue
     if (volumeModeMismatches(pv, pvc)) continue
-    if (!volumeAttributesClassMatches(pv, pvc)) continue
+    if (!volumeAttributesClassMatches(pv, pvc, opts.vac)) continue
     if (pv.metadata?.deletionTimestamp) continue
     const nodeOk = node === undefined || pvFitsNodeLabels(pv, node)
     if (bound) {

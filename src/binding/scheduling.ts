@@ -5,6 +5,7 @@
  */
 import type {
   V1CSIDriver,
+  V1CSINode,
   V1CSIStorageCapacity,
   V1Node,
   V1PersistentVolume,
@@ -14,6 +15,8 @@ import type {
   V1Taint,
   V1Toleration,
 } from '@kubernetes/client-node'
+import {schedulerViewOfPV} from './csiMigration.js'
+import {rulesFor, type VersionRules} from './kubeVersion.js'
 import {parseQuantity} from './quantity.js'
 import {claimKey, findMatchingVolume, pvFitsNodeLabels, requestOf, storageClassMatches} from './matchVolume.js'
 import {labelSelectorMatches, nodeSelectorTermsMatch} from './selectors.js'
@@ -24,20 +27,16 @@ export const REASON = {
   unschedulable: 'node(s) were unschedulable',
   nodeName: "node(s) didn't match the requested node name",
   nodeAffinity: "node(s) didn't match Pod's node affinity/selector",
-  // volumebinding ConflictReasons; the node-affinity text was renamed in 1.33 (PR #129887).
-  volumeNodeConflict: "node(s) didn't match PersistentVolume's node affinity",
+  // volumebinding ConflictReasons (the node-affinity one depends on the version: VersionRules).
   bindConflict: "node(s) didn't find available persistent volumes to bind",
   notEnoughSpace: 'node(s) did not have enough free storage',
   pvNotExist: 'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)',
   unboundImmediate: 'pod has unbound immediate PersistentVolumeClaims',
 } as const
 
-/**
- * TaintToleration's Filter reason. Since 1.35 (PR #134740) it no longer names the taint
- * (`untolerated taint {key: value}` before); v1.36.3 taint_toleration.go returns this text.
- */
-export function untoleratedTaintReason(_t: V1Taint): string {
-  return 'node(s) had untolerated taint(s)'
+/** TaintToleration's Filter reason; its text changed in 1.35 (see kubeVersion.ts). */
+export function untoleratedTaintReason(t: V1Taint, rules: VersionRules = rulesFor()): string {
+  return rules.taintReason(t)
 }
 
 /** v1helper.TolerationsTolerateTaint */
@@ -50,7 +49,7 @@ export function tolerates(tolerations: readonly V1Toleration[] | undefined, tain
 }
 
 /** The first non-volume filter that rejects the node, in the default profile's order, or null. */
-export function nonVolumeReason(pod: V1Pod, node: V1Node): string | null {
+export function nonVolumeReason(pod: V1Pod, node: V1Node, rules: VersionRules = rulesFor()): string | null {
   const tolerations = pod.spec?.tolerations
   if (
     node.spec?.unschedulable &&
@@ -60,7 +59,7 @@ export function nonVolumeReason(pod: V1Pod, node: V1Node): string | null {
   if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata?.name) return REASON.nodeName
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue
-    if (!tolerates(tolerations, taint)) return untoleratedTaintReason(taint)
+    if (!tolerates(tolerations, taint)) return untoleratedTaintReason(taint, rules)
   }
   const labels = node.metadata?.labels ?? {}
   for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return REASON.nodeAffinity
@@ -82,9 +81,12 @@ export interface SchedulingWorld {
   classes: readonly V1StorageClass[]
   csiDrivers: readonly V1CSIDriver[]
   capacities: readonly V1CSIStorageCapacity[]
+  csiNodes: readonly V1CSINode[]
   /** False when CSIStorageCapacities or CSIDrivers could not be read: the capacity check is skipped. */
   capacityKnown: boolean
   phaseOf: (pv: V1PersistentVolume) => string
+  /** The rules and texts of the cluster's Kubernetes version. */
+  rules: VersionRules
 }
 
 /** What VolumeBinding decided for one claim on one node. */
@@ -130,13 +132,20 @@ export function volumeBindingOnNode(
       claims.set(claimKey(pvc), {kind: 'bound', ok: false, missingPV: true})
       break
     }
-    const ok = pvFitsNodeLabels(pv, labels)
+    // checkBoundClaims: an in-tree PV migrated to CSI on this node is checked as translated.
+    const ok = pvFitsNodeLabels(
+      schedulerViewOfPV(
+        pv,
+        w.csiNodes.find((c) => c.metadata?.name === nodeName),
+      ),
+      labels,
+    )
     if (!ok) boundSatisfied = false
     claims.set(claimKey(pvc), {kind: 'bound', ok})
   }
   const reasons = () => {
     const r: string[] = []
-    if (!boundSatisfied) r.push(REASON.volumeNodeConflict)
+    if (!boundSatisfied) r.push(w.rules.nodeConflictReason)
     if (!unboundSatisfied) r.push(REASON.bindConflict)
     if (!sufficientStorage) r.push(REASON.notEnoughSpace)
     if (!boundFound) r.push(REASON.pvNotExist)
@@ -161,12 +170,14 @@ export function volumeBindingOnNode(
   const excluded = new Set<string>()
   const sorted = [...toMatch].sort((a, b) => (requestOf(a) < requestOf(b) ? -1 : requestOf(a) > requestOf(b) ? 1 : 0))
   for (const pvc of sorted) {
-    const {best} = findMatchingVolume(pvc, candidatesOnNode(pvc, labels, w), {
+    const {best, error} = findMatchingVolume(pvc, candidatesOnNode(pvc, labels, w), {
       phaseOf: w.phaseOf,
       nodeLabels: labels,
       excluded,
       delayBinding: true,
+      vac: w.rules.vac,
     })
+    if (error) return {reasons: reasons(), claims, error}
     if (best.length) {
       const names = best.map((p) => p.metadata?.name ?? '').sort()
       excluded.add(names[0])

@@ -5,6 +5,7 @@
  */
 import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import {accessModesKey} from './accessModes.js'
+import type {VacMode} from './kubeVersion.js'
 import {
   capacityOf,
   checkAccessModes,
@@ -12,6 +13,7 @@ import {
   findMatchingVolume,
   isVolumeBoundToClaim,
   requestOf,
+  vacClaimError,
 } from './matchVolume.js'
 import {claimClass, pvClass} from './storageClass.js'
 
@@ -161,6 +163,8 @@ export interface Pick {
   winner: V1PersistentVolume | null
   /** Other PVs the controller could pick just as well (its choice among them is arbitrary). */
   ties: V1PersistentVolume[]
+  /** FindMatchingVolume's error: the controller gives up on the claim (logged, no event). */
+  error?: string
 }
 
 /**
@@ -173,7 +177,10 @@ export function controllerPick(
   index: VolumeIndex,
   delayBinding: boolean,
   phaseOf: (pv: V1PersistentVolume) => string,
+  vac: VacMode = 'strict',
 ): Pick {
+  const error = vacClaimError(pvc, vac)
+  if (error) return {winner: null, ties: [], error}
   const wanted = pvc.spec?.accessModes ?? []
   const groups = new Map<string, V1PersistentVolume[]>()
   const add = (pv: V1PersistentVolume) => {
@@ -194,7 +201,7 @@ export function controllerPick(
       if (
         found === undefined &&
         accessModesKey(pv.spec?.accessModes) === minKey &&
-        findMatchingVolume(pvc, [pv], {phaseOf, delayBinding}).best.length
+        findMatchingVolume(pvc, [pv], {phaseOf, delayBinding, vac}).best.length
       )
         found = qty
     }
@@ -204,7 +211,7 @@ export function controllerPick(
   let result: V1PersistentVolume[] = []
   for (const key of levels) {
     if (level !== -1 && count(key) > level) break
-    const {best} = findMatchingVolume(pvc, groups.get(key)!, {phaseOf, delayBinding})
+    const {best} = findMatchingVolume(pvc, groups.get(key)!, {phaseOf, delayBinding, vac})
     if (best.length) {
       level = count(key)
       result = result.concat(best)

@@ -1,8 +1,9 @@
 /** Indexes over a snapshot, built once so each claim's diagnosis is cheap. */
 import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
-import {effectivePhase} from './matchVolume.js'
+import {type ClaimLookup, effectivePhase} from './matchVolume.js'
 import type {SchedulingWorld} from './scheduling.js'
 import {VolumeIndex} from './volumeIndex.js'
+import {NEWEST, parseKubeVersion, rulesFor} from './kubeVersion.js'
 import type {ResourceName, Snapshot} from '../snapshot/types.js'
 import {EventIndex} from '../snapshot/events.js'
 
@@ -30,16 +31,6 @@ export function podClaimNames(pod: V1Pod): {name: string; ephemeral: boolean}[] 
 export function buildWorld(snapshot: Snapshot): World {
   const claims = new Map<string, V1PersistentVolumeClaim>()
   for (const c of snapshot.pvcs) claims.set(`${c.metadata?.namespace ?? 'default'}/${c.metadata?.name}`, c)
-  // Only PVs without a phase need the claims' uids (snapshots from the API always have one).
-  let claimUids: Set<string> | undefined
-  const claimUidSet = () => {
-    if (!claimUids) {
-      claimUids = new Set()
-      for (const c of snapshot.pvcs)
-        if (c.metadata?.uid) claimUids.add(`${c.metadata.namespace}/${c.metadata.name}/${c.metadata.uid}`)
-    }
-    return claimUids
-  }
   const podsByClaim = new Map<string, V1Pod[]>()
   // Pods by name are only looked up for pod/NAME targets.
   let pods: Map<string, V1Pod> | undefined
@@ -60,14 +51,16 @@ export function buildWorld(snapshot: Snapshot): World {
     }
   }
   const skipped = new Set(snapshot.skipped.map((s) => s.resource))
+  const lookup: ClaimLookup = {
+    get: (ns, name) => claims.get(`${ns}/${name}`),
+    readable: !skipped.has('persistentvolumeclaims'),
+    complete: snapshot.allNamespaces === true && !skipped.has('persistentvolumeclaims'),
+  }
   const phaseCache = new Map<V1PersistentVolume, string>()
   const phaseOf = (pv: V1PersistentVolume) => {
     let p = phaseCache.get(pv)
     if (p === undefined) {
-      p = effectivePhase(
-        pv,
-        (ns, name, uid) => claimUidSet().has(`${ns}/${name}/${uid}`) || skipped.has('persistentvolumeclaims'),
-      )
+      p = effectivePhase(pv, lookup)
       phaseCache.set(pv, p)
     }
     return p
@@ -78,6 +71,8 @@ export function buildWorld(snapshot: Snapshot): World {
     classes: snapshot.storageClasses,
     csiDrivers: snapshot.csiDrivers,
     capacities: snapshot.csiStorageCapacities,
+    csiNodes: snapshot.csiNodes,
+    rules: rulesFor(parseKubeVersion(snapshot.serverVersion) ?? NEWEST),
     capacityKnown: !skipped.has('csistoragecapacities') && !skipped.has('csidrivers'),
     phaseOf,
     events: new EventIndex(snapshot.events),

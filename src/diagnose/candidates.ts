@@ -71,7 +71,7 @@ export function candidateRows(
 
 function row(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: World, opts: CandidateOptions): Candidate {
   const phase = w.phaseOf(pv)
-  const mismatches = volumeMismatches(pv, pvc, {phase, nodeAffinityOk: opts.nodeAffinityOk?.(pv)})
+  const mismatches = volumeMismatches(pv, pvc, {phase, nodeAffinityOk: opts.nodeAffinityOk?.(pv), vac: w.rules.vac})
   const ref = pv.spec?.claimRef
   const bytes = toBytes(capacityOf(pv))
   return {

@@ -10,14 +10,16 @@ import {
   claimKey,
   isVolumeBoundToClaim,
   type MismatchCode,
+  phaseAwaitsSync,
   pvFitsNodeLabels,
   requestOf,
   volumeModeOf,
 } from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
-import {isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
+import {BIND_COMPLETED, isClaimBound, REASON, SELECTED_NODE} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, findClass, isDelayBinding, NO_PROVISIONER} from '../binding/storageClass.js'
 import {controllerPick} from '../binding/volumeIndex.js'
+import type {VacMode} from '../binding/kubeVersion.js'
 import {
   analysePod,
   claimOnFeasible,
@@ -108,11 +110,33 @@ export function isHealthyBound(pvc: V1PersistentVolumeClaim, w: World): boolean 
   return isClaimBound(pvc) && pvc.status?.phase !== 'Pending'
 }
 
+/** The claim carries pv.kubernetes.io/bind-completed: it was bound once, so syncBoundClaim owns it. */
+function wasBound(pvc: V1PersistentVolumeClaim): boolean {
+  return BIND_COMPLETED in (pvc.metadata?.annotations ?? {})
+}
+
+type LostReason = 'phase' | 'noVolumeName' | 'volumeGone' | 'misbound'
+
+/**
+ * Why the controller marks (or has marked) the claim Lost, or null (pv_controller.go
+ * syncBoundClaim): a bind-completed claim whose spec.volumeName is empty, whose PV is gone, or
+ * whose PV's claimRef holds another uid (another claim, or an earlier claim of this name).
+ */
+function lostReason(pvc: V1PersistentVolumeClaim, w: World): LostReason | null {
+  const orPhase = () => (pvc.status?.phase === 'Lost' ? 'phase' : null)
+  if (!wasBound(pvc)) return orPhase()
+  const volumeName = pvc.spec?.volumeName
+  if (!volumeName) return 'noVolumeName'
+  if (w.skipped.has('persistentvolumes')) return orPhase()
+  const pv = w.index.byName.get(volumeName)
+  if (!pv) return 'volumeGone'
+  const ref = pv.spec?.claimRef
+  if (ref && ref.uid !== pvc.metadata?.uid) return 'misbound'
+  return orPhase()
+}
+
 function isLost(pvc: V1PersistentVolumeClaim, w: World): boolean {
-  return (
-    pvc.status?.phase === 'Lost' ||
-    (isClaimBound(pvc) && !w.index.byName.has(pvc.spec?.volumeName ?? '') && !w.skipped.has('persistentvolumes'))
-  )
+  return lostReason(pvc, w) !== null
 }
 
 interface ClaimContext {
@@ -151,6 +175,7 @@ export const RULES: readonly Rule[] = [
   },
   {
     causes: [
+      'VolumeMismatch',
       'BindPending',
       'WaitingForFirstConsumer',
       'ConsumerBypassedScheduler',
@@ -164,7 +189,9 @@ export const RULES: readonly Rule[] = [
       'UnknownProvisioner',
       'ProvisioningFailed',
       'ProvisionerNotFound',
+      'ProvisionerNotResponding',
       'ProvisioningInProgress',
+      'VolumeAttributesClassDisabled',
     ],
     applies: () => true,
     verdict: unboundClaim,
@@ -180,21 +207,9 @@ function verdict(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V1Pod): Verdic
   throw new Error('unreachable: the last rule applies to every claim')
 }
 
-/** ClaimLost: the claim is Lost, or bound to a PV that is gone (syncBoundClaim). */
+/** ClaimLost: the claim is Lost, or syncBoundClaim will make it so (lostReason says why). */
 function claimLost(c: ClaimContext): Verdict {
-  const {pvc, ns, name, events, volumeName} = c
-  const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
-  return {
-    cause: 'ClaimLost',
-    message: volumeName
-      ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
-      : 'The claim was bound but has lost the reference to its PersistentVolume.',
-    evidence: ev ? [quoteEvent(ev)] : [],
-    fix: [
-      `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}; the controller binds it back.`,
-      `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
-    ],
-  }
+  return lostVerdict(c.pvc, c.w, lostReason(c.pvc, c.w) ?? 'phase', c.events)
 }
 
 /** ClaimTerminating: deletionTimestamp set; pvc-protection or another finalizer holds it. */
@@ -240,7 +255,18 @@ function unboundClaim(c: ClaimContext): Verdict {
   const claim = effectiveClaim(pvc, w)
   const defaulted = claim !== pvc
   const delay = isDelayBinding(claim, w.classes)
-  const pick = controllerPick(claim, w.index, delay, w.phaseOf)
+  const pick = controllerPick(claim, w.index, delay, w.phaseOf, w.rules.vac)
+  if (pick.error) {
+    // FindMatchingVolume fails before anything else: the controller logs it and retries, no event.
+    return {
+      cause: 'VolumeAttributesClassDisabled',
+      message: `The claim sets volumeAttributesClassName "${pvc.spec?.volumeAttributesClassName}", but on Kubernetes ${w.rules.version.text} the VolumeAttributesClass feature gate is off by default (beta in 1.31-1.33): the PersistentVolume controller and the scheduler fail on it (${pick.error}) and the claim stays Pending, with no event.`,
+      candidates: candidateRows(claim, w),
+      fix: [
+        `Recreate the claim without volumeAttributesClassName, or enable the VolumeAttributesClass feature gate on kube-apiserver, kube-controller-manager and kube-scheduler (and the storage.k8s.io/v1beta1 API).`,
+      ],
+    }
+  }
   const cls = claimClass(claim)
   const sc = findClass(w.classes, cls)
   const defaultNote = defaulted ? ` (the default class, applied because the claim names none)` : ''
@@ -256,6 +282,7 @@ function unboundClaim(c: ClaimContext): Verdict {
       cause: 'BindPending',
       message:
         `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
+        awaitingSync(pv, w) +
         (race.length
           ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
           : ''),
@@ -267,6 +294,27 @@ function unboundClaim(c: ClaimContext): Verdict {
             `Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`,
           ]
         : [],
+    }
+  }
+
+  // syncVolume: a PV reserved for this very claim (claimRef with its uid) whose volumeMode differs
+  // is never bound; the controller warns on both objects instead.
+  const modeClash = w.index
+    .preboundTo(pvc)
+    .find(
+      (v) =>
+        v.spec?.claimRef?.uid && v.spec.claimRef.uid === pvc.metadata?.uid && volumeModeOf(v) !== volumeModeOf(pvc),
+    )
+  if (modeClash) {
+    const pvName = modeClash.metadata?.name ?? ''
+    return {
+      cause: 'VolumeMismatch',
+      message: `PV "${pvName}" is reserved for this claim (spec.claimRef) but is volumeMode ${volumeModeOf(modeClash)} and the claim asks ${volumeModeOf(pvc)}; the PersistentVolume controller never binds it: "Cannot bind PersistentVolume "${pvName}" to requested PersistentVolumeClaim due to incompatible volumeMode."`,
+      evidence: evidenceFrom(events, 'VolumeMismatch'),
+      candidates: candidateRows(claim, w),
+      fix: [
+        `Recreate the claim with volumeMode: ${volumeModeOf(modeClash)}, or release the PV: kubectl patch pv ${pvName} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`,
+      ],
     }
   }
 
@@ -310,7 +358,7 @@ function unboundClaim(c: ClaimContext): Verdict {
       ],
     }
   }
-  const prov = provisionerOf(sc)
+  const prov = provisionerOf(sc, w.rules)
   if (prov.kind === 'none') {
     return {
       cause: 'NoMatchingVolume',
@@ -339,8 +387,71 @@ function unboundClaim(c: ClaimContext): Verdict {
       ],
     }
   }
-  const st = provisionState(claim, sc, prov.name, w)
+  const st = provisionState(claim, sc, prov.name, w, prov.kind === 'inTree')
   return {...st, candidates}
+}
+
+/** The controller's texts for each way a bound claim is lost (syncBoundClaim's events). */
+const LOST_EVENT: Record<Exclude<LostReason, 'phase'>, string> = {
+  noVolumeName: 'Bound claim has lost reference to PersistentVolume. Data on the volume is lost!',
+  volumeGone: 'Bound claim has lost its PersistentVolume. Data on the volume is lost!',
+  misbound: 'Two claims are bound to the same volume, this one is bound incorrectly',
+}
+
+function lostVerdict(
+  pvc: V1PersistentVolumeClaim,
+  w: World,
+  lost: LostReason,
+  events: ReturnType<World['events']['about']>,
+): Verdict {
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const volumeName = pvc.spec?.volumeName ?? ''
+  const ev = latest(events, (e) => e.reason === 'ClaimLost' || e.reason === 'ClaimMisbound')
+  const ref = w.index.byName.get(volumeName)?.spec?.claimRef
+  const owner = ref
+    ? ref.namespace === ns && ref.name === name
+      ? `an earlier claim of this name (uid ${ref.uid || 'none'})`
+      : `${ref.namespace}/${ref.name}`
+    : ''
+  const message =
+    lost === 'noVolumeName'
+      ? `The claim was bound (pv.kubernetes.io/bind-completed) but its spec.volumeName is empty; the PersistentVolume controller marks it Lost: "${LOST_EVENT.noVolumeName}"`
+      : lost === 'misbound'
+        ? `The claim was bound to PV "${volumeName}", but that PV's claimRef now names ${owner}; the PersistentVolume controller marks this claim Lost (ClaimMisbound: "${LOST_EVENT.misbound}").`
+        : volumeName
+          ? `The claim was bound to PV "${volumeName}", which no longer exists (or is bound to another claim); the data on it is lost to this claim.`
+          : 'The claim was bound but has lost the reference to its PersistentVolume.'
+  const evidence = ev
+    ? [quoteEvent(ev)]
+    : lost !== 'phase'
+      ? [
+          `the controller's event on its next sync: Warning ${lost === 'misbound' ? 'ClaimMisbound' : 'ClaimLost'}: ${LOST_EVENT[lost]}`,
+        ]
+      : []
+  const fix =
+    lost === 'misbound'
+      ? [
+          `PV "${volumeName}" belongs to ${owner} now; a Lost claim is never bound again. Delete and recreate this claim: kubectl delete pvc -n ${ns} ${name}`,
+          ...(ref && ref.namespace === ns && ref.name === name
+            ? [
+                `To keep its data, recreate the claim and hand the PV back to it: kubectl pv-doctor bind -n ${ns} ${name} --volume ${volumeName}`,
+              ]
+            : []),
+        ]
+      : [
+          `If the volume still exists on the backend, recreate the PV "${volumeName || '<name>'}" with spec.claimRef = {namespace: ${ns}, name: ${name}, uid: ${pvc.metadata?.uid ?? '<claim uid>'}}${lost === 'noVolumeName' ? '' : '; the controller binds it back'}.`,
+          `Otherwise delete and recreate the claim: kubectl delete pvc -n ${ns} ${name}`,
+        ]
+  return {cause: 'ClaimLost', message, evidence, fix}
+}
+
+/** A PV the controller will only see as Available after its next syncVolume: say so. */
+function awaitingSync(pv: V1PersistentVolume, w: World): string {
+  const shown = pv.status?.phase
+  if (!phaseAwaitsSync(pv, w.phaseOf(pv))) return ''
+  const why = pv.spec?.claimRef ? 'is reserved by name only (no claim uid)' : 'names no claim'
+  return ` (PV "${pv.metadata?.name}" is ${shown ? `still ${shown}` : 'without a phase'}, but it ${why}: the controller makes it Available at its next sync.)`
 }
 
 function preboundClaim(
@@ -381,7 +492,7 @@ function preboundClaim(
     }
   }
   if (!pv.spec?.claimRef) {
-    const failing = satisfyFailures(pv, pvc)
+    const failing = satisfyFailures(pv, pvc, w.rules.vac)
     if (failing.length) {
       return {
         cause: 'VolumeMismatch',
@@ -404,6 +515,7 @@ function preboundClaim(
 function satisfyFailures(
   pv: V1PersistentVolume,
   pvc: V1PersistentVolumeClaim,
+  vac: VacMode,
 ): {code: MismatchCode; text: string; fix: string}[] {
   const name = pv.metadata?.name ?? ''
   const say: Partial<Record<MismatchCode, () => {text: string; fix: string}>> = {
@@ -419,10 +531,13 @@ function satisfyFailures(
       text: 'storageClassName does not match',
       fix: `Give the claim and PV ${name} the same storageClassName.`,
     }),
-    volumeAttributesClass: () => ({
-      text: 'volumeAttributesClassName does not match',
-      fix: 'Give both the same volumeAttributesClassName.',
-    }),
+    volumeAttributesClass: () =>
+      vac === 'gateOff'
+        ? {
+            text: 'volumeAttributesClassName is not supported when the feature-gate VolumeAttributesClass is disabled',
+            fix: 'Remove volumeAttributesClassName from the claim and the PV, or enable the VolumeAttributesClass feature gate.',
+          }
+        : {text: 'volumeAttributesClassName does not match', fix: 'Give both the same volumeAttributesClassName.'},
     volumeMode: () => ({
       text: 'incompatible volumeMode',
       fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`,
@@ -432,7 +547,7 @@ function satisfyFailures(
       fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`,
     }),
   }
-  return checkVolumeSatisfyClaim(pv, pvc).map((code) => ({code, ...say[code]!()}))
+  return checkVolumeSatisfyClaim(pv, pvc, vac).map((code) => ({code, ...say[code]!()}))
 }
 
 function waitForFirstConsumer(
@@ -515,7 +630,9 @@ function waitForFirstConsumer(
     }
     return {
       cause: 'BindPending',
-      message: `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.`,
+      message:
+        `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.` +
+        uniq.map((n) => awaitingSync(w.index.byName.get(n)!, w)).join(''),
       wouldBind: uniq[0],
       ties: uniq.slice(1),
       candidates,
@@ -525,8 +642,9 @@ function waitForFirstConsumer(
     }
   }
   if (good.length) {
-    const prov = provisionerOf(sc)
-    if (prov.kind === 'external') return {...provisionState(pvc, sc, prov.name, w), candidates, consumers}
+    const prov = provisionerOf(sc, w.rules)
+    if (prov.kind === 'external' || prov.kind === 'inTree')
+      return {...provisionState(pvc, sc, prov.name, w, prov.kind === 'inTree'), candidates, consumers}
   }
   if (good.length === 0 && outcomes.some((o) => ['static', 'provision'].includes(o.outcome.kind))) {
     return {

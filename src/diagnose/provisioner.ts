@@ -4,6 +4,8 @@
  */
 import type {CoreV1Event, V1PersistentVolumeClaim, V1StorageClass} from '@kubernetes/client-node'
 import {NO_PROVISIONER} from '../binding/storageClass.js'
+import {timeOf} from '../snapshot/time.js'
+import {rulesFor, type VersionRules} from '../binding/kubeVersion.js'
 import {eventMessage, eventSource, eventTime, latest, quoteEvent} from '../snapshot/events.js'
 import type {Cause} from './types.js'
 import type {World} from '../binding/world.js'
@@ -21,18 +23,27 @@ export const MIGRATED: Record<string, string> = {
 
 const PV_CONTROLLER = 'persistentvolume-controller'
 
-export type ProvisionKind = {kind: 'none'} | {kind: 'unknown'; name: string} | {kind: 'external'; name: string}
+export type ProvisionKind =
+  | {kind: 'none'}
+  | {kind: 'unknown'; name: string}
+  | {kind: 'external'; name: string}
+  | {kind: 'inTree'; name: string}
 
-export function provisionerOf(sc: V1StorageClass): ProvisionKind {
+/** pv_controller findProvisionablePlugin for the cluster's version (VersionRules.inTreeProvisioners). */
+export function provisionerOf(sc: V1StorageClass, rules: VersionRules = rulesFor()): ProvisionKind {
   const p = sc.provisioner ?? ''
   if (p === '' || p === NO_PROVISIONER) return {kind: 'none'}
+  if (rules.inTreeProvisioners.has(p)) return {kind: 'inTree', name: p}
   if (MIGRATED[p]) return {kind: 'external', name: MIGRATED[p]}
   if (p.startsWith('kubernetes.io/')) return {kind: 'unknown', name: p}
   return {kind: 'external', name: p}
 }
 
 export interface ProvisionState {
-  cause: Extract<Cause, 'ProvisioningFailed' | 'ProvisionerNotFound' | 'ProvisioningInProgress'>
+  cause: Extract<
+    Cause,
+    'ProvisioningFailed' | 'ProvisionerNotFound' | 'ProvisionerNotResponding' | 'ProvisioningInProgress'
+  >
   message: string
   evidence: string[]
   fix: string[]
@@ -43,17 +54,54 @@ function fromProvisioner(e: CoreV1Event, name: string): boolean {
   return src !== PV_CONTROLLER && src !== '' && (src === name || src.startsWith(`${name}_`) || src.includes(name))
 }
 
+/**
+ * How long an external provisioner may stay silent before it counts as not answering. A running
+ * external-provisioner reports on a claim it owns within seconds ("Provisioning", then
+ * "ProvisioningSucceeded" or "ProvisioningFailed"); the PV controller repeats ExternalProvisioning
+ * on every sync. Five minutes without a word from the provisioner is far past any start-up or
+ * leader-election delay.
+ */
+export const NOT_ANSWERING_MS = 5 * 60_000
+
+/**
+ * How long the PV controller has been waiting for the provisioner, from what the snapshot itself
+ * holds (offline dumps cannot show "no CSIDriver" nor "now"): from the claim's creation or the
+ * first ExternalProvisioning event, whichever is earlier, to the last ExternalProvisioning event.
+ */
+export function waitedForProvisioner(
+  pvc: V1PersistentVolumeClaim,
+  events: readonly CoreV1Event[],
+): {ms: number; from: string; to: string} | undefined {
+  const waiting = events.filter((e) => e.reason === 'ExternalProvisioning')
+  if (!waiting.length) return undefined
+  const starts = waiting
+    .map((e) => timeOf(e.firstTimestamp) || timeOf(e.eventTime as unknown as string) || eventTime(e))
+    .filter((t) => t > 0)
+  const created = timeOf(pvc.metadata?.creationTimestamp)
+  if (created > 0) starts.push(created)
+  const end = Math.max(...waiting.map(eventTime))
+  if (!starts.length || end <= 0) return undefined
+  const start = Math.min(...starts)
+  const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z')
+  return {ms: end - start, from: iso(start), to: iso(end)}
+}
+
 /** The state of dynamic provisioning by an external provisioner for one claim. */
 export function provisionState(
   pvc: V1PersistentVolumeClaim,
   sc: V1StorageClass,
   provisioner: string,
   w: World,
+  inTree = false,
 ): ProvisionState {
   const ns = pvc.metadata?.namespace ?? 'default'
   const name = pvc.metadata?.name ?? ''
   const events = w.events.about('PersistentVolumeClaim', ns, name, pvc.metadata?.uid)
-  const failure = latest(events, (e) => e.reason === 'ProvisioningFailed' && eventSource(e) !== PV_CONTROLLER)
+  // An in-tree plugin provisions inside the PV controller, so its failures come from there.
+  const failure = latest(
+    events,
+    (e) => e.reason === 'ProvisioningFailed' && (inTree || eventSource(e) !== PV_CONTROLLER),
+  )
   const success = latest(events, (e) => e.reason === 'ProvisioningSucceeded')
   const className = sc.metadata?.name ?? ''
   if (failure && (!success || eventTime(success) < eventTime(failure))) {
@@ -65,6 +113,14 @@ export function provisionState(
         `Read the provisioner's reason above and fix it (backend quota, class parameters "${className}", topology, unsupported selector or volumeMode).`,
         `Check the provisioner's logs: kubectl logs -A -l app=${provisioner.split('.')[0]} --tail=50 (adjust the label to your driver's deployment).`,
       ],
+    }
+  }
+  if (inTree) {
+    return {
+      cause: 'ProvisioningInProgress',
+      message: `The in-tree plugin ${provisioner} (inside kube-controller-manager on Kubernetes ${w.rules.version.text}) is creating a volume for this claim; nothing has failed so far.`,
+      evidence: [],
+      fix: [`If this lasts, read kube-controller-manager's log for ${provisioner}.`],
     }
   }
   const driverKnown = !w.skipped.has('csidrivers')
@@ -80,6 +136,23 @@ export function provisionState(
       fix: [
         `Install or start the provisioner "${provisioner}" (kubectl get csidrivers lists the drivers that are registered).`,
         `If the name is a typo, recreate the class with the right provisioner (the field is immutable): kubectl get storageclass ${className} -o yaml > sc.yaml; edit provisioner; kubectl replace --force -f sc.yaml`,
+      ],
+    }
+  }
+  const waited = waitedForProvisioner(pvc, events)
+  if (!heard && waited && waited.ms > NOT_ANSWERING_MS) {
+    const minutes = Math.floor(waited.ms / 60_000)
+    return {
+      cause: 'ProvisionerNotResponding',
+      message:
+        `The PersistentVolume controller has handed this claim to the provisioner "${provisioner}" ${minutes} minutes ago (ExternalProvisioning events from ${waited.from} to ${waited.to}) and the provisioner has never answered: no event of its own about this claim. It is not running, not the elected leader, or watches another provisioner name.` +
+        (hasDriver
+          ? ` A CSIDriver "${provisioner}" is registered, but that only says a node plugin registered once, not that the controller part runs.`
+          : ''),
+      evidence,
+      fix: [
+        `Check the provisioner's controller: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}; then its logs (the csi-provisioner container).`,
+        `Check that it serves the name "${provisioner}" (its --provisioner / driver name must equal the class's provisioner).`,
       ],
     }
   }

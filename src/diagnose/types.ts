@@ -22,8 +22,10 @@ export const CAUSES = {
   UnknownProvisioner: 'error',
   ProvisioningFailed: 'error',
   ProvisionerNotFound: 'error',
+  ProvisionerNotResponding: 'error',
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
+  VolumeAttributesClassDisabled: 'error',
 } as const
 
 export type Cause = keyof typeof CAUSES

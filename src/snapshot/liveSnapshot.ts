@@ -59,6 +59,17 @@ function sources(): Source[] {
   ]
 }
 
+/** `/version`'s gitVersion; undefined when the server does not say (the newest rules apply then). */
+async function serverVersion(client: KubeClient): Promise<string | undefined> {
+  try {
+    const v = await client.request<{gitVersion?: string}>('GET', '/version')
+    return v.gitVersion || undefined
+  } catch (error) {
+    if (error instanceof KubeError && (error.status.code === 403 || error.status.code === 404)) return undefined
+    throw error
+  }
+}
+
 export async function liveSnapshot(
   client: KubeClient,
   scope: Scope,
@@ -97,5 +108,7 @@ export async function liveSnapshot(
       }),
   )
   snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
+  snap.allNamespaces = scope.namespace === undefined
+  snap.serverVersion = await serverVersion(client)
   return snap
 }

@@ -89,6 +89,8 @@ function addDocument(into: Snapshot, doc: Obj, source: string): void {
       }
     }
     if (Array.isArray(doc.skipped)) into.skipped.push(...(doc.skipped as Snapshot['skipped']))
+    if (typeof doc.allNamespaces === 'boolean') into.allNamespaces = doc.allNamespaces
+    if (typeof doc.serverVersion === 'string') into.serverVersion = doc.serverVersion
     return
   }
   if (Array.isArray(doc.items) || (typeof doc.kind === 'string' && doc.kind.endsWith('List'))) {
@@ -137,5 +139,7 @@ export function toSnapshotDocument(s: Snapshot): Record<string, unknown> {
   const doc: Record<string, unknown> = {apiVersion: SNAPSHOT_API_VERSION, kind: 'Snapshot'}
   for (const r of RESOURCES) doc[r.key] = s[r.key]
   doc.skipped = s.skipped
+  if (s.allNamespaces !== undefined) doc.allNamespaces = s.allNamespaces
+  if (s.serverVersion !== undefined) doc.serverVersion = s.serverVersion
   return doc
 }

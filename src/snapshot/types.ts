@@ -29,6 +29,10 @@ export interface Snapshot {
   limitRanges: V1LimitRange[]
   /** Resources that could not be read; the checks that need them are skipped. */
   skipped: Skipped[]
+  /** True when claims, pods and events of every namespace were read (unknown for kubectl dumps). */
+  allNamespaces?: boolean
+  /** The API server's version (`/version` gitVersion, or --kube-version); verdicts follow it. */
+  serverVersion?: string
 }
 
 export interface Skipped {

@@ -324,6 +324,33 @@ describe('Released PVs', () => {
   })
 })
 
+describe('PVs without a claimRef (Released, Failed, Pending): Available at the next sync', () => {
+  for (const phase of ['Released', 'Failed', 'Pending']) {
+    it(`${phase}: planned like an Available PV, with a warning that says the controller makes it Available`, () => {
+      const {w} = world({pvs: [pv('recycled', '5Gi', [RWO], {phase})], pvcs: [pvc('db', '5Gi', [RWO])]})
+      const b = planBinding(w, {namespace: 'app', name: 'db'})
+      expect(b.status).toBe('bind')
+      expect(b.volume).toBe('recycled')
+      expect(b.warnings.join(' ')).toContain('makes it Available at its next sync')
+      const asked = planBinding(w, {namespace: 'app', name: 'db', volume: 'recycled'})
+      expect(asked.status).toBe('bind')
+    })
+  }
+})
+
+describe('claims the controller marks Lost', () => {
+  it('a bind-completed claim whose PV now belongs to another claim is refused (ClaimMisbound), not re-planned', () => {
+    const {w} = world({
+      pvs: [pv('v', '5Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')}), pv('free', '5Gi', [RWO])],
+      pvcs: [pvc('db', '5Gi', [RWO], {volumeName: 'v', bound: true})],
+    })
+    const b = planBinding(w, {namespace: 'app', name: 'db'})
+    expect(b.status).toBe('refused')
+    expect(b.cause).toBe('ClaimLost')
+    expect(b.reason).toContain('Two claims are bound to the same volume')
+  })
+})
+
 describe('WaitForFirstConsumer', () => {
   const consumer = pod('cache-0', ['cache'], {nodeSelector: {'kubernetes.io/hostname': 'node-b'}})
   const pvs = () => [

@@ -131,15 +131,34 @@ describe('controllerPick: access-mode groups, fewest modes first', () => {
   })
 })
 
-describe('effectivePhase', () => {
+describe('effectivePhase: the phase once the controller has synced the PV (syncVolume)', () => {
+  const lookup = (claims: ReturnType<typeof pvc>[], complete = true) => ({
+    get: (ns: string, name: string) => claims.find((c) => c.metadata?.namespace === ns && c.metadata?.name === name),
+    readable: true,
+    complete,
+  })
   it('a fresh PV becomes Available, a PV of a deleted claim Released', () => {
     const fresh = pv('f')
     delete fresh.status
-    expect(effectivePhase(fresh, () => false)).toBe('Available')
+    expect(effectivePhase(fresh, lookup([]))).toBe('Available')
     const orphan = pv('o', {claimRef: {namespace: 'a', name: 'gone', uid: 'u'}})
     delete orphan.status
-    expect(effectivePhase(orphan, () => false)).toBe('Released')
-    expect(effectivePhase(orphan, () => true)).toBe('Bound')
+    expect(effectivePhase(orphan, lookup([]))).toBe('Released')
+    expect(effectivePhase(orphan, lookup([pvc('gone', {ns: 'a', uid: 'u'})]))).toBe('Bound')
+  })
+  it('every PV without a claimRef is Available at the next sync, whatever its phase (how an admin recycles a Released PV)', () => {
+    for (const phase of ['Released', 'Failed', 'Pending', 'Available', 'Bound'])
+      expect(effectivePhase(pv('r', {phase}), lookup([]))).toBe('Available')
+  })
+  it('a Bound PV whose claim is absent stays Bound when the snapshot holds one namespace only', () => {
+    const p = pv('b', {claimRef: {namespace: 'other', name: 'db', uid: 'u'}, phase: 'Bound'})
+    expect(effectivePhase(p, lookup([], false))).toBe('Bound')
+    expect(effectivePhase(p, lookup([], true))).toBe('Released')
+  })
+  it('a PV whose claim was re-created (same name, new uid) is Released; one whose claim is bound elsewhere is rolled back', () => {
+    const p = pv('b', {claimRef: {namespace: 'a', name: 'db', uid: 'old'}, phase: 'Bound'})
+    expect(effectivePhase(p, lookup([pvc('db', {ns: 'a', uid: 'new'})], false))).toBe('Released')
+    expect(effectivePhase(p, lookup([pvc('db', {ns: 'a', uid: 'old', volumeName: 'other'})], false))).toBe('Available')
   })
 })
 

@@ -178,6 +178,16 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/error: /)
   })
+  it('a bad or unsupported --kube-version', () => {
+    expectOneLineError(
+      runCli(['explain', '--from-file', example, '--kube-version', 'latest']),
+      /--kube-version "latest" is not a Kubernetes version; give one like 1.32/,
+    )
+    expectOneLineError(
+      runCli(['explain', '--from-file', example, '--kube-version', '1.25']),
+      /pv-doctor follows Kubernetes 1.30 to 1.36/,
+    )
+  })
   it('a bad selector and a bad timeout', () => {
     expectOneLineError(runCli(['explain', '--from-file', example, '-l', 'a b c']), /invalid label selector/)
     expectOneLineError(

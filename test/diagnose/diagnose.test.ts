@@ -61,6 +61,37 @@ describe('claims that are done or being removed', () => {
     expect(c.severity).toBe('error')
     expect(c.fix.join(' ')).toContain('claimRef')
   })
+  it('ClaimLost: a bind-completed claim whose spec.volumeName is empty (syncBoundClaim), not an unbound claim', () => {
+    const s = snap({
+      pvcs: [pvc('data', {cls: null, phase: 'Bound', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}})],
+    })
+    const c = expectCause(s, 'ClaimLost')
+    expect(c.message).toContain('Bound claim has lost reference to PersistentVolume. Data on the volume is lost!')
+    expect(c.evidence.join()).toContain('ClaimLost')
+  })
+  it('ClaimLost (ClaimMisbound): a bind-completed claim whose PV now names another claim, or this name with another uid', () => {
+    const bound = {volumeName: 'v', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}
+    const other = snap({
+      pvs: [pv('v', {claimRef: {namespace: 'app', name: 'other', uid: 'u-other'}})],
+      pvcs: [pvc('data', {phase: 'Bound', ...bound})],
+    })
+    const c = expectCause(other, 'ClaimLost')
+    expect(c.message).toContain('Two claims are bound to the same volume, this one is bound incorrectly')
+    expect(c.message).toContain('app/other')
+    const stale = snap({
+      pvs: [pv('v', {claimRef: {namespace: 'app', name: 'data', uid: 'earlier'}})],
+      pvcs: [pvc('data', {phase: 'Pending', ...bound})],
+    })
+    expect(expectCause(stale, 'ClaimLost').fix.join('\n')).toContain('--volume v')
+    // Never bound (no bind-completed): the PV simply belongs to someone else.
+    expectCause(
+      snap({
+        pvs: [pv('v', {claimRef: {namespace: 'app', name: 'other', uid: 'u-other'}})],
+        pvcs: [pvc('data', {volumeName: 'v'})],
+      }),
+      'VolumeClaimedByOther',
+    )
+  })
   it('ClaimTerminating names the pods that hold it', () => {
     const c = expectCause(
       snap({
@@ -105,6 +136,33 @@ describe('claims that name a PV (spec.volumeName)', () => {
     const c = expectCause(snap({pvs: [pv('v')], pvcs: [pvc('data', {volumeName: 'v'})]}), 'BindPending')
     expect(c.wouldBind).toBe('v')
   })
+})
+
+describe('PVs without a claimRef become Available at the next sync (syncVolume)', () => {
+  it("the scheduler's view agrees: a Released local PV without claimRef is picked for a waiting pod, and the message says why", () => {
+    const s = snap({
+      storageClasses: [local],
+      nodes,
+      pvs: [pv('recycled', {cls: 'local', hosts: ['n1'], phase: 'Released'})],
+      pvcs: [pvc('data', {cls: 'local'})],
+      pods: [pod('p', ['data'])],
+    })
+    const c = expectCause(s, 'BindPending')
+    expect(c.wouldBind).toBe('recycled')
+    expect(c.message).toContain('the controller makes it Available at its next sync')
+  })
+  for (const phase of ['Released', 'Failed', 'Pending']) {
+    it(`a ${phase} PV with no claimRef is bound like an Available one, and the message says why`, () => {
+      const c = expectCause(
+        snap({storageClasses: [sc('manual')], pvs: [pv('recycled', {phase})], pvcs: [pvc('data')]}),
+        'BindPending',
+      )
+      expect(c.wouldBind).toBe('recycled')
+      expect(c.message).toContain(`is still ${phase}`)
+      expect(c.message).toContain('the controller makes it Available at its next sync')
+      expect(c.candidates[0].mismatches).toEqual([])
+    })
+  }
 })
 
 describe('Immediate claims', () => {
@@ -192,6 +250,68 @@ describe('Immediate claims', () => {
     expectCause(
       snap({storageClasses: [sc('fast', {provisioner: 'does-not.exist'})], pvcs: [pvc('data', {cls: 'fast'})]}),
       'ProvisionerNotFound',
+    )
+  })
+  it('ProvisionerNotResponding: ExternalProvisioning for more than 5 minutes and no word from the provisioner, even with its CSIDriver registered (or unknown)', () => {
+    const waiting = (last: string) => ({
+      ...event(
+        'data',
+        'ExternalProvisioning',
+        "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator.",
+        {type: 'Normal', at: last},
+      ),
+      firstTimestamp: '2026-11-25T10:00:00Z' as unknown as Date,
+      count: 40,
+    })
+    const base = {storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: 'ebs'})]}
+    const registered = snap({
+      ...base,
+      csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
+      events: [waiting('2026-11-25T10:07:30Z')],
+    })
+    const c = expectCause(registered, 'ProvisionerNotResponding')
+    expect(c.severity).toBe('error')
+    expect(c.message).toContain('7 minutes')
+    expect(c.evidence[0]).toContain('ExternalProvisioning')
+    // A kubectl dump without CSIDrivers: the time evidence alone decides.
+    const dump = snap({
+      ...base,
+      events: [waiting('2026-11-25T10:07:30Z')],
+      skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
+    })
+    expectCause(dump, 'ProvisionerNotResponding')
+    // Under the threshold it is still in progress; a word from the provisioner means it is alive.
+    expectCause(
+      snap({
+        ...base,
+        events: [waiting('2026-11-25T10:04:00Z')],
+        skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
+      }),
+      'ProvisioningInProgress',
+    )
+    const heard = event('data', 'Provisioning', 'External provisioner is provisioning volume for claim "app/data"', {
+      type: 'Normal',
+      source: 'ebs.csi.aws.com_ctrl-0_abc',
+      at: '2026-11-25T10:00:05Z',
+    })
+    expectCause(
+      snap({
+        ...base,
+        events: [waiting('2026-11-25T10:07:30Z'), heard],
+        skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
+      }),
+      'ProvisioningInProgress',
+    )
+  })
+  it('VolumeAttributesClassDisabled: a claim with a VolumeAttributesClass on a 1.31-1.33 cluster (gate off by default)', () => {
+    const s = snap({
+      storageClasses: [sc('manual')],
+      pvs: [pv('v', {vac: 'gold'})],
+      pvcs: [pvc('data', {vac: 'gold'})],
+      serverVersion: 'v1.33.13',
+    })
+    expect(expectCause(s, 'VolumeAttributesClassDisabled').message).toContain(
+      'feature-gate VolumeAttributesClass is disabled',
     )
   })
   it('ProvisioningInProgress when the driver is registered and nothing failed', () => {

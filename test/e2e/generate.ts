@@ -31,10 +31,19 @@ const SIZES = ['512Mi', '1Gi', '1536Mi', '2Gi', '3Gi', '1073741824', '2147483648
 const CLAIM_SIZES = ['1Gi', '1536Mi', '2Gi', '1073741824', '1G']
 const MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany']
 
+export interface GenOptions {
+  /**
+   * Give some PVs and claims a volumeAttributesClassName (clusters where the VolumeAttributesClass
+   * gate is on: 1.34+). Drawn from a stream of its own, so the scenarios are otherwise the same.
+   */
+  volumeAttributesClasses?: boolean
+}
+
 export function generate(
   seed: number,
   index: number,
   nodes: {name: string; hostname: string; zone?: string}[],
+  opts: GenOptions = {},
 ): GenScenario {
   const r = rng(seed * 1_000_003 + index)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]
@@ -169,5 +178,26 @@ export function generate(
     `claim ${claimCls === clsA ? 'A' : claimCls === clsB ? 'B' : claimCls === null ? 'without class' : '""'}`,
     `${nPV} PVs`,
   )
+  if (opts.volumeAttributesClasses) addVolumeAttributesClasses(seed, index, objects, claims, notes)
   return {id, ns, clusterObjects: objects, claims, pod, summary: notes.join(', ')}
+}
+
+/** Sets volumeAttributesClassName on about one PV and one claim in five, from its own random stream. */
+function addVolumeAttributesClasses(seed: number, index: number, objects: Obj[], claims: Obj[], notes: string[]): void {
+  const v = rng(seed * 7_919 + index * 104_729 + 1)
+  const vac = () => (v() < 0.5 ? 'gold' : 'silver')
+  let n = 0
+  for (const o of [...objects.filter((x) => x.kind === 'PersistentVolume'), ...claims]) {
+    if (v() >= 0.2) continue
+    const spec = o.spec as Record<string, unknown>
+    spec.volumeAttributesClassName = vac()
+    // The API server accepts a class only on a CSI PV.
+    if (o.kind === 'PersistentVolume') {
+      delete spec.local
+      delete spec.hostPath
+      spec.csi = {driver: 'vac.pv-doctor.example.com', volumeHandle: o.metadata!.name}
+    }
+    n++
+  }
+  if (n) notes.push(`${n} with a VolumeAttributesClass`)
 }

@@ -45,6 +45,16 @@ describe('parseSnapshot', () => {
     expect(again.pvs).toHaveLength(1)
     expect(again.skipped).toEqual([{resource: 'events', reason: 'forbidden'}])
   })
+  it("records the cluster's version and whether every namespace was read; a kubectl dump says neither", () => {
+    const s = parseSnapshot('kind: PersistentVolume\nmetadata: {name: v}\n')
+    expect(s.serverVersion).toBeUndefined()
+    expect(s.allNamespaces).toBeUndefined()
+    s.serverVersion = 'v1.32.13'
+    s.allNamespaces = true
+    const again = parseSnapshot(JSON.stringify(toSnapshotDocument(s)))
+    expect(again.serverVersion).toBe('v1.32.13')
+    expect(again.allNamespaces).toBe(true)
+  })
   it('says what is wrong with a malformed file, in one line', () => {
     expect(() => parseSnapshot('{"kind": ', 'dump.json')).toThrow(/^dump.json is not valid JSON/)
     expect(() => parseSnapshot('a: [b', 'dump.yaml')).toThrow(/^dump.yaml is neither JSON nor valid YAML/)

@@ -1,0 +1,69 @@
+/**
+ * What differs between the Kubernetes minors pv-doctor supports (1.30–1.36), each checked in
+ * upstream's source at the versions named (k8s.io/kubernetes and k8s.io/component-helpers
+ * modules): the rules and texts of the cluster's version, chosen once per snapshot.
+ */
+import type {V1Taint} from '@kubernetes/client-node'
+
+export interface KubeVersion {
+  minor: number
+  /** Unknown when only a minor was given (`--kube-version 1.32`): the latest patch is assumed. */
+  patch: number
+  text: string
+}
+
+export const OLDEST_MINOR = 30
+export const NEWEST_MINOR = 36
+export const NEWEST: KubeVersion = {minor: NEWEST_MINOR, patch: Number.MAX_SAFE_INTEGER, text: `v1.${NEWEST_MINOR}`}
+
+/** `v1.33.2`, `1.33`, `v1.31.4-eks-…`, `v1.32.3+k3s1`; undefined when it is not a 1.x version. */
+export function parseKubeVersion(s: string | undefined): KubeVersion | undefined {
+  const m = /^v?1\.(\d+)(?:\.(\d+))?(?:[-+].*)?$/.exec((s ?? '').trim())
+  if (!m) return undefined
+  return {minor: Number(m[1]), patch: m[2] === undefined ? Number.MAX_SAFE_INTEGER : Number(m[2]), text: s!.trim()}
+}
+
+export function isSupported(v: KubeVersion): boolean {
+  return v.minor >= OLDEST_MINOR && v.minor <= NEWEST_MINOR
+}
+
+/**
+ * How FindMatchingVolume treats volumeAttributesClassName (component-helpers pv_helpers.go):
+ * - ignore: 1.30 — not looked at (the check came in 1.31);
+ * - gateOff: 1.31–1.33, VolumeAttributesClass beta and off by default — every PV with a class is
+ *   skipped, and a claim with one is an error ("unsupported volumeAttributesClassName is set on
+ *   claim … when the feature-gate VolumeAttributesClass is disabled"), so it stays Pending;
+ * - strict: 1.34+, GA and on — the claim's and the PV's class must be equal ("" when unset).
+ */
+export type VacMode = 'ignore' | 'gateOff' | 'strict'
+
+export interface VersionRules {
+  version: KubeVersion
+  vac: VacMode
+  /** volumebinding ErrReasonNodeConflict. */
+  nodeConflictReason: string
+  /** tainttoleration's Filter reason for the first untolerated taint. */
+  taintReason(t: V1Taint): string
+  /** In-tree provisioner names whose plugin still provisions itself (not removed, not migrated). */
+  inTreeProvisioners: ReadonlySet<string>
+}
+
+export function rulesFor(v: KubeVersion = NEWEST): VersionRules {
+  return {
+    version: v,
+    vac: v.minor <= 30 ? 'ignore' : v.minor <= 33 ? 'gateOff' : 'strict',
+    // PR #129887 (v1.33.0): "node(s) had volume node affinity conflict" before.
+    nodeConflictReason:
+      v.minor <= 32
+        ? 'node(s) had volume node affinity conflict'
+        : "node(s) didn't match PersistentVolume's node affinity",
+    // PR #134740 (v1.35.0, back-ported to v1.34.2; v1.34.0 and v1.32.13 still name the taint).
+    taintReason:
+      v.minor >= 35 || (v.minor === 34 && v.patch >= 2)
+        ? () => 'node(s) had untolerated taint(s)'
+        : (t) => `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`,
+    // 1.30: Portworx provisions in-tree (CSIMigrationPortworx off) and RBD still exists; from 1.31
+    // Portworx is migrated to pxd.portworx.com and RBD (with CephFS) is removed.
+    inTreeProvisioners: new Set(v.minor <= 30 ? ['kubernetes.io/portworx-volume', 'kubernetes.io/rbd'] : []),
+  }
+}
