@@ -327,7 +327,10 @@ describe('Released PVs', () => {
 describe('PVs without a claimRef (Released, Failed, Pending): Available at the next sync', () => {
   for (const phase of ['Released', 'Failed', 'Pending']) {
     it(`${phase}: planned like an Available PV, with a warning that says the controller makes it Available`, () => {
-      const {w} = world({pvs: [pv('recycled', '5Gi', [RWO], {phase})], pvcs: [pvc('db', '5Gi', [RWO])]})
+      const {w} = world({
+        pvs: [pv('recycled', {size: '5Gi', modes: [RWO], phase})],
+        pvcs: [pvc('db', {size: '5Gi', modes: [RWO]})],
+      })
       const b = planBinding(w, {namespace: 'app', name: 'db'})
       expect(b.status).toBe('bind')
       expect(b.volume).toBe('recycled')
@@ -341,8 +344,11 @@ describe('PVs without a claimRef (Released, Failed, Pending): Available at the n
 describe('claims the controller marks Lost', () => {
   it('a bind-completed claim whose PV now belongs to another claim is refused (ClaimMisbound), not re-planned', () => {
     const {w} = world({
-      pvs: [pv('v', '5Gi', [RWO], {phase: 'Bound', claimRef: fullRef('other')}), pv('free', '5Gi', [RWO])],
-      pvcs: [pvc('db', '5Gi', [RWO], {volumeName: 'v', bound: true})],
+      pvs: [
+        pv('v', {size: '5Gi', modes: [RWO], phase: 'Bound', claimRef: fullRef('other')}),
+        pv('free', {size: '5Gi', modes: [RWO]}),
+      ],
+      pvcs: [pvc('db', {size: '5Gi', modes: [RWO], volumeName: 'v', bound: true})],
     })
     const b = planBinding(w, {namespace: 'app', name: 'db'})
     expect(b.status).toBe('refused')
