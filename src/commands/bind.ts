@@ -1,3 +1,4 @@
+import {terminalWidth} from '../base/terminal.js'
 import {Args, Flags} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 import {confirm, parseObjectArg} from '../base/args.js'
@@ -172,7 +173,8 @@ The plan's JSON contract is documented in docs/bind.md.`
           .join('\n'),
       )
     else if (!o.quiet) this.print(renderBindings(bindings, this.chalk, dryRun, true))
-    if (o.diagnosis && !machine) this.print(renderDiagnosis(o.diagnosis, this.chalk, {scopeLabel: ''}))
+    if (o.diagnosis && !machine)
+      this.print(renderDiagnosis(o.diagnosis, this.chalk, {scopeLabel: '', width: terminalWidth()}))
     const forbidden = bindings.some((b) => b.server.some((s) => s.code === 401 || s.code === 403))
     process.exitCode = forbidden ? 2 : bindExitCode(bindings)
     return doc

@@ -1,3 +1,4 @@
+import {terminalWidth} from '../base/terminal.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {minSizeBytes, probeFlags, probeSource, progress} from '../base/probeFlags.js'
 import {parseDuration} from '../base/duration.js'
@@ -108,7 +109,7 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
       }),
     )
     if (flags.output === 'json' || flags.output === 'yaml') this.print(serialize(report, flags.output))
-    else this.print(renderDisks(report, this.chalk, {wide: flags.output === 'wide'}))
+    else this.print(renderDisks(report, this.chalk, {wide: flags.output === 'wide', width: terminalWidth()}))
     process.exitCode = report.nodes.some((n) => n.error) ? 1 : 0
     return report
   }

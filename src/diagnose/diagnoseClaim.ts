@@ -28,6 +28,7 @@ import {
   rejectedNodes,
 } from '../binding/consumers.js'
 import {candidateRows} from './candidates.js'
+import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
@@ -51,8 +52,9 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
   // Corroborate with the newest warning on the claim when the verdict quoted none.
   const warn = latest(events, (e) => e.type === 'Warning')
   if (CAUSES[v.cause] === 'error' && evidence.length === 0 && warn) evidence.push(quoteEvent(warn))
-  const fix = v.fix ?? []
-  if (v.cause !== 'Bound' && v.cause !== 'VolumeClaimedByOther') fix.push(...recoverableVolumes(pvc, w))
+  // Keeping data comes first: a volume of an earlier claim of this name is handed back before anything else.
+  const keepData = v.cause !== 'Bound' && v.cause !== 'VolumeClaimedByOther' ? staleClaimHints(pvc, w) : []
+  const fix = fixesInOrder({keepData, other: v.fix ?? []})
   const out: ClaimDiagnosis = {
     namespace: ns,
     name,
@@ -69,21 +71,11 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
     candidates: cand?.rows ?? [],
     consumers: v.consumers ?? consumersOf(pvc, w),
   }
-  if (cand && cand.omitted > 0) out.candidatesOmitted = cand.omitted
+  if (cand && cand.omitted > 0) {
+    out.candidatesOmitted = cand.omitted
+    out.candidatesOmittedBy = cand.omittedBy
+  }
   return out
-}
-
-/** PVs that still hold an earlier claim of this name (a re-created StatefulSet claim): the data is there to take back. */
-function recoverableVolumes(pvc: V1PersistentVolumeClaim, w: World): string[] {
-  const ns = pvc.metadata?.namespace ?? 'default'
-  const name = pvc.metadata?.name ?? ''
-  return w.index
-    .claimedFor(pvc)
-    .filter((pv) => pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== pvc.metadata?.uid && w.phaseOf(pv) !== 'Bound')
-    .map(
-      (pv) =>
-        `PV ${pv.metadata?.name} (${w.phaseOf(pv)}) belonged to an earlier claim named ${ns}/${name}; to keep its data, hand it to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${pv.metadata?.name}`,
-    )
 }
 
 function podsUsing(pvc: V1PersistentVolumeClaim, w: World): V1Pod[] {
@@ -275,17 +267,26 @@ function unboundClaim(c: ClaimContext): Verdict {
 
   // No PV fits and binding is immediate (or provisioning was already asked for a node).
   const candidates = candidateRows(claim, w)
-  const near = nearMiss(candidates.rows)
+  const near = nearMiss(candidates.rows, claim)
+  const checks = splitCheckFixes(checkFixes(candidates.rows, claim))
   if (cls === '') {
     if (!claimHasClass(pvc)) {
+      // "Mark a class default" only when there is a class to mark.
+      const names = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
       return {
         cause: 'NoDefaultStorageClass',
         message: `The claim names no storageClassName and the cluster has no default StorageClass, so nothing can provision it; and no class-less PV fits${near}.`,
         candidates,
-        fix: [
-          'Mark a StorageClass as default: kubectl patch storageclass <name> -p \'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\'   (the controller then assigns it to this claim)',
-          `Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`,
-        ],
+        fix: fixesInOrder({
+          fixClaim: [
+            names.length
+              ? `Mark a StorageClass as default (the controller then assigns it to this claim; the claim's storageClassName may be set once while unset): kubectl patch storageclass ${names.length === 1 ? names[0] : `<${names.join('|')}>`} -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'`
+              : 'The cluster has no StorageClass: create one marked default (storageclass.kubernetes.io/is-default-class: "true"); the controller then assigns it to this claim.',
+            ...checks.fixClaim,
+          ],
+          createCapacity: [`Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
+          other: checks.other,
+        }),
       }
     }
     return {
@@ -293,21 +294,35 @@ function unboundClaim(c: ClaimContext): Verdict {
       message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
       candidates,
       evidence: evidenceFrom(events, 'FailedBinding'),
-      fix: [
-        `Create a PV with no storageClassName that fits (${describeNeed(claim)}), or recreate the claim with the class of an existing PV.`,
-        ...mismatchFixes(candidates.rows, claim),
-      ],
+      fix: fixesInOrder({
+        fixClaim: checks.fixClaim,
+        createCapacity: [`Create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
+        other: checks.other,
+      }),
     }
   }
   if (!sc) {
+    // PVs of that class name bind without the class object; only when there are none is the
+    // name likely a typo.
+    const hasPVs = w.index.ofClass(cls).length > 0
+    const existing = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
+    const rename = existing.length
+      ? `If "${cls}" is a typo, recreate the claim with an existing class (storageClassName is immutable): ${existing.join(', ')}.`
+      : ''
     return {
       cause: 'StorageClassNotFound',
       message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
       candidates,
       evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [
-        `Create StorageClass "${cls}", or fix the name (recreate the claim), or create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
-      ],
+      fix: fixesInOrder({
+        fixClaim: [...(hasPVs || !rename ? [] : [rename]), ...checks.fixClaim],
+        createCapacity: [
+          hasPVs
+            ? `Create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}), or StorageClass "${cls}" with a provisioner.`
+            : `Create StorageClass "${cls}" (with a provisioner), or a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
+        ],
+        other: [...checks.other, ...(hasPVs && rename ? [rename] : [])],
+      }),
     }
   }
   const prov = provisionerOf(sc)
@@ -317,15 +332,22 @@ function unboundClaim(c: ClaimContext): Verdict {
       message: `StorageClass "${cls}"${defaultNote} uses kubernetes.io/no-provisioner: only pre-created PVs can satisfy the claim, and none fits${near}.`,
       candidates,
       evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [
-        `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
-        ...mismatchFixes(candidates.rows, claim),
-        ...(sc.volumeBindingMode !== 'WaitForFirstConsumer'
-          ? [
-              `The class binds Immediately and ignores node affinity; for local PVs recreate it with volumeBindingMode: WaitForFirstConsumer.`,
-            ]
-          : []),
-      ],
+      fix: fixesInOrder({
+        fixClaim: checks.fixClaim,
+        createCapacity: [
+          `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
+        ],
+        other: [
+          ...checks.other,
+          // Premise: PVs of the class are pinned to nodes; an Immediate class then binds one
+          // without regard to where the pod can run.
+          ...(sc.volumeBindingMode !== 'WaitForFirstConsumer' && classHasPinnedVolumes(cls, w)
+            ? [
+                `StorageClass "${cls}" binds Immediately, ignoring the node affinity of its local PVs; recreate it with volumeBindingMode: WaitForFirstConsumer (the field is immutable).`,
+              ]
+            : []),
+        ],
+      }),
     }
   }
   if (prov.kind === 'unknown') {
@@ -357,7 +379,7 @@ function preboundClaim(
       cause: 'VolumeNotFound',
       message: `The claim asks for PV "${volumeName}" (spec.volumeName), which does not exist; the controller waits silently.`,
       fix: [
-        `Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName.`,
+        `Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName (the field is immutable once set).`,
       ],
     }
   }
@@ -377,7 +399,10 @@ function preboundClaim(
             `Keep the data and hand the PV to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${volumeName}`,
             `or by hand: kubectl patch pv ${volumeName} --type=merge -p '{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}'`,
           ]
-        : [`Pick another PV, or release this one from ${ref.namespace}/${ref.name} first.`],
+        : [
+            `spec.volumeName is immutable once set: delete and recreate the claim without spec.volumeName (or naming a free PV): kubectl delete pvc -n ${ns} ${name}`,
+            `Or, only if ${ref.namespace}/${ref.name} no longer needs it, release PV ${volumeName} from it first.`,
+          ],
     }
   }
   if (!pv.spec?.claimRef) {
@@ -388,7 +413,10 @@ function preboundClaim(
         message: `The claim asks for PV "${volumeName}", which does not satisfy it: ${failing.map((f) => f.text).join('; ')}.`,
         evidence: evidenceFrom(events, 'VolumeMismatch'),
         candidates,
-        fix: failing.map((f) => f.fix),
+        fix: [
+          ...failing.map((f) => f.fix),
+          `Or use another PV: spec.volumeName is immutable once set, so recreate the claim without it (or naming a PV that fits).`,
+        ],
       }
     }
   }
@@ -413,11 +441,11 @@ function satisfyFailures(
     }),
     capacity: () => ({
       text: 'requested PV is too small',
-      fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: use a bigger PV or a smaller request.`,
+      fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: grow the volume and the PV's capacity, or recreate the claim with a smaller request (immutable while unbound).`,
     }),
     storageClass: () => ({
       text: 'storageClassName does not match',
-      fix: `Give the claim and PV ${name} the same storageClassName.`,
+      fix: `Set PV ${name}'s storageClassName to the claim's "${claimClass(pvc)}" (the claim's is immutable).`,
     }),
     volumeAttributesClass: () => ({
       text: 'volumeAttributesClassName does not match',
@@ -425,11 +453,11 @@ function satisfyFailures(
     }),
     volumeMode: () => ({
       text: 'incompatible volumeMode',
-      fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`,
+      fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}: recreate the claim with volumeMode ${volumeModeOf(pv)} (immutable), or the PV as ${volumeModeOf(pvc)}.`,
     }),
     accessModes: () => ({
       text: 'incompatible accessMode',
-      fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`,
+      fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}: add the modes to the PV if the volume supports them, or recreate the claim (accessModes is immutable).`,
     }),
   }
   return checkVolumeSatisfyClaim(pv, pvc).map((code) => ({code, ...say[code]!()}))
@@ -478,7 +506,11 @@ function waitForFirstConsumer(
   const key = `${ns}/${name}`
   const feasibleNames = nodeNameSet(a.feasible)
   const onFeasible = (pv: V1PersistentVolume) => (a.feasible.length ? fitsSomeNode(pv, a.feasible) : anyNode(pv))
-  const candidates = candidateRows(pvc, w, {nodeAffinityOk: onFeasible})
+  const candidates = candidateRows(pvc, w, {
+    nodeAffinityOk: onFeasible,
+    usableNodes: a.feasible.map((n) => n.metadata?.name ?? ''),
+  })
+  const checks = splitCheckFixes(checkFixes(candidates.rows, pvc))
   const podName = a.pod.metadata?.name ?? ''
   const podReason = scheduledCondition(a.pod)
   if (a.preFilter || a.feasible.length === 0) {
@@ -581,11 +613,13 @@ function waitForFirstConsumer(
     evidence: [podReason ?? a.summary],
     candidates,
     consumers,
-    fix: [
-      `Create a PV of class ${cls} that fits (${describeNeed(pvc)}) on one of: ${feasibleList} — kubectl pv-doctor provision --node <node> --storage-class ${cls}`,
-      ...mismatchFixes(candidates.rows, pvc),
-      `Or relax the pod's constraints so it may run where a free PV is.`,
-    ],
+    fix: fixesInOrder({
+      fixClaim: checks.fixClaim,
+      createCapacity: [
+        `Create a PV of class ${cls} that fits (${describeNeed(pvc)}) on one of: ${feasibleList} — kubectl pv-doctor provision --node <node> --storage-class ${cls}`,
+      ],
+      other: [...checks.other, `Or relax the pod's constraints so it may run where a free PV is.`],
+    }),
   }
 }
 
@@ -646,30 +680,4 @@ function evidenceFrom(events: ReturnType<World['events']['about']>, reason: stri
 function describeNeed(pvc: V1PersistentVolumeClaim): string {
   const req = pvc.spec?.resources?.requests?.storage
   return `≥ ${req ?? formatBytes(toBytes(requestOf(pvc)))}, ${(pvc.spec?.accessModes ?? []).join(',') || 'no access modes'}, volumeMode ${volumeModeOf(pvc)}${pvc.spec?.selector ? ', labels matching the claim selector' : ''}`
-}
-
-function nearMiss(rows: ReturnType<typeof candidateRows>['rows']): string {
-  const closest = rows.find((r) => !r.eligible && !r.mismatches.includes('claimedByOther'))
-  return closest ? ` (closest: ${closest.name}, fails ${closest.mismatches.join(', ')})` : ''
-}
-
-/** One concrete fix for the closest PV, when a single check stands in the way. */
-function mismatchFixes(rows: ReturnType<typeof candidateRows>['rows'], pvc: V1PersistentVolumeClaim): string[] {
-  const one = rows.find((r) => r.mismatches.length === 1)
-  if (!one) return []
-  const m = one.mismatches[0]
-  const ns = pvc.metadata?.namespace ?? 'default'
-  const fixes: Partial<Record<MismatchCode, string>> = {
-    capacity: `PV ${one.name} is too small (${one.capacity} < ${pvc.spec?.resources?.requests?.storage}): lower the claim's request or use a bigger PV.`,
-    accessModes: `PV ${one.name} offers ${one.accessModes.join(',')}; the claim asks ${(pvc.spec?.accessModes ?? []).join(',')}.`,
-    volumeMode: `PV ${one.name} is ${one.volumeMode}; the claim asks ${volumeModeOf(pvc)}.`,
-    storageClass: `PV ${one.name} has class "${one.storageClass}"; recreate the claim with storageClassName: "${one.storageClass}" or change the PV's class.`,
-    selector: `PV ${one.name} lacks the labels the claim's selector asks for: kubectl label pv ${one.name} <key>=<value>`,
-    phase: `PV ${one.name} is ${one.phase}; ${one.phase === 'Released' ? `clear its claimRef to reuse it: kubectl patch pv ${one.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'` : 'the controller moves it to Available when it syncs.'}`,
-    claimedByOther: `PV ${one.name} is reserved for ${one.claimRef}${one.claimRef?.startsWith(`${ns}/${pvc.metadata?.name}`) ? ` — recover it for this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${one.name}` : ''}.`,
-    nodeAffinity: `PV ${one.name} is pinned to nodes the pod cannot use.`,
-    deleting: `PV ${one.name} is being deleted.`,
-    volumeAttributesClass: `PV ${one.name} has another volumeAttributesClassName.`,
-  }
-  return fixes[m] ? [fixes[m]!] : []
 }
