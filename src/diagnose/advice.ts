@@ -13,7 +13,7 @@ import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/clie
 import {shortModes} from '../binding/accessModes.js'
 import {type MismatchCode, MISMATCH_CODES, volumeModeOf} from '../binding/matchVolume.js'
 import {quantityOrZero} from '../binding/quantity.js'
-import {claimClass} from '../binding/storageClass.js'
+import {claimClass, claimHasClass} from '../binding/storageClass.js'
 import type {World} from '../binding/world.js'
 import type {Candidate} from './types.js'
 
@@ -160,10 +160,14 @@ function sentence(check: MismatchCode, hit: Candidate[], pvc: V1PersistentVolume
       return `${names} ${one ? 'is' : 'are'} volumeMode ${first.volumeMode}, the claim wants ${volumeModeOf(pvc)}: ${IMMUTABLE} with volumeMode ${first.volumeMode}, or create a ${volumeModeOf(pvc)} PV.`
     case 'accessModes':
       return `${names} ${one ? 'offers' : 'offer'} ${distinct((r) => shortModes(r.accessModes))}, the claim needs ${shortModes(pvc.spec?.accessModes)}: ${IMMUTABLE} with modes ${one ? 'the PV offers' : 'one of them offers'}, or create a PV that offers ${shortModes(pvc.spec?.accessModes)}.`
-    case 'storageClass':
-      return otherClass
-        ? `No PV of class "${claimClass(pvc)}" exists; ${names} of class "${first.storageClass}" would fit otherwise: ${IMMUTABLE} with storageClassName: "${first.storageClass}" only if that class is meant for it.`
-        : ''
+    case 'storageClass': {
+      if (!otherClass) return ''
+      const what = `No PV of class "${claimClass(pvc)}" exists; ${names} of class "${first.storageClass}" would fit otherwise`
+      // An unset storageClassName may be set once (RetroactiveDefaultStorageClass validation); "" or a name may not.
+      return claimHasClass(pvc)
+        ? `${what}: ${IMMUTABLE} with storageClassName: "${first.storageClass}" only if that class is meant for it.`
+        : `${what}; the claim names no class, so it may be set once, only if that class is meant for it: kubectl patch pvc -n ${pvc.metadata?.namespace ?? 'default'} ${pvc.metadata?.name} -p '{"spec":{"storageClassName":"${first.storageClass}"}}'`
+    }
     case 'volumeAttributesClass':
       return `${names} ${one ? 'has' : 'have'} another volumeAttributesClassName than the claim ("${pvc.spec?.volumeAttributesClassName ?? ''}"): give both the same one.`
     case 'selector':
