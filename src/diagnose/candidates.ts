@@ -138,7 +138,7 @@ export function whyNot(
       case 'claimedByOther':
         out.push(
           refName === claimKey(pvc)
-            ? `${phase === 'Bound' ? 'bound to' : `${phase} from`} an earlier ${refName} (holds its data)`
+            ? "holds an earlier claim's data"
             : phase === 'Bound'
               ? `bound to ${refName}`
               : phase === 'Released' || phase === 'Failed'
@@ -177,7 +177,7 @@ export function whyNot(
       case 'nodeAffinity': {
         const on = w.nodes.filter((n) => pvFitsNodeLabels(pv, n.metadata?.labels)).map((n) => n.metadata?.name)
         const where = on.length ? `only on ${listNodes(on)}` : 'on no existing node'
-        out.push(usableNodes?.length ? `${where}; the pod can use ${listNodes(usableNodes)}` : where)
+        out.push(usableNodes?.length ? `${where}; pod can use ${listNodes(usableNodes)}` : where)
         break
       }
     }

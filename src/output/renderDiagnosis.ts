@@ -69,6 +69,19 @@ function fitsWord(cl: ClaimDiagnosis, name: string): string {
   return name === cl.wouldBind ? 'chosen' : cl.ties.includes(name) ? 'tie' : 'fits'
 }
 
+/** The default table's natural width (indent, columns, three-space gaps), to know whether it fits. */
+function tableWidth(cl: ClaimDiagnosis): number {
+  const cols = [
+    ['NAME', ...cl.candidates.map((p) => p.name)],
+    ['CAPACITY', ...cl.candidates.map((p) => p.capacity)],
+    ['MODES', ...cl.candidates.map((p) => shortModes(p.accessModes))],
+    ['CLASS', ...cl.candidates.map((p) => p.storageClass || '""')],
+    ['PHASE', ...cl.candidates.map((p) => p.phase)],
+    ['WHY NOT', ...cl.candidates.map((p) => (p.eligible ? 'chosen' : p.whyNot.join('; ')))],
+  ]
+  return 4 + cols.reduce((a, c) => a + Math.max(...c.map((x) => [...x].length)) + 3, -3)
+}
+
 function omittedLine(cl: ClaimDiagnosis): string {
   const by = cl.candidatesOmittedBy
   const n = cl.candidatesOmitted ?? 0
@@ -98,11 +111,14 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?
   if (cl.candidates.length) {
     lines.push('  Candidate PVs:')
     // Default: why not, in words and values; -o wide: the per-check matrix as well.
+    // On a narrow terminal, the CLASS column goes when it only repeats the claim's class (named above).
+    const sameClass = cl.candidates.every((p) => p.storageClass === (cl.storageClass ?? p.storageClass))
+    const dropClass = Boolean(width) && !wide && sameClass && tableWidth(cl) > (width ?? 0)
     const head = [
       'NAME',
       'CAPACITY',
       'MODES',
-      'CLASS',
+      ...(dropClass ? [] : ['CLASS']),
       'PHASE',
       ...(wide ? ['VOLUMEMODE', 'CLAIM', ...MISMATCH_CODES.map((m) => CHECK_HEADERS[m])] : []),
       'WHY NOT',
@@ -111,7 +127,7 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?
       p.eligible ? c.green(p.name) : p.name,
       p.capacity,
       shortModes(p.accessModes),
-      p.storageClass === '' ? '""' : p.storageClass,
+      ...(dropClass ? [] : [p.storageClass === '' ? '""' : p.storageClass]),
       p.phase,
       ...(wide
         ? [

@@ -74,10 +74,13 @@ export function columns(head: string[], rows: string[][], indent = '', width?: n
       return w
     }),
   )
+  // Three spaces between columns as kubectl prints, two when that would not fit the terminal.
+  const full = indent.length + widths.reduce((a, b) => a + b + 3, -3)
+  const gap = width && full > width ? 2 : 3
   const line = (cells: string[], ws: number[]) =>
     indent +
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - ws[i] + 3)))
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i] - ws[i] + gap)))
       .join('')
       .trimEnd()
   const table = [

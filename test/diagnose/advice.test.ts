@@ -144,7 +144,7 @@ describe('advice rules', () => {
     const pvs = [pv('pv-small', {size: '1Gi'})]
     for (let i = 0; i < 12; i++)
       pvs.push(pv(`pv-bound-${i}`, {size: '50Gi', claimRef: {namespace: 'app', name: `c${i}`, uid: `u${i}`}}))
-    const d = explain(snap({pvcs: [pvc('data', {size: '20Gi'})], classes: [sc('manual')], pvs}))
+    const d = explain(snap({pvcs: [pvc('data', {size: '20Gi'})], storageClasses: [sc('manual')], pvs}))
     const c = d.claims[0]
     expect(c.candidatesOmittedBy).toEqual({boundElsewhere: 12, reserved: 0, released: 0, furtherFromFitting: 0})
     expect(renderDiagnosis(d, plain, {scopeLabel: ''})).toMatch(
@@ -155,7 +155,7 @@ describe('advice rules', () => {
   it('WHY NOT names every failing check with its values', () => {
     const c = explain(TEN_STATES['pvs-only-in-other-zone']).claims[0]
     const row = c.candidates.find((r) => r.name === 'local-b1')!
-    expect(row.whyNot).toEqual(['only on node-b1; the pod can use node-a1, node-a2'])
+    expect(row.whyNot).toEqual(['only on node-b1; pod can use node-a1, node-a2'])
     const used = c.candidates.find((r) => r.name === 'local-a1-used')
     if (used) expect(used.whyNot[0]).toBe('reserved for app/other')
   })
