@@ -1,5 +1,5 @@
 /** The `disks` table. Pure: the command passes the colours (a chalk instance fits). */
-import {plainTable} from './table.js'
+import {columns} from './table.js'
 import type {DiskReport} from '../disks/types.js'
 
 export interface Paint {
@@ -49,7 +49,7 @@ export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: bool
     }
   }
   const lines: string[] = []
-  if (rows.length > 0) lines.push(plainTable(head, rows, '', opts.width))
+  if (rows.length > 0) lines.push(columns(head, rows, '', opts.width, head.indexOf('MODEL')))
   const total = report.nodes.reduce((n, x) => n + x.disks.length, 0)
   const eligible = report.nodes.reduce((n, x) => n + x.disks.filter((d) => d.eligible).length, 0)
   for (const node of report.nodes) if (node.error) lines.push(paint.red(`node ${node.name}: ${node.error}`))

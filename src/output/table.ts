@@ -57,6 +57,18 @@ export function fitLine(line: string, width?: number): string {
   return `${out.trimEnd()}…${line.includes('\u001b') ? '\u001b[0m' : ''}`
 }
 
+/** Cuts the cells of column `col` so that the other columns and the start of the last fit `width` (never below 6). */
+function shrinkColumn(head: string[], rows: string[][], indent: string, width: number, col: number): string[][] {
+  const visible = (c: string) => (c.includes('\u001b') ? c.replace(ANSI, '') : c).length
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))))
+  // Room for the columns before the last, and at least 24 characters of the last.
+  const last = Math.min(24, widths[widths.length - 1])
+  const total = indent.length + widths.slice(0, -1).reduce((a, b) => a + b + 3, 0) + last
+  const keep = Math.max(6, head[col].length, widths[col] - (total - width))
+  if (total <= width || keep >= widths[col]) return rows
+  return rows.map((r) => r.map((c, i) => (i === col && visible(c) > keep ? `${c.slice(0, keep - 1)}…` : c)))
+}
+
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g
 
@@ -65,7 +77,15 @@ const ANSI = /\u001b\[[0-9;]*m/g
  * cli-table3 measures every cell with full Unicode width rules, which dominated the run time.
  * Our cells are ASCII, ✓, ✗ and …: one column each once colour codes are removed.
  */
-export function columns(head: string[], rows: string[][], indent = '', width?: number): string {
+export function columns(
+  head: string[],
+  rows: string[][],
+  indent = '',
+  width?: number,
+  /** A column that gives up width first (cells cut with …) when the table is wider than `width`. */
+  shrink?: number,
+): string {
+  if (width && shrink !== undefined) rows = shrinkColumn(head, rows, indent, width, shrink)
   const widths = head.map((h) => h.length)
   const visible = rows.map((r) =>
     r.map((c, i) => {
