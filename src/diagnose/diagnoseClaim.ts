@@ -118,8 +118,10 @@ interface ClaimContext {
 }
 
 interface Rule {
-  /** Every cause the rule can give, in the order of docs/causes.md. */
+  /** The causes the rule gives, in the order of docs/causes.md. */
   causes: readonly Cause[]
+  /** Causes of other rows that this rule's flow can also end in. */
+  alsoGives?: readonly Cause[]
   applies: (c: ClaimContext) => boolean
   verdict: (c: ClaimContext) => Verdict
 }
@@ -141,25 +143,52 @@ export const RULES: readonly Rule[] = [
     applies: (c) => c.volumeName !== '',
     verdict: (c) => preboundClaim(c.pvc, c.volumeName, c.w, c.events),
   },
+  // An unbound claim that names no PV: the controller's pick, the scheduler's view, then why
+  // nothing can provision one — one row per cause, so each verdict's advice stands alone.
+  {causes: ['BindPending'], applies: (c) => Boolean(unbound(c).pick.winner), verdict: controllerWillBind},
   {
     causes: [
-      'BindPending',
       'WaitingForFirstConsumer',
       'ConsumerBypassedScheduler',
       'ConsumerUnschedulable',
       'NoVolumeOnFeasibleNodes',
       'TopologyNotAllowed',
       'InsufficientStorageCapacity',
-      'NoMatchingVolume',
-      'NoDefaultStorageClass',
+    ],
+    // The scheduler's flow also ends in causes of the rows above and below (a PV it will bind,
+    // a missing class, an external provisioner's state).
+    alsoGives: [
+      'BindPending',
+      'VolumeMismatch',
       'StorageClassNotFound',
-      'UnknownProvisioner',
       'ProvisioningFailed',
       'ProvisionerNotFound',
       'ProvisioningInProgress',
     ],
+    applies: (c) => unbound(c).delay && c.pvc.metadata?.annotations?.[SELECTED_NODE] === undefined,
+    verdict: (c) => waitForFirstConsumer(unbound(c).claim, unbound(c).sc!, c.w, unbound(c).defaultNote),
+  },
+  {
+    causes: ['NoMatchingVolume'],
+    applies: (c) => unbound(c).cls === '' && claimHasClass(c.pvc),
+    verdict: noClassNoVolume,
+  },
+  {causes: ['NoDefaultStorageClass'], applies: (c) => unbound(c).cls === '', verdict: noDefaultClass},
+  {causes: ['StorageClassNotFound'], applies: (c) => !unbound(c).sc, verdict: classNotFound},
+  {
+    causes: ['NoMatchingVolume'],
+    applies: (c) => provisionerOf(unbound(c).sc!).kind === 'none',
+    verdict: noProvisionerNoVolume,
+  },
+  {
+    causes: ['UnknownProvisioner'],
+    applies: (c) => provisionerOf(unbound(c).sc!).kind === 'unknown',
+    verdict: unknownProvisioner,
+  },
+  {
+    causes: ['ProvisioningFailed', 'ProvisionerNotFound', 'ProvisioningInProgress'],
     applies: () => true,
-    verdict: unboundClaim,
+    verdict: provisioning,
   },
 ]
 
@@ -224,145 +253,209 @@ function boundClaim(c: ClaimContext): Verdict {
   return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
 }
 
-/** An unbound claim that names no PV: the controller's pick, the scheduler's view, then provisioning. */
-function unboundClaim(c: ClaimContext): Verdict {
-  const {pvc, w, ns, name, events} = c
-  // The effective class: a claim that names none gets the default (admission on create, or the
-  // controller's retroactive assignment once nothing class-less matched).
-  const claim = effectiveClaim(pvc, w)
-  const defaulted = claim !== pvc
-  const delay = isDelayBinding(claim, w.classes)
-  const pick = controllerPick(claim, w.index, delay, w.phaseOf)
+/**
+ * What every rule for an unbound claim that names no PV looks at, computed once per claim: the
+ * effective class (a claim that names none gets the default: admission on create, or the
+ * controller's retroactive assignment once nothing class-less matched), the controller's pick,
+ * and — when no PV fits — the candidates and the advice on them.
+ */
+interface Unbound {
+  claim: V1PersistentVolumeClaim
+  delay: boolean
+  pick: ReturnType<typeof controllerPick>
+  cls: string
+  sc: V1StorageClass | undefined
+  defaultNote: string
+  /** No PV fits: the candidates, the near miss and the check fixes (lazy: only the rules below the pick need them). */
+  missed: () => {
+    candidates: ReturnType<typeof candidateRows>
+    near: string
+    checks: ReturnType<typeof splitCheckFixes>
+  }
+}
+
+const unboundMemo = new WeakMap<ClaimContext, Unbound>()
+
+function unbound(c: ClaimContext): Unbound {
+  let u = unboundMemo.get(c)
+  if (u) return u
+  const claim = effectiveClaim(c.pvc, c.w)
+  const delay = isDelayBinding(claim, c.w.classes)
   const cls = claimClass(claim)
-  const sc = findClass(w.classes, cls)
-  const defaultNote = defaulted ? ` (the default class, applied because the claim names none)` : ''
-
-  if (pick.winner) {
-    const pv = pick.winner
-    const prebound = isVolumeBoundToClaim(pv, claim)
-    // A WaitForFirstConsumer claim with a PV pre-bound to it and a pod waiting: the controller
-    // binds the pre-bound PV, but the scheduler may reserve its own choice first — a real race.
-    const race = delay && sc ? schedulerChoices(claim, w).filter((n) => n !== pv.metadata?.name) : []
-    const ties = [...pick.ties.map((p) => p.metadata?.name ?? ''), ...race]
-    return {
-      cause: 'BindPending',
-      message:
-        `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
-        (race.length
-          ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
-          : ''),
-      wouldBind: pv.metadata?.name ?? null,
-      ties,
-      candidates: candidateRows(claim, w),
-      fix: ties.length
-        ? [
-            `Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`,
-          ]
-        : [],
-    }
-  }
-
-  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined)
-    return waitForFirstConsumer(claim, sc!, w, defaultNote)
-
-  // No PV fits and binding is immediate (or provisioning was already asked for a node).
-  const candidates = candidateRows(claim, w)
-  const near = nearMiss(candidates.rows, claim)
-  const checks = splitCheckFixes(checkFixes(candidates.rows, claim))
-  if (cls === '') {
-    if (!claimHasClass(pvc)) {
-      // "Mark a class default" only when there is a class to mark.
-      const names = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
-      return {
-        cause: 'NoDefaultStorageClass',
-        message: `The claim names no storageClassName and the cluster has no default StorageClass, so nothing can provision it; and no class-less PV fits${near}.`,
-        candidates,
-        fix: fixesInOrder({
-          fixClaim: [
-            names.length
-              ? `Mark a StorageClass as default (the controller then assigns it to this claim; the claim's storageClassName may be set once while unset): kubectl patch storageclass ${names.length === 1 ? names[0] : `<${names.join('|')}>`} -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'`
-              : 'The cluster has no StorageClass: create one marked default (storageclass.kubernetes.io/is-default-class: "true"); the controller then assigns it to this claim.',
-            ...checks.fixClaim,
-          ],
-          createCapacity: [`Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
-          other: checks.other,
-        }),
+  let missed: ReturnType<Unbound['missed']> | undefined
+  u = {
+    claim,
+    delay,
+    pick: controllerPick(claim, c.w.index, delay, c.w.phaseOf),
+    cls,
+    sc: findClass(c.w.classes, cls),
+    defaultNote: claim !== c.pvc ? ` (the default class, applied because the claim names none)` : '',
+    missed: () => {
+      if (!missed) {
+        const candidates = candidateRows(claim, c.w)
+        missed = {
+          candidates,
+          near: nearMiss(candidates.rows, claim),
+          checks: splitCheckFixes(checkFixes(candidates.rows, claim)),
+        }
       }
-    }
-    return {
-      cause: 'NoMatchingVolume',
-      message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'FailedBinding'),
-      fix: fixesInOrder({
-        fixClaim: checks.fixClaim,
-        createCapacity: [`Create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
-        other: checks.other,
-      }),
-    }
+      return missed
+    },
   }
-  if (!sc) {
-    // PVs of that class name bind without the class object; only when there are none is the
-    // name likely a typo.
-    const hasPVs = w.index.ofClass(cls).length > 0
-    const existing = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
-    const rename = existing.length
-      ? `If "${cls}" is a typo, recreate the claim with an existing class (storageClassName is immutable): ${existing.join(', ')}.`
-      : ''
-    return {
-      cause: 'StorageClassNotFound',
-      message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: fixesInOrder({
-        fixClaim: [...(hasPVs || !rename ? [] : [rename]), ...checks.fixClaim],
-        createCapacity: [
-          hasPVs
-            ? `Create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}), or StorageClass "${cls}" with a provisioner.`
-            : `Create StorageClass "${cls}" (with a provisioner), or a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
-        ],
-        other: [...checks.other, ...(hasPVs && rename ? [rename] : [])],
-      }),
-    }
+  unboundMemo.set(c, u)
+  return u
+}
+
+/** BindPending: the controller's pick (findBestMatchForClaim) for an unbound claim that names no PV. */
+function controllerWillBind(c: ClaimContext): Verdict {
+  const {w, ns, name} = c
+  const {claim, delay, sc, pick} = unbound(c)
+  const pv = pick.winner!
+  const prebound = isVolumeBoundToClaim(pv, claim)
+  // A WaitForFirstConsumer claim with a PV pre-bound to it and a pod waiting: the controller
+  // binds the pre-bound PV, but the scheduler may reserve its own choice first — a real race.
+  const race = delay && sc ? schedulerChoices(claim, w).filter((n) => n !== pv.metadata?.name) : []
+  const ties = [...pick.ties.map((p) => p.metadata?.name ?? ''), ...race]
+  return {
+    cause: 'BindPending',
+    message:
+      `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
+      (race.length
+        ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
+        : ''),
+    wouldBind: pv.metadata?.name ?? null,
+    ties,
+    candidates: candidateRows(claim, w),
+    fix: ties.length
+      ? [
+          `Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`,
+        ]
+      : [],
   }
-  const prov = provisionerOf(sc)
-  if (prov.kind === 'none') {
-    return {
-      cause: 'NoMatchingVolume',
-      message: `StorageClass "${cls}"${defaultNote} uses kubernetes.io/no-provisioner: only pre-created PVs can satisfy the claim, and none fits${near}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: fixesInOrder({
-        fixClaim: checks.fixClaim,
-        createCapacity: [
-          `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
-        ],
-        other: [
-          ...checks.other,
-          // Premise: PVs of the class are pinned to nodes; an Immediate class then binds one
-          // without regard to where the pod can run.
-          ...(sc.volumeBindingMode !== 'WaitForFirstConsumer' && classHasPinnedVolumes(cls, w)
-            ? [
-                `StorageClass "${cls}" binds Immediately, ignoring the node affinity of its local PVs; recreate it with volumeBindingMode: WaitForFirstConsumer (the field is immutable).`,
-              ]
-            : []),
-        ],
-      }),
-    }
+}
+
+/** NoMatchingVolume: storageClassName: "" set explicitly, and no class-less PV fits. */
+function noClassNoVolume(c: ClaimContext): Verdict {
+  const {claim} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  return {
+    cause: 'NoMatchingVolume',
+    message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
+    candidates,
+    evidence: evidenceFrom(c.events, 'FailedBinding'),
+    fix: fixesInOrder({
+      fixClaim: checks.fixClaim,
+      createCapacity: [`Create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
+      other: checks.other,
+    }),
   }
-  if (prov.kind === 'unknown') {
-    return {
-      cause: 'UnknownProvisioner',
-      message: `StorageClass "${cls}" names the provisioner "${prov.name}", which is neither a built-in plugin nor migrated to CSI: no volume plugin matched name: ${prov.name}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [
-        `Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`,
+}
+
+/** NoDefaultStorageClass: the claim names no class, none is default, no class-less PV fits. */
+function noDefaultClass(c: ClaimContext): Verdict {
+  const {w} = c
+  const {claim} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  // "Mark a class default" only when there is a class to mark.
+  const names = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
+  return {
+    cause: 'NoDefaultStorageClass',
+    message: `The claim names no storageClassName and the cluster has no default StorageClass, so nothing can provision it; and no class-less PV fits${near}.`,
+    candidates,
+    fix: fixesInOrder({
+      fixClaim: [
+        names.length
+          ? `Mark a StorageClass as default (the controller then assigns it to this claim; the claim's storageClassName may be set once while unset): kubectl patch storageclass ${names.length === 1 ? names[0] : `<${names.join('|')}>`} -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'`
+          : 'The cluster has no StorageClass: create one marked default (storageclass.kubernetes.io/is-default-class: "true"); the controller then assigns it to this claim.',
+        ...checks.fixClaim,
       ],
-    }
+      createCapacity: [`Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
+      other: checks.other,
+    }),
   }
-  const st = provisionState(claim, sc, prov.name, w)
-  return {...st, candidates}
+}
+
+/** StorageClassNotFound: the class named does not exist and no PV of that class name fits. */
+function classNotFound(c: ClaimContext): Verdict {
+  const {w, events} = c
+  const {claim, cls, defaultNote} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  // PVs of that class name bind without the class object; only when there are none is the
+  // name likely a typo.
+  const hasPVs = w.index.ofClass(cls).length > 0
+  const existing = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
+  const rename = existing.length
+    ? `If "${cls}" is a typo, recreate the claim with an existing class (storageClassName is immutable): ${existing.join(', ')}.`
+    : ''
+  return {
+    cause: 'StorageClassNotFound',
+    message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
+    candidates,
+    evidence: evidenceFrom(events, 'ProvisioningFailed'),
+    fix: fixesInOrder({
+      fixClaim: [...(hasPVs || !rename ? [] : [rename]), ...checks.fixClaim],
+      createCapacity: [
+        hasPVs
+          ? `Create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}), or StorageClass "${cls}" with a provisioner.`
+          : `Create StorageClass "${cls}" (with a provisioner), or a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
+      ],
+      other: [...checks.other, ...(hasPVs && rename ? [rename] : [])],
+    }),
+  }
+}
+
+/** NoMatchingVolume: the class uses kubernetes.io/no-provisioner and no pre-created PV fits. */
+function noProvisionerNoVolume(c: ClaimContext): Verdict {
+  const {w, events} = c
+  const {claim, cls, sc, defaultNote} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  return {
+    cause: 'NoMatchingVolume',
+    message: `StorageClass "${cls}"${defaultNote} uses kubernetes.io/no-provisioner: only pre-created PVs can satisfy the claim, and none fits${near}.`,
+    candidates,
+    evidence: evidenceFrom(events, 'ProvisioningFailed'),
+    fix: fixesInOrder({
+      fixClaim: checks.fixClaim,
+      createCapacity: [
+        `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
+      ],
+      other: [
+        ...checks.other,
+        // Premise: PVs of the class are pinned to nodes; an Immediate class then binds one
+        // without regard to where the pod can run.
+        ...(sc!.volumeBindingMode !== 'WaitForFirstConsumer' && classHasPinnedVolumes(cls, w)
+          ? [
+              `StorageClass "${cls}" binds Immediately, ignoring the node affinity of its local PVs; recreate it with volumeBindingMode: WaitForFirstConsumer (the field is immutable).`,
+            ]
+          : []),
+      ],
+    }),
+  }
+}
+
+/** UnknownProvisioner: a kubernetes.io/ provisioner with no in-tree plugin and no CSI migration. */
+function unknownProvisioner(c: ClaimContext): Verdict {
+  const {events} = c
+  const {cls, sc} = unbound(c)
+  const {candidates} = unbound(c).missed()
+  const prov = provisionerOf(sc!) as {kind: 'unknown'; name: string}
+  return {
+    cause: 'UnknownProvisioner',
+    message: `StorageClass "${cls}" names the provisioner "${prov.name}", which is neither a built-in plugin nor migrated to CSI: no volume plugin matched name: ${prov.name}.`,
+    candidates,
+    evidence: evidenceFrom(events, 'ProvisioningFailed'),
+    fix: [`Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`],
+  }
+}
+
+/** ProvisioningFailed / ProvisionerNotFound / ProvisioningInProgress: an external provisioner's turn. */
+function provisioning(c: ClaimContext): Verdict {
+  const {claim, sc} = unbound(c)
+  const prov = provisionerOf(sc!)
+  return {
+    ...provisionState(claim, sc!, prov.kind === 'external' ? prov.name : '', c.w),
+    candidates: unbound(c).missed().candidates,
+  }
 }
 
 function preboundClaim(
