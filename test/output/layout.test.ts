@@ -11,7 +11,7 @@ const hasTmux = spawnSync('tmux', ['-V']).status === 0
 const SOCKET = `pv-doctor-layout-${process.pid}`
 
 function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'})
+  return execFileSync('tmux', ['-u', '-L', SOCKET, ...args], {encoding: 'utf8'})
 }
 
 /** Candidate-table lines (header and rows) of explain's human output. */
