@@ -23,7 +23,7 @@ import {
 import {claimClass, isDelayBinding, pvClass} from '../binding/storageClass.js'
 import {controllerPick, VolumeIndex} from '../binding/volumeIndex.js'
 import {analysePod, isTerminated} from '../binding/consumers.js'
-import {type Cause, diagnoseClaim} from '../diagnose/index.js'
+import {type Cause, diagnoseClaim, staleClaimHints} from '../diagnose/index.js'
 import {effectiveClaim} from '../binding/effectiveClaim.js'
 import {buildWorld, type World} from '../binding/world.js'
 import {UserError} from '../errors.js'
@@ -172,20 +172,17 @@ export function planBinding(w: World, input: BindInput): Binding {
 
   // No choice from the user: the engine's wouldBind is the controller's (Immediate) or the
   // scheduler's per-node greedy choice (WaitForFirstConsumer, only with a consumer pod).
-  const stale = w.index.claimedFor(pvc).filter((pv) => pv.spec?.claimRef?.uid && !isVolumeBoundToClaim(pv, pvc))
-  const staleHint = stale.map(
-    (pv) =>
-      `PV "${pvName(pv)}" still holds the data of an earlier claim named ${key}; to keep that data bind it explicitly: kubectl pv-doctor bind -n ${input.namespace} ${input.name} --volume ${pvName(pv)}`,
-  )
+  // The diagnosis's fixes already start with the keep-the-data hint (one function for both).
   if (!diag.wouldBind) {
     b.cause = diag.cause
-    b.fix = [...staleHint, ...reclaimHints(pvc, w), ...diag.fix]
+    // Handing another claim's Released data to this one is the riskiest option: it comes last.
+    b.fix = [...diag.fix, ...reclaimHints(pvc, w)]
     b.reason = diag.message
     b.status = diag.severity === 'error' || diag.severity === 'warning' ? 'noCandidate' : 'nothingToDo'
     return b
   }
   const out = planFor(w, pvc, input, b, diag.wouldBind, 'engine', diag.ties)
-  out.warnings.push(...staleHint)
+  out.warnings.push(...staleClaimHints(pvc, w))
   return out
 }
 
@@ -232,7 +229,7 @@ function planFor(
   b = {...b, volume: name, ties}
   const warnings: string[] = []
 
-  const own = ownership(pv, pvc, w, input.reclaim === true)
+  const own = ownership(pv, pvc, w, input.reclaim === true, source === 'claimVolumeName')
   // Node affinity only matters where the scheduler picks the node: WaitForFirstConsumer with a consumer.
   const node = delay ? consumerNodes(pvc, w) : undefined
   const nodeAffinityOk = node?.nodes.length
@@ -327,7 +324,13 @@ interface Ownership {
 }
 
 /** Who the PV belongs to, and whether pv-doctor may hand it to this claim. */
-function ownership(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: World, reclaim: boolean): Ownership {
+function ownership(
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  w: World,
+  reclaim: boolean,
+  namedByClaim: boolean,
+): Ownership {
   const name = pvName(pv)
   const ref = pv.spec?.claimRef
   const phase = w.phaseOf(pv)
@@ -363,7 +366,11 @@ function ownership(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: Worl
       check: 'claimedByOther',
       text: `PV "${name}" is ${phase === 'Bound' ? 'bound to' : 'reserved for'} ${refKey}`,
     })
-    out.fix.push(`Pick another PV; "${name}" belongs to ${refKey}.`)
+    out.fix.push(
+      namedByClaim
+        ? `The claim's spec.volumeName is immutable once set: delete and recreate the claim without it (or naming a free PV); "${name}" belongs to ${refKey}.`
+        : `Pick another PV; "${name}" belongs to ${refKey}.`,
+    )
     return out
   }
   if (!reclaim) {

@@ -1,3 +1,4 @@
+import {terminalWidth} from '../base/terminal.js'
 import {Args, Flags} from '@oclif/core'
 import {confirm, parseObjectArg} from '../base/args.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
@@ -157,7 +158,8 @@ The plan's JSON contract is documented in docs/bind.md.`
     if (machine) this.print(serialize(doc, machine))
     else if (o.resultsOnly) this.print(renderResults(bindings, this.chalk, dryRun))
     else if (!o.quiet) this.print(renderBindings(bindings, this.chalk, dryRun, true))
-    if (o.diagnosis && !machine) this.print(renderDiagnosis(o.diagnosis, this.chalk, {scopeLabel: ''}))
+    if (o.diagnosis && !machine)
+      this.print(renderDiagnosis(o.diagnosis, this.chalk, {scopeLabel: '', width: terminalWidth()}))
     process.exitCode = bindExitCode(bindings)
     return doc
   }

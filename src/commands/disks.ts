@@ -1,4 +1,5 @@
 import {disksExitCode} from '../base/exitCodes.js'
+import {terminalWidth} from '../base/terminal.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {minSizeBytes, probeFlags, probeSource, progress} from '../base/probeFlags.js'
 import {parseDuration} from '../base/duration.js'
@@ -109,7 +110,7 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
       }),
     )
     if (flags.output === 'json' || flags.output === 'yaml') this.print(serialize(report, flags.output))
-    else this.print(renderDisks(report, this.chalk, {wide: flags.output === 'wide'}))
+    else this.print(renderDisks(report, this.chalk, {wide: flags.output === 'wide', width: terminalWidth()}))
     process.exitCode = disksExitCode(report)
     return report
   }

@@ -1,3 +1,4 @@
+import {terminalWidth} from '../base/terminal.js'
 import {Args, Flags} from '@oclif/core'
 import {parseObjectArg} from '../base/args.js'
 import {explainExitCode} from '../base/exitCodes.js'
@@ -98,6 +99,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       this.print(
         renderDiagnosis(diagnosis, this.chalk, {
           wide: flags.output === 'wide',
+          width: terminalWidth(),
           scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`,
         }),
       )

@@ -1,28 +1,43 @@
-/** The candidate-PV table: the PVs that matter for a claim, each with every check it fails. */
+/** The candidate-PV table: the PVs that matter for a claim, each with every check it fails, in words. */
 import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
-import {capacityOf, claimKey, requestOf, volumeMismatches, volumeModeOf} from '../binding/matchVolume.js'
+import {shortModes} from '../binding/accessModes.js'
+import {
+  capacityOf,
+  claimKey,
+  type MismatchCode,
+  pvFitsNodeLabels,
+  requestOf,
+  volumeMismatches,
+  volumeModeOf,
+} from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
 import {claimClass, pvClass} from '../binding/storageClass.js'
-import type {Candidate} from './types.js'
+import type {Candidate, OmittedCandidates} from './types.js'
 import type {World} from '../binding/world.js'
 
 const ABOVE = 10
 const BELOW = 3
 const OTHER_CLASSES = 5
 const RESERVED = 5
+const NODES_NAMED = 3
 
 export interface CandidateOptions {
   /** Node-affinity verdict per PV (scheduler path); undefined = not checked. */
   nodeAffinityOk?: (pv: V1PersistentVolume) => boolean | undefined
+  /** The nodes the consumer pod can use (for the words of a node-affinity failure); undefined = no pod. */
+  usableNodes?: readonly string[]
   /** The scheduler checks access modes per PV; the controller through its index — both exclude. */
   extra?: V1PersistentVolume[]
 }
 
-export function candidateRows(
-  pvc: V1PersistentVolumeClaim,
-  w: World,
-  opts: CandidateOptions = {},
-): {rows: Candidate[]; omitted: number} {
+export interface CandidateList {
+  rows: Candidate[]
+  /** PVs of the claim's class that are not listed. */
+  omitted: number
+  omittedBy: OmittedCandidates
+}
+
+export function candidateRows(pvc: V1PersistentVolumeClaim, w: World, opts: CandidateOptions = {}): CandidateList {
   const seen = new Set<V1PersistentVolume>()
   const picked: V1PersistentVolume[] = []
   const add = (pv: V1PersistentVolume | undefined) => {
@@ -43,16 +58,19 @@ export function candidateRows(
   for (const pv of w.index.unclaimedBelow(cls, req, BELOW)) add(pv)
   // Reserved for another claim but not in use (user pre-binding, Released): often the PV the user meant.
   for (const pv of w.index.reservedOfClass(cls).slice(0, RESERVED)) add(pv)
-  // PVs of other classes that would otherwise fit: the usual "default class got applied" surprise.
-  let other = 0
-  for (const c of w.index.classes()) {
-    if (c === cls) continue
-    for (const pv of w.index.unclaimedFrom(c, req)) {
-      if (other >= OTHER_CLASSES) break
-      if (volumeModeOf(pv) !== volumeModeOf(pvc)) continue
-      add(pv)
-      other++
-      break
+  // PVs of other classes only when the claim's class has none at all: otherwise they are noise
+  // (a claim never binds a PV of another class), and advice built on them misleads.
+  if (w.index.ofClass(cls).length === 0) {
+    let other = 0
+    for (const c of w.index.classes()) {
+      if (c === cls) continue
+      for (const pv of w.index.unclaimedFrom(c, req)) {
+        if (other >= OTHER_CLASSES) break
+        if (volumeModeOf(pv) !== volumeModeOf(pvc)) continue
+        add(pv)
+        other++
+        break
+      }
     }
   }
   const sized = picked.map((pv) => ({row: row(pv, pvc, w, opts), qty: capacityOf(pv)}))
@@ -64,9 +82,17 @@ export function candidateRows(
       a.row.name.localeCompare(b.row.name),
   )
   const rows = sized.map((s) => s.row)
-  const totalSameClass = w.index.ofClass(cls).length
-  const listedSameClass = picked.filter((p) => pvClass(p) === cls).length
-  return {rows, omitted: Math.max(0, totalSameClass - listedSameClass)}
+  const omittedBy: OmittedCandidates = {boundElsewhere: 0, reserved: 0, released: 0, furtherFromFitting: 0}
+  for (const pv of w.index.ofClass(cls)) if (!seen.has(pv)) omittedBy[standing(pv, w)]++
+  const omitted = Object.values(omittedBy).reduce((a, b) => a + b, 0)
+  return {rows, omitted, omittedBy}
+}
+
+/** What an unlisted PV is: taken (bound, reserved, released) or free but further from fitting. */
+function standing(pv: V1PersistentVolume, w: World): keyof OmittedCandidates {
+  if (!pv.spec?.claimRef) return 'furtherFromFitting'
+  const phase = w.phaseOf(pv)
+  return phase === 'Bound' ? 'boundElsewhere' : phase === 'Released' ? 'released' : 'reserved'
 }
 
 function row(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: World, opts: CandidateOptions): Candidate {
@@ -74,17 +100,87 @@ function row(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: World, opt
   const mismatches = volumeMismatches(pv, pvc, {phase, nodeAffinityOk: opts.nodeAffinityOk?.(pv), vac: w.rules.vac})
   const ref = pv.spec?.claimRef
   const bytes = toBytes(capacityOf(pv))
+  const stale = Boolean(ref?.uid && ref.uid !== pvc.metadata?.uid && `${ref.namespace}/${ref.name}` === claimKey(pvc))
   return {
     name: pv.metadata?.name ?? '',
     eligible: mismatches.length === 0,
     mismatches,
+    whyNot: whyNot(mismatches, pv, pvc, w, opts.usableNodes),
     capacity: String(pv.spec?.capacity?.storage ?? formatBytes(bytes)),
     accessModes: pv.spec?.accessModes ?? [],
     storageClass: pvClass(pv),
     phase: pv.status?.phase ?? phase,
     volumeMode: volumeModeOf(pv),
-    claimRef: ref
-      ? `${ref.namespace}/${ref.name}${ref.uid && ref.uid !== pvc.metadata?.uid && `${ref.namespace}/${ref.name}` === claimKey(pvc) ? ` (uid ${ref.uid.slice(0, 8)}…, stale)` : ''}`
-      : null,
+    claimRef: ref ? `${ref.namespace}/${ref.name}${stale ? ` (uid ${ref.uid!.slice(0, 8)}…, stale)` : ''}` : null,
   }
+}
+
+const listNodes = (names: readonly (string | undefined)[]) =>
+  names.slice(0, NODES_NAMED).join(', ') + (names.length > NODES_NAMED ? `, … (${names.length})` : '')
+
+/**
+ * Every failing check in words and values, in upstream's order. The phase check is folded into
+ * the claimRef one when that already names the phase (bound / reserved / Released).
+ */
+export function whyNot(
+  codes: readonly MismatchCode[],
+  pv: V1PersistentVolume,
+  pvc: V1PersistentVolumeClaim,
+  w: World,
+  usableNodes?: readonly string[],
+): string[] {
+  const ref = pv.spec?.claimRef
+  const phase = w.phaseOf(pv)
+  const refName = `${ref?.namespace}/${ref?.name}`
+  const out: string[] = []
+  for (const code of codes) {
+    switch (code) {
+      case 'claimedByOther':
+        out.push(
+          refName === claimKey(pvc)
+            ? "holds an earlier claim's data"
+            : phase === 'Bound'
+              ? `bound to ${refName}`
+              : phase === 'Released' || phase === 'Failed'
+                ? `${phase} from ${refName}`
+                : `reserved for ${refName}`,
+        )
+        break
+      case 'capacity':
+        out.push(`too small (${pv.spec?.capacity?.storage ?? '0'} < ${pvc.spec?.resources?.requests?.storage ?? '0'})`)
+        break
+      case 'volumeMode':
+        out.push(`volumeMode ${volumeModeOf(pv)}, claim wants ${volumeModeOf(pvc)}`)
+        break
+      case 'volumeAttributesClass':
+        out.push(
+          `volumeAttributesClass "${pv.spec?.volumeAttributesClassName ?? ''}", claim wants "${pvc.spec?.volumeAttributesClassName ?? ''}"`,
+        )
+        break
+      case 'deleting':
+        out.push('being deleted')
+        break
+      case 'phase':
+        if (!codes.includes('claimedByOther')) out.push(`phase ${phase}`)
+        break
+      case 'selector':
+        out.push("labels don't match the claim's selector")
+        break
+      case 'storageClass':
+        out.push(`class ${pvClass(pv) || '""'}, claim wants ${claimClass(pvc) || '""'}`)
+        break
+      case 'accessModes':
+        out.push(
+          `modes ${shortModes(pv.spec?.accessModes) || 'none'}, claim needs ${shortModes(pvc.spec?.accessModes)}`,
+        )
+        break
+      case 'nodeAffinity': {
+        const on = w.nodes.filter((n) => pvFitsNodeLabels(pv, n.metadata?.labels)).map((n) => n.metadata?.name)
+        const where = on.length ? `only on ${listNodes(on)}` : 'on no existing node'
+        out.push(usableNodes?.length ? `${where}; pod can use ${listNodes(usableNodes)}` : where)
+        break
+      }
+    }
+  }
+  return out
 }

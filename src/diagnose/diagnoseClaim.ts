@@ -30,6 +30,7 @@ import {
   rejectedNodes,
 } from '../binding/consumers.js'
 import {candidateRows} from './candidates.js'
+import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
@@ -53,8 +54,9 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
   // Corroborate with the newest warning on the claim when the verdict quoted none.
   const warn = latest(events, (e) => e.type === 'Warning')
   if (CAUSES[v.cause] === 'error' && evidence.length === 0 && warn) evidence.push(quoteEvent(warn))
-  const fix = v.fix ?? []
-  if (v.cause !== 'Bound' && v.cause !== 'VolumeClaimedByOther') fix.push(...recoverableVolumes(pvc, w))
+  // Keeping data comes first: a volume of an earlier claim of this name is handed back before anything else.
+  const keepData = v.cause !== 'Bound' && v.cause !== 'VolumeClaimedByOther' ? staleClaimHints(pvc, w) : []
+  const fix = fixesInOrder({keepData, other: v.fix ?? []})
   const out: ClaimDiagnosis = {
     namespace: ns,
     name,
@@ -71,21 +73,11 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
     candidates: cand?.rows ?? [],
     consumers: v.consumers ?? consumersOf(pvc, w),
   }
-  if (cand && cand.omitted > 0) out.candidatesOmitted = cand.omitted
+  if (cand && cand.omitted > 0) {
+    out.candidatesOmitted = cand.omitted
+    out.candidatesOmittedBy = cand.omittedBy
+  }
   return out
-}
-
-/** PVs that still hold an earlier claim of this name (a re-created StatefulSet claim): the data is there to take back. */
-function recoverableVolumes(pvc: V1PersistentVolumeClaim, w: World): string[] {
-  const ns = pvc.metadata?.namespace ?? 'default'
-  const name = pvc.metadata?.name ?? ''
-  return w.index
-    .claimedFor(pvc)
-    .filter((pv) => pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== pvc.metadata?.uid && w.phaseOf(pv) !== 'Bound')
-    .map(
-      (pv) =>
-        `PV ${pv.metadata?.name} (${w.phaseOf(pv)}) belonged to an earlier claim named ${ns}/${name}; to keep its data, hand it to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${pv.metadata?.name}`,
-    )
 }
 
 function podsUsing(pvc: V1PersistentVolumeClaim, w: World): V1Pod[] {
@@ -150,8 +142,10 @@ interface ClaimContext {
 }
 
 interface Rule {
-  /** Every cause the rule can give, in the order of docs/causes.md. */
+  /** The causes the rule gives, in the order of docs/causes.md. */
   causes: readonly Cause[]
+  /** Causes of other rows that this rule's flow can also end in. */
+  alsoGives?: readonly Cause[]
   applies: (c: ClaimContext) => boolean
   verdict: (c: ClaimContext) => Verdict
 }
@@ -173,28 +167,59 @@ export const RULES: readonly Rule[] = [
     applies: (c) => c.volumeName !== '',
     verdict: (c) => preboundClaim(c.pvc, c.volumeName, c.w, c.events),
   },
+  // An unbound claim that names no PV: the controller's pick, the scheduler's view, then why
+  // nothing can provision one — one row per cause, so each verdict's advice stands alone.
+  {
+    causes: ['VolumeAttributesClassDisabled'],
+    applies: (c) => Boolean(unbound(c).pick.error),
+    verdict: vacDisabled,
+  },
+  {causes: ['BindPending'], applies: (c) => Boolean(unbound(c).pick.winner), verdict: controllerWillBind},
+  {causes: ['VolumeMismatch'], applies: (c) => Boolean(reservedModeClash(c.pvc, c.w)), verdict: reservedModeMismatch},
   {
     causes: [
-      'VolumeMismatch',
-      'BindPending',
       'WaitingForFirstConsumer',
       'ConsumerBypassedScheduler',
       'ConsumerUnschedulable',
       'NoVolumeOnFeasibleNodes',
       'TopologyNotAllowed',
       'InsufficientStorageCapacity',
-      'NoMatchingVolume',
-      'NoDefaultStorageClass',
+    ],
+    // The scheduler's flow also ends in causes of the rows above and below (a PV it will bind,
+    // a missing class, an external provisioner's state).
+    alsoGives: [
+      'BindPending',
+      'VolumeMismatch',
       'StorageClassNotFound',
-      'UnknownProvisioner',
       'ProvisioningFailed',
       'ProvisionerNotFound',
       'ProvisionerNotResponding',
       'ProvisioningInProgress',
-      'VolumeAttributesClassDisabled',
     ],
+    applies: (c) => unbound(c).delay && c.pvc.metadata?.annotations?.[SELECTED_NODE] === undefined,
+    verdict: (c) => waitForFirstConsumer(unbound(c).claim, unbound(c).sc!, c.w, unbound(c).defaultNote),
+  },
+  {
+    causes: ['NoMatchingVolume'],
+    applies: (c) => unbound(c).cls === '' && claimHasClass(c.pvc),
+    verdict: noClassNoVolume,
+  },
+  {causes: ['NoDefaultStorageClass'], applies: (c) => unbound(c).cls === '', verdict: noDefaultClass},
+  {causes: ['StorageClassNotFound'], applies: (c) => !unbound(c).sc, verdict: classNotFound},
+  {
+    causes: ['NoMatchingVolume'],
+    applies: (c) => provisionerOf(unbound(c).sc!, c.w.rules).kind === 'none',
+    verdict: noProvisionerNoVolume,
+  },
+  {
+    causes: ['UnknownProvisioner'],
+    applies: (c) => provisionerOf(unbound(c).sc!, c.w.rules).kind === 'unknown',
+    verdict: unknownProvisioner,
+  },
+  {
+    causes: ['ProvisioningFailed', 'ProvisionerNotFound', 'ProvisionerNotResponding', 'ProvisioningInProgress'],
     applies: () => true,
-    verdict: unboundClaim,
+    verdict: provisioning,
   },
 ]
 
@@ -247,148 +272,254 @@ function boundClaim(c: ClaimContext): Verdict {
   return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
 }
 
-/** An unbound claim that names no PV: the controller's pick, the scheduler's view, then provisioning. */
-function unboundClaim(c: ClaimContext): Verdict {
-  const {pvc, w, ns, name, events} = c
-  // The effective class: a claim that names none gets the default (admission on create, or the
-  // controller's retroactive assignment once nothing class-less matched).
-  const claim = effectiveClaim(pvc, w)
-  const defaulted = claim !== pvc
-  const delay = isDelayBinding(claim, w.classes)
-  const pick = controllerPick(claim, w.index, delay, w.phaseOf, w.rules.vac)
-  if (pick.error) {
-    // FindMatchingVolume fails before anything else: the controller logs it and retries, no event.
-    return {
-      cause: 'VolumeAttributesClassDisabled',
-      message: `The claim sets volumeAttributesClassName "${pvc.spec?.volumeAttributesClassName}", but on Kubernetes ${w.rules.version.text} the VolumeAttributesClass feature gate is off by default (beta in 1.31-1.33): the PersistentVolume controller and the scheduler fail on it (${pick.error}) and the claim stays Pending, with no event.`,
-      candidates: candidateRows(claim, w),
-      fix: [
-        `Recreate the claim without volumeAttributesClassName, or enable the VolumeAttributesClass feature gate on kube-apiserver, kube-controller-manager and kube-scheduler (and the storage.k8s.io/v1beta1 API).`,
-      ],
-    }
+/**
+ * What every rule for an unbound claim that names no PV looks at, computed once per claim: the
+ * effective class (a claim that names none gets the default: admission on create, or the
+ * controller's retroactive assignment once nothing class-less matched), the controller's pick,
+ * and — when no PV fits — the candidates and the advice on them.
+ */
+interface Unbound {
+  claim: V1PersistentVolumeClaim
+  delay: boolean
+  pick: ReturnType<typeof controllerPick>
+  cls: string
+  sc: V1StorageClass | undefined
+  defaultNote: string
+  /** No PV fits: the candidates, the near miss and the check fixes (lazy: only the rules below the pick need them). */
+  missed: () => {
+    candidates: ReturnType<typeof candidateRows>
+    near: string
+    checks: ReturnType<typeof splitCheckFixes>
   }
+}
+
+const unboundMemo = new WeakMap<ClaimContext, Unbound>()
+
+function unbound(c: ClaimContext): Unbound {
+  let u = unboundMemo.get(c)
+  if (u) return u
+  const claim = effectiveClaim(c.pvc, c.w)
+  const delay = isDelayBinding(claim, c.w.classes)
   const cls = claimClass(claim)
-  const sc = findClass(w.classes, cls)
-  const defaultNote = defaulted ? ` (the default class, applied because the claim names none)` : ''
-
-  if (pick.winner) {
-    const pv = pick.winner
-    const prebound = isVolumeBoundToClaim(pv, claim)
-    // A WaitForFirstConsumer claim with a PV pre-bound to it and a pod waiting: the controller
-    // binds the pre-bound PV, but the scheduler may reserve its own choice first — a real race.
-    const race = delay && sc ? schedulerChoices(claim, w).filter((n) => n !== pv.metadata?.name) : []
-    const ties = [...pick.ties.map((p) => p.metadata?.name ?? ''), ...race]
-    return {
-      cause: 'BindPending',
-      message:
-        `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
-        awaitingSync(pv, w) +
-        (race.length
-          ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
-          : ''),
-      wouldBind: pv.metadata?.name ?? null,
-      ties,
-      candidates: candidateRows(claim, w),
-      fix: ties.length
-        ? [
-            `Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`,
-          ]
-        : [],
-    }
+  let missed: ReturnType<Unbound['missed']> | undefined
+  u = {
+    claim,
+    delay,
+    pick: controllerPick(claim, c.w.index, delay, c.w.phaseOf, c.w.rules.vac),
+    cls,
+    sc: findClass(c.w.classes, cls),
+    defaultNote: claim !== c.pvc ? ` (the default class, applied because the claim names none)` : '',
+    missed: () => {
+      if (!missed) {
+        const candidates = candidateRows(claim, c.w)
+        missed = {
+          candidates,
+          near: nearMiss(candidates.rows, claim),
+          checks: splitCheckFixes(checkFixes(candidates.rows, claim)),
+        }
+      }
+      return missed
+    },
   }
+  unboundMemo.set(c, u)
+  return u
+}
 
-  // syncVolume: a PV reserved for this very claim (claimRef with its uid) whose volumeMode differs
-  // is never bound; the controller warns on both objects instead.
-  const modeClash = w.index
+/** BindPending: the controller's pick (findBestMatchForClaim) for an unbound claim that names no PV. */
+function controllerWillBind(c: ClaimContext): Verdict {
+  const {w, ns, name} = c
+  const {claim, delay, sc, pick} = unbound(c)
+  const pv = pick.winner!
+  const prebound = isVolumeBoundToClaim(pv, claim)
+  // A WaitForFirstConsumer claim with a PV pre-bound to it and a pod waiting: the controller
+  // binds the pre-bound PV, but the scheduler may reserve its own choice first — a real race.
+  const race = delay && sc ? schedulerChoices(claim, w).filter((n) => n !== pv.metadata?.name) : []
+  const ties = [...pick.ties.map((p) => p.metadata?.name ?? ''), ...race]
+  return {
+    cause: 'BindPending',
+    message:
+      `PV "${pv.metadata?.name}" passes every check${prebound ? ' and is pre-bound to this claim' : ''}; the PersistentVolume controller will bind it on its next sync. If the claim stays Pending, the controller (kube-controller-manager) is not running.` +
+      awaitingSync(pv, w) +
+      (race.length
+        ? ` A pod using the claim is waiting to be scheduled, and the scheduler may reserve ${race.join(' or ')} first; whichever is written first wins.`
+        : ''),
+    wouldBind: pv.metadata?.name ?? null,
+    ties,
+    candidates: candidateRows(claim, w),
+    fix: ties.length
+      ? [
+          `Several PVs can end up bound (${[pv.metadata?.name, ...ties].join(', ')}). To choose, pre-bind: kubectl pv-doctor bind -n ${ns} ${name} --volume <pv>`,
+        ]
+      : [],
+  }
+}
+
+/** VolumeAttributesClassDisabled: FindMatchingVolume fails before anything else; the controller logs it and retries, no event. */
+function vacDisabled(c: ClaimContext): Verdict {
+  const {pvc, w} = c
+  const {claim, pick} = unbound(c)
+  return {
+    cause: 'VolumeAttributesClassDisabled',
+    message: `The claim sets volumeAttributesClassName "${pvc.spec?.volumeAttributesClassName}", but on Kubernetes ${w.rules.version.text} the VolumeAttributesClass feature gate is off by default (beta in 1.31-1.33): the PersistentVolume controller and the scheduler fail on it (${pick.error}) and the claim stays Pending, with no event.`,
+    candidates: candidateRows(claim, w),
+    fix: [
+      `Recreate the claim without volumeAttributesClassName, or enable the VolumeAttributesClass feature gate on kube-apiserver, kube-controller-manager and kube-scheduler (and the storage.k8s.io/v1beta1 API).`,
+    ],
+  }
+}
+
+/**
+ * syncVolume: a PV reserved for this very claim (claimRef with its uid) whose volumeMode differs
+ * is never bound; the controller warns on both objects instead.
+ */
+function reservedModeClash(pvc: V1PersistentVolumeClaim, w: World): V1PersistentVolume | undefined {
+  return w.index
     .preboundTo(pvc)
     .find(
       (v) =>
         v.spec?.claimRef?.uid && v.spec.claimRef.uid === pvc.metadata?.uid && volumeModeOf(v) !== volumeModeOf(pvc),
     )
-  if (modeClash) {
-    const pvName = modeClash.metadata?.name ?? ''
-    return {
-      cause: 'VolumeMismatch',
-      message: `PV "${pvName}" is reserved for this claim (spec.claimRef) but is volumeMode ${volumeModeOf(modeClash)} and the claim asks ${volumeModeOf(pvc)}; the PersistentVolume controller never binds it: "Cannot bind PersistentVolume "${pvName}" to requested PersistentVolumeClaim due to incompatible volumeMode."`,
-      evidence: evidenceFrom(events, 'VolumeMismatch'),
-      candidates: candidateRows(claim, w),
-      fix: [
-        `Recreate the claim with volumeMode: ${volumeModeOf(modeClash)}, or release the PV: kubectl patch pv ${pvName} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`,
-      ],
-    }
-  }
+}
 
-  if (delay && pvc.metadata?.annotations?.[SELECTED_NODE] === undefined)
-    return waitForFirstConsumer(claim, sc!, w, defaultNote)
+/** VolumeMismatch: the PV reserved for this claim has the other volumeMode. */
+function reservedModeMismatch(c: ClaimContext): Verdict {
+  const {pvc, w, events} = c
+  const pv = reservedModeClash(pvc, w)!
+  const pvName = pv.metadata?.name ?? ''
+  return {
+    cause: 'VolumeMismatch',
+    message: `PV "${pvName}" is reserved for this claim (spec.claimRef) but is volumeMode ${volumeModeOf(pv)} and the claim asks ${volumeModeOf(pvc)}; the PersistentVolume controller never binds it: "Cannot bind PersistentVolume "${pvName}" to requested PersistentVolumeClaim due to incompatible volumeMode."`,
+    evidence: evidenceFrom(events, 'VolumeMismatch'),
+    candidates: candidateRows(unbound(c).claim, w),
+    fix: [
+      `Recreate the claim with volumeMode: ${volumeModeOf(pv)}, or release the PV: kubectl patch pv ${pvName} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'`,
+    ],
+  }
+}
 
-  // No PV fits and binding is immediate (or provisioning was already asked for a node).
-  const candidates = candidateRows(claim, w)
-  const near = nearMiss(candidates.rows)
-  if (cls === '') {
-    if (!claimHasClass(pvc)) {
-      return {
-        cause: 'NoDefaultStorageClass',
-        message: `The claim names no storageClassName and the cluster has no default StorageClass, so nothing can provision it; and no class-less PV fits${near}.`,
-        candidates,
-        fix: [
-          'Mark a StorageClass as default: kubectl patch storageclass <name> -p \'{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}\'   (the controller then assigns it to this claim)',
-          `Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`,
-        ],
-      }
-    }
-    return {
-      cause: 'NoMatchingVolume',
-      message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'FailedBinding'),
-      fix: [
-        `Create a PV with no storageClassName that fits (${describeNeed(claim)}), or recreate the claim with the class of an existing PV.`,
-        ...mismatchFixes(candidates.rows, claim),
-      ],
-    }
+/** NoMatchingVolume: storageClassName: "" set explicitly, and no class-less PV fits. */
+function noClassNoVolume(c: ClaimContext): Verdict {
+  const {claim} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  return {
+    cause: 'NoMatchingVolume',
+    message: `The claim sets storageClassName: "" (no dynamic provisioning), and no PV without a class fits${near}.`,
+    candidates,
+    evidence: evidenceFrom(c.events, 'FailedBinding'),
+    fix: fixesInOrder({
+      fixClaim: checks.fixClaim,
+      createCapacity: [`Create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
+      other: checks.other,
+    }),
   }
-  if (!sc) {
-    return {
-      cause: 'StorageClassNotFound',
-      message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [
-        `Create StorageClass "${cls}", or fix the name (recreate the claim), or create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
+}
+
+/** NoDefaultStorageClass: the claim names no class, none is default, no class-less PV fits. */
+function noDefaultClass(c: ClaimContext): Verdict {
+  const {w} = c
+  const {claim} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  // "Mark a class default" only when there is a class to mark.
+  const names = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
+  return {
+    cause: 'NoDefaultStorageClass',
+    message: `The claim names no storageClassName and the cluster has no default StorageClass, so nothing can provision it; and no class-less PV fits${near}.`,
+    candidates,
+    fix: fixesInOrder({
+      fixClaim: [
+        names.length
+          ? `Mark a StorageClass as default (the controller then assigns it to this claim; the claim's storageClassName may be set once while unset): kubectl patch storageclass ${names.length === 1 ? names[0] : `<${names.join('|')}>`} -p '{"metadata":{"annotations":{"storageclass.kubernetes.io/is-default-class":"true"}}}'`
+          : 'The cluster has no StorageClass: create one marked default (storageclass.kubernetes.io/is-default-class: "true"); the controller then assigns it to this claim.',
+        ...checks.fixClaim,
       ],
-    }
+      createCapacity: [`Or create a PV with no storageClassName that fits (${describeNeed(claim)}).`],
+      other: checks.other,
+    }),
   }
-  const prov = provisionerOf(sc, w.rules)
-  if (prov.kind === 'none') {
-    return {
-      cause: 'NoMatchingVolume',
-      message: `StorageClass "${cls}"${defaultNote} uses kubernetes.io/no-provisioner: only pre-created PVs can satisfy the claim, and none fits${near}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [
+}
+
+/** StorageClassNotFound: the class named does not exist and no PV of that class name fits. */
+function classNotFound(c: ClaimContext): Verdict {
+  const {w, events} = c
+  const {claim, cls, defaultNote} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  // PVs of that class name bind without the class object; only when there are none is the
+  // name likely a typo.
+  const hasPVs = w.index.ofClass(cls).length > 0
+  const existing = w.classes.map((k) => k.metadata?.name ?? '').slice(0, 5)
+  const rename = existing.length
+    ? `If "${cls}" is a typo, recreate the claim with an existing class (storageClassName is immutable): ${existing.join(', ')}.`
+    : ''
+  return {
+    cause: 'StorageClassNotFound',
+    message: `StorageClass "${cls}" does not exist${defaultNote}, so nothing can provision the claim, and no PV of that class fits${near}.`,
+    candidates,
+    evidence: evidenceFrom(events, 'ProvisioningFailed'),
+    fix: fixesInOrder({
+      fixClaim: [...(hasPVs || !rename ? [] : [rename]), ...checks.fixClaim],
+      createCapacity: [
+        hasPVs
+          ? `Create a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}), or StorageClass "${cls}" with a provisioner.`
+          : `Create StorageClass "${cls}" (with a provisioner), or a PV with storageClassName: ${cls} that fits (${describeNeed(claim)}).`,
+      ],
+      other: [...checks.other, ...(hasPVs && rename ? [rename] : [])],
+    }),
+  }
+}
+
+/** NoMatchingVolume: the class uses kubernetes.io/no-provisioner and no pre-created PV fits. */
+function noProvisionerNoVolume(c: ClaimContext): Verdict {
+  const {w, events} = c
+  const {claim, cls, sc, defaultNote} = unbound(c)
+  const {candidates, near, checks} = unbound(c).missed()
+  return {
+    cause: 'NoMatchingVolume',
+    message: `StorageClass "${cls}"${defaultNote} uses kubernetes.io/no-provisioner: only pre-created PVs can satisfy the claim, and none fits${near}.`,
+    candidates,
+    evidence: evidenceFrom(events, 'ProvisioningFailed'),
+    fix: fixesInOrder({
+      fixClaim: checks.fixClaim,
+      createCapacity: [
         `Create a PV of class ${cls} that fits (${describeNeed(claim)}) — for local disks: kubectl pv-doctor provision --storage-class ${cls}`,
-        ...mismatchFixes(candidates.rows, claim),
-        ...(sc.volumeBindingMode !== 'WaitForFirstConsumer'
+      ],
+      other: [
+        ...checks.other,
+        // Premise: PVs of the class are pinned to nodes; an Immediate class then binds one
+        // without regard to where the pod can run.
+        ...(sc!.volumeBindingMode !== 'WaitForFirstConsumer' && classHasPinnedVolumes(cls, w)
           ? [
-              `The class binds Immediately and ignores node affinity; for local PVs recreate it with volumeBindingMode: WaitForFirstConsumer.`,
+              `StorageClass "${cls}" binds Immediately, ignoring the node affinity of its local PVs; recreate it with volumeBindingMode: WaitForFirstConsumer (the field is immutable).`,
             ]
           : []),
       ],
-    }
+    }),
   }
-  if (prov.kind === 'unknown') {
-    return {
-      cause: 'UnknownProvisioner',
-      message: `StorageClass "${cls}" names the provisioner "${prov.name}", which is neither a built-in plugin nor migrated to CSI: no volume plugin matched name: ${prov.name}.`,
-      candidates,
-      evidence: evidenceFrom(events, 'ProvisioningFailed'),
-      fix: [
-        `Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`,
-      ],
-    }
+}
+
+/** UnknownProvisioner: a kubernetes.io/ provisioner with no in-tree plugin and no CSI migration. */
+function unknownProvisioner(c: ClaimContext): Verdict {
+  const {events} = c
+  const {cls, sc} = unbound(c)
+  const {candidates} = unbound(c).missed()
+  const prov = provisionerOf(sc!, c.w.rules) as {kind: 'unknown'; name: string}
+  return {
+    cause: 'UnknownProvisioner',
+    message: `StorageClass "${cls}" names the provisioner "${prov.name}", which is neither a built-in plugin nor migrated to CSI: no volume plugin matched name: ${prov.name}.`,
+    candidates,
+    evidence: evidenceFrom(events, 'ProvisioningFailed'),
+    fix: [`Recreate StorageClass "${cls}" with the CSI driver's provisioner name (kubectl get csidrivers lists them).`],
   }
-  const st = provisionState(claim, sc, prov.name, w, prov.kind === 'inTree')
-  return {...st, candidates}
+}
+
+/** ProvisioningFailed / ProvisionerNotFound / ProvisioningInProgress: an external provisioner's turn. */
+function provisioning(c: ClaimContext): Verdict {
+  const {claim, sc} = unbound(c)
+  const prov = provisionerOf(sc!, c.w.rules)
+  const name = prov.kind === 'external' || prov.kind === 'inTree' ? prov.name : ''
+  return {
+    ...provisionState(claim, sc!, name, c.w, prov.kind === 'inTree'),
+    candidates: unbound(c).missed().candidates,
+  }
 }
 
 /** The controller's texts for each way a bound claim is lost (syncBoundClaim's events). */
@@ -468,7 +599,7 @@ function preboundClaim(
       cause: 'VolumeNotFound',
       message: `The claim asks for PV "${volumeName}" (spec.volumeName), which does not exist; the controller waits silently.`,
       fix: [
-        `Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName.`,
+        `Create PV "${volumeName}" (ideally with spec.claimRef naming ${ns}/${name}), or recreate the claim without spec.volumeName (the field is immutable once set).`,
       ],
     }
   }
@@ -488,7 +619,10 @@ function preboundClaim(
             `Keep the data and hand the PV to this claim: kubectl pv-doctor bind -n ${ns} ${name} --volume ${volumeName}`,
             `or by hand: kubectl patch pv ${volumeName} --type=merge -p '{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}'`,
           ]
-        : [`Pick another PV, or release this one from ${ref.namespace}/${ref.name} first.`],
+        : [
+            `spec.volumeName is immutable once set: delete and recreate the claim without spec.volumeName (or naming a free PV): kubectl delete pvc -n ${ns} ${name}`,
+            `Or, only if ${ref.namespace}/${ref.name} no longer needs it, release PV ${volumeName} from it first.`,
+          ],
     }
   }
   if (!pv.spec?.claimRef) {
@@ -499,7 +633,10 @@ function preboundClaim(
         message: `The claim asks for PV "${volumeName}", which does not satisfy it: ${failing.map((f) => f.text).join('; ')}.`,
         evidence: evidenceFrom(events, 'VolumeMismatch'),
         candidates,
-        fix: failing.map((f) => f.fix),
+        fix: [
+          ...failing.map((f) => f.fix),
+          `Or use another PV: spec.volumeName is immutable once set, so recreate the claim without it (or naming a PV that fits).`,
+        ],
       }
     }
   }
@@ -525,11 +662,11 @@ function satisfyFailures(
     }),
     capacity: () => ({
       text: 'requested PV is too small',
-      fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: use a bigger PV or a smaller request.`,
+      fix: `PV ${name} holds ${pv.spec?.capacity?.storage}, the claim asks ${pvc.spec?.resources?.requests?.storage}: grow the volume and the PV's capacity, or recreate the claim with a smaller request (immutable while unbound).`,
     }),
     storageClass: () => ({
       text: 'storageClassName does not match',
-      fix: `Give the claim and PV ${name} the same storageClassName.`,
+      fix: `Set PV ${name}'s storageClassName to the claim's "${claimClass(pvc)}" (the claim's is immutable).`,
     }),
     volumeAttributesClass: () =>
       vac === 'gateOff'
@@ -540,11 +677,11 @@ function satisfyFailures(
         : {text: 'volumeAttributesClassName does not match', fix: 'Give both the same volumeAttributesClassName.'},
     volumeMode: () => ({
       text: 'incompatible volumeMode',
-      fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}.`,
+      fix: `PV ${name} is ${volumeModeOf(pv)}, the claim wants ${volumeModeOf(pvc)}: recreate the claim with volumeMode ${volumeModeOf(pv)} (immutable), or the PV as ${volumeModeOf(pvc)}.`,
     }),
     accessModes: () => ({
       text: 'incompatible accessMode',
-      fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}.`,
+      fix: `PV ${name} offers ${(pv.spec?.accessModes ?? []).join(',')}, the claim needs ${(pvc.spec?.accessModes ?? []).join(',')}: add the modes to the PV if the volume supports them, or recreate the claim (accessModes is immutable).`,
     }),
   }
   return checkVolumeSatisfyClaim(pv, pvc, vac).map((code) => ({code, ...say[code]!()}))
@@ -593,7 +730,11 @@ function waitForFirstConsumer(
   const key = `${ns}/${name}`
   const feasibleNames = nodeNameSet(a.feasible)
   const onFeasible = (pv: V1PersistentVolume) => (a.feasible.length ? fitsSomeNode(pv, a.feasible) : anyNode(pv))
-  const candidates = candidateRows(pvc, w, {nodeAffinityOk: onFeasible})
+  const candidates = candidateRows(pvc, w, {
+    nodeAffinityOk: onFeasible,
+    usableNodes: a.feasible.map((n) => n.metadata?.name ?? ''),
+  })
+  const checks = splitCheckFixes(checkFixes(candidates.rows, pvc))
   const podName = a.pod.metadata?.name ?? ''
   const podReason = scheduledCondition(a.pod)
   if (a.preFilter || a.feasible.length === 0) {
@@ -699,11 +840,13 @@ function waitForFirstConsumer(
     evidence: [podReason ?? a.summary],
     candidates,
     consumers,
-    fix: [
-      `Create a PV of class ${cls} that fits (${describeNeed(pvc)}) on one of: ${feasibleList} — kubectl pv-doctor provision --node <node> --storage-class ${cls}`,
-      ...mismatchFixes(candidates.rows, pvc),
-      `Or relax the pod's constraints so it may run where a free PV is.`,
-    ],
+    fix: fixesInOrder({
+      fixClaim: checks.fixClaim,
+      createCapacity: [
+        `Create a PV of class ${cls} that fits (${describeNeed(pvc)}) on one of: ${feasibleList} — kubectl pv-doctor provision --node <node> --storage-class ${cls}`,
+      ],
+      other: [...checks.other, `Or relax the pod's constraints so it may run where a free PV is.`],
+    }),
   }
 }
 
@@ -764,30 +907,4 @@ function evidenceFrom(events: ReturnType<World['events']['about']>, reason: stri
 function describeNeed(pvc: V1PersistentVolumeClaim): string {
   const req = pvc.spec?.resources?.requests?.storage
   return `≥ ${req ?? formatBytes(toBytes(requestOf(pvc)))}, ${(pvc.spec?.accessModes ?? []).join(',') || 'no access modes'}, volumeMode ${volumeModeOf(pvc)}${pvc.spec?.selector ? ', labels matching the claim selector' : ''}`
-}
-
-function nearMiss(rows: ReturnType<typeof candidateRows>['rows']): string {
-  const closest = rows.find((r) => !r.eligible && !r.mismatches.includes('claimedByOther'))
-  return closest ? ` (closest: ${closest.name}, fails ${closest.mismatches.join(', ')})` : ''
-}
-
-/** One concrete fix for the closest PV, when a single check stands in the way. */
-function mismatchFixes(rows: ReturnType<typeof candidateRows>['rows'], pvc: V1PersistentVolumeClaim): string[] {
-  const one = rows.find((r) => r.mismatches.length === 1)
-  if (!one) return []
-  const m = one.mismatches[0]
-  const ns = pvc.metadata?.namespace ?? 'default'
-  const fixes: Partial<Record<MismatchCode, string>> = {
-    capacity: `PV ${one.name} is too small (${one.capacity} < ${pvc.spec?.resources?.requests?.storage}): lower the claim's request or use a bigger PV.`,
-    accessModes: `PV ${one.name} offers ${one.accessModes.join(',')}; the claim asks ${(pvc.spec?.accessModes ?? []).join(',')}.`,
-    volumeMode: `PV ${one.name} is ${one.volumeMode}; the claim asks ${volumeModeOf(pvc)}.`,
-    storageClass: `PV ${one.name} has class "${one.storageClass}"; recreate the claim with storageClassName: "${one.storageClass}" or change the PV's class.`,
-    selector: `PV ${one.name} lacks the labels the claim's selector asks for: kubectl label pv ${one.name} <key>=<value>`,
-    phase: `PV ${one.name} is ${one.phase}; ${one.phase === 'Released' ? `clear its claimRef to reuse it: kubectl patch pv ${one.name} --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]'` : 'the controller moves it to Available when it syncs.'}`,
-    claimedByOther: `PV ${one.name} is reserved for ${one.claimRef}${one.claimRef?.startsWith(`${ns}/${pvc.metadata?.name}`) ? ` — recover it for this claim: kubectl pv-doctor bind -n ${ns} ${pvc.metadata?.name} --volume ${one.name}` : ''}.`,
-    nodeAffinity: `PV ${one.name} is pinned to nodes the pod cannot use.`,
-    deleting: `PV ${one.name} is being deleted.`,
-    volumeAttributesClass: `PV ${one.name} has another volumeAttributesClassName.`,
-  }
-  return fixes[m] ? [fixes[m]!] : []
 }

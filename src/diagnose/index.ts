@@ -3,4 +3,5 @@
  * the types it returns. Anything else in this folder is private to `explain`.
  */
 export {diagnoseClaim} from './diagnoseClaim.js'
+export {staleClaimHints} from './advice.js'
 export type {Cause} from './types.js'

@@ -35,12 +35,26 @@ export interface Candidate {
   name: string
   eligible: boolean
   mismatches: MismatchCode[]
+  /** Every failing check in words and values, in upstream's order (the phase folded into the claimRef words). */
+  whyNot: string[]
   capacity: string
   accessModes: string[]
   storageClass: string
   phase: string
   volumeMode: string
   claimRef: string | null
+}
+
+/** Unlisted PVs of the claim's class, by why they are not a candidate. */
+export interface OmittedCandidates {
+  /** Bound to another claim. */
+  boundElsewhere: number
+  /** Reserved (spec.claimRef) for another claim that has not bound yet. */
+  reserved: number
+  /** Released (or Failed) from an earlier claim. */
+  released: number
+  /** Free, but further from fitting than the listed ones. */
+  furtherFromFitting: number
 }
 
 export type {NodeVerdict} from '../binding/consumers.js'
@@ -70,6 +84,8 @@ export interface ClaimDiagnosis {
   candidates: Candidate[]
   /** How many more PVs were looked at but are not listed (far from fitting). */
   candidatesOmitted?: number
+  /** The same, by why they are not a candidate; absent when none is omitted. */
+  candidatesOmittedBy?: OmittedCandidates
   consumers: Consumer[]
 }
 

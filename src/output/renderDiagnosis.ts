@@ -5,20 +5,28 @@ import {shortModes} from '../binding/accessModes.js'
 import type {ClaimDiagnosis, Diagnosis, Severity} from '../diagnose/types.js'
 import {columns} from './table.js'
 
+/** -o wide's per-check columns: lower case with "?", so none reads like a data column (PHASE, CLASS). */
 const CHECK_HEADERS: Record<MismatchCode, string> = {
-  claimedByOther: 'FREE',
-  capacity: 'SIZE',
-  volumeMode: 'VMODE',
-  volumeAttributesClass: 'VAC',
-  deleting: 'LIVE',
-  phase: 'PHASE',
-  selector: 'SEL',
-  storageClass: 'CLASS',
-  accessModes: 'ACCESS',
-  nodeAffinity: 'NODE',
+  claimedByOther: 'free?',
+  capacity: 'size?',
+  volumeMode: 'vmode?',
+  volumeAttributesClass: 'vac?',
+  deleting: 'live?',
+  phase: 'phase?',
+  selector: 'sel?',
+  storageClass: 'class?',
+  accessModes: 'modes?',
+  nodeAffinity: 'node?',
 }
 
-export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: {wide?: boolean; scopeLabel: string}): string {
+export interface RenderOptions {
+  wide?: boolean
+  scopeLabel: string
+  /** The terminal's width: table lines are cut with … to fit; undefined = no limit (a pipe). */
+  width?: number
+}
+
+export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: RenderOptions): string {
   const out: string[] = []
   if (d.skipped.length) {
     out.push(
@@ -34,7 +42,7 @@ export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: {wide?: bo
     )
     return `${out.join('\n')}\n`
   }
-  for (const claim of d.claims) out.push(renderClaim(claim, c, opts.wide ?? false), '')
+  for (const claim of d.claims) out.push(renderClaim(claim, c, opts.wide ?? false, opts.width), '')
   const counts = new Map<string, number>()
   for (const cl of d.claims) counts.set(cl.severity, (counts.get(cl.severity) ?? 0) + 1)
   out.push(
@@ -56,7 +64,38 @@ function paint(c: ChalkInstance, s: Severity, text: string): string {
         : c.green(text)
 }
 
-function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean): string {
+/** A listed PV that passes every check: the one that will be bound, one tied with it, or one that merely fits. */
+function fitsWord(cl: ClaimDiagnosis, name: string): string {
+  return name === cl.wouldBind ? 'chosen' : cl.ties.includes(name) ? 'tie' : 'fits'
+}
+
+/** The default table's natural width (indent, columns, three-space gaps), to know whether it fits. */
+function tableWidth(cl: ClaimDiagnosis): number {
+  const cols = [
+    ['NAME', ...cl.candidates.map((p) => p.name)],
+    ['CAPACITY', ...cl.candidates.map((p) => p.capacity)],
+    ['MODES', ...cl.candidates.map((p) => shortModes(p.accessModes))],
+    ['CLASS', ...cl.candidates.map((p) => p.storageClass || '""')],
+    ['PHASE', ...cl.candidates.map((p) => p.phase)],
+    ['WHY NOT', ...cl.candidates.map((p) => (p.eligible ? 'chosen' : p.whyNot.join('; ')))],
+  ]
+  return 4 + cols.reduce((a, c) => a + Math.max(...c.map((x) => [...x].length)) + 3, -3)
+}
+
+function omittedLine(cl: ClaimDiagnosis): string {
+  const by = cl.candidatesOmittedBy
+  const n = cl.candidatesOmitted ?? 0
+  if (!by) return `… and ${n} more PV(s) of this class`
+  const parts = [
+    by.boundElsewhere && `${by.boundElsewhere} bound to other claims`,
+    by.reserved && `${by.reserved} reserved for other claims`,
+    by.released && `${by.released} Released from earlier claims`,
+    by.furtherFromFitting && `${by.furtherFromFitting} free but further from fitting`,
+  ].filter(Boolean)
+  return `… and ${n} more PV(s) of this class not listed: ${parts.join(', ')}`
+}
+
+function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?: number): string {
   const lines: string[] = []
   const cls = cl.storageClass === null ? 'no class' : cl.storageClass === '' ? 'class ""' : `class ${cl.storageClass}`
   lines.push(
@@ -71,27 +110,36 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean): strin
   }
   if (cl.candidates.length) {
     lines.push('  Candidate PVs:')
+    // Default: why not, in words and values; -o wide: the per-check matrix as well.
+    // On a narrow terminal, the CLASS column goes when it only repeats the claim's class (named above).
+    const sameClass = cl.candidates.every((p) => p.storageClass === (cl.storageClass ?? p.storageClass))
+    const dropClass = Boolean(width) && !wide && sameClass && tableWidth(cl) > (width ?? 0)
     const head = [
       'NAME',
       'CAPACITY',
       'MODES',
-      'CLASS',
+      ...(dropClass ? [] : ['CLASS']),
       'PHASE',
-      ...(wide ? ['VOLUMEMODE', 'CLAIM'] : []),
-      ...MISMATCH_CODES.map((m) => CHECK_HEADERS[m]),
+      ...(wide ? ['VOLUMEMODE', 'CLAIM', ...MISMATCH_CODES.map((m) => CHECK_HEADERS[m])] : []),
+      'WHY NOT',
     ]
     const rows = cl.candidates.map((p) => [
       p.eligible ? c.green(p.name) : p.name,
       p.capacity,
       shortModes(p.accessModes),
-      p.storageClass === '' ? '""' : p.storageClass,
+      ...(dropClass ? [] : [p.storageClass === '' ? '""' : p.storageClass]),
       p.phase,
-      ...(wide ? [p.volumeMode, p.claimRef ?? '-'] : []),
-      ...MISMATCH_CODES.map((m) => (p.mismatches.includes(m) ? c.red('✗') : c.green('✓'))),
+      ...(wide
+        ? [
+            p.volumeMode,
+            p.claimRef ?? '-',
+            ...MISMATCH_CODES.map((m) => (p.mismatches.includes(m) ? c.red('✗') : c.green('✓'))),
+          ]
+        : []),
+      p.eligible ? c.green(fitsWord(cl, p.name)) : (p.whyNot ?? []).join('; '),
     ])
-    lines.push(columns(head, rows, '    '))
-    if (cl.candidatesOmitted)
-      lines.push(c.dim(`    … and ${cl.candidatesOmitted} more PV(s) of this class, further from fitting`))
+    lines.push(columns(head, rows, '    ', width))
+    if (cl.candidatesOmitted) lines.push(c.dim(`    ${omittedLine(cl)}`))
   }
   for (const con of cl.consumers) {
     const state = con.scheduled ? `scheduled on ${con.node}` : 'not scheduled'

@@ -1,5 +1,5 @@
 /** The `disks` table and `provision`'s plan. Pure: the command passes the colours (a chalk instance fits). */
-import {plainTable} from './table.js'
+import {columns, plainTable} from './table.js'
 import type {ProvisionPlan} from '../disks/planProvision.js'
 import type {DiskReport} from '../disks/types.js'
 
@@ -21,7 +21,7 @@ export function humanBytes(bytes: number): string {
   return i === 0 ? `${v}B` : `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10}${units[i]}`
 }
 
-export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: boolean} = {}): string {
+export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: boolean; width?: number} = {}): string {
   const head = opts.wide
     ? ['NODE', 'DISK', 'SIZE', 'TYPE', 'MODEL', 'SERIAL', 'ELIGIBLE', 'REASONS', 'ID', 'FINGERPRINT']
     : ['NODE', 'DISK', 'SIZE', 'TYPE', 'MODEL', 'ELIGIBLE', 'REASONS']
@@ -50,7 +50,7 @@ export function renderDisks(report: DiskReport, paint: Paint, opts: {wide?: bool
     }
   }
   const lines: string[] = []
-  if (rows.length > 0) lines.push(plainTable(head, rows))
+  if (rows.length > 0) lines.push(columns(head, rows, '', opts.width, head.indexOf('MODEL')))
   const total = report.nodes.reduce((n, x) => n + x.disks.length, 0)
   const eligible = report.nodes.reduce((n, x) => n + x.disks.filter((d) => d.eligible).length, 0)
   for (const node of report.nodes) if (node.error) lines.push(paint.red(`node ${node.name}: ${node.error}`))

@@ -11,6 +11,7 @@ import {
 } from '../../src/bind/plan.js'
 import {bindExitCode} from '../../src/base/exitCodes.js'
 import {buildWorld} from '../../src/binding/world.js'
+import {diagnoseClaim} from '../../src/diagnose/index.js'
 import {UserError} from '../../src/errors.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
 import {node, pod, pv, pvc, sc, snap} from '../helpers/objects.js'
@@ -263,6 +264,32 @@ describe('Released PVs', () => {
     const c = planBinding(noName.w, {namespace: 'app', name: 'db'})
     expect(c.volume).toBe('fresh')
     expect(c.warnings.join(' ')).toContain('--volume db-old')
+  })
+
+  it('the keep-data hint is one text for explain and bind, given once, first, also for a stale PV still recorded Bound', () => {
+    const {w} = world({
+      pvs: [pv('db-old', {size: '5Gi', modes: [RWO], phase: 'Bound', claimRef: staleRef})],
+      pvcs: [pvc('db', {size: '10Gi', modes: [RWO], uid: 'new-uid'})],
+    })
+    const b = planBinding(w, {namespace: 'app', name: 'db'})
+    expect(b.status).toBe('noCandidate')
+    const hints = b.fix.filter((f) => f.includes('--volume db-old'))
+    expect(hints).toHaveLength(1)
+    expect(b.fix[0]).toBe(hints[0])
+    expect(hints[0]).toBe(diagnoseClaim(w.claims.get('app/db')!, w).fix[0])
+  })
+
+  it("a claim's spec.volumeName naming another claim's PV: the fix names the field immutable, not 'pick another PV'", () => {
+    const {w} = world({
+      pvs: [
+        pv('a', {size: '10Gi', modes: [RWO], phase: 'Bound', claimRef: {namespace: 'app', name: 'other', uid: 'u-o'}}),
+      ],
+      pvcs: [pvc('web', {size: '10Gi', modes: [RWO], volumeName: 'a'})],
+    })
+    const b = planBinding(w, {namespace: 'app', name: 'web'})
+    expect(b.status).toBe('refused')
+    expect(b.fix.join(' ')).toMatch(/immutable/)
+    expect(b.fix.join(' ')).not.toMatch(/Pick another PV/)
   })
 
   it("another claim's Released PV needs --reclaim; with it the claimRef is replaced and a warning says the data becomes visible", () => {

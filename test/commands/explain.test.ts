@@ -42,6 +42,19 @@ describe('explain --from-file (no cluster)', () => {
     expect(r.stdout).toContain('StorageClassNotFound')
     expect(r.stdout).not.toMatch(/\u001b\[/)
   })
+  it("README's first command output is what the CLI prints (its ... lines elide)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const cmd = '$ ./bin/kubectl-pv_doctor explain -A --from-file examples/shop-snapshot.yaml\n'
+    const shown = readme.slice(readme.indexOf(cmd) + cmd.length, readme.indexOf('```', readme.indexOf(cmd))).split('\n')
+    const out = runCli(['explain', '-A', '--from-file', 'examples/shop-snapshot.yaml']).stdout.split('\n')
+    let at = 0
+    for (const line of shown.filter((l) => l.trim() && l.trim() !== '...')) {
+      const prefix = line.endsWith(' ...') ? line.slice(0, -4) : undefined
+      const found = out.findIndex((o, i) => i >= at && (prefix ? o.startsWith(prefix) : o === line))
+      expect(found, line).toBeGreaterThanOrEqual(0)
+      at = found + 1
+    }
+  })
   it('-o json follows the contract', () => {
     const r = runCli(['explain', '-n', 'shop', 'pg-data', '--from-file', example, '-o', 'json'])
     const d = JSON.parse(r.stdout)

@@ -471,6 +471,8 @@ describe('the whole report', () => {
   it("every cause code comes from a rule, and docs/causes.md lists them in the rules' order", () => {
     const fromRules = [...new Set(RULES.flatMap((r) => r.causes))]
     expect([...fromRules].sort()).toEqual(Object.keys(CAUSES).sort())
+    // A row's alsoGives names only causes that have a row of their own.
+    for (const r of RULES) for (const c of r.alsoGives ?? []) expect(fromRules).toContain(c)
     const doc = readFileSync(fileURLToPath(new URL('../../docs/causes.md', import.meta.url)), 'utf8')
     const documented = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1])
     const rank = (c: string) => RULES.findIndex((r) => r.causes.includes(c as Cause))

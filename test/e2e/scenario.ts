@@ -85,9 +85,10 @@ export interface ClaimOut {
   severity: string
   message: string
   evidence: string[]
+  fix: string[]
   wouldBind: string | null
   ties: string[]
-  candidates: {name: string; eligible: boolean; mismatches: string[]}[]
+  candidates: {name: string; eligible: boolean; mismatches: string[]; whyNot: string[]}[]
   consumers: {pod: string; summary?: string}[]
 }
 
