@@ -7,7 +7,7 @@
  */
 import https from 'node:https'
 import {UserError} from '../errors.js'
-import {type Connection, fastConnection, kubeconfigFiles} from './kubeconfig.js'
+import {type Connection, kubeconfigFiles, resolveConnection} from './kubeconfig.js'
 
 export interface ConnectOptions {
   kubeconfig?: string
@@ -55,11 +55,14 @@ async function loadKube(): Promise<KubeModule> {
 
 export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   const files = kubeconfigFiles(opts.kubeconfig)
-  const conn = fastConnection(files, opts.context) ?? (await libraryConnection(files, opts))
+  let conn = resolveConnection(files, opts.context)
+  if (conn.exec) {
+    const {applyExecCredential} = await import('./execCredential.js')
+    await applyExecCredential(conn.exec, conn.agentOptions)
+  }
+  if (conn.library) conn = await libraryConnection(conn)
   const {server, agentOptions: agentOpts} = conn
   const base = new URL(server)
-  if (base.protocol !== 'https:' && base.protocol !== 'http:')
-    throw new UserError(`cluster server ${server} is not an http(s) URL; fix the kubeconfig`)
   const transport = base.protocol === 'https:' ? https : await import('node:http')
 
   function request<T>(
@@ -148,45 +151,29 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   return {server, namespace: conn.namespace, contextName: conn.contextName, request, list}
 }
 
-/** Everything the fast path does not handle (exec plugins, auth providers, in-cluster config): the library. */
-async function libraryConnection(files: string[], opts: ConnectOptions): Promise<Connection> {
+/**
+ * proxy-url and auth-provider users: the library builds the agent (resolveConnection has already
+ * checked the entries, so what fails here is the proxy or the provider itself).
+ */
+async function libraryConnection(conn: Connection): Promise<Connection> {
   const {KubeConfig} = await loadKube()
   const kc = new KubeConfig()
   try {
-    if (files.length === 1) kc.loadFromFile(files[0])
-    else if (files.length > 1) kc.loadFromDefault(undefined, true)
-    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster()
-    else
-      throw new UserError(
-        'no kubeconfig found (~/.kube/config is missing and KUBECONFIG is unset); pass --kubeconfig, or use --from-file to work offline',
-      )
+    if (conn.files.length === 1) kc.loadFromFile(conn.files[0])
+    else kc.loadFromDefault(undefined, true)
+    kc.setCurrentContext(conn.contextName)
   } catch (error) {
-    if (error instanceof UserError) throw error
     throw new UserError(`cannot read kubeconfig: ${firstLine(error)}; check the file or pass another with --kubeconfig`)
   }
-  if (opts.context) {
-    if (!kc.getContextObject(opts.context))
-      throw new UserError(
-        `context "${opts.context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``,
-      )
-    kc.setCurrentContext(opts.context)
-  }
-  const contextName = kc.getCurrentContext()
-  const cluster = kc.getCurrentCluster()
-  if (!cluster)
-    throw new UserError(`the kubeconfig has no cluster for context "${contextName}"; pick one with --context`)
   const agentOptions: https.RequestOptions = {}
   try {
     await kc.applyToHTTPSOptions(agentOptions)
   } catch (error) {
-    throw new UserError(`cannot authenticate with context "${contextName}": ${firstLine(error)}`)
+    throw new UserError(
+      `cannot authenticate with context "${conn.contextName}" (its ${conn.library}): ${firstLine(error) || 'no reason given'}`,
+    )
   }
-  return {
-    server: cluster.server,
-    namespace: kc.getContextObject(contextName)?.namespace ?? 'default',
-    contextName,
-    agentOptions,
-  }
+  return {...conn, agentOptions}
 }
 
 function reasonFor(code: number): string {
