@@ -255,7 +255,7 @@ describe('exec credential plugins, run as client-go runs them', () => {
 
   it('uses the token it prints, and hands it the cluster when provideClusterInfo is set', async () => {
     const p = plugin(`echo "$KUBERNETES_EXEC_INFO" > ${dir}/info.json; ${ok('{"token":"tok"}')}`)
-    const opts: {headers?: unknown} = {}
+    const opts: import('node:https').RequestOptions = {}
     await applyExecCredential(execUser(p, ', provideClusterInfo: true'), opts)
     expect(opts.headers).toEqual({Authorization: 'Bearer tok'})
     const info = JSON.parse((await import('node:fs')).readFileSync(join(dir, 'info.json'), 'utf8'))

@@ -1,0 +1,88 @@
+/**
+ * Checks an object read from a snapshot file against the Kubernetes types (./schema.ts, from the
+ * client library's models) before the engine sees it: a field of the wrong type, or an object
+ * without a name, is one line naming the file, the object and the field — never a JavaScript
+ * error deep in the engine. Unknown fields are left alone (a newer server may send more).
+ */
+import {UserError} from '../errors.js'
+import {SCHEMA} from './schema.js'
+
+const WHAT: Record<string, string> = {s: 'a string', n: 'a number', b: 'true or false'}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a mapping'
+  if (typeof v === 'string') return 'a string'
+  return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'true or false' : 'not JSON'}`
+}
+
+function expected(t: string): string {
+  if (WHAT[t]) return WHAT[t]
+  if (t.startsWith('[')) return 'a list'
+  return 'a mapping'
+}
+
+const MAX_DEPTH = 64
+
+/** The first mismatch as `path: what it is, expected what`, or undefined when the value fits. */
+function mismatch(v: unknown, t: string, path: string, depth: number): string | undefined {
+  if (v === null || v === undefined || t === '*') return undefined // null is how JSON omits a field
+  if (depth > MAX_DEPTH) return `${path}: nested too deeply`
+  const bad = () => `${path} is ${describe(v)}, expected ${expected(t)}`
+  if (t === 's') return typeof v === 'string' ? undefined : bad()
+  if (t === 'n') return typeof v === 'number' && Number.isFinite(v) ? undefined : bad()
+  if (t === 'b') return typeof v === 'boolean' ? undefined : bad()
+  if (t.startsWith('[')) {
+    if (!Array.isArray(v)) return bad()
+    const inner = t.slice(1, -1)
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] === null && inner !== '*') return `${path}[${i}] is null, expected ${expected(inner)}`
+      const m = mismatch(v[i], inner, `${path}[${i}]`, depth + 1)
+      if (m) return m
+    }
+    return undefined
+  }
+  const fields = t.startsWith('{') ? undefined : SCHEMA.types[t]
+  if (!t.startsWith('{') && (!fields || fields === '*')) return undefined // a type the models leave open (MicroTime)
+  if (typeof v !== 'object' || Array.isArray(v)) return bad()
+  if (t.startsWith('{')) {
+    const inner = t.slice(1, -1)
+    for (const [k, x] of Object.entries(v)) {
+      const m = mismatch(x, inner, `${path}.${k}`, depth + 1)
+      if (m) return m
+    }
+    return undefined
+  }
+  for (const [k, x] of Object.entries(v)) {
+    const ft = (fields as Record<string, string>)[k]
+    if (ft === undefined) continue
+    const m = mismatch(x, ft, path ? `${path}.${k}` : k, depth + 1)
+    if (m) return m
+  }
+  return undefined
+}
+
+function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s
+}
+
+/** Throws a one-line UserError when `doc`, an object of `kind`, does not fit the Kubernetes types. */
+export function checkObject(doc: Record<string, unknown>, kind: string, source: string): void {
+  const meta = doc.metadata
+  const name =
+    meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as {name?: unknown; namespace?: unknown}) : {}
+  // Events only lend their messages; every other kind is looked up by name.
+  if (kind !== 'Event' && (typeof name.name !== 'string' || name.name === ''))
+    throw new UserError(
+      `${source} holds a ${kind} without metadata.name; give a file written by \`kubectl get ... -o json\``,
+    )
+  const base = typeof name.name === 'string' ? name.name : '(unnamed)'
+  const id = typeof name.namespace === 'string' && name.namespace ? `${name.namespace}/${base}` : base
+  const type = SCHEMA.kinds[kind]
+  const m = type ? mismatch(doc, type, '', 0) : undefined
+  if (m)
+    throw new UserError(
+      `${source}: ${kind} ${clip(id)}: ${clip(m)}; the file was edited or damaged — write it again with \`kubectl get ... -o json\``,
+    )
+}
