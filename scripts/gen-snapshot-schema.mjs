@@ -23,8 +23,33 @@ const ROOTS = {
   ResourceQuota: 'V1ResourceQuota',
   LimitRange: 'V1LimitRange',
 }
+// resource.Quantity fields: the models type them as strings, but the API (and the engine's
+// parseQuantity) also takes a number, as in `storage: 1073741824`.
+const QUANTITIES = new Set([
+  'V1PersistentVolumeSpec.capacity',
+  'V1PersistentVolumeClaimStatus.capacity',
+  'V1PersistentVolumeClaimStatus.allocatedResources',
+  'V1VolumeResourceRequirements.limits',
+  'V1VolumeResourceRequirements.requests',
+  'V1ResourceRequirements.limits',
+  'V1ResourceRequirements.requests',
+  'V1NodeStatus.capacity',
+  'V1NodeStatus.allocatable',
+  'V1CSIStorageCapacity.capacity',
+  'V1CSIStorageCapacity.maximumVolumeSize',
+  'V1ResourceQuotaSpec.hard',
+  'V1ResourceQuotaStatus.hard',
+  'V1ResourceQuotaStatus.used',
+  'V1LimitRangeItem.default',
+  'V1LimitRangeItem.defaultRequest',
+  'V1LimitRangeItem.max',
+  'V1LimitRangeItem.min',
+  'V1LimitRangeItem.maxLimitRequestRatio',
+  'V1EmptyDirVolumeSource.sizeLimit',
+  'V1ContainerStatus.allocatedResources',
+])
 const types = {}
-// Field types as the engine sees JSON: s string, n number, b boolean, * anything,
+// Field types as the engine sees JSON: s string, q quantity (string or number), n number, b boolean, * anything,
 // [X] list of X, {X} map of X, or a model name.
 function simple(t) {
   if (t === 'string' || t === 'Date') return 's'
@@ -50,6 +75,7 @@ async function walk(name) {
   for (const a of cls.attributeTypeMap) {
     if (a.baseName === 'managedFields') continue // never read; large and varied
     fields[a.baseName] = simple(a.type)
+    if (QUANTITIES.has(`${name}.${a.baseName}`)) fields[a.baseName] = fields[a.baseName].replace('s', 'q')
     const inner = fields[a.baseName].replace(/[[\]{}]/g, '')
     await walk(inner)
   }

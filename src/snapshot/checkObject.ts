@@ -7,7 +7,7 @@
 import {UserError} from '../errors.js'
 import {SCHEMA} from './schema.js'
 
-const WHAT: Record<string, string> = {s: 'a string', n: 'a number', b: 'true or false'}
+const WHAT: Record<string, string> = {s: 'a string', q: 'a quantity', n: 'a number', b: 'true or false'}
 
 function describe(v: unknown): string {
   if (v === null) return 'null'
@@ -31,6 +31,7 @@ function mismatch(v: unknown, t: string, path: string, depth: number): string | 
   if (depth > MAX_DEPTH) return `${path}: nested too deeply`
   const bad = () => `${path} is ${describe(v)}, expected ${expected(t)}`
   if (t === 's') return typeof v === 'string' ? undefined : bad()
+  if (t === 'q') return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : bad()
   if (t === 'n') return typeof v === 'number' && Number.isFinite(v) ? undefined : bad()
   if (t === 'b') return typeof v === 'boolean' ? undefined : bad()
   if (t.startsWith('[')) {
