@@ -25,41 +25,55 @@ function expected(t: string): string {
 
 const MAX_DEPTH = 64
 
-/** The first mismatch as `path: what it is, expected what`, or undefined when the value fits. */
-function mismatch(v: unknown, t: string, path: string, depth: number): string | undefined {
+interface Mismatch {
+  /** Path segments, innermost first (built only on failure: the walk stays cheap on big files). */
+  at: string[]
+  is: string
+  want: string
+}
+
+/** The first mismatch of `v` against type `t`, or undefined when the value fits. */
+function mismatch(v: unknown, t: string, depth: number): Mismatch | undefined {
   if (v === null || v === undefined || t === '*') return undefined // null is how JSON omits a field
-  if (depth > MAX_DEPTH) return `${path}: nested too deeply`
-  const bad = () => `${path} is ${describe(v)}, expected ${expected(t)}`
-  if (t === 's') return typeof v === 'string' ? undefined : bad()
-  if (t === 'q') return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) ? undefined : bad()
-  if (t === 'n') return typeof v === 'number' && Number.isFinite(v) ? undefined : bad()
-  if (t === 'b') return typeof v === 'boolean' ? undefined : bad()
-  if (t.startsWith('[')) {
-    if (!Array.isArray(v)) return bad()
+  if (depth > MAX_DEPTH) return {at: [], is: 'nested too deeply', want: expected(t)}
+  switch (t) {
+    case 's':
+      return typeof v === 'string' ? undefined : {at: [], is: describe(v), want: expected(t)}
+    case 'q':
+      return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v))
+        ? undefined
+        : {at: [], is: describe(v), want: expected(t)}
+    case 'n':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : {at: [], is: describe(v), want: expected(t)}
+    case 'b':
+      return typeof v === 'boolean' ? undefined : {at: [], is: describe(v), want: expected(t)}
+  }
+  const c = t.charCodeAt(0)
+  if (c === 91 /* [ */) {
+    if (!Array.isArray(v)) return {at: [], is: describe(v), want: expected(t)}
     const inner = t.slice(1, -1)
     for (let i = 0; i < v.length; i++) {
-      if (v[i] === null && inner !== '*') return `${path}[${i}] is null, expected ${expected(inner)}`
-      const m = mismatch(v[i], inner, `${path}[${i}]`, depth + 1)
-      if (m) return m
+      const m =
+        v[i] === null && inner !== '*' ? {at: [], is: 'null', want: expected(inner)} : mismatch(v[i], inner, depth + 1)
+      if (m) {
+        m.at.push(`[${i}]`)
+        return m
+      }
     }
     return undefined
   }
-  const fields = t.startsWith('{') ? undefined : SCHEMA.types[t]
-  if (!t.startsWith('{') && (!fields || fields === '*')) return undefined // a type the models leave open (MicroTime)
-  if (typeof v !== 'object' || Array.isArray(v)) return bad()
-  if (t.startsWith('{')) {
-    const inner = t.slice(1, -1)
-    for (const [k, x] of Object.entries(v)) {
-      const m = mismatch(x, inner, `${path}.${k}`, depth + 1)
-      if (m) return m
-    }
-    return undefined
-  }
-  for (const [k, x] of Object.entries(v)) {
-    const ft = (fields as Record<string, string>)[k]
+  const fields = c === 123 /* { */ ? undefined : SCHEMA.types[t]
+  if (c !== 123 && (!fields || fields === '*')) return undefined // a type the models leave open (MicroTime)
+  if (typeof v !== 'object' || Array.isArray(v)) return {at: [], is: describe(v), want: expected(t)}
+  const inner = c === 123 ? t.slice(1, -1) : ''
+  for (const k in v) {
+    const ft = fields ? (fields as Record<string, string>)[k] : inner
     if (ft === undefined) continue
-    const m = mismatch(x, ft, path ? `${path}.${k}` : k, depth + 1)
-    if (m) return m
+    const m = mismatch((v as Record<string, unknown>)[k], ft, depth + 1)
+    if (m) {
+      m.at.push(`.${k}`)
+      return m
+    }
   }
   return undefined
 }
@@ -81,7 +95,8 @@ export function checkObject(doc: Record<string, unknown>, kind: string, source: 
   const base = typeof name.name === 'string' ? name.name : '(unnamed)'
   const id = typeof name.namespace === 'string' && name.namespace ? `${name.namespace}/${base}` : base
   const type = SCHEMA.kinds[kind]
-  const m = type ? mismatch(doc, type, '', 0) : undefined
+  const found = type ? mismatch(doc, type, 0) : undefined
+  const m = found && `${found.at.reverse().join('').replace(/^\./, '')} is ${found.is}, expected ${found.want}`
   if (m)
     throw new UserError(
       `${source}: ${kind} ${clip(id)}: ${clip(m)}; the file was edited or damaged — write it again with \`kubectl get ... -o json\``,
