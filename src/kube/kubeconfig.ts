@@ -237,7 +237,10 @@ export function resolveConnection(files: string[], context?: string, read?: (f: 
   }
   const ctx = m.contexts.get(contextName)
   if (!ctx) {
-    if (context) throw new UserError(`context "${context}" does not exist in ${files.join(', ')}${choose}`)
+    if (context)
+      throw new UserError(
+        `context "${context}" does not exist in ${files.join(', ') || 'the kubeconfig (none was found)'}${choose}`,
+      )
     throw new UserError(
       `current-context "${contextName}" (set in ${m.currentFile}) names no context in the kubeconfig${choose}`,
     )
