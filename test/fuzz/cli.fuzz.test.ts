@@ -7,14 +7,18 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import fc from 'fast-check'
 import yaml from 'js-yaml'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {damagedText, JS_WORDING, mutatedDocument} from './inputs.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-fuzz-cli-'))
 const dump = JSON.parse(readFileSync(join(ROOT, 'examples', 'shop-kubectl-dump.json'), 'utf8')) as {items: unknown[]}
 
+let runs = 0
+afterAll(() => console.log(`fuzz: ${runs} generated inputs through the built CLI, each a result or one error line`))
+
 function expectContract(r: {code: number; stdout: string; stderr: string}): void {
+  runs++
   if (r.code === 0 || r.code === 1) {
     expect(r.stdout).not.toMatch(JS_WORDING)
     return
@@ -45,6 +49,19 @@ describe('fuzz: a sample through the CLI', () => {
       const f = join(tmp, `snap-${n}.json`)
       writeFileSync(f, text)
       expectContract(runCli(['explain', '-A', '-f', f]))
+    })
+  }, 120_000)
+  it('mutated probe reports give a disk report or one error line', () => {
+    const report = JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', 'nvme-server.json'), 'utf8'))
+    const snap = join(ROOT, 'examples', 'shop-kubectl-dump.json')
+    const cases = fc.sample(mutatedDocument(report), {seed: 14, numRuns: 6})
+    cases.forEach((doc, n) => {
+      const f = join(tmp, `report-${n}.json`)
+      writeFileSync(f, JSON.stringify(doc) ?? '')
+      const r = runCli(['disks', '--from-report', f, '--from-file', snap])
+      expect(r.stderr).not.toMatch(/internal error|\bat .*\.js:\d+/)
+      if (r.code !== 0) expectContract(r)
+      else runs++
     })
   }, 120_000)
   it('mutated kubeconfigs give one error line', () => {
