@@ -92,6 +92,8 @@ export abstract class BaseCommand extends Command {
     const level =
       flags.output === 'json' || flags.output === 'yaml' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
     this.chalk = makeChalk(level)
+    // Every flag is checked whatever the mode: a bad --request-timeout is an error even with --from-file.
+    if ('request-timeout' in flags) this.checkClusterFlags(flags as unknown as ClusterFlagValues)
   }
 
   /** Reads --from-file inputs into one snapshot. */
@@ -105,9 +107,15 @@ export abstract class BaseCommand extends Command {
     return markMissingKinds(snap)
   }
 
-  protected async connect(flags: ClusterFlagValues): Promise<KubeClient> {
+  /** Checks the cluster flags whatever the mode, so a typo is never accepted silently with --from-file. */
+  private checkClusterFlags(flags: ClusterFlagValues): number {
     const timeoutMs = parseDuration(flags['request-timeout'], '--request-timeout')
     if (flags['as-group']?.length && !flags.as) throw new UserError('--as-group needs --as (the user to impersonate)')
+    return timeoutMs
+  }
+
+  protected async connect(flags: ClusterFlagValues): Promise<KubeClient> {
+    const timeoutMs = this.checkClusterFlags(flags)
     const {connect} = await import('../kube/client.js')
     return connect({
       kubeconfig: flags.kubeconfig,

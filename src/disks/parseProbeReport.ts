@@ -18,7 +18,7 @@ export function parseProbeReport(text: string, source = 'probe report'): ProbeRe
   } catch (error) {
     const head = text.trim().split('\n')[0]?.slice(0, 120) ?? ''
     throw new ProbeReportError(
-      `${source} is not JSON (${(error as Error).message})${head ? `; it starts with "${head}"` : ''}`,
+      `${source} is not JSON (${(error as Error).message.replace(/\s*\n\s*/g, ' ').slice(0, 160)})${head ? `; it starts with "${head}"` : ''}`,
     )
   }
   return toProbeReport(raw, source)

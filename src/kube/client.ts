@@ -7,7 +7,7 @@
  */
 import https from 'node:https'
 import {UserError} from '../errors.js'
-import {type Connection, fastConnection, kubeconfigFiles} from './kubeconfig.js'
+import {type Connection, kubeconfigFiles, resolveConnection} from './kubeconfig.js'
 
 export interface ConnectOptions {
   kubeconfig?: string
@@ -36,6 +36,9 @@ export interface KubeClient {
 }
 
 const PAGE = 500
+/** client-go retries a 429 up to 10 times; a command-line tool gives up sooner. */
+const MAX_TRIES = 4
+const MAX_RETRY_WAIT_S = 10
 
 type KubeModule = Pick<typeof import('@kubernetes/client-node'), 'KubeConfig'>
 
@@ -55,18 +58,35 @@ async function loadKube(): Promise<KubeModule> {
 
 export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   const files = kubeconfigFiles(opts.kubeconfig)
-  const conn = fastConnection(files, opts.context) ?? (await libraryConnection(files, opts))
+  let conn = resolveConnection(files, opts.context)
+  if (conn.exec) {
+    const {applyExecCredential} = await import('./execCredential.js')
+    await applyExecCredential(conn.exec, conn.agentOptions)
+  }
+  if (conn.library) conn = await libraryConnection(conn)
   const {server, agentOptions: agentOpts} = conn
   const base = new URL(server)
-  if (base.protocol !== 'https:' && base.protocol !== 'http:')
-    throw new UserError(`cluster server ${server} is not an http(s) URL; fix the kubeconfig`)
   const transport = base.protocol === 'https:' ? https : await import('node:http')
 
-  function request<T>(
-    method: string,
-    path: string,
-    ro: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>} = {},
-  ): Promise<T> {
+  type RequestOpts = {body?: unknown; contentType?: string; query?: Record<string, string | undefined>}
+
+  /**
+   * One request, retried as client-go's rest client does (request.go checkWait / retry): a 429,
+   * or a 5xx with Retry-After, waits that long (capped) and tries again, a few times.
+   */
+  async function request<T>(method: string, path: string, ro: RequestOpts = {}): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send<T>(method, path, ro)
+      } catch (error) {
+        const wait = error instanceof KubeError ? error.retryAfterSeconds : undefined
+        if (wait === undefined || attempt >= MAX_TRIES) throw error
+        await new Promise((r) => setTimeout(r, Math.min(wait, MAX_RETRY_WAIT_S) * 1000))
+      }
+    }
+  }
+
+  function send<T>(method: string, path: string, ro: RequestOpts): Promise<T> {
     const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
     for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v)
     const payload = ro.body === undefined ? undefined : JSON.stringify(ro.body)
@@ -88,21 +108,45 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('aborted', () =>
+            reject(
+              new KubeError({
+                code: 0,
+                reason: 'Truncated',
+                message: `the API server closed the connection in the middle of its answer to ${method} ${url.pathname}; try again`,
+              }),
+            ),
+          )
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8')
             const code = res.statusCode ?? 0
             if (code >= 200 && code < 300) {
+              let body: unknown
               try {
-                resolve(JSON.parse(text) as T)
+                body = JSON.parse(text)
               } catch {
                 reject(
                   new KubeError({
                     code,
                     reason: 'BadResponse',
-                    message: `the server answered ${method} ${url.pathname} with something that is not JSON`,
+                    message: `the API server answered ${method} ${url.pathname} with ${text.trim() ? 'something that is not JSON (cut short?)' : 'an empty body'}; try again`,
                   }),
                 )
+                return
               }
+              // A Status with status Failure is an error whatever the HTTP code says.
+              const st = body as {kind?: unknown; status?: unknown; reason?: unknown; message?: unknown; code?: unknown}
+              if (st && st.kind === 'Status' && st.status === 'Failure') {
+                reject(
+                  new KubeError({
+                    code: typeof st.code === 'number' ? st.code : code,
+                    reason: typeof st.reason === 'string' && st.reason ? st.reason : 'Failure',
+                    message: typeof st.message === 'string' ? st.message : `${method} ${url.pathname} failed`,
+                  }),
+                )
+                return
+              }
+              resolve(body as T)
               return
             }
             let status: Partial<KubeStatus> = {}
@@ -112,13 +156,15 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
             } catch {
               /* not a Status object */
             }
-            reject(
-              new KubeError({
-                code,
-                reason: status.reason ?? reasonFor(code),
-                message: status.message ?? (text.trim().split('\n')[0] || `HTTP ${code}`),
-              }),
-            )
+            const err = new KubeError({
+              code,
+              reason: status.reason ?? reasonFor(code),
+              message: status.message ?? (text.trim().split('\n')[0].slice(0, 200) || `HTTP ${code}`),
+            })
+            const after = Number(res.headers['retry-after'])
+            if ((code === 429 || (code >= 500 && res.headers['retry-after'] !== undefined)) && code !== 0)
+              err.retryAfterSeconds = Number.isFinite(after) && after >= 0 ? after : 1
+            reject(err)
           })
           res.on('error', (e) => reject(transportError(e, server, opts.timeoutMs)))
         },
@@ -132,15 +178,27 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     })
   }
 
-  async function list<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
+  async function list<T>(path: string, query: Record<string, string | undefined> = {}, paged = true): Promise<T[]> {
     const items: T[] = []
     let cont: string | undefined
     do {
-      const page = await request<{items?: T[]; metadata?: {continue?: string}}>('GET', path, {
-        query: {...query, limit: String(PAGE), continue: cont},
-      })
-      if (page.items) for (const item of page.items) items.push(item)
-      cont = page.metadata?.continue || undefined
+      let page: {kind?: unknown; items?: unknown; metadata?: {continue?: string}}
+      try {
+        page = await request('GET', path, {query: {...query, limit: paged ? String(PAGE) : undefined, continue: cont}})
+      } catch (error) {
+        // client-go pager.go: a continue token that expired (410) falls back to one full list.
+        if (cont && error instanceof KubeError && error.status.code === 410)
+          return list<T>(path, {...query, limit: undefined}, false)
+        throw error
+      }
+      if (!page || typeof page !== 'object' || !Array.isArray(page.items))
+        throw new KubeError({
+          code: 0,
+          reason: 'BadResponse',
+          message: `the API server answered GET ${path} with ${page && typeof page === 'object' && typeof page.kind === 'string' ? `a ${page.kind}` : 'something'} where a list was expected; check the server address in the kubeconfig`,
+        })
+      for (const item of page.items as T[]) items.push(item)
+      cont = (paged && page.metadata?.continue) || undefined
     } while (cont)
     return items
   }
@@ -148,45 +206,29 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   return {server, namespace: conn.namespace, contextName: conn.contextName, request, list}
 }
 
-/** Everything the fast path does not handle (exec plugins, auth providers, in-cluster config): the library. */
-async function libraryConnection(files: string[], opts: ConnectOptions): Promise<Connection> {
+/**
+ * proxy-url and auth-provider users: the library builds the agent (resolveConnection has already
+ * checked the entries, so what fails here is the proxy or the provider itself).
+ */
+async function libraryConnection(conn: Connection): Promise<Connection> {
   const {KubeConfig} = await loadKube()
   const kc = new KubeConfig()
   try {
-    if (files.length === 1) kc.loadFromFile(files[0])
-    else if (files.length > 1) kc.loadFromDefault(undefined, true)
-    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster()
-    else
-      throw new UserError(
-        'no kubeconfig found (~/.kube/config is missing and KUBECONFIG is unset); pass --kubeconfig, or use --from-file to work offline',
-      )
+    if (conn.files.length === 1) kc.loadFromFile(conn.files[0])
+    else kc.loadFromDefault(undefined, true)
+    kc.setCurrentContext(conn.contextName)
   } catch (error) {
-    if (error instanceof UserError) throw error
     throw new UserError(`cannot read kubeconfig: ${firstLine(error)}; check the file or pass another with --kubeconfig`)
   }
-  if (opts.context) {
-    if (!kc.getContextObject(opts.context))
-      throw new UserError(
-        `context "${opts.context}" does not exist in the kubeconfig; see \`kubectl config get-contexts\``,
-      )
-    kc.setCurrentContext(opts.context)
-  }
-  const contextName = kc.getCurrentContext()
-  const cluster = kc.getCurrentCluster()
-  if (!cluster)
-    throw new UserError(`the kubeconfig has no cluster for context "${contextName}"; pick one with --context`)
   const agentOptions: https.RequestOptions = {}
   try {
     await kc.applyToHTTPSOptions(agentOptions)
   } catch (error) {
-    throw new UserError(`cannot authenticate with context "${contextName}": ${firstLine(error)}`)
+    throw new UserError(
+      `cannot authenticate with context "${conn.contextName}" (its ${conn.library}): ${firstLine(error) || 'no reason given'}`,
+    )
   }
-  return {
-    server: cluster.server,
-    namespace: kc.getContextObject(contextName)?.namespace ?? 'default',
-    contextName,
-    agentOptions,
-  }
+  return {...conn, agentOptions}
 }
 
 function reasonFor(code: number): string {
@@ -219,6 +261,12 @@ function transportError(e: Error & {code?: string}, server: string, timeoutMs: n
       code: 0,
       reason: 'Unreachable',
       message: `the connection to the server ${host} was refused - did you specify the right host or port?`,
+    })
+  if (e.code === 'ECONNRESET')
+    return new KubeError({
+      code: 0,
+      reason: 'Unreachable',
+      message: `the API server at ${host} dropped the connection; try again, and check it is healthy if this repeats`,
     })
   if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
     return new KubeError({

@@ -11,6 +11,8 @@ export interface KubeStatus {
 /** An error answered by the API server (it has an HTTP status), or a transport failure (code 0). */
 export class KubeError extends Error {
   readonly status: KubeStatus
+  /** Set when the server asked to be retried (429, or a 5xx with Retry-After): how long to wait. */
+  retryAfterSeconds?: number
   constructor(status: KubeStatus) {
     super(status.message)
     this.name = 'KubeError'

@@ -5,6 +5,7 @@
 import yaml from 'js-yaml'
 import {NOT_IN_INPUT, RESOURCES, type Snapshot, type SnapshotKey, emptySnapshot} from './types.js'
 import {UserError} from '../errors.js'
+import {checkObject} from './checkObject.js'
 
 export const SNAPSHOT_API_VERSION = 'pv-doctor/v1'
 
@@ -60,21 +61,21 @@ function parseDocuments(text: string, source: string): Obj[] {
       return Array.isArray(v) ? (v as Obj[]) : [v as Obj]
     } catch (error) {
       throw new UserError(
-        `${source} is not valid JSON (${(error as Error).message}); give a file written by \`kubectl get ... -o json\``,
+        `${source} is not valid JSON (${oneLine((error as Error).message)}); give a file written by \`kubectl get ... -o json\``,
       )
     }
   }
   try {
     return (yaml.loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined) as Obj[]
   } catch (error) {
-    const reason = (error as Error).message.split('\n')[0]
+    const reason = oneLine((error as Error).message)
     throw new UserError(
       `${source} is neither JSON nor valid YAML (${reason}); give a file written by \`kubectl get ... -o json\``,
     )
   }
 }
 
-function addDocument(into: Snapshot, doc: Obj, source: string): void {
+function addDocument(into: Snapshot, doc: Obj, source: string, depth = 0): void {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new UserError(
       `${source} does not hold Kubernetes objects; give a file written by \`kubectl get ... -o json\``,
@@ -83,18 +84,37 @@ function addDocument(into: Snapshot, doc: Obj, source: string): void {
   if (doc.apiVersion === SNAPSHOT_API_VERSION && doc.kind === 'Snapshot') {
     for (const r of RESOURCES) {
       const items = doc[r.key]
-      if (Array.isArray(items)) {
-        ;(into[r.key] as unknown[]).push(...items)
-        declare(into, r.key)
+      if (items === undefined || items === null) continue
+      if (!Array.isArray(items))
+        throw new UserError(
+          `${source}: "${r.key}" is not a list; write the file again with \`kubectl pv-doctor snapshot\``,
+        )
+      for (const item of items) {
+        if (typeof item !== 'object' || item === null || Array.isArray(item))
+          throw new UserError(
+            `${source}: "${r.key}" holds something that is not an object; write the file again with \`kubectl pv-doctor snapshot\``,
+          )
+        checkObject(item as Obj, r.kind, source)
       }
+      ;(into[r.key] as unknown[]).push(...items)
+      declare(into, r.key)
     }
-    if (Array.isArray(doc.skipped)) into.skipped.push(...(doc.skipped as Snapshot['skipped']))
+    if (Array.isArray(doc.skipped))
+      for (const s of doc.skipped)
+        if (s && typeof s === 'object' && typeof s.resource === 'string' && typeof s.reason === 'string')
+          into.skipped.push({resource: s.resource, reason: s.reason} as Snapshot['skipped'][number])
     if (typeof doc.allNamespaces === 'boolean') into.allNamespaces = doc.allNamespaces
     if (typeof doc.serverVersion === 'string') into.serverVersion = doc.serverVersion
     return
   }
   if (Array.isArray(doc.items) || (typeof doc.kind === 'string' && doc.kind.endsWith('List'))) {
-    for (const item of doc.items ?? []) addDocument(into, item as Obj, source)
+    if (doc.items !== undefined && doc.items !== null && !Array.isArray(doc.items))
+      throw new UserError(
+        `${source}: the List's "items" is not a list; give a file written by \`kubectl get ... -o json\``,
+      )
+    if (depth > 8)
+      throw new UserError(`${source}: Lists nested too deeply; give a file written by \`kubectl get ... -o json\``)
+    for (const item of doc.items ?? []) addDocument(into, item as Obj, source, depth + 1)
     return
   }
   if (typeof doc.kind !== 'string') {
@@ -102,12 +122,15 @@ function addDocument(into: Snapshot, doc: Obj, source: string): void {
   }
   // events.k8s.io/v1 Events carry the same facts under other names; map them to core/v1 shape.
   if (doc.kind === 'Event' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('events.k8s.io')) {
-    into.events.push(fromEventsV1(doc) as never)
+    const event = fromEventsV1(doc)
+    checkObject(event, 'Event', source)
+    into.events.push(event as never)
     declare(into, 'events')
     return
   }
   const key = KEY_BY_KIND.get(doc.kind)
   if (key) {
+    checkObject(doc, doc.kind, source)
     ;(into[key] as unknown[]).push(doc)
     declare(into, key)
   }
@@ -115,8 +138,9 @@ function addDocument(into: Snapshot, doc: Obj, source: string): void {
 }
 
 function fromEventsV1(e: Obj): Obj {
-  const regarding = e.regarding as Obj | undefined
-  const series = e.series as {count?: number; lastObservedTime?: string} | undefined
+  const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+  const regarding = isObj(e.regarding) ? e.regarding : undefined
+  const series = (isObj(e.series) ? e.series : undefined) as {count?: number; lastObservedTime?: string} | undefined
   return {
     apiVersion: 'v1',
     kind: 'Event',
@@ -142,4 +166,10 @@ export function toSnapshotDocument(s: Snapshot): Record<string, unknown> {
   if (s.allNamespaces !== undefined) doc.allNamespaces = s.allNamespaces
   if (s.serverVersion !== undefined) doc.serverVersion = s.serverVersion
   return doc
+}
+
+/** A parser's message on one line, clipped: some quote the offending text, newlines and all. */
+function oneLine(s: string): string {
+  const line = s.replace(/\s*\n\s*/g, ' ').trim()
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line
 }

@@ -160,6 +160,41 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       /kubeconfig file .* does not exist/,
     )
   })
+  // The four answers of issue #14 that used to leak JavaScript wording.
+  it('an empty kubeconfig says no configuration has been provided', () => {
+    expectOneLineError(
+      runCli(['explain'], {env: {KUBECONFIG: '/dev/null'}}),
+      /^error: invalid configuration: no configuration has been provided \(\/dev\/null holds no clusters or contexts\)/,
+    )
+  })
+  it('a kubeconfig without current-context says so and lists the contexts', () => {
+    const f = join(tmp, 'no-current')
+    writeFileSync(
+      f,
+      'clusters: [{name: c, cluster: {server: "https://h:1"}}]\ncontexts: [{name: x, context: {cluster: c}}]\n',
+    )
+    expectOneLineError(
+      runCli(['explain', '--kubeconfig', f]),
+      /^error: current-context is not set in .*pick one with --context \(x\)/,
+    )
+  })
+  it('an exec plugin that is not installed names the binary and the user entry', () => {
+    const f = join(tmp, 'exec')
+    writeFileSync(
+      f,
+      `clusters: [{name: c, cluster: {server: "https://h:1"}}]
+users: [{name: eks, user: {exec: {command: no-such-aws-iam-authenticator, apiVersion: client.authentication.k8s.io/v1beta1}}}]
+contexts: [{name: x, context: {cluster: c, user: eks}}]
+current-context: x`,
+    )
+    expectOneLineError(
+      runCli(['explain', '--kubeconfig', f]),
+      /^error: exec: executable no-such-aws-iam-authenticator not found \(the exec plugin of user "eks" .*PATH\): it is usually installed with the cloud provider's CLI/,
+    )
+  })
+  it('a bad --request-timeout is an error with --from-file too', () => {
+    expectOneLineError(runCli(['explain', '-f', example, '--request-timeout=abc']), /--request-timeout/)
+  })
   it('a kubeconfig that is not YAML', () => {
     const f = join(tmp, 'garbage')
     writeFileSync(f, ':\n  - [unbalanced')

@@ -63,3 +63,20 @@ describe('parseSnapshot', () => {
     expect(() => parseSnapshot('{"metadata": {}}', 'k.json')).toThrow(/without "kind"/)
   })
 })
+
+describe('objects checked against the Kubernetes types', () => {
+  const pv = (spec: string) => `kind: PersistentVolume\nmetadata: {name: v}\nspec: ${spec}\n`
+  it('names the file, the object and the field of the wrong type', () => {
+    expect(() => parseSnapshot(pv('{accessModes: 5}'), 'dump.yaml')).toThrow(
+      /^dump\.yaml: PersistentVolume v: spec\.accessModes is a number, expected a list; /,
+    )
+    expect(() => parseSnapshot('kind: PersistentVolumeClaim\nspec: {}\n', 'dump.yaml')).toThrow(
+      /^dump\.yaml holds a PersistentVolumeClaim without metadata\.name/,
+    )
+    expect(() => parseSnapshot('kind: List\nitems: 5\n', 'dump.yaml')).toThrow(/the List's "items" is not a list/)
+  })
+  it('takes a quantity as a number, as the API does, and leaves unknown fields alone', () => {
+    const s = parseSnapshot(pv('{capacity: {storage: 1073741824}, somethingNew: [1]}'))
+    expect(s.pvs).toHaveLength(1)
+  })
+})
