@@ -12,13 +12,13 @@ export interface Scope {
   namespace?: string
 }
 
-interface Source {
+export interface Source {
   name: ResourceName
   paths: string[]
   query?: Record<string, string>
 }
 
-function sources(scope: Scope): Source[] {
+export function sources(scope: Scope): Source[] {
   const ns = scope.namespace
   const core = (plural: string, namespaced: boolean) =>
     namespaced && ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/${plural}` : `/api/v1/${plural}`
