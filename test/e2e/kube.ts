@@ -17,6 +17,7 @@ const PLURAL: Record<string, {plural: string; group: string; namespaced: boolean
   PersistentVolumeClaim: {plural: 'persistentvolumeclaims', group: '', namespaced: true},
   Pod: {plural: 'pods', group: '', namespaced: true},
   Namespace: {plural: 'namespaces', group: '', namespaced: false},
+  StatefulSet: {plural: 'statefulsets', group: 'apps/v1', namespaced: true},
   Node: {plural: 'nodes', group: '', namespaced: false},
   StorageClass: {plural: 'storageclasses', group: 'storage.k8s.io/v1', namespaced: false},
   CSIDriver: {plural: 'csidrivers', group: 'storage.k8s.io/v1', namespaced: false},
