@@ -126,7 +126,9 @@ export class Reflector {
   private retry(e: Error): void {
     if (this.stopped) return
     this.stopWatch?.()
-    if (++this.failures > MAX_FAILURES) {
+    // Refused credentials or access do not get better by retrying.
+    const denied = e instanceof KubeError && (e.status.code === 401 || e.status.code === 403)
+    if (denied || ++this.failures > MAX_FAILURES) {
       this.stopped = true
       this.onError(e)
       return
