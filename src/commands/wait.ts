@@ -10,6 +10,8 @@ import type {WaitTarget} from '../wait/evaluate.js'
 
 const STS_WORDS = ['sts', 'statefulset', 'statefulsets']
 
+const stripAnsi = (s: string) => s.replace(/\u001B\[[0-9;]*[A-Za-z]/g, '')
+
 export default class Wait extends BaseCommand {
   static summary =
     'Wait until claims are usable (or Bound); fail fast, with the root cause, when only a person can fix them.'
@@ -165,7 +167,11 @@ Exit status: 0 every claim is done; 1 a claim failed (a cause only a change by a
       timeoutMs,
       onProgress: live
         ? (claims, ms) => {
-            const lines = out.progressLines(claims, ms, this.chalk)
+            const cols = process.stderr.columns || 80
+            // A line wider than the terminal wraps, and the cursor-up count would be wrong: cut it (plain).
+            const lines = out
+              .progressLines(claims, ms, this.chalk)
+              .map((l) => (stripAnsi(l).length < cols ? l : `${stripAnsi(l).slice(0, cols - 2)}…`))
             // Rewrite the previous status in place: up, clear, print.
             process.stderr.write(`${shown ? `\u001B[${shown}A` : ''}${lines.map((l) => `\u001B[2K${l}\n`).join('')}`)
             shown = lines.length

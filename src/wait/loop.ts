@@ -42,7 +42,8 @@ export async function runWait(opts: WaitLoopOptions): Promise<WaitOutcome> {
     let feed: Feed | undefined
     let finished = false
     let pending: NodeJS.Timeout | undefined
-    const timers: NodeJS.Timeout[] = []
+    let tickTimer: NodeJS.Timeout | undefined
+    let deadline: NodeJS.Timeout | undefined
     const finish = (
       result: WaitOutcome['result'] | Error,
       claims: WaitedClaim[] = [],
@@ -50,7 +51,8 @@ export async function runWait(opts: WaitLoopOptions): Promise<WaitOutcome> {
     ) => {
       if (finished) return
       finished = true
-      for (const t of timers) clearTimeout(t)
+      clearTimeout(tickTimer)
+      clearTimeout(deadline)
       if (pending) clearTimeout(pending)
       feed?.stop()
       if (result instanceof Error) reject(result)
@@ -97,9 +99,9 @@ export async function runWait(opts: WaitLoopOptions): Promise<WaitOutcome> {
           const tick = opts.tickMs ?? 1000
           const loop = () => {
             check()
-            if (!finished) timers.push(setTimeout(loop, tick))
+            if (!finished) tickTimer = setTimeout(loop, tick)
           }
-          timers.push(setTimeout(() => check(true), Math.max(0, opts.timeoutMs - (now() - t0))))
+          deadline = setTimeout(() => check(true), Math.max(0, opts.timeoutMs - (now() - t0)))
           loop()
         },
         (e: Error) => finish(e),
