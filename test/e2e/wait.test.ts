@@ -103,6 +103,19 @@ describe('wait', () => {
     })
   })
 
+  it('a provisioner that never answers fails after --grace, not at the timeout', async () => {
+    const s = await scenarios.create('wait-silent')
+    const cls = s.n('csi')
+    await s.create(scObj(cls, {provisioner: 'silent.example.com'}))
+    await s.create(pvcObj('data', {cls}))
+    const r = await wait(['-n', s.ns, 'data', '--timeout', '5m', '--grace', '3s'])
+    process.stderr.write(`[wait e2e] silent provisioner: exit ${r.code} after ${r.ms} ms\n`)
+    expect(r.code, r.stderr).toBe(1)
+    expect(r.ms).toBeGreaterThanOrEqual(2000)
+    expect(r.ms).toBeLessThan(10_000)
+    expect(r.stdout).toContain('ProvisionerNotFound')
+  })
+
   it('(d) -f on a directory with a StatefulSet and its class: waits for every replica claim', async (ctx) => {
     const s = await scenarios.create('wait-sts')
     const cls = s.n('sts')
