@@ -1,3 +1,4 @@
+import {isAbsolute, relative} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {parseObjectArg} from '../base/args.js'
 import {BaseCommand, clusterFlags} from '../base/command.js'
@@ -129,8 +130,12 @@ Exit status: 0 every claim is done; 1 a claim failed (a cause only a change by a
       const t = parseObjectArg(arg, {pods: true, usage: 'NAME, NAMESPACE/NAME, pod/NAME or sts/NAME'})
       targets.push({...t, namespace: t.namespace ?? namespace})
     }
-    for (const c of fromFiles ?? [])
-      targets.push({kind: 'claim', namespace: c.namespace ?? namespace, name: c.name, source: c.source})
+    for (const c of fromFiles ?? []) {
+      // Annotations resolve paths from the repository root (the job's working directory).
+      const rel = isAbsolute(c.source.file) ? relative(process.cwd(), c.source.file) : c.source.file
+      const file = rel.startsWith('..') ? c.source.file : rel
+      targets.push({kind: 'claim', namespace: c.namespace ?? namespace, name: c.name, source: {...c.source, file}})
+    }
     if (fromFiles && fromFiles.length === 0)
       this.warn2('the manifests create no PersistentVolumeClaims; nothing to wait for')
 
