@@ -27,8 +27,12 @@ interface Row {
   decide?: (d: ClaimDiagnosis, f: ClaimFacts) => ClaimVerdict
 }
 
-/** A provisioner's message that says it will not succeed by retrying soon (the issue's "infeasible"). */
-const INFEASIBLE = /Retries will be delayed/i
+/**
+ * The provisioner's own word that retrying cannot help: sig-storage-lib-external-provisioner
+ * (controller.go provisionClaimOperation) writes `Volume provisioning failed with infeasible error.
+ * Retries will be delayed. <err>` when CreateVolume answers gRPC InvalidArgument (isInfeasibleError).
+ */
+const INFEASIBLE = /infeasible error\. Retries will be delayed/
 
 export const WAIT_TABLE: Record<Cause, Row> = {
   ClaimLost: {ends: 'fails'},

@@ -76,7 +76,16 @@ describe('which claims are done, failed, or worth waiting for', () => {
       cause: 'ProvisioningFailed',
     })
     expect(evaluate(s('rpc error: deadline exceeded', 3), spec({failAfterRetries: 3}), NOW)[0].state).toBe('failed')
-    expect(evaluate(s('no capacity. Retries will be delayed', 1), spec(), NOW)[0].state).toBe('failed')
+    expect(
+      evaluate(
+        s(
+          'Volume provisioning failed with infeasible error. Retries will be delayed. rpc error: code = InvalidArgument desc = bad fsType',
+          1,
+        ),
+        spec(),
+        NOW,
+      )[0].state,
+    ).toBe('failed')
   })
 
   it('a claim that does not exist yet is waited for (the apply may still be creating it)', () => {
