@@ -14,13 +14,14 @@ const RANK: Record<string, number> = {
   diagnose: 3,
   bind: 3,
   disks: 3,
+  wait: 3,
   binding: 2, // upstream's controller and scheduler rules
   snapshot: 1,
   kube: 0.5,
   '.': 0, // errors.ts, readInputFile.ts
 }
-/** Same-rank arrows that are allowed: bind/ asks diagnose/ for a verdict through its one entry point. */
-const ALLOWED_ACROSS: Record<string, string[]> = {bind: ['diagnose/index.ts']}
+/** Same-rank arrows that are allowed: bind/ and wait/ ask diagnose/ for a verdict through its one entry point. */
+const ALLOWED_ACROSS: Record<string, string[]> = {bind: ['diagnose/index.ts'], wait: ['diagnose/index.ts']}
 /** Libraries only the layers above the use cases may load (decision logic stays plain). */
 const UI_PACKAGES = ['@oclif/core', 'chalk', 'cli-table3']
 const UI_LAYERS = new Set(['commands', 'hooks', 'base', 'output'])

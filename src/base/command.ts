@@ -89,8 +89,7 @@ export abstract class BaseCommand extends Command {
 
   protected setupOutput(flags: {color?: ColorMode; debug?: boolean; output?: string}): void {
     this.debugErrors = Boolean(flags.debug)
-    const level =
-      flags.output === 'json' || flags.output === 'yaml' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
+    const level = flags.output && flags.output !== 'wide' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
     this.chalk = makeChalk(level)
     // Every flag is checked whatever the mode: a bad --request-timeout is an error even with --from-file.
     if ('request-timeout' in flags) this.checkClusterFlags(flags as unknown as ClusterFlagValues)

@@ -36,6 +36,11 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       description: 'In CI: fail the step with a machine-readable reason',
       command: '<%= config.bin %> explain -n shop -o json > diagnosis.json',
     },
+    {
+      description: 'In CI: a JUnit report (GitLab, Jenkins), or GitHub Actions annotations',
+      command:
+        '<%= config.bin %> explain -n shop -o junit > pv-doctor.xml\n<%= config.bin %> explain -n shop -o github',
+    },
   ]
 
   static strict = false
@@ -50,6 +55,12 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
   static flags = {
     ...clusterFlags,
     ...outputFlags,
+    output: Flags.option({
+      char: 'o',
+      options: ['json', 'yaml', 'wide', 'junit', 'github'] as const,
+      summary:
+        'Output format: json or yaml for scripts, wide for more columns, junit for CI test reports, github for GitHub Actions annotations.',
+    })(),
     'all-namespaces': Flags.boolean({char: 'A', summary: 'Look at claims in every namespace.'}),
     all: Flags.boolean({summary: 'Include healthy (Bound) claims.'}),
     selector: Flags.string({
@@ -95,6 +106,17 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       for (const s of diagnosis.skipped)
         this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
       this.print(serialize(diagnosis, flags.output))
+    } else if (flags.output === 'junit' || flags.output === 'github') {
+      const [{casesFromDiagnosis}, {renderJunit}, {renderGithub}] = await Promise.all([
+        import('../output/ciCases.js'),
+        import('../output/junit.js'),
+        import('../output/github.js'),
+      ])
+      for (const s of diagnosis.skipped)
+        this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+      const cases = casesFromDiagnosis(diagnosis)
+      const text = flags.output === 'junit' ? renderJunit('pv-doctor explain', cases) : renderGithub(cases)
+      if (text) process.stdout.write(text)
     } else {
       this.print(
         renderDiagnosis(diagnosis, this.chalk, {

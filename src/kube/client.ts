@@ -33,6 +33,27 @@ export interface KubeClient {
   ): Promise<T>
   /** Lists a collection, following `metadata.continue` until the end. */
   list<T = unknown>(path: string, query?: Record<string, string | undefined>): Promise<T[]>
+  /** Like list, with the collection's resourceVersion: where a watch that misses nothing starts. */
+  listWithVersion<T = unknown>(
+    path: string,
+    query?: Record<string, string | undefined>,
+  ): Promise<{items: T[]; resourceVersion: string}>
+  /**
+   * Streams a watch (`?watch=1`) from resourceVersion: one call per event, then `onEnd` when the
+   * server closes the stream (normal every few minutes) or the connection fails. Returns stop().
+   */
+  watch(
+    path: string,
+    query: Record<string, string | undefined>,
+    onEvent: (e: WatchEvent) => void,
+    onEnd: (error?: KubeError) => void,
+  ): () => void
+}
+
+/** One line of a watch stream. ERROR carries a Status (410 Gone: the resourceVersion is too old). */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
+  object: {metadata?: {resourceVersion?: string}; code?: number; reason?: string; message?: string}
 }
 
 const PAGE = 500
@@ -178,17 +199,22 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     })
   }
 
-  async function list<T>(path: string, query: Record<string, string | undefined> = {}, paged = true): Promise<T[]> {
+  async function listWithVersion<T>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+    paged = true,
+  ): Promise<{items: T[]; resourceVersion: string}> {
     const items: T[] = []
     let cont: string | undefined
+    let resourceVersion = ''
     do {
-      let page: {kind?: unknown; items?: unknown; metadata?: {continue?: string}}
+      let page: {kind?: unknown; items?: unknown; metadata?: {continue?: string; resourceVersion?: string}}
       try {
         page = await request('GET', path, {query: {...query, limit: paged ? String(PAGE) : undefined, continue: cont}})
       } catch (error) {
         // client-go pager.go: a continue token that expired (410) falls back to one full list.
         if (cont && error instanceof KubeError && error.status.code === 410)
-          return list<T>(path, {...query, limit: undefined}, false)
+          return listWithVersion<T>(path, {...query, limit: undefined}, false)
         throw error
       }
       if (!page || typeof page !== 'object' || !Array.isArray(page.items))
@@ -198,12 +224,94 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
           message: `the API server answered GET ${path} with ${page && typeof page === 'object' && typeof page.kind === 'string' ? `a ${page.kind}` : 'something'} where a list was expected; check the server address in the kubeconfig`,
         })
       for (const item of page.items as T[]) items.push(item)
+      // Every page of one paginated list is served at the first page's resourceVersion.
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion
       cont = (paged && page.metadata?.continue) || undefined
     } while (cont)
-    return items
+    return {items, resourceVersion}
   }
 
-  return {server, namespace: conn.namespace, contextName: conn.contextName, request, list}
+  async function list<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T[]> {
+    return (await listWithVersion<T>(path, query)).items
+  }
+
+  function watch(
+    path: string,
+    query: Record<string, string | undefined>,
+    onEvent: (e: WatchEvent) => void,
+    onEnd: (error?: KubeError) => void,
+  ): () => void {
+    const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
+    for (const [k, v] of Object.entries({...query, watch: '1', allowWatchBookmarks: 'true'}))
+      if (v !== undefined && v !== '') url.searchParams.set(k, v)
+    const headers: Record<string, string | string[]> = {
+      ...(agentOpts.headers as Record<string, string> | undefined),
+      Accept: 'application/json',
+      'User-Agent': 'kubectl-pv-doctor',
+    }
+    if (opts.as) headers['Impersonate-User'] = opts.as
+    if (opts.asGroups?.length) headers['Impersonate-Group'] = opts.asGroups
+    let ended = false
+    const end = (error?: KubeError) => {
+      if (ended) return
+      ended = true
+      onEnd(error)
+    }
+    // No client timeout: a watch is quiet for as long as nothing changes; the server ends it.
+    const req = transport.request(url, {...agentOpts, method: 'GET', headers}, (res) => {
+      const code = res.statusCode ?? 0
+      if (code < 200 || code >= 300) {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          let s: {reason?: string; message?: string} = {}
+          try {
+            s = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+          } catch {
+            /* not a Status */
+          }
+          end(new KubeError({code, reason: s.reason ?? reasonFor(code), message: s.message ?? `HTTP ${code}`}))
+        })
+        return
+      }
+      let buf = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buf += chunk
+        let nl = buf.indexOf('\n')
+        while (nl >= 0) {
+          const line = buf.slice(0, nl).trim()
+          buf = buf.slice(nl + 1)
+          if (line) {
+            try {
+              onEvent(JSON.parse(line) as WatchEvent)
+            } catch {
+              req.destroy()
+              end(
+                new KubeError({
+                  code: 0,
+                  reason: 'BadResponse',
+                  message: `a watch of ${path} sent a line that is not JSON`,
+                }),
+              )
+              return
+            }
+          }
+          nl = buf.indexOf('\n')
+        }
+      })
+      res.on('end', () => end())
+      res.on('error', (e) => end(transportError(e, server, opts.timeoutMs)))
+    })
+    req.on('error', (e) => end(transportError(e, server, opts.timeoutMs)))
+    req.end()
+    return () => {
+      ended = true
+      req.destroy()
+    }
+  }
+
+  return {server, namespace: conn.namespace, contextName: conn.contextName, request, list, listWithVersion, watch}
 }
 
 /**

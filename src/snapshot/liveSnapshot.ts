@@ -30,7 +30,7 @@ export interface Scope {
   namespace?: string
 }
 
-interface Source {
+export interface Source {
   name: ResourceName
   /** The first one served is read (an older API version after a newer one). */
   resources: Resource[]
@@ -39,7 +39,7 @@ interface Source {
   allNamespaces?: boolean
 }
 
-function sources(): Source[] {
+export function sources(): Source[] {
   return [
     {name: 'persistentvolumeclaims', resources: [PVCS]},
     {name: 'persistentvolumes', resources: [PVS]},

@@ -9,7 +9,7 @@ import yaml from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {ROOT, runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
-import {pvcObj, Scenario} from './scenario.js'
+import {pvcObj, Scenario, scObj} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 let kube: Kube
@@ -101,6 +101,27 @@ describe('RBAC', () => {
     expect(d.skipped).toEqual([])
     expect(d.claims[0].cause).toBe('StorageClassNotFound')
     expect(r.code).toBe(1)
+  })
+  it('wait, as a user bound only to docs/rbac.yaml, may watch: it waits out the timeout (exit 3), not exit 2', async () => {
+    await s.create(scObj(s.n('local')))
+    await s.create(pvcObj('later', {cls: s.n('local')}))
+    const r = runCli([
+      'wait',
+      '-n',
+      s.ns,
+      'later',
+      '--timeout',
+      '3s',
+      '--kubeconfig',
+      kubeconfig,
+      '--as',
+      'reader',
+      '--as-group',
+      'pv-doctor-readers',
+    ])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(3)
+    expect(r.stdout).toContain('NoMatchingVolume')
   })
   it('a user who cannot list events or CSIStorageCapacities gets a partial answer that says so', () => {
     const r = explainAs(`${s.ns}-partial`)
