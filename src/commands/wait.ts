@@ -6,6 +6,7 @@ import {parseDuration} from '../base/duration.js'
 import {parseLabelSelector} from '../binding/selectors.js'
 import {UserError} from '../errors.js'
 import {KubeError} from '../kube/errors.js'
+import {pathOf, STATEFUL_SETS} from '../kube/paths.js'
 import {manifestFiles} from '../readInputFile.js'
 import type {WaitTarget} from '../wait/evaluate.js'
 
@@ -114,10 +115,7 @@ Exit status: 0 every claim is done; 1 a claim failed (a cause only a change by a
         const [ns, name] = rest.length === 2 ? rest : [namespace, rest[0]]
         let sts: unknown
         try {
-          sts = await client.request(
-            'GET',
-            `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/statefulsets/${encodeURIComponent(name)}`,
-          )
+          sts = await client.request('GET', pathOf(STATEFUL_SETS, {namespace: ns, name}))
         } catch (error) {
           if (error instanceof KubeError && error.status.code === 404)
             throw new UserError(`statefulset "${name}" not found in namespace "${ns}"`)

@@ -26,6 +26,7 @@ export const PODS = core('pods', true)
 export const EVENTS = core('events', true)
 export const RESOURCE_QUOTAS = core('resourcequotas', true)
 export const LIMIT_RANGES = core('limitranges', true)
+export const STATEFUL_SETS: Resource = {group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true}
 export const STORAGE_CLASSES = storage('storageclasses')
 export const CSI_DRIVERS = storage('csidrivers')
 export const CSI_NODES = storage('csinodes')

@@ -14,6 +14,7 @@ import {
   PVCS,
   PVS,
   pathOf,
+  STATEFUL_SETS,
   type Resource,
   STORAGE_CLASSES,
 } from '../../src/kube/paths.js'
@@ -38,7 +39,7 @@ const RESOURCES: Record<string, Resource> = {
   PersistentVolumeClaim: PVCS,
   Pod: PODS,
   Event: EVENTS,
-  StatefulSet: {group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true},
+  StatefulSet: STATEFUL_SETS,
   VolumeAttachment: {group: 'storage.k8s.io', version: 'v1', plural: 'volumeattachments', namespaced: false},
   CSINode: CSI_NODES,
   Namespace: {group: '', version: 'v1', plural: 'namespaces', namespaced: false},
