@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {BIN, ROOT, runCli} from '../helpers/cli.js'
+import {asCurrentProbe} from '../disks/helpers.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
 
@@ -54,10 +55,10 @@ function spawnCli(args: string[]): Promise<{code: number; stdout: string; stderr
   return Object.assign(done, {child})
 }
 
-/** The recorded reports of two real machines, re-addressed to two nodes of this cluster. */
+/** The recorded reports of two real machines, re-addressed to two nodes of this cluster (read as the current probe would print them). */
 function reports(): string[] {
   return ['nvme-server.json', 'san-multipath.json'].map((f, i) => {
-    const r = JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', f), 'utf8'))
+    const r = asCurrentProbe(JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', f), 'utf8')))
     r.node = nodes[i].name
     const out = join(tmp, `${nodes[i].name}.json`)
     writeFileSync(out, JSON.stringify(r))
