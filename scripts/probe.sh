@@ -136,12 +136,19 @@ done 2>/dev/null)
 # VM). One perl for every whole device (perl-base is essential in Debian; util-linux has no
 # tool that only opens O_EXCL). Prints "<path> ok" or "<path> <errno> <message>".
 exclusive=''
+exclusiveChecked=false
 if have perl; then
   set --
   for sysdev in /sys/class/block/*; do
-    [ -e "$sysdev/dev" ] && [ ! -e "$sysdev/partition" ] && [ -b "/dev/${sysdev##*/}" ] && set -- "$@" "/dev/${sysdev##*/}"
+    # Empty devices (unbound loop, nbd, a drive without medium) are left alone.
+    [ -e "$sysdev/dev" ] && [ ! -e "$sysdev/partition" ] && [ "$(attr "$sysdev/size")" != 0 ] && [ -b "/dev/${sysdev##*/}" ] && set -- "$@" "/dev/${sysdev##*/}"
   done
-  [ $# -eq 0 ] || exclusive=$(perl -e 'use Fcntl; for my $d (@ARGV) { if (sysopen(my $f, $d, O_RDONLY | O_EXCL | O_NONBLOCK)) { close $f; print "$d ok\n" } else { printf "%s %d %s\n", $d, $! + 0, $! } }' "$@" 2>/dev/null)
+  if [ $# -eq 0 ]; then
+    exclusiveChecked=true
+  else
+    # A perl that cannot run (no Fcntl, a broken install) leaves the check undone, never "not busy".
+    exclusive=$(perl -e 'use Fcntl; for my $d (@ARGV) { if (sysopen(my $f, $d, O_RDONLY | O_EXCL | O_NONBLOCK)) { close $f; print "$d ok\n" } else { printf "%s %d %s\n", $d, $! + 0, $! } }' "$@" 2>/dev/null) && exclusiveChecked=true
+  fi
 fi
 remnantScan=false
 have blkid && have dd && have od && remnantScan=true
@@ -153,7 +160,7 @@ printf ',"kernel":%s' "$(js "$(uname -r)")"
 printf ',"udev":%s,"mountTableReadable":%s' "$udev" "$mountsReadable"
 printf ',"tools":{"wipefs":%s,"blkid":%s,"lsblk":%s,"perl":%s}' \
   "$(have wipefs && echo true || echo false)" "$(have blkid && echo true || echo false)" "$(have lsblk && echo true || echo false)" "$(have perl && echo true || echo false)"
-printf ',"checks":{"remnants":%s,"exclusiveOpen":%s}' "$remnantScan" "$(have perl && echo true || echo false)"
+printf ',"checks":{"remnants":%s,"exclusiveOpen":%s}' "$remnantScan" "$exclusiveChecked"
 printf ',"swaps":%s' "$(jarr "$swaps")"
 printf ',"devices":['
 
@@ -238,12 +245,12 @@ for sysdev in /sys/class/block/*; do
 
   # Held exclusively? (whole devices only: a held partition makes its disk's O_EXCL open fail too)
   busy=null
-  if [ -n "$exclusive" ] && [ "$kind" != part ] && [ "$size" -gt 0 ]; then
+  if [ "$exclusiveChecked" = true ] && [ "$kind" != part ] && [ "$size" -gt 0 ]; then
     ex=$(printf '%s\n' "$exclusive" | awk -v p="$path" '$1 == p { $1 = ""; sub(/^ /, ""); print; exit }')
     case $ex in
       ok) busy=false ;;
       '16 '*) busy=true ;;
-      '') ;;
+      '') [ -n "$perr" ] || perr='exclusive open not tried (the device appeared during the probe); probe again' ;;
       *) [ -n "$perr" ] || perr="exclusive open: ${ex#* }" ;;
     esac
   fi
