@@ -4,7 +4,7 @@
  * with read-only host mounts of /dev, /sys and /run/udev and the host PID namespace for
  * /proc/1/mountinfo. Reports are collected in parallel; every pod is deleted afterwards — on
  * success, failure, timeout and Ctrl-C. A node that does not answer is reported, the others
- * still are.
+ * still are. A namespace whose admission rejects the pod ends the run before any pod exists.
  */
 import type {V1Pod} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
