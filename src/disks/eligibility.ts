@@ -146,7 +146,10 @@ function assessDisk(
     reasons,
     usedBy,
     fingerprint: fingerprint(dev, mountpoints),
-    probeError: dev.probeError ?? (report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read') ?? unchecked,
+    probeError:
+      dev.probeError ??
+      (report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read') ??
+      unchecked,
   }
 }
 
@@ -162,8 +165,12 @@ function heldUnexplained(dev: ProbeDevice, family: readonly ProbeDevice[]): bool
 
 /** Why the probe could not make the checks that find remnants and exclusive holders, or null. */
 export function uncheckedReason(report: ProbeReport): string | null {
-  if (report.probeVersion < 2) return `the report was made by probe version ${report.probeVersion}, which does not look for remnants of old partitions or for exclusive holders; run the current probe again`
-  const missing = [!report.checks.remnants && 'remnants of old partitions (needs blkid, dd and od)', !report.checks.exclusiveOpen && 'exclusive holders (needs perl)'].filter(Boolean)
+  if (report.probeVersion < 2)
+    return `the report was made by probe version ${report.probeVersion}, which does not look for remnants of old partitions or for exclusive holders; run the current probe again`
+  const missing = [
+    !report.checks.remnants && 'remnants of old partitions (needs blkid, dd and od)',
+    !report.checks.exclusiveOpen && 'exclusive holders (needs perl)',
+  ].filter(Boolean)
   return missing.length ? `the probe could not look for ${missing.join(' or ')}; use an image that has them` : null
 }
 

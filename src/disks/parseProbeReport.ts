@@ -2,7 +2,14 @@
  * Reads a probe report (the JSON scripts/probe.sh prints) into typed data, strictly: a report
  * we cannot fully read must never make a disk look empty. Pure: text in, report out.
  */
-import {type BackupPartitionTable, PROBE_API_VERSION, type ProbeDevice, type ProbeReport, type Remnant, type Signature} from './types.js'
+import {
+  type BackupPartitionTable,
+  PROBE_API_VERSION,
+  type ProbeDevice,
+  type ProbeReport,
+  type Remnant,
+  type Signature,
+} from './types.js'
 
 export class ProbeReportError extends Error {
   constructor(message: string) {
@@ -92,7 +99,9 @@ function toDevice(raw: unknown, where: string, current: boolean): ProbeDevice {
     // From probeVersion 2 on these must be present: a missing list is not an empty one.
     busy: current ? reqNullableBool(d.busy, `${where} (${name}).busy`) : null,
     remnants: current ? remnants(d.remnants, `${where} (${name}).remnants`) : [],
-    backupPartitionTable: current ? backupTable(d.backupPartitionTable, `${where} (${name}).backupPartitionTable`) : null,
+    backupPartitionTable: current
+      ? backupTable(d.backupPartitionTable, `${where} (${name}).backupPartitionTable`)
+      : null,
   }
   if ('backingFile' in d) dev.backingFile = optStr(d.backingFile)
   if ('dmName' in d) dev.dmName = optStr(d.dmName)

@@ -214,7 +214,15 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
 async function preflight(client: KubeClient, base: string, opts: PodProbeOptions, runId: string): Promise<void> {
   const node = opts.nodes[0]
   if (node === undefined) return
-  const manifest = probePodManifest({name: probePodName(node, runId), namespace: opts.namespace, node, image: opts.image, script: opts.script, runId, timeoutMs: opts.timeoutMs})
+  const manifest = probePodManifest({
+    name: probePodName(node, runId),
+    namespace: opts.namespace,
+    node,
+    image: opts.image,
+    script: opts.script,
+    runId,
+    timeoutMs: opts.timeoutMs,
+  })
   try {
     await client.request('POST', base, {body: manifest, query: {dryRun: 'All'}})
   } catch (error) {
@@ -228,13 +236,19 @@ export function admissionRejection(error: unknown, namespace: string): string | 
   const status = (error as {status?: {code?: number; message?: string; details?: {kind?: string}}}).status
   const message = status?.message ?? ''
   const ns = JSON.stringify(namespace)
-  const fix = 'name a namespace labelled pod-security.kubernetes.io/enforce=privileged with -n (kubectl create namespace pv-doctor; kubectl label namespace pv-doctor pod-security.kubernetes.io/enforce=privileged)'
+  const fix =
+    'name a namespace labelled pod-security.kubernetes.io/enforce=privileged with -n (kubectl create namespace pv-doctor; kubectl label namespace pv-doctor pod-security.kubernetes.io/enforce=privileged)'
   const pss = /violates PodSecurity "([^":]+):[^"]*": (.*)$/.exec(firstLine(message))
-  if (pss) return `namespace ${ns} enforces Pod Security level "${pss[1]}", which rejects the probe pod (${pss[2]}); the probe reads the host's block devices and needs the privileged level: ${fix}`
-  if (/PodSecurity/i.test(message)) return `namespace ${ns} does not admit the privileged probe pod (${firstLine(message)}); ${fix}`
-  if (status?.code === 404 && (status.details?.kind === 'namespaces' || /namespaces? .*not found/i.test(message))) return `namespace ${ns} not found; ${fix}`
-  if (status?.code === 403 && /cannot create resource "pods"/.test(message)) return `cannot create pods in namespace ${ns} (${firstLine(message)}); pv-doctor needs create, get, list and delete on pods and get on pods/log there (docs/disks.md, RBAC), or name another namespace with -n`
-  if (status?.code === 403 || /admission webhook .* denied/.test(message)) return `an admission policy in namespace ${ns} rejects the probe pod (${firstLine(message)}); allow it there, or run the probe by hand and use --from-report (docs/disks.md)`
+  if (pss)
+    return `namespace ${ns} enforces Pod Security level "${pss[1]}", which rejects the probe pod (${pss[2]}); the probe reads the host's block devices and needs the privileged level: ${fix}`
+  if (/PodSecurity/i.test(message))
+    return `namespace ${ns} does not admit the privileged probe pod (${firstLine(message)}); ${fix}`
+  if (status?.code === 404 && (status.details?.kind === 'namespaces' || /namespaces? .*not found/i.test(message)))
+    return `namespace ${ns} not found; ${fix}`
+  if (status?.code === 403 && /cannot create resource "pods"/.test(message))
+    return `cannot create pods in namespace ${ns} (${firstLine(message)}); pv-doctor needs create, get, list and delete on pods and get on pods/log there (docs/disks.md, RBAC), or name another namespace with -n`
+  if (status?.code === 403 || /admission webhook .* denied/.test(message))
+    return `an admission policy in namespace ${ns} rejects the probe pod (${firstLine(message)}); allow it there, or run the probe by hand and use --from-report (docs/disks.md)`
   return null
 }
 

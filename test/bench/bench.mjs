@@ -314,7 +314,8 @@ if (!flag('skip-live')) {
 if (!flag('skip-probe')) {
   // Target: well under the default probe timeout (60 s) on a node with many disks.
   const skip = probeSkipReason()
-  if (skip) rows.push(['Probe', `skipped: ${skip}`, `${PROBE_DISKS} disks`, '', '', '', '≤ 10 s', check('probe', undefined)])
+  if (skip)
+    rows.push(['Probe', `skipped: ${skip}`, `${PROBE_DISKS} disks`, '', '', '', '≤ 10 s', check('probe', undefined)])
   else {
     const res = benchProbe({root: ROOT, workdir, runs: Number(runsArg ?? 3), log})
     for (const [k, what] of [
@@ -322,7 +323,16 @@ if (!flag('skip-probe')) {
       ['remnants', 'scripts/probe.sh, each with a backup GPT and two remnants'],
     ]) {
       const m = median(res[k])
-      rows.push(['Probe', what, `${PROBE_DISKS} disks`, fmtMs(m), spread(res[k]), `${((m / 60_000) * 100).toFixed(1)}% of the 60 s timeout`, '≤ 10 s', check(`probe ${k}`, m <= 10_000)])
+      rows.push([
+        'Probe',
+        what,
+        `${PROBE_DISKS} disks`,
+        fmtMs(m),
+        spread(res[k]),
+        `${((m / 60_000) * 100).toFixed(1)}% of the 60 s timeout`,
+        '≤ 10 s',
+        check(`probe ${k}`, m <= 10_000),
+      ])
     }
   }
 }

@@ -24,7 +24,11 @@ export function benchProbe({root, workdir, runs, log}) {
   const run = (cmd, argv) => execFileSync(cmd, argv, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
   const probe = () => {
     const t0 = process.hrtime.bigint()
-    const r = spawnSync('sh', [join(root, 'scripts', 'probe.sh')], {env: {...process.env, NODE_NAME: 'bench'}, encoding: 'utf8', maxBuffer: 1 << 26})
+    const r = spawnSync('sh', [join(root, 'scripts', 'probe.sh')], {
+      env: {...process.env, NODE_NAME: 'bench'},
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    })
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     if (r.status !== 0) throw new Error(`probe failed: ${r.stderr}`)
     const report = JSON.parse(r.stdout)
@@ -50,7 +54,9 @@ export function benchProbe({root, workdir, runs, log}) {
     for (let i = 0; i < runs; i++) {
       const {ms, report} = probe()
       remnants.push(ms)
-      found = report.devices.filter((d) => loops.includes(d.path) && d.backupPartitionTable && d.remnants.length > 0).length
+      found = report.devices.filter(
+        (d) => loops.includes(d.path) && d.backupPartitionTable && d.remnants.length > 0,
+      ).length
     }
     if (found !== PROBE_DISKS) throw new Error(`the probe found remnants on ${found} of ${PROBE_DISKS} devices`)
     return {blank, remnants}

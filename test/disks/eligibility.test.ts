@@ -123,15 +123,29 @@ describe('eligibility on a SAN database server (dm-multipath, md RAID, LUKS, rea
 
 describe('what libblkid does not see at offset 0: remnants, a backup GPT, an exclusive holder', () => {
   const report = fixture('san-multipath.json')
-  const withDev = (name: string, patch: Partial<ProbeDevice>) => ({...report, devices: report.devices.map((d) => (d.name === name ? {...d, ...patch} : d))})
+  const withDev = (name: string, patch: Partial<ProbeDevice>) => ({
+    ...report,
+    devices: report.devices.map((d) => (d.name === name ? {...d, ...patch} : d)),
+  })
 
   it('a blank-looking disk with signatures at old partition starts: one code per signature and offset', () => {
-    const v = byName(assessDisks(withDev('sdj', {remnants: [{type: 'ext4', offset: '1048576'}, {type: 'LVM2_member', offset: '17825792'}]})))
+    const v = byName(
+      assessDisks(
+        withDev('sdj', {
+          remnants: [
+            {type: 'ext4', offset: '1048576'},
+            {type: 'LVM2_member', offset: '17825792'},
+          ],
+        }),
+      ),
+    )
     expect(v.sdj.reasons).toEqual(['remnant-signature:ext4@1048576', 'remnant-signature:LVM2_member@17825792'])
   })
 
   it('a backup GPT without its primary → backup-partition-table', () => {
-    expect(byName(assessDisks(withDev('sdj', {backupPartitionTable: {offset: '1920383410176', partitions: 3}}))).sdj.reasons).toEqual(['backup-partition-table'])
+    expect(
+      byName(assessDisks(withDev('sdj', {backupPartitionTable: {offset: '1920383410176', partitions: 3}}))).sdj.reasons,
+    ).toEqual(['backup-partition-table'])
   })
 
   it('held exclusively with nothing in sysfs to say why → busy', () => {
@@ -145,14 +159,18 @@ describe('what libblkid does not see at offset 0: remnants, a backup GPT, an exc
 
   it('the deeper checks change the fingerprint, so provision refuses a disk that gained one', () => {
     const base = byName(assessDisks(report)).sdj.fingerprint
-    expect(byName(assessDisks(withDev('sdj', {remnants: [{type: 'xfs', offset: '1048576'}]}))).sdj.fingerprint).not.toBe(base)
+    expect(
+      byName(assessDisks(withDev('sdj', {remnants: [{type: 'xfs', offset: '1048576'}]}))).sdj.fingerprint,
+    ).not.toBe(base)
     expect(byName(assessDisks(withDev('sdj', {busy: true}))).sdj.fingerprint).not.toBe(base)
   })
 
   it('a report from probe version 1 (no remnant scan, no exclusive open) proves nothing: every disk is unreadable', () => {
     const v = byName(assessDisks(recorded('san-multipath.json')))
     expect(v.sdj.reasons).toEqual(['unreadable'])
-    expect(v.sdj.probeError).toMatch(/probe version 1, which does not look for remnants of old partitions or for exclusive holders; run the current probe again/)
+    expect(v.sdj.probeError).toMatch(
+      /probe version 1, which does not look for remnants of old partitions or for exclusive holders; run the current probe again/,
+    )
   })
 
   it('an image without perl: exclusive use unchecked, so nothing is offered', () => {

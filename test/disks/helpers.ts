@@ -18,7 +18,12 @@ export function asCurrentProbe<T extends {devices: Record<string, unknown>[]}>(r
     ...raw,
     probeVersion: 2,
     checks: {remnants: true, exclusiveOpen: true},
-    devices: raw.devices.map((d) => ({...d, busy: d.parent === null && d.type !== 'part' && d.sizeBytes !== 0 ? false : null, remnants: [], backupPartitionTable: null})),
+    devices: raw.devices.map((d) => ({
+      ...d,
+      busy: d.parent === null && d.type !== 'part' && d.sizeBytes !== 0 ? false : null,
+      remnants: [],
+      backupPartitionTable: null,
+    })),
   }
 }
 

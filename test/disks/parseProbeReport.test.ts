@@ -39,7 +39,9 @@ describe('parseProbeReport', () => {
   it.each(['busy', 'remnants', 'backupPartitionTable'])('rejects a probe version 2 device without %s', (field) => {
     const raw = asCurrentProbe(JSON.parse(text))
     delete raw.devices[5][field]
-    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`))
+    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(
+      new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`),
+    )
   })
 
   it('reads a probe version 1 report with the deeper checks marked as not made', () => {
@@ -48,10 +50,15 @@ describe('parseProbeReport', () => {
     expect(r.devices[5]).toMatchObject({busy: null, remnants: [], backupPartitionTable: null})
   })
 
-  it.each(['holders', 'partitions', 'mountpoints', 'swap'])('rejects a device without %s: absent is not empty', (field) => {
-    const raw = JSON.parse(text)
-    delete raw.devices[5][field]
-    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(ProbeReportError)
-    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`))
-  })
+  it.each(['holders', 'partitions', 'mountpoints', 'swap'])(
+    'rejects a device without %s: absent is not empty',
+    (field) => {
+      const raw = JSON.parse(text)
+      delete raw.devices[5][field]
+      expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(ProbeReportError)
+      expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(
+        new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`),
+      )
+    },
+  )
 })

@@ -29,7 +29,11 @@ function has(cmd: string): boolean {
 }
 
 function run(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, {encoding: 'utf8', input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']})
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  })
 }
 
 describe.skipIf(!isRoot || !has('losetup'))('remnants and exclusive holders on loop devices (root)', () => {
@@ -66,19 +70,32 @@ describe.skipIf(!isRoot || !has('losetup'))('remnants and exclusive holders on l
     try {
       make()
     } catch (error) {
-      skipped[name] = `could not set up: ${String((error as {stderr?: string}).stderr || (error as Error).message).trim().split('\n')[0]}`
+      skipped[name] = `could not set up: ${
+        String((error as {stderr?: string}).stderr || (error as Error).message)
+          .trim()
+          .split('\n')[0]
+      }`
     }
   }
 
   const probe = async () => {
     const report = await probeLocally('remnant-test-node', 60_000)
-    verdicts = Object.fromEntries(assessDisks(report, {includeVirtual: true, minSizeBytes: 64 * MiB}).map((v) => [v.path, v]))
+    verdicts = Object.fromEntries(
+      assessDisks(report, {includeVirtual: true, minSizeBytes: 64 * MiB}).map((v) => [v.path, v]),
+    )
   }
   const verdict = (name: string) => verdicts[dev[name]]
 
   /** A process that holds the device open O_RDONLY|O_EXCL until killed, as a database or VM would. */
   async function hold(path: string): Promise<void> {
-    const child = spawn(process.execPath, ['-e', `const fs = require('fs'); fs.openSync(${JSON.stringify(path)}, fs.constants.O_RDONLY | fs.constants.O_EXCL); process.stdout.write('held\\n'); setInterval(() => {}, 1 << 30)`], {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('fs'); fs.openSync(${JSON.stringify(path)}, fs.constants.O_RDONLY | fs.constants.O_EXCL); process.stdout.write('held\\n'); setInterval(() => {}, 1 << 30)`,
+      ],
+      {stdio: ['ignore', 'pipe', 'pipe']},
+    )
     helpers.push(child)
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', () => resolve())
@@ -149,15 +166,35 @@ describe.skipIf(!isRoot || !has('losetup'))('remnants and exclusive holders on l
   }
 
   it('a blank loop device stays eligible', () => {
-    expect(verdict('blank')).toMatchObject({eligible: true, reasons: [], remnants: [], backupPartitionTable: null, busy: false})
+    expect(verdict('blank')).toMatchObject({
+      eligible: true,
+      reasons: [],
+      remnants: [],
+      backupPartitionTable: null,
+      busy: false,
+    })
   })
 
-  it('GPT + ext4, then wipefs -a → remnant-signature:ext4@1048576', expectRefused('wiped-gpt', ['remnant-signature:ext4@1048576']))
-  it('DOS partition at sector 63 with swap, then wipefs -a → remnant-signature:swap@32256 (the MBR entries outlive the erased 55 AA)', expectRefused('wiped-dos-63', ['remnant-signature:swap@32256']))
-  it('DOS + ext4 at 1 MiB, then the MBR sector zeroed → remnant-signature:ext4@1048576', expectRefused('zeroed-mbr', ['remnant-signature:ext4@1048576']))
+  it(
+    'GPT + ext4, then wipefs -a → remnant-signature:ext4@1048576',
+    expectRefused('wiped-gpt', ['remnant-signature:ext4@1048576']),
+  )
+  it(
+    'DOS partition at sector 63 with swap, then wipefs -a → remnant-signature:swap@32256 (the MBR entries outlive the erased 55 AA)',
+    expectRefused('wiped-dos-63', ['remnant-signature:swap@32256']),
+  )
+  it(
+    'DOS + ext4 at 1 MiB, then the MBR sector zeroed → remnant-signature:ext4@1048576',
+    expectRefused('zeroed-mbr', ['remnant-signature:ext4@1048576']),
+  )
   it(
     'GPT with ext4 and swap, first MiB zeroed → the backup GPT and both old partitions (the second found only through the backup table)',
-    expectRefused('zeroed-gpt', ['has-signature:gpt', 'remnant-signature:ext4@1048576', 'remnant-signature:swap@17825792', 'backup-partition-table']),
+    expectRefused('zeroed-gpt', [
+      'has-signature:gpt',
+      'remnant-signature:ext4@1048576',
+      'remnant-signature:swap@17825792',
+      'backup-partition-table',
+    ]),
   )
 
   it('the report says where to look: blkid -p -O <offset> finds the same signature', (ctx) => {
@@ -192,4 +229,6 @@ describe.skipIf(!isRoot || !has('losetup'))('remnants and exclusive holders on l
   })
 })
 
-if (!isRoot) describe('remnants and exclusive holders on loop devices (root)', () => it.skip('needs root: run the suite as root to probe real loop devices'))
+if (!isRoot)
+  describe('remnants and exclusive holders on loop devices (root)', () =>
+    it.skip('needs root: run the suite as root to probe real loop devices'))

@@ -173,9 +173,15 @@ describe.skipIf(external)('disks and provision against the control plane (no kub
     const sc = (await kube.get<Obj & {provisioner?: string; volumeBindingMode?: string}>('StorageClass', cls))!
     expect(sc).toMatchObject({provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer'})
     // The PV controller moves each new PV to Available (a status write): compare after it has.
-    const created = (await kube.list<Obj & {spec: {storageClassName: string}}>('PersistentVolume')).filter((p) => p.spec.storageClassName === cls)
+    const created = (await kube.list<Obj & {spec: {storageClassName: string}}>('PersistentVolume')).filter(
+      (p) => p.spec.storageClassName === cls,
+    )
     for (const pv of created) await kube.waitPVPhase(pv.metadata!.name!, ['Available'])
-    const pvs = (await kube.list<Obj & {spec: {storageClassName: string; local: {path: string}; volumeMode: string}}>('PersistentVolume')).filter((p) => p.spec.storageClassName === cls)
+    const pvs = (
+      await kube.list<Obj & {spec: {storageClassName: string; local: {path: string}; volumeMode: string}}>(
+        'PersistentVolume',
+      )
+    ).filter((p) => p.spec.storageClassName === cls)
     expect(pvs.length).toBeGreaterThan(0)
     for (const pv of pvs) {
       expect(pv.spec.local.path).toMatch(/^\/dev\/disk\/by-id\//)

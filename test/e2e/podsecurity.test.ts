@@ -24,7 +24,10 @@ const privileged = `e2e-pss-privileged-${suffix}`
 const cls = `e2e-pss-${suffix}`
 let kube: Kube
 
-const label = (level: string) => ({'pod-security.kubernetes.io/enforce': level, 'pod-security.kubernetes.io/enforce-version': 'latest'})
+const label = (level: string) => ({
+  'pod-security.kubernetes.io/enforce': level,
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+})
 
 beforeAll(async () => {
   kube = await Kube.open(kubeconfig)
@@ -58,19 +61,38 @@ describe.skipIf(external)('the probe pod under Pod Security admission', () => {
   })
 
   it('a namespace that does not exist: one line saying so and what to use', () => {
-    const line = oneLineError(runCli(['disks', '--kubeconfig', kubeconfig, '-n', `${baseline}-missing`, '--timeout', '5s']))
-    expect(line).toBe(`error: namespace "${baseline}-missing" not found; name a namespace labelled pod-security.kubernetes.io/enforce=privileged with -n (kubectl create namespace pv-doctor; kubectl label namespace pv-doctor pod-security.kubernetes.io/enforce=privileged)`)
+    const line = oneLineError(
+      runCli(['disks', '--kubeconfig', kubeconfig, '-n', `${baseline}-missing`, '--timeout', '5s']),
+    )
+    expect(line).toBe(
+      `error: namespace "${baseline}-missing" not found; name a namespace labelled pod-security.kubernetes.io/enforce=privileged with -n (kubectl create namespace pv-doctor; kubectl label namespace pv-doctor pod-security.kubernetes.io/enforce=privileged)`,
+    )
   })
 
   it('enforce=baseline: provision refuses before its re-check and writes no PV and no class', async () => {
     const nodes = await usableNodes(kube)
     const tmp = mkdtempSync(join(tmpdir(), 'pvd-pss-'))
-    const report = asCurrentProbe(JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', 'san-multipath.json'), 'utf8')))
+    const report = asCurrentProbe(
+      JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', 'san-multipath.json'), 'utf8')),
+    )
     report.node = nodes[0].name
     const file = join(tmp, 'r.json')
     writeFileSync(file, JSON.stringify(report))
     const pvsBefore = (await kube.list<Obj>('PersistentVolume')).length
-    const r = runCli(['provision', '--kubeconfig', kubeconfig, '-n', baseline, '--from-report', file, '--storage-class', cls, '--yes', '--timeout', '5s'])
+    const r = runCli([
+      'provision',
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      baseline,
+      '--from-report',
+      file,
+      '--storage-class',
+      cls,
+      '--yes',
+      '--timeout',
+      '5s',
+    ])
     // The plan is on stderr first; the run then ends with the one-line error, no stack.
     expect(r.code, r.stderr).toBe(2)
     const lines = r.stderr.trim().split('\n')
@@ -82,7 +104,10 @@ describe.skipIf(external)('the probe pod under Pod Security admission', () => {
   })
 
   it('-n naming a namespace labelled enforce=privileged: the pods are admitted (the real node, if any, answers; fake nodes wait for a kubelet they lack), then deleted', async () => {
-    const r = runCli(['disks', '--kubeconfig', kubeconfig, '-n', privileged, '--timeout', realNode ? '30s' : '5s', '-o', 'json'], {timeoutMs: 120_000})
+    const r = runCli(
+      ['disks', '--kubeconfig', kubeconfig, '-n', privileged, '--timeout', realNode ? '30s' : '5s', '-o', 'json'],
+      {timeoutMs: 120_000},
+    )
     expect(r.code, r.stderr).toBe(1)
     const report = JSON.parse(r.stdout) as {nodes: {name: string; error: string | null}[]}
     expect(report.nodes.length).toBeGreaterThan(0)
