@@ -15,7 +15,8 @@ export const probeFlags = {
     helpGroup: 'PROBE',
   }),
   image: Flags.string({
-    summary: 'Image for the probe pods; it needs sh and util-linux (wipefs or blkid, lsblk).',
+    summary:
+      'Image for the probe pods; it needs sh, coreutils, util-linux (wipefs, blkid, lsblk) and perl, as Debian and Ubuntu images have.',
     default: DEFAULT_PROBE_IMAGE,
     helpGroup: 'PROBE',
   }),

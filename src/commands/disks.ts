@@ -18,7 +18,7 @@ export default class Disks extends BaseCommand {
   static description =
     `Runs a read-only probe on every selected node, in a short-lived pod pinned to it (read-only host mounts of /dev, /sys and /run; host network and PID namespaces to read the host's mount table; tolerates every taint). The probe reads each device itself (libblkid low-level probing), not udev's cache, which can be stale. The pods are always deleted afterwards, also on Ctrl-C and timeout.
 
-A disk is ELIGIBLE only when nothing shows that it holds or serves anything. Otherwise every reason is listed, with stable codes: mounted, swap, partitioned, has-holders, has-signature:<type>, read-only, hidden, removable, rom, virtual, too-small, system-disk, no-stable-id, in-use-by-pv, unreadable.
+A disk is ELIGIBLE only when nothing shows that it holds or serves anything, also past its start: signatures at old partition starts that \`wipefs -a\` or zeroing the first MiB left behind, a backup GPT, and an exclusive hold by the kernel. Otherwise every reason is listed, with stable codes: mounted, swap, partitioned, has-holders, busy, has-signature:<type>, remnant-signature:<type>@<offset>, backup-partition-table, read-only, hidden, removable, rom, virtual, too-small, system-disk, no-stable-id, in-use-by-pv, unreadable.
 
 pv-doctor never partitions, formats or wipes a disk.
 

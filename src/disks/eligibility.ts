@@ -106,7 +106,10 @@ function assessDisk(
   if (family.some((d) => d.swap)) reasons.push('swap')
   if (dev.partitions.length > 0) reasons.push('partitioned')
   if (dev.holders.length > 0) reasons.push('has-holders')
+  if (heldUnexplained(dev, family)) reasons.push('busy')
   for (const type of new Set(dev.signatures.map((s) => s.type))) reasons.push(`has-signature:${type}`)
+  for (const r of dev.remnants) reasons.push(`remnant-signature:${r.type}@${r.offset}`)
+  if (dev.backupPartitionTable) reasons.push('backup-partition-table')
   if (dev.readOnly) reasons.push('read-only')
   if (dev.hidden) reasons.push('hidden')
   if (dev.removable) reasons.push('removable')
@@ -116,8 +119,9 @@ function assessDisk(
   if (mountpoints.some(isSystemMount)) reasons.push('system-disk')
   if (id === null) reasons.push('no-stable-id')
   if (usedBy.length > 0) reasons.push('in-use-by-pv')
-  // Without the device's contents or the mount table, "no reason found" proves nothing.
-  if (dev.probeError !== null || !report.mountTableReadable) reasons.push('unreadable')
+  // Without the device's contents, the mount table or the deeper checks, "no reason found" proves nothing.
+  const unchecked = uncheckedReason(report)
+  if (dev.probeError !== null || !report.mountTableReadable || unchecked !== null) reasons.push('unreadable')
 
   return {
     node: report.node,
@@ -135,14 +139,39 @@ function assessDisk(
     mountpoints,
     partitions: dev.partitions,
     holders: dev.holders,
+    remnants: dev.remnants,
+    backupPartitionTable: dev.backupPartitionTable,
+    busy: dev.busy,
     eligible: reasons.length === 0,
     reasons,
     usedBy,
     fingerprint: fingerprint(dev, mountpoints),
     probeError:
       dev.probeError ??
-      (report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read'),
+      (report.mountTableReadable ? null : 'the host mount table (/proc/1/mountinfo) could not be read') ??
+      unchecked,
   }
+}
+
+/**
+ * The kernel refused an exclusive open and nothing the probe names explains it (a mount, swap or
+ * holder on the disk or anything built on it is reported under its own code). LSO refuses such
+ * devices the same way (prior-art §2d).
+ */
+function heldUnexplained(dev: ProbeDevice, family: readonly ProbeDevice[]): boolean {
+  if (dev.busy !== true) return false
+  return !family.some((d) => d.mountpoints.length > 0 || d.swap || d.holders.length > 0)
+}
+
+/** Why the probe could not make the checks that find remnants and exclusive holders, or null. */
+export function uncheckedReason(report: ProbeReport): string | null {
+  if (report.probeVersion < 2)
+    return `the report was made by probe version ${report.probeVersion}, which does not look for remnants of old partitions or for exclusive holders; run the current probe again`
+  const missing = [
+    !report.checks.remnants && 'remnants of old partitions (needs blkid, dd and od)',
+    !report.checks.exclusiveOpen && 'exclusive holders (needs perl)',
+  ].filter(Boolean)
+  return missing.length ? `the probe could not look for ${missing.join(' or ')}; use an image that has them` : null
 }
 
 /**

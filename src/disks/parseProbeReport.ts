@@ -2,7 +2,14 @@
  * Reads a probe report (the JSON scripts/probe.sh prints) into typed data, strictly: a report
  * we cannot fully read must never make a disk look empty. Pure: text in, report out.
  */
-import {PROBE_API_VERSION, type ProbeDevice, type ProbeReport, type Signature} from './types.js'
+import {
+  type BackupPartitionTable,
+  PROBE_API_VERSION,
+  type ProbeDevice,
+  type ProbeReport,
+  type Remnant,
+  type Signature,
+} from './types.js'
 
 export class ProbeReportError extends Error {
   constructor(message: string) {
@@ -34,11 +41,15 @@ export function toProbeReport(raw: unknown, source = 'probe report'): ProbeRepor
   const node = str(o.node, `${source}: node`)
   if (!node) throw new ProbeReportError(`${source} names no node; run the probe with NODE_NAME=<node name>`)
   if (!Array.isArray(o.devices)) throw new ProbeReportError(`${source}: devices is not a list`)
-  const devices = o.devices.map((d, i) => toDevice(d, `${source}: devices[${i}]`))
+  const probeVersion = typeof o.probeVersion === 'number' ? o.probeVersion : 1
+  // Version 1 probes did not look for remnants or exclusive holders: those checks count as not made.
+  const current = probeVersion >= 2
+  const devices = o.devices.map((d, i) => toDevice(d, `${source}: devices[${i}]`, current))
+  const checks = current ? obj(o.checks, `${source}: checks`) : {}
   return {
     apiVersion: PROBE_API_VERSION,
     kind: 'ProbeReport',
-    probeVersion: typeof o.probeVersion === 'number' ? o.probeVersion : 1,
+    probeVersion,
     node,
     time: optStr(o.time),
     kernel: optStr(o.kernel),
@@ -46,11 +57,12 @@ export function toProbeReport(raw: unknown, source = 'probe report'): ProbeRepor
     // Older or hand-made reports may omit it; only an explicit false means "could not read".
     mountTableReadable: o.mountTableReadable !== false,
     swaps: strList(o.swaps, `${source}: swaps`),
+    checks: {remnants: checks.remnants === true, exclusiveOpen: checks.exclusiveOpen === true},
     devices,
   }
 }
 
-function toDevice(raw: unknown, where: string): ProbeDevice {
+function toDevice(raw: unknown, where: string, current: boolean): ProbeDevice {
   const d = obj(raw, where)
   const name = str(d.name, `${where}.name`)
   const size = d.sizeBytes
@@ -84,11 +96,37 @@ function toDevice(raw: unknown, where: string): ProbeDevice {
     swap: reqBool(d.swap, `${where} (${name}).swap`),
     signatures,
     probeError: optStr(d.probeError),
+    // From probeVersion 2 on these must be present: a missing list is not an empty one.
+    busy: current ? reqNullableBool(d.busy, `${where} (${name}).busy`) : null,
+    remnants: current ? remnants(d.remnants, `${where} (${name}).remnants`) : [],
+    backupPartitionTable: current
+      ? backupTable(d.backupPartitionTable, `${where} (${name}).backupPartitionTable`)
+      : null,
   }
   if ('backingFile' in d) dev.backingFile = optStr(d.backingFile)
   if ('dmName' in d) dev.dmName = optStr(d.dmName)
   if ('dmUuid' in d) dev.dmUuid = optStr(d.dmUuid)
   return dev
+}
+
+function remnants(v: unknown, where: string): Remnant[] {
+  if (!Array.isArray(v)) throw new ProbeReportError(`${where} is missing or not a list`)
+  return v.map((r, i) => {
+    const o = obj(r, `${where}[${i}]`)
+    return {type: str(o.type, `${where}[${i}].type`), offset: str(o.offset, `${where}[${i}].offset`)}
+  })
+}
+
+function backupTable(v: unknown, where: string): BackupPartitionTable | null {
+  if (v === null) return null
+  if (v === undefined) throw new ProbeReportError(`${where} is missing`)
+  const o = obj(v, where)
+  return {offset: str(o.offset, `${where}.offset`), partitions: typeof o.partitions === 'number' ? o.partitions : 0}
+}
+
+function reqNullableBool(v: unknown, where: string): boolean | null {
+  if (v === null || typeof v === 'boolean') return v
+  throw new ProbeReportError(`${where} is not true, false or null`)
 }
 
 /** lsblk --raw writes blanks and odd bytes as \xNN. */

@@ -245,6 +245,14 @@ function describeChange(before: DiskVerdict, after: DiskVerdict): string {
     diffs.push(`holders ${list(before.holders)} → ${list(after.holders)}`)
   if (list(before.mountpoints) !== list(after.mountpoints))
     diffs.push(`mounts ${list(before.mountpoints)} → ${list(after.mountpoints)}`)
+  const remnants = (d: DiskVerdict) => list(d.remnants.map((r) => `${r.type}@${r.offset}`))
+  if (remnants(before) !== remnants(after)) diffs.push(`remnants ${remnants(before)} → ${remnants(after)}`)
+  if ((before.backupPartitionTable === null) !== (after.backupPartitionTable === null))
+    diffs.push(
+      `backup partition table ${before.backupPartitionTable ? 'yes' : 'none'} → ${after.backupPartitionTable ? 'yes' : 'none'}`,
+    )
+  const busy = (d: DiskVerdict) => (d.busy === null ? 'unchecked' : d.busy ? 'yes' : 'no')
+  if (busy(before) !== busy(after)) diffs.push(`busy ${busy(before)} → ${busy(after)}`)
   if (before.serial !== after.serial) diffs.push(`serial ${before.serial ?? 'none'} → ${after.serial ?? 'none'}`)
   return diffs.join('; ') || `fingerprint ${before.fingerprint} → ${after.fingerprint}`
 }

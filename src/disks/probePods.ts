@@ -4,7 +4,7 @@
  * with read-only host mounts of /dev, /sys and /run (for udev's database, when there is one) and
  * the host PID namespace for /proc/1/mountinfo. Reports are collected in parallel; every pod is deleted afterwards — on
  * success, failure, timeout and Ctrl-C. A node that does not answer is reported, the others
- * still are.
+ * still are. A namespace whose admission rejects the pod ends the run before any pod exists.
  */
 import type {V1Pod} from '@kubernetes/client-node'
 import type {KubeClient} from '../kube/client.js'
@@ -154,6 +154,7 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
   const deadline = Date.now() + opts.timeoutMs
   let leftovers: string[] = []
   try {
+    await preflight(client, podsPath, opts, runId)
     await Promise.all(
       opts.nodes.map(async (node) => {
         const name = probePodName(node, runId)
@@ -211,6 +212,53 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
   for (const node of opts.nodes)
     if (!results.has(node)) results.set(node, {node, error: 'interrupted before the probe answered'})
   return {results: opts.nodes.map((n) => results.get(n)!), leftovers, interrupted}
+}
+
+/**
+ * Admission treats every probe pod alike: Pod Security, RBAC and a missing namespace reject all
+ * of them or none. So one pod is first sent as a server-side dry run (admission runs, nothing is
+ * stored): a rejection ends the run with one line that says what to use instead, before any pod
+ * exists. Other failures are left to the real creates, which report them per node.
+ */
+async function preflight(client: KubeClient, base: string, opts: PodProbeOptions, runId: string): Promise<void> {
+  const node = opts.nodes[0]
+  if (node === undefined) return
+  const manifest = probePodManifest({
+    name: probePodName(node, runId),
+    namespace: opts.namespace,
+    node,
+    image: opts.image,
+    script: opts.script,
+    runId,
+    timeoutMs: opts.timeoutMs,
+  })
+  try {
+    await client.request('POST', base, {body: manifest, query: {dryRun: 'All'}})
+  } catch (error) {
+    const why = admissionRejection(error, opts.namespace)
+    if (why) throw new UserError(why)
+  }
+}
+
+/** The one-line reason admission refused the probe pod, or null when it was something else. */
+export function admissionRejection(error: unknown, namespace: string): string | null {
+  const status = (error as {status?: {code?: number; message?: string; details?: {kind?: string}}}).status
+  const message = status?.message ?? ''
+  const ns = JSON.stringify(namespace)
+  const fix =
+    'name a namespace labelled pod-security.kubernetes.io/enforce=privileged with -n (kubectl create namespace pv-doctor; kubectl label namespace pv-doctor pod-security.kubernetes.io/enforce=privileged)'
+  const pss = /violates PodSecurity "([^":]+):[^"]*": (.*)$/.exec(firstLine(message))
+  if (pss)
+    return `namespace ${ns} enforces Pod Security level "${pss[1]}", which rejects the probe pod (${pss[2]}); the probe reads the host's block devices and needs the privileged level: ${fix}`
+  if (/PodSecurity/i.test(message))
+    return `namespace ${ns} does not admit the privileged probe pod (${firstLine(message)}); ${fix}`
+  if (status?.code === 404 && (status.details?.kind === 'namespaces' || /namespaces? .*not found/i.test(message)))
+    return `namespace ${ns} not found; ${fix}`
+  if (status?.code === 403 && /cannot create resource "pods"/.test(message))
+    return `cannot create pods in namespace ${ns} (${firstLine(message)}); pv-doctor needs create, get, list and delete on pods and get on pods/log there (docs/disks.md, RBAC), or name another namespace with -n`
+  if (status?.code === 403 || /admission webhook .* denied/.test(message))
+    return `an admission policy in namespace ${ns} rejects the probe pod (${firstLine(message)}); allow it there, or run the probe by hand and use --from-report (docs/disks.md)`
+  return null
 }
 
 /** A final result for this pod, or undefined to keep waiting. */

@@ -13,6 +13,22 @@ export interface Signature {
   offset: string | null
 }
 
+/** A signature found past the start of a disk, at an old partition start: what `wipefs -a` or zeroing the first MiB left behind. */
+export interface Remnant {
+  /** libblkid's name (blkid -p -O <offset>), or `ambivalent` when libblkid found several. */
+  type: string
+  /** Byte offset on the disk, decimal, as `blkid -p -O` takes it. */
+  offset: string
+}
+
+/** A GPT header in the last LBA while LBA 1 holds none: the primary table was zeroed or damaged, the backup still lists partitions. */
+export interface BackupPartitionTable {
+  /** Byte offset of the backup header, decimal. */
+  offset: string
+  /** Partitions its entries list. */
+  partitions: number
+}
+
 /** One block device as the probe saw it: a disk, a partition, or a virtual device. */
 export interface ProbeDevice {
   name: string
@@ -47,6 +63,11 @@ export interface ProbeDevice {
   signatures: Signature[]
   /** Why the device could not be read; its signatures are then unknown. */
   probeError: string | null
+  /** The kernel refused an O_RDONLY|O_EXCL open (EBUSY): something holds it. null when not checked (partitions, empty devices, probeVersion 1). */
+  busy: boolean | null
+  /** Signatures at old partition starts of a disk that otherwise shows at most a partition table (probeVersion 2). */
+  remnants: Remnant[]
+  backupPartitionTable: BackupPartitionTable | null
   backingFile?: string | null
   dmName?: string | null
   dmUuid?: string | null
@@ -64,7 +85,16 @@ export interface ProbeReport {
   /** False when /proc/1/mountinfo could not be read: no disk can then be shown to be unmounted. */
   mountTableReadable: boolean
   swaps: string[]
+  /** Which of the deeper checks the probe could make (probeVersion 1 made neither). */
+  checks: ProbeChecks
   devices: ProbeDevice[]
+}
+
+export interface ProbeChecks {
+  /** Signatures at old partition starts and the backup GPT (needs blkid, dd, od). */
+  remnants: boolean
+  /** The exclusive-open test (needs perl). */
+  exclusiveOpen: boolean
 }
 
 /**
@@ -76,7 +106,10 @@ export type ReasonCode =
   | 'swap'
   | 'partitioned'
   | 'has-holders'
+  | 'busy'
   | `has-signature:${string}`
+  | `remnant-signature:${string}@${string}`
+  | 'backup-partition-table'
   | 'read-only'
   | 'hidden'
   | 'removable'
@@ -108,6 +141,11 @@ export interface DiskVerdict {
   mountpoints: string[]
   partitions: string[]
   holders: string[]
+  /** Signatures found at old partition starts. */
+  remnants: Remnant[]
+  backupPartitionTable: BackupPartitionTable | null
+  /** The kernel holds it exclusively (null: not checked). */
+  busy: boolean | null
   eligible: boolean
   reasons: ReasonCode[]
   /** PVs that already point at this disk (by any of its paths). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // pv-doctor at cluster scale: offline, engine, live and startup timings in one table.
 // Usage: npm run build && npm run bench -- [--sizes S,M,L] [--runs N] [--skip-offline]
-//        [--skip-engine] [--skip-live] [--skip-startup] [--live-size M] [--workdir DIR]
+//        [--skip-engine] [--skip-live] [--skip-startup] [--skip-probe] [--live-size M] [--workdir DIR]
 // Not a test: it prints numbers and whether each target of issue 6 is met.
 import {spawn, execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, openSync, statSync, writeFileSync} from 'node:fs'
@@ -9,6 +9,7 @@ import {cpus, tmpdir, totalmem} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {generate, writeList, SIZES} from './generate.mjs'
+import {benchProbe, probeSkipReason, PROBE_DISKS} from './probe.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(HERE, '..', '..')
@@ -305,6 +306,32 @@ if (!flag('skip-live')) {
         `${ratio.toFixed(2)}× kubectl`,
         '≤ 0.8×',
         check(`live ${what}`, ratio <= 0.8),
+      ])
+    }
+  }
+}
+
+if (!flag('skip-probe')) {
+  // Target: well under the default probe timeout (60 s) on a node with many disks.
+  const skip = probeSkipReason()
+  if (skip)
+    rows.push(['Probe', `skipped: ${skip}`, `${PROBE_DISKS} disks`, '', '', '', '≤ 10 s', check('probe', undefined)])
+  else {
+    const res = benchProbe({root: ROOT, workdir, runs: Number(runsArg ?? 3), log})
+    for (const [k, what] of [
+      ['blank', 'scripts/probe.sh, blank loop devices (remnant scan + exclusive open on each)'],
+      ['remnants', 'scripts/probe.sh, each with a backup GPT and two remnants'],
+    ]) {
+      const m = median(res[k])
+      rows.push([
+        'Probe',
+        what,
+        `${PROBE_DISKS} disks`,
+        fmtMs(m),
+        spread(res[k]),
+        `${((m / 60_000) * 100).toFixed(1)}% of the 60 s timeout`,
+        '≤ 10 s',
+        check(`probe ${k}`, m <= 10_000),
       ])
     }
   }

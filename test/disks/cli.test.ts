@@ -4,12 +4,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
-import {FIXTURES} from './helpers.js'
+import {FIXTURES, fixtureFile} from './helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-disks-cli-'))
 afterAll(() => rmSync(tmp, {recursive: true, force: true}))
-const san = join(FIXTURES, 'san-multipath.json')
-const nvme = join(FIXTURES, 'nvme-server.json')
+const san = fixtureFile('san-multipath.json', tmp)
+const nvme = fixtureFile('nvme-server.json', tmp)
 // No cluster in these tests: a kubeconfig that does not exist must never be needed.
 const env = {KUBECONFIG: join(tmp, 'no-such-kubeconfig')}
 

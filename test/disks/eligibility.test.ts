@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {assessDisks, eligibleDisks, isSystemMount} from '../../src/disks/eligibility.js'
+import type {ProbeDevice} from '../../src/disks/types.js'
 import {pv} from '../helpers/objects.js'
-import {byName, fixture} from './helpers.js'
+import {byName, fixture, recorded} from './helpers.js'
 
 describe('eligibility on an NVMe storage node (namespaces, native multipath, ceph, USB, BMC CD, snap, zram)', () => {
   const report = fixture('nvme-server.json')
@@ -122,6 +123,65 @@ describe('eligibility on a SAN database server (dm-multipath, md RAID, LUKS, rea
   it('in-use-by-pv matches the hostname label when it differs from the node name', () => {
     const pvs = [pv('by-label', {local: '/dev/sdj', hosts: ['db-2.example.com']})]
     expect(byName(assessDisks(report, {pvs, hostname: 'db-2.example.com'})).sdj.reasons).toEqual(['in-use-by-pv'])
+  })
+})
+
+describe('what libblkid does not see at offset 0: remnants, a backup GPT, an exclusive holder', () => {
+  const report = fixture('san-multipath.json')
+  const withDev = (name: string, patch: Partial<ProbeDevice>) => ({
+    ...report,
+    devices: report.devices.map((d) => (d.name === name ? {...d, ...patch} : d)),
+  })
+
+  it('a blank-looking disk with signatures at old partition starts: one code per signature and offset', () => {
+    const v = byName(
+      assessDisks(
+        withDev('sdj', {
+          remnants: [
+            {type: 'ext4', offset: '1048576'},
+            {type: 'LVM2_member', offset: '17825792'},
+          ],
+        }),
+      ),
+    )
+    expect(v.sdj.reasons).toEqual(['remnant-signature:ext4@1048576', 'remnant-signature:LVM2_member@17825792'])
+  })
+
+  it('a backup GPT without its primary → backup-partition-table', () => {
+    expect(
+      byName(assessDisks(withDev('sdj', {backupPartitionTable: {offset: '1920383410176', partitions: 3}}))).sdj.reasons,
+    ).toEqual(['backup-partition-table'])
+  })
+
+  it('held exclusively with nothing in sysfs to say why → busy', () => {
+    expect(byName(assessDisks(withDev('sdj', {busy: true}))).sdj.reasons).toEqual(['busy'])
+  })
+
+  it('held because it is mounted, swap or has holders → those codes, not busy as well', () => {
+    const v = byName(assessDisks(withDev('sdd', {busy: true})))
+    expect(v.sdd.reasons).toEqual(['mounted', 'has-holders', 'has-signature:linux_raid_member'])
+  })
+
+  it('the deeper checks change the fingerprint, so provision refuses a disk that gained one', () => {
+    const base = byName(assessDisks(report)).sdj.fingerprint
+    expect(
+      byName(assessDisks(withDev('sdj', {remnants: [{type: 'xfs', offset: '1048576'}]}))).sdj.fingerprint,
+    ).not.toBe(base)
+    expect(byName(assessDisks(withDev('sdj', {busy: true}))).sdj.fingerprint).not.toBe(base)
+  })
+
+  it('a report from probe version 1 (no remnant scan, no exclusive open) proves nothing: every disk is unreadable', () => {
+    const v = byName(assessDisks(recorded('san-multipath.json')))
+    expect(v.sdj.reasons).toEqual(['unreadable'])
+    expect(v.sdj.probeError).toMatch(
+      /probe version 1, which does not look for remnants of old partitions or for exclusive holders; run the current probe again/,
+    )
+  })
+
+  it('an image without perl: exclusive use unchecked, so nothing is offered', () => {
+    const v = byName(assessDisks({...report, checks: {remnants: true, exclusiveOpen: false}}))
+    expect(v.sdj.reasons).toEqual(['unreadable'])
+    expect(v.sdj.probeError).toMatch(/could not look for exclusive holders \(needs perl\)/)
   })
 })
 

@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {ProbeReportError, parseProbeReport} from '../../src/disks/parseProbeReport.js'
-import {FIXTURES, fixture} from './helpers.js'
+import {FIXTURES, asCurrentProbe, fixture} from './helpers.js'
 
 const text = readFileSync(join(FIXTURES, 'san-multipath.json'), 'utf8')
 
@@ -34,6 +34,20 @@ describe('parseProbeReport', () => {
     ['no node', text.replace('"node": "db-2"', '"node": ""'), /names no node.*NODE_NAME/],
   ])('rejects %s', (_what, input, message) => {
     expect(() => parseProbeReport(input)).toThrow(message)
+  })
+
+  it.each(['busy', 'remnants', 'backupPartitionTable'])('rejects a probe version 2 device without %s', (field) => {
+    const raw = asCurrentProbe(JSON.parse(text))
+    delete raw.devices[5][field]
+    expect(() => parseProbeReport(JSON.stringify(raw), 'r.json')).toThrow(
+      new RegExp(`r.json: devices\\[5\\] \\(sdb\\)\\.${field}`),
+    )
+  })
+
+  it('reads a probe version 1 report with the deeper checks marked as not made', () => {
+    const r = parseProbeReport(text)
+    expect(r.checks).toEqual({remnants: false, exclusiveOpen: false})
+    expect(r.devices[5]).toMatchObject({busy: null, remnants: [], backupPartitionTable: null})
   })
 
   it.each(['holders', 'partitions', 'mountpoints', 'swap'])(

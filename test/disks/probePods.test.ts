@@ -1,6 +1,6 @@
 /** What the probe pod looks like. Running it (and cleaning up) is tested on the real control plane: test/e2e/disks.test.ts. */
 import {describe, expect, it} from 'vitest'
-import {probePodManifest, probePodName} from '../../src/disks/probePods.js'
+import {admissionRejection, probePodManifest, probePodName} from '../../src/disks/probePods.js'
 
 describe('the probe pod', () => {
   const pod = probePodManifest({
@@ -57,5 +57,50 @@ describe('the probe pod', () => {
     expect(name.length).toBeLessThanOrEqual(63)
     expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
     expect(name).not.toBe(probePodName(`${long}x`, 'abc123'))
+  })
+})
+
+describe('when admission rejects the probe pod (the real rejection is tested in test/e2e/podsecurity.test.ts)', () => {
+  const status = (code: number, message: string, kind?: string) => ({
+    status: {code, message, details: kind ? {kind} : undefined},
+  })
+
+  it('Pod Security: names the level, what it rejects and the label to use', () => {
+    const why = admissionRejection(
+      status(
+        403,
+        'pods "p" is forbidden: violates PodSecurity "restricted:latest": host namespaces (hostPID=true), privileged (container "probe" must not set securityContext.privileged=true)',
+      ),
+      'apps',
+    )
+    expect(why).toMatch(
+      /^namespace "apps" enforces Pod Security level "restricted", which rejects the probe pod \(host namespaces \(hostPID=true\), privileged .*\); .*pod-security.kubernetes.io\/enforce=privileged with -n/,
+    )
+  })
+
+  it('RBAC, another admission policy, a missing namespace: each says so; anything else is left to the per-node report', () => {
+    expect(
+      admissionRejection(
+        status(
+          403,
+          'pods is forbidden: User "dev" cannot create resource "pods" in API group "" in the namespace "apps"',
+        ),
+        'apps',
+      ),
+    ).toMatch(/^cannot create pods in namespace "apps" .*RBAC/)
+    expect(
+      admissionRejection(
+        status(
+          400,
+          'admission webhook "validate.kyverno.svc" denied the request: privileged containers are not allowed',
+        ),
+        'apps',
+      ),
+    ).toMatch(/^an admission policy in namespace "apps" rejects the probe pod/)
+    expect(admissionRejection(status(404, 'namespaces "apps" not found', 'namespaces'), 'apps')).toMatch(
+      /^namespace "apps" not found; /,
+    )
+    expect(admissionRejection(status(500, 'etcdserver: request timed out'), 'apps')).toBeNull()
+    expect(admissionRejection(new Error('socket hang up'), 'apps')).toBeNull()
   })
 })

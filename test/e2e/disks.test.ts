@@ -10,6 +10,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {PODS, pathOf} from '../../src/kube/paths.js'
 import {ROOT, runCli, spawnCli} from '../helpers/cli.js'
+import {asCurrentProbe} from '../disks/helpers.js'
 import {Kube, type Obj} from './kube.js'
 import {type LiveNode, podObj, pvcObj, Scenario, usableNodes} from './scenario.js'
 
@@ -41,10 +42,10 @@ afterAll(async () => {
   await kube.delete('StorageClass', cls)
 })
 
-/** The recorded reports of two real machines, re-addressed to two nodes of this cluster. */
+/** The recorded reports of two real machines, re-addressed to two nodes of this cluster (read as the current probe would print them). */
 function reports(): string[] {
   return ['nvme-server.json', 'san-multipath.json'].map((f, i) => {
-    const r = JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', f), 'utf8'))
+    const r = asCurrentProbe(JSON.parse(readFileSync(join(ROOT, 'test', 'disks', 'fixtures', f), 'utf8')))
     r.node = nodes[i].name
     const out = join(tmp, `${nodes[i].name}.json`)
     writeFileSync(out, JSON.stringify(r))
@@ -156,6 +157,11 @@ describe.skipIf(external)("disks and provision against the control plane's fake 
     expect(r.code, r.stderr).toBe(0)
     const sc = (await kube.get<Obj & {provisioner?: string; volumeBindingMode?: string}>('StorageClass', cls))!
     expect(sc).toMatchObject({provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer'})
+    // The PV controller moves each new PV to Available (a status write): compare after it has.
+    const created = (await kube.list<Obj & {spec: {storageClassName: string}}>('PersistentVolume')).filter(
+      (p) => p.spec.storageClassName === cls,
+    )
+    for (const pv of created) await kube.waitPVPhase(pv.metadata!.name!, ['Available'])
     const pvs = (
       await kube.list<Obj & {spec: {storageClassName: string; local: {path: string}; volumeMode: string}}>(
         'PersistentVolume',
