@@ -4,7 +4,11 @@
  * Table lines are cut with … to the terminal's width instead of wrapping.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {asCurrentProbe} from '../disks/helpers.js'
 import {BIN, ROOT} from '../helpers/cli.js'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
@@ -60,13 +64,17 @@ async function screen(width: number, args: string[]): Promise<{shown: string; jo
   }
 }
 
+/** The recorded report, read as the current probe would print it (older reports are unreadable by design). */
+const nvmeReport = join(mkdtempSync(join(tmpdir(), 'pvd-layout-')), 'nvme-server.json')
+writeFileSync(
+  nvmeReport,
+  JSON.stringify(asCurrentProbe(JSON.parse(readFileSync(join(ROOT, 'test/disks/fixtures/nvme-server.json'), 'utf8')))),
+)
+
 const CASES: [string, string[]][] = [
   ['explain', ['explain', '-A', '--from-file', 'examples/shop-snapshot.yaml']],
   ['explain-bind-demo', ['explain', '-A', '--all', '--from-file', 'examples/bind-demo.yaml']],
-  [
-    'disks',
-    ['disks', '--from-report', 'test/disks/fixtures/nvme-server.json', '--from-file', 'examples/shop-snapshot.yaml'],
-  ],
+  ['disks', ['disks', '--from-report', nvmeReport, '--from-file', 'examples/shop-snapshot.yaml']],
 ]
 
 /** The table lines of a command's human output. */
