@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -42,13 +42,15 @@ sudo() { "$@"; }
 `
 
 const dir = mkdtempSync(join(tmpdir(), 'pvd-examples-'))
+// Examples may write under ~ (a fish completion file): HOME is the scratch directory.
+mkdirSync(join(dir, '.config', 'fish', 'completions'), {recursive: true})
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
 /** Runs one example against the stubs; returns each call's argv. */
 function calls(example: string): string[][] {
   const log = join(dir, 'calls')
   rmSync(log, {force: true})
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `exec 3>${JSON.stringify(log)}\n${STUBS}\n${example}`], {cwd: dir, encoding: 'utf8'})
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `exec 3>${JSON.stringify(log)}\n${STUBS}\n${example}`], {cwd: dir, encoding: 'utf8', env: {...process.env, HOME: dir}})
   expect(r.stderr).toBe('')
   return readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t'))
 }
