@@ -39,10 +39,13 @@ const edits = [
   },
 ]
 function writeProbeScript(text) {
-  const {mkdtempSync, writeFileSync} = require('node:fs')
-  const {join} = require('node:path')
+  const {mkdtempSync, rmSync, writeFileSync} = require('node:fs')
+  const {dirname, join} = require('node:path')
   const {tmpdir} = require('node:os')
-  globalThis.__pvdProbePath ??= join(mkdtempSync(join(tmpdir(), 'pv-doctor-')), 'probe.sh')
+  if (!globalThis.__pvdProbePath) {
+    globalThis.__pvdProbePath = join(mkdtempSync(join(tmpdir(), 'pv-doctor-')), 'probe.sh')
+    process.on('exit', () => rmSync(dirname(globalThis.__pvdProbePath), {recursive: true, force: true}))
+  }
   writeFileSync(globalThis.__pvdProbePath, text, {mode: 0o644})
   return globalThis.__pvdProbePath
 }
@@ -54,6 +57,11 @@ const bundledModules = {
     b.onResolve({filter: /module-loader(\.js)?$/}, (args) =>
       args.importer.includes(join('@oclif', 'core', 'lib')) ? {path: join(root, 'scripts', 'package', 'module-loader.cjs')} : undefined,
     )
+    // Optional native helpers of the client's dependencies (ws, node-fetch), required inside
+    // try/catch: absent from the bundle, they must fail as "not installed" does, without the
+    // warning a single executable prints for every require() of a non-built-in module.
+    b.onResolve({filter: /^(bufferutil|utf-8-validate|encoding)$/}, (args) => ({path: args.path, namespace: 'pvd-absent'}))
+    b.onLoad({filter: /.*/, namespace: 'pvd-absent'}, (args) => ({contents: `throw Object.assign(new Error("${args.path} is not bundled"), {code: 'MODULE_NOT_FOUND'})`, loader: 'js'}))
     b.onResolve({filter: /^pvd-bundled:kube$/}, () => ({path: 'kube', namespace: 'pvd-bundled'}))
     b.onLoad({filter: /.*/, namespace: 'pvd-bundled'}, () => ({contents: "export {KubeConfig} from '@kubernetes/client-node'", resolveDir: root, loader: 'js'}))
     for (const e of edits) {
