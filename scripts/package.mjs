@@ -15,6 +15,7 @@ import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const out = join(root, 'build')
 const platform = `${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`
 const name = `kubectl-pv_doctor-${platform}`
@@ -120,5 +121,15 @@ copyFileSync(join(root, 'README.md'), join(archiveDir, 'README.md'))
 execFileSync('tar', ['-czf', join(out, `${name}.tar.gz`), '-C', archiveDir, 'kubectl-pv_doctor', 'README.md'])
 const sha = execFileSync('sha256sum', [join(out, `${name}.tar.gz`)], {encoding: 'utf8'}).split(' ')[0]
 writeFileSync(join(out, `${name}.tar.gz.sha256`), `${sha}\n`)
+// The krew manifest for this release (template: .krew.yaml). Only this platform's archive is built
+// here; the others' sha256 stay placeholders until their archives are built on their platforms.
+const release = process.env.PV_DOCTOR_RELEASE_URL ?? `https://example.invalid/pv-doctor/releases/v${pjson.version}`
+const manifestText = readFileSync(join(root, '.krew.yaml'), 'utf8')
+  .replace(/^#.*\n/gm, '')
+  .replaceAll('${VERSION}', pjson.version)
+  .replaceAll('${RELEASE_URL}', release)
+  .replaceAll(`\${SHA256_${platform.toUpperCase().replace('-', '_')}}`, sha)
+writeFileSync(join(out, 'pv-doctor.yaml'), manifestText)
+
 if (!process.env.PVD_KEEP_STAGE) rmSync(stage, {recursive: true, force: true})
-console.error(`build/${name}: self-contained binary (Node ${process.version}); build/${name}.tar.gz sha256 ${sha}`)
+console.error(`build/${name}: self-contained binary (Node ${process.version}); build/${name}.tar.gz sha256 ${sha}; krew manifest build/pv-doctor.yaml`)
