@@ -14,6 +14,12 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
 
+// macOS and Windows binaries need their signature removed before injection and re-signed after
+// (codesign / signtool); that is not done here, so only Linux builds are offered.
+if (process.platform !== 'linux') {
+  console.error(`error: npm run package builds Linux binaries only (this is ${process.platform}); see docs/install.md`)
+  process.exit(2)
+}
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const out = join(root, 'build')
