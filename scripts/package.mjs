@@ -13,6 +13,7 @@ import {chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync}
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {build} from 'esbuild'
+import {inputsHash} from './package/inputs.mjs'
 
 // macOS and Windows binaries need their signature removed before injection and re-signed after
 // (codesign / signtool); that is not done here, so only Linux builds are offered.
@@ -136,6 +137,8 @@ const manifestText = readFileSync(join(root, '.krew.yaml'), 'utf8')
   .replaceAll('${RELEASE_URL}', release)
   .replaceAll(`\${SHA256_${platform.toUpperCase().replace('-', '_')}}`, sha)
 writeFileSync(join(out, 'pv-doctor.yaml'), manifestText)
+
+writeFileSync(join(out, `${name}.inputs`), `${inputsHash(root)}\n`)
 
 if (!process.env.PVD_KEEP_STAGE) rmSync(stage, {recursive: true, force: true})
 console.error(`build/${name}: self-contained binary (Node ${process.version}); build/${name}.tar.gz sha256 ${sha}; krew manifest build/pv-doctor.yaml`)

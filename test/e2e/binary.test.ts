@@ -3,11 +3,12 @@
  * clean directory, run with a PATH that holds no node, no npm and no node_modules anywhere near.
  */
 import {execFileSync, spawnSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import yaml from 'js-yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {inputsHash} from '../../scripts/package/inputs.mjs'
 import {ROOT} from '../helpers/cli.js'
 
 const platform = `${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`
@@ -23,8 +24,9 @@ function run(file: string, args: string[]) {
 }
 
 beforeAll(() => {
-  // CI runs `npm run package` before the suite; build here when that binary is missing or older than the build.
-  if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, 'dist', 'index.js')).mtimeMs) {
+  // CI runs `npm run package` before the suite; build here when that binary is missing or was built from other inputs.
+  const stamp = `${built}.inputs`
+  if (!existsSync(built) || !existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== inputsHash(ROOT)) {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs')], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})
   }
   mkdirSync(bin)
