@@ -53,6 +53,10 @@ export function clusterLookup(): Lookup {
     async pods(s) {
       return nameList(await names(s, (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/pods`))
     },
+    async volumes(s) {
+      const items = await names(s, () => '/api/v1/persistentvolumes')
+      return items.filter((i) => i.metadata?.name).map((i) => ({name: i.metadata!.name!, phase: i.status?.phase})).sort((a, b) => a.name.localeCompare(b.name))
+    },
     async nodes(s) {
       return nameList(await names(s, () => '/api/v1/nodes'))
     },

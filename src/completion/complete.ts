@@ -36,6 +36,7 @@ export interface Manifest {
 export interface Lookup {
   claims(ctx: Scope): Promise<{name: string; phase?: string}[]>
   pods(ctx: Scope): Promise<string[]>
+  volumes(ctx: Scope): Promise<{name: string; phase?: string}[]>
   nodes(ctx: Scope): Promise<string[]>
   storageClasses(ctx: Scope): Promise<string[]>
   namespaces(ctx: Scope): Promise<string[]>
@@ -154,6 +155,11 @@ async function flagValues(flag: ManifestFlag, current: string, prefix: string, s
     'storage-class': (s) => lookup.storageClasses(s),
     context: (s) => lookup.contexts(s),
     namespace: (s) => lookup.namespaces(s),
+  }
+  if (flag.name === 'volume') {
+    // bind --volume: every PV, its phase as the description (Available and Released are the useful ones).
+    const pvs = (await lookup.volumes(scope)).filter((v) => v.name.startsWith(current))
+    return {items: pvs.map((v) => (v.phase ? `${prefix}${v.name}\t${v.phase}` : prefix + v.name)), directive: Directive.NoFileComp}
   }
   const get = source[flag.name]
   return {items: get ? pick(await get(scope)) : [], directive: Directive.NoFileComp}

@@ -20,6 +20,10 @@ function world() {
   const lookup: Lookup = {
     claims: async (s) => (asked.push(s), claims[s.namespace ?? 'default'] ?? []),
     pods: async (s) => (asked.push(s), s.namespace === 'shop' ? ['db-0', 'web-1'] : []),
+    volumes: async () => [
+      {name: 'local-pv-1', phase: 'Available'},
+      {name: 'old-pv', phase: 'Released'},
+    ],
     nodes: async () => ['worker-1', 'worker-2'],
     storageClasses: async () => ['fast-local', 'standard'],
     namespaces: async () => ['default', 'shop'],
@@ -91,6 +95,12 @@ describe('completion of kubectl pv-doctor', () => {
   it('--context and --kubeconfig typed earlier decide where names come from', async () => {
     const a = await run('explain', '--kubeconfig', 'k.yaml', '--context', 'prod', '-n', 'shop', '')
     expect(a.asked[0]).toEqual({kubeconfig: 'k.yaml', context: 'prod', namespace: 'shop'})
+  })
+
+  it('bind --volume offers the PVs with their phase', async () => {
+    const a = await run('bind', '-n', 'shop', 'data-db-0', '--volume', 'lo')
+    expect(a.items).toEqual(['local-pv-1\tAvailable'])
+    expect((await run('bind', '--volume=o')).values).toEqual(['--volume=old-pv'])
   })
 
   it('file flags fall back to the shell file completion', async () => {
