@@ -7,7 +7,7 @@
 // The binary is for the platform and architecture of the Node that runs this script (SEA copies
 // the running executable; it cannot cross-build). Output in build/ (gitignored, never in the npm
 // package): build/kubectl-pv_doctor-<os>-<arch> and build/kubectl-pv_doctor-<os>-<arch>.tar.gz
-// (the krew archive: kubectl-pv_doctor and LICENSE-free README).
+// (the krew archive: kubectl-pv_doctor and the README), and build/pv-doctor.yaml (the krew manifest).
 import {execFileSync} from 'node:child_process'
 import {chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
