@@ -1,7 +1,7 @@
 // `npm run package`: the self-contained kubectl-pv_doctor binary, for krew and for machines
 // without Node. Steps (Node's single executable applications, https://nodejs.org/api/single-executable-applications.html):
 //   1. bundle the built CLI (dist/, after `npm run build`) into one CommonJS file with esbuild,
-//      oclif's commands through its explicit strategy (src/index.ts);
+//      oclif's commands through its explicit strategy (src/binary/commands.ts);
 //   2. `node --experimental-sea-config` turns it into a blob;
 //   3. postject injects the blob into a copy of this Node binary.
 // The binary is for the platform and architecture of the Node that runs this script (SEA copies
@@ -9,6 +9,7 @@
 // package): build/kubectl-pv_doctor-<os>-<arch> and build/kubectl-pv_doctor-<os>-<arch>.tar.gz
 // (the krew archive: kubectl-pv_doctor and the README), and build/pv-doctor.yaml (the krew manifest).
 import {execFileSync} from 'node:child_process'
+import {createHash} from 'node:crypto'
 import {chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -73,7 +74,7 @@ const bundledModules = {
     b.onResolve({filter: /^pvd-bundled:kube$/}, () => ({path: 'kube', namespace: 'pvd-bundled'}))
     b.onLoad({filter: /.*/, namespace: 'pvd-bundled'}, () => ({contents: "export {KubeConfig} from '@kubernetes/client-node'", resolveDir: root, loader: 'js'}))
     for (const e of edits) {
-      b.onLoad({filter: new RegExp(e.file.replace(/[/.]/g, (c) => `\\${c}`) + '$')}, (args) => {
+      b.onLoad({filter: new RegExp(`${e.file.replace(/[/.]/g, (c) => `\\${c}`)}$`)}, (args) => {
         const text = readFileSync(args.path, 'utf8')
         if (!text.includes(e.from)) throw new Error(`${e.file} no longer contains ${JSON.stringify(e.from)}; update scripts/package.mjs`)
         e.applied = true
@@ -126,16 +127,16 @@ mkdirSync(archiveDir, {recursive: true})
 copyFileSync(exe, join(archiveDir, 'kubectl-pv_doctor'))
 copyFileSync(join(root, 'README.md'), join(archiveDir, 'README.md'))
 execFileSync('tar', ['-czf', join(out, `${name}.tar.gz`), '-C', archiveDir, 'kubectl-pv_doctor', 'README.md'])
-const sha = execFileSync('sha256sum', [join(out, `${name}.tar.gz`)], {encoding: 'utf8'}).split(' ')[0]
+const sha = createHash('sha256').update(readFileSync(join(out, `${name}.tar.gz`))).digest('hex')
 writeFileSync(join(out, `${name}.tar.gz.sha256`), `${sha}\n`)
 // The krew manifest for this release (template: .krew.yaml). Only this platform's archive is built
 // here; the others' sha256 stay placeholders until their archives are built on their platforms.
 const release = process.env.PV_DOCTOR_RELEASE_URL ?? `https://example.invalid/pv-doctor/releases/v${pjson.version}`
 const manifestText = readFileSync(join(root, '.krew.yaml'), 'utf8')
   .replace(/^#.*\n/gm, '')
-  .replaceAll('${VERSION}', pjson.version)
-  .replaceAll('${RELEASE_URL}', release)
-  .replaceAll(`\${SHA256_${platform.toUpperCase().replace('-', '_')}}`, sha)
+  .replaceAll('{{VERSION}}', pjson.version)
+  .replaceAll('{{RELEASE_URL}}', release)
+  .replaceAll(`{{SHA256_${platform.toUpperCase().replace('-', '_')}}}`, sha)
 writeFileSync(join(out, 'pv-doctor.yaml'), manifestText)
 
 writeFileSync(join(out, `${name}.inputs`), `${inputsHash(root)}\n`)

@@ -1,5 +1,5 @@
 // Entry of the self-contained binary (bundled by scripts/package.mjs into one CommonJS file that
-// Node's single-executable-application support embeds). Commands come from dist/index.js through
+// Node's single-executable-application support embeds). Commands come from dist/binary/commands.js through
 // oclif's explicit strategy; the few modules oclif loads by path (that file and the hooks) are
 // served from the bundle by scripts/package/module-loader.cjs. Invoked as
 // kubectl_complete-pv_doctor (a link to the binary) it answers kubectl's completion requests.
@@ -8,12 +8,12 @@ import {execute, settings} from '@oclif/core'
 import {runComplete} from '../../dist/completion/main.js'
 import * as commandNotFound from '../../dist/hooks/commandNotFound.js'
 import * as preparse from '../../dist/hooks/preparse.js'
-import {COMMANDS} from '../../dist/index.js'
+import {COMMANDS} from '../../dist/binary/commands.js'
 import manifest from '../../oclif.manifest.json'
 import pjson from '../../package.json'
 
 globalThis.__pvdBundledModules = {
-  'dist/index.js': {COMMANDS},
+  'dist/binary/commands.js': {COMMANDS},
   'dist/hooks/preparse.js': preparse,
   'dist/hooks/commandNotFound.js': commandNotFound,
 }
@@ -23,7 +23,7 @@ async function main() {
   // Nothing is read from disk: no TypeScript lookup, and a root with no package.json beside it.
   settings.enableAutoTranspile = false
   const root = join(dirname(process.execPath), '.pv-doctor-bundled')
-  const oclif = {...pjson.oclif, commands: {strategy: 'explicit', target: './dist/index.js', identifier: 'COMMANDS'}}
+  const oclif = {...pjson.oclif, commands: {strategy: 'explicit', target: './dist/binary/commands.js', identifier: 'COMMANDS'}}
   return execute({args: process.argv.slice(2), loadOptions: {root, pjson: {...pjson, oclif}}})
 }
 

@@ -21,7 +21,9 @@ export function clusterLookup(): Lookup {
   let client: Promise<KubeClient> | undefined
   const timeoutOf = (s: Scope) => {
     try {
-      return s.requestTimeout ? parseDuration(s.requestTimeout, '--request-timeout') || DEFAULT_TIMEOUT_MS : DEFAULT_TIMEOUT_MS
+      return s.requestTimeout
+        ? parseDuration(s.requestTimeout, '--request-timeout') || DEFAULT_TIMEOUT_MS
+        : DEFAULT_TIMEOUT_MS
     } catch {
       return DEFAULT_TIMEOUT_MS
     }
@@ -43,19 +45,34 @@ export function clusterLookup(): Lookup {
       clearTimeout(timer)
     }
   }
-  const nameList = (items: Named[]) => items.map((i) => i.metadata?.name ?? '').filter(Boolean).sort()
+  const nameList = (items: Named[]) =>
+    items
+      .map((i) => i.metadata?.name ?? '')
+      .filter(Boolean)
+      .sort()
 
   return {
     async claims(s) {
-      const items = await names(s, (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/persistentvolumeclaims`)
-      return items.filter((i) => i.metadata?.name).map((i) => ({name: i.metadata!.name!, phase: i.status?.phase})).sort((a, b) => a.name.localeCompare(b.name))
+      const items = await names(
+        s,
+        (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/persistentvolumeclaims`,
+      )
+      return items
+        .filter((i) => i.metadata?.name)
+        .map((i) => ({name: i.metadata!.name!, phase: i.status?.phase}))
+        .sort((a, b) => a.name.localeCompare(b.name))
     },
     async pods(s) {
-      return nameList(await names(s, (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/pods`))
+      return nameList(
+        await names(s, (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/pods`),
+      )
     },
     async volumes(s) {
       const items = await names(s, () => '/api/v1/persistentvolumes')
-      return items.filter((i) => i.metadata?.name).map((i) => ({name: i.metadata!.name!, phase: i.status?.phase})).sort((a, b) => a.name.localeCompare(b.name))
+      return items
+        .filter((i) => i.metadata?.name)
+        .map((i) => ({name: i.metadata!.name!, phase: i.status?.phase}))
+        .sort((a, b) => a.name.localeCompare(b.name))
     },
     async nodes(s) {
       return nameList(await names(s, () => '/api/v1/nodes'))

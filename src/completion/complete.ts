@@ -102,7 +102,10 @@ export async function complete(words: string[], manifest: Manifest, lookup: Look
     return {items: flagNames(verb, current), directive: Directive.NoFileComp}
   }
   if (!verb) {
-    return {items: ids.filter((id) => id.startsWith(current)).map((id) => `${id}\t${describe(manifest.commands[id])}`), directive: Directive.NoFileComp}
+    return {
+      items: ids.filter((id) => id.startsWith(current)).map((id) => `${id}\t${describe(manifest.commands[id])}`),
+      directive: Directive.NoFileComp,
+    }
   }
   if (CLAIM_ARGS.has(verb.id) && (verb.id === 'explain' || positionals === 0)) return claimArgs(current, scope, lookup)
   return {items: [], directive: Directive.NoFileComp}
@@ -146,7 +149,13 @@ function flagNames(verb: ManifestCommand | undefined, current: string): string[]
   return out
 }
 
-async function flagValues(flag: ManifestFlag, current: string, prefix: string, scope: Scope, lookup: Lookup): Promise<Answer> {
+async function flagValues(
+  flag: ManifestFlag,
+  current: string,
+  prefix: string,
+  scope: Scope,
+  lookup: Lookup,
+): Promise<Answer> {
   const pick = (values: string[]) => values.filter((v) => v.startsWith(current)).map((v) => prefix + v)
   if (flag.options?.length) return {items: pick(flag.options), directive: Directive.NoFileComp}
   if (FILE_FLAGS.has(flag.name)) return {items: [], directive: Directive.Default}
@@ -159,7 +168,10 @@ async function flagValues(flag: ManifestFlag, current: string, prefix: string, s
   if (flag.name === 'volume') {
     // bind --volume: every PV, its phase as the description (Available and Released are the useful ones).
     const pvs = (await lookup.volumes(scope)).filter((v) => v.name.startsWith(current))
-    return {items: pvs.map((v) => (v.phase ? `${prefix}${v.name}\t${v.phase}` : prefix + v.name)), directive: Directive.NoFileComp}
+    return {
+      items: pvs.map((v) => (v.phase ? `${prefix}${v.name}\t${v.phase}` : prefix + v.name)),
+      directive: Directive.NoFileComp,
+    }
   }
   const get = source[flag.name]
   return {items: get ? pick(await get(scope)) : [], directive: Directive.NoFileComp}
@@ -171,7 +183,10 @@ async function claimArgs(current: string, scope: Scope, lookup: Lookup): Promise
   if (current.toLowerCase().startsWith(POD_PREFIX)) {
     const name = current.slice(POD_PREFIX.length)
     const pods = await lookup.pods(scope)
-    return {items: pods.filter((p) => p.startsWith(name)).map((p) => current.slice(0, POD_PREFIX.length) + p), directive: Directive.NoFileComp}
+    return {
+      items: pods.filter((p) => p.startsWith(name)).map((p) => current.slice(0, POD_PREFIX.length) + p),
+      directive: Directive.NoFileComp,
+    }
   }
   const claims = (await lookup.claims(scope)).filter((c) => c.name.startsWith(current))
   const items = claims.map((c) => (c.phase ? `${c.name}\t${c.phase}` : c.name))
@@ -185,5 +200,9 @@ async function claimArgs(current: string, scope: Scope, lookup: Lookup): Promise
 
 /** cobra's wire format: candidates, then `:<directive>`. */
 export function format(answer: Answer): string {
-  return answer.items.map((i) => i.split('\n')[0].trim()).join('\n') + (answer.items.length ? '\n' : '') + `:${answer.directive}\n`
+  return (
+    answer.items.map((i) => i.split('\n')[0].trim()).join('\n') +
+    (answer.items.length ? '\n' : '') +
+    `:${answer.directive}\n`
+  )
 }

@@ -15,7 +15,11 @@ const ROOT = join(HERE, '..', '..')
 const CLI = join(ROOT, 'bin', 'kubectl-pv_doctor')
 const NODE = process.execPath
 const COMPLETER = join(ROOT, 'bin', 'kubectl_complete-pv_doctor')
-const BINARY = join(ROOT, 'build', `kubectl-pv_doctor-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`)
+const BINARY = join(
+  ROOT,
+  'build',
+  `kubectl-pv_doctor-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`,
+)
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
 const args = process.argv.slice(2)
@@ -229,7 +233,12 @@ if (!flag('skip-startup')) {
       // kubectl_complete-pv_doctor answering a flag value (what a TAB costs before any cluster lookup).
       complete: [NODE, [COMPLETER, 'explain', '-o', '']],
       // The self-contained binary of `npm run package`, when it has been built.
-      ...(existsSync(BINARY) ? {binVersion: [BINARY, ['--version']], binTiny: [BINARY, ['explain', '-A', '--from-file', tiny], {okCodes: [0, 1]}]} : {}),
+      ...(existsSync(BINARY)
+        ? {
+            binVersion: [BINARY, ['--version']],
+            binTiny: [BINARY, ['explain', '-A', '--from-file', tiny], {okCodes: [0, 1]}],
+          }
+        : {}),
     },
     runs,
     2,
@@ -254,7 +263,16 @@ if (!flag('skip-startup')) {
     ])
   }
   const co = median(r.complete.ms)
-  rows.push(['Startup', 'completion: kubectl_complete-pv_doctor explain -o <TAB>', '', fmtMs(co), spread(r.complete.ms), `${(co / base).toFixed(2)}× node -e 0`, '', ''])
+  rows.push([
+    'Startup',
+    'completion: kubectl_complete-pv_doctor explain -o <TAB>',
+    '',
+    fmtMs(co),
+    spread(r.complete.ms),
+    `${(co / base).toFixed(2)}× node -e 0`,
+    '',
+    '',
+  ])
   if (r.binVersion) {
     for (const [k, what] of [
       ['binVersion', 'binary (npm run package): --version'],

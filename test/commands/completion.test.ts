@@ -12,19 +12,22 @@ const syntax: Record<string, string[]> = {bash: ['bash', '-n'], zsh: ['zsh', '-n
 
 describe('completion SHELL', () => {
   for (const shell of ['bash', 'zsh', 'fish']) {
-    it.skipIf(!has(shell))(`prints a ${shell} script that ${shell} accepts and that asks kubectl_complete-pv_doctor`, () => {
-      const r = runCli(['completion', shell])
-      expect(r.code).toBe(0)
-      expect(r.stdout).toContain('kubectl_complete-pv_doctor')
-      const [cmd, ...args] = syntax[shell]
-      const dir = mkdtempSync(join(tmpdir(), 'pvd-completion-'))
-      const file = join(dir, `script.${shell}`)
-      writeFileSync(file, r.stdout)
-      const check = spawnSync(cmd, [...args, file], {encoding: 'utf8'})
-      rmSync(dir, {recursive: true, force: true})
-      expect(check.stderr).toBe('')
-      expect(check.status).toBe(0)
-    })
+    it.skipIf(!has(shell))(
+      `prints a ${shell} script that ${shell} accepts and that asks kubectl_complete-pv_doctor`,
+      () => {
+        const r = runCli(['completion', shell])
+        expect(r.code).toBe(0)
+        expect(r.stdout).toContain('kubectl_complete-pv_doctor')
+        const [cmd, ...args] = syntax[shell]
+        const dir = mkdtempSync(join(tmpdir(), 'pvd-completion-'))
+        const file = join(dir, `script.${shell}`)
+        writeFileSync(file, r.stdout)
+        const check = spawnSync(cmd, [...args, file], {encoding: 'utf8'})
+        rmSync(dir, {recursive: true, force: true})
+        expect(check.stderr).toBe('')
+        expect(check.status).toBe(0)
+      },
+    )
   }
 
   it('names the shells it knows when given another', () => {

@@ -9,7 +9,9 @@ import {ROOT, runCli} from '../helpers/cli.js'
 // when it runs (against stubs that only record their arguments) it must make exactly the calls it
 // shows. A multi-line example joined by a bare trailing `\` parses fine but turns two commands into
 // one, so the second `kubectl` shows up as an argument of the first: that is what the stubs catch.
-const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, unknown>}
+const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, unknown>
+}
 const ids = Object.keys(manifest.commands)
 
 /** The commands of the EXAMPLES section, as printed (continuation lines kept, `$ ` dropped). */
@@ -26,9 +28,13 @@ function examplesOf(help: string): string[] {
       current!.push(line)
       continue
     }
-    if (current) out.push(current.join('\n')), (current = undefined)
+    if (current) {
+      out.push(current.join('\n'))
+      current = undefined
+    }
     const indent = line.length - line.trimStart().length
-    if (line.trim() !== '' && (indent >= 4 || line.trimStart().startsWith('$ '))) current = [line.trimStart().replace(/^\$ /, '')]
+    if (line.trim() !== '' && (indent >= 4 || line.trimStart().startsWith('$ ')))
+      current = [line.trimStart().replace(/^\$ /, '')]
   }
   if (current) out.push(current.join('\n'))
   return out
@@ -50,9 +56,16 @@ afterAll(() => rmSync(dir, {recursive: true, force: true}))
 function calls(example: string): string[][] {
   const log = join(dir, 'calls')
   rmSync(log, {force: true})
-  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `exec 3>${JSON.stringify(log)}\n${STUBS}\n${example}`], {cwd: dir, encoding: 'utf8', env: {...process.env, HOME: dir}})
+  const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `exec 3>${JSON.stringify(log)}\n${STUBS}\n${example}`], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {...process.env, HOME: dir},
+  })
   expect(r.stderr).toBe('')
-  return readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('\t'))
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'))
 }
 
 describe.each([200, 60])('help examples at %i columns', (columns) => {
@@ -69,7 +82,8 @@ describe.each([200, 60])('help examples at %i columns', (columns) => {
         expect(syntax.stderr).toBe('')
         expect(syntax.status).toBe(0)
         const argvs = calls(example)
-        for (const argv of argvs) expect(argv.slice(1), `one command swallowed another: ${argv.join(' ')}`).not.toContain('kubectl')
+        for (const argv of argvs)
+          expect(argv.slice(1), `one command swallowed another: ${argv.join(' ')}`).not.toContain('kubectl')
         const ours = argvs.filter((a) => a[0] === 'kubectl' && a[1] === 'pv-doctor')
         expect(ours.length).toBeGreaterThan(0)
         for (const argv of ours) expect(ids).toContain(argv[2])

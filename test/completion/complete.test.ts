@@ -18,8 +18,14 @@ function world() {
     ],
   }
   const lookup: Lookup = {
-    claims: async (s) => (asked.push(s), claims[s.namespace ?? 'default'] ?? []),
-    pods: async (s) => (asked.push(s), s.namespace === 'shop' ? ['db-0', 'web-1'] : []),
+    claims: async (s) => {
+      asked.push(s)
+      return claims[s.namespace ?? 'default'] ?? []
+    },
+    pods: async (s) => {
+      asked.push(s)
+      return s.namespace === 'shop' ? ['db-0', 'web-1'] : []
+    },
     volumes: async () => [
       {name: 'local-pv-1', phase: 'Available'},
       {name: 'old-pv', phase: 'Released'},
@@ -27,7 +33,10 @@ function world() {
     nodes: async () => ['worker-1', 'worker-2'],
     storageClasses: async () => ['fast-local', 'standard'],
     namespaces: async () => ['default', 'shop'],
-    contexts: async (s) => (asked.push(s), ['prod', 'staging']),
+    contexts: async (s) => {
+      asked.push(s)
+      return ['prod', 'staging']
+    },
   }
   return {lookup, asked}
 }
@@ -41,7 +50,9 @@ const run = async (...words: string[]) => {
 describe('completion of kubectl pv-doctor', () => {
   it('offers the commands, with their summaries, and no files', async () => {
     const a = await run('')
-    expect(a.values).toEqual(expect.arrayContaining(['explain', 'bind', 'disks', 'provision', 'snapshot', 'completion']))
+    expect(a.values).toEqual(
+      expect.arrayContaining(['explain', 'bind', 'disks', 'provision', 'snapshot', 'completion']),
+    )
     expect(a.items.find((i) => i.startsWith('explain\t'))).toMatch(/Pending/)
     expect(a.directive).toBe(Directive.NoFileComp)
     expect((await run('ex')).values).toEqual(['explain'])

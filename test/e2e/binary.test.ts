@@ -27,7 +27,10 @@ beforeAll(() => {
   // CI runs `npm run package` before the suite; build here when that binary is missing or was built from other inputs.
   const stamp = `${built}.inputs`
   if (!existsSync(built) || !existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== inputsHash(ROOT)) {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs')], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'package.mjs')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
   }
   mkdirSync(bin)
   mkdirSync(work)
@@ -55,7 +58,11 @@ describe('the self-contained binary, with no Node on PATH', () => {
     expect(r.stderr).not.toMatch(/^error:|Warning/m)
     expect(r.stdout).toMatch(/^shop\/cache {2}Pending/m)
     expect(r.stdout).toContain('NoVolumeOnFeasibleNodes')
-    const viaNode = spawnSync(process.execPath, [join(ROOT, 'bin', 'kubectl-pv_doctor'), 'explain', '-A', '--from-file', 'pending-local.yaml'], {cwd: work, encoding: 'utf8', env: {...env, PATH: process.env.PATH}})
+    const viaNode = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin', 'kubectl-pv_doctor'), 'explain', '-A', '--from-file', 'pending-local.yaml'],
+      {cwd: work, encoding: 'utf8', env: {...env, PATH: process.env.PATH}},
+    )
     expect(r.stdout).toBe(viaNode.stdout)
     expect(r.code).toBe(viaNode.status)
   })
@@ -103,7 +110,11 @@ describe('installed by krew from the rendered manifest, with no Node on PATH', (
   }, 20 * 60_000)
 
   it('the manifest is krew v1alpha2 and names the archive it was built with', () => {
-    const m = yaml.load(readFileSync(manifestFile, 'utf8')) as {apiVersion: string; kind: string; spec: {caveats: string; platforms: {uri: string; sha256: string; bin: string}[]}}
+    const m = yaml.load(readFileSync(manifestFile, 'utf8')) as {
+      apiVersion: string
+      kind: string
+      spec: {caveats: string; platforms: {uri: string; sha256: string; bin: string}[]}
+    }
     expect(m.apiVersion).toBe('krew.googlecontainertools.github.com/v1alpha2')
     expect(m.kind).toBe('Plugin')
     const p = m.spec.platforms.find((x) => x.uri.endsWith(`kubectl-pv_doctor-${platform}.tar.gz`))!

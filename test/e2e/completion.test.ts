@@ -24,7 +24,10 @@ const screen = () => tmux('capture-pane', '-p', '-t', 't')
 
 /** The real kubectl, built once into the cache (same Kubernetes version as the control plane). */
 function kubectl(): string {
-  const r = spawnSync(join(ROOT, 'test', 'cluster', 'build-kubectl.sh'), {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']})
+  const r = spawnSync(join(ROOT, 'test', 'cluster', 'build-kubectl.sh'), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   if (r.status !== 0) throw new Error('building kubectl failed (test/cluster/build-kubectl.sh)')
   return r.stdout.trim().split('\n').at(-1)!
 }
@@ -65,7 +68,12 @@ async function tab(line: string, opts: {twice?: boolean; expect: (text: string) 
   return until(`completion of "${line}"`, opts.expect)
 }
 
-const promptLine = (text: string) => text.split('\n').map((l) => l.trimEnd()).filter((l) => l === '$' || l.startsWith('$ ')).at(-1) ?? ''
+const promptLine = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l === '$' || l.startsWith('$ '))
+    .at(-1) ?? ''
 
 beforeAll(async () => {
   const kube = await Kube.open(kubeconfig)
@@ -82,8 +90,30 @@ beforeAll(async () => {
   for (const b of ['kubectl-pv_doctor', 'kubectl_complete-pv_doctor']) symlinkSync(join(ROOT, 'bin', b), join(bin, b))
   const rc = join(dir, 'bashrc')
   const bashCompletion = '/usr/share/bash-completion/bash_completion'
-  writeFileSync(rc, `${existsSync(bashCompletion) ? `source ${bashCompletion}\n` : ''}source <(kubectl completion bash)\nPS1='$ '\n`)
-  tmux('new-session', '-d', '-s', 't', '-x', '200', '-y', '50', 'env', '-i', `HOME=${dir}`, `PATH=${bin}:/usr/local/bin:/usr/bin:/bin`, `KUBECONFIG=${kubeconfig}`, 'TERM=xterm', 'bash', '--rcfile', rc, '-i')
+  writeFileSync(
+    rc,
+    `${existsSync(bashCompletion) ? `source ${bashCompletion}\n` : ''}source <(kubectl completion bash)\nPS1='$ '\n`,
+  )
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    't',
+    '-x',
+    '200',
+    '-y',
+    '50',
+    'env',
+    '-i',
+    `HOME=${dir}`,
+    `PATH=${bin}:/usr/local/bin:/usr/bin:/bin`,
+    `KUBECONFIG=${kubeconfig}`,
+    'TERM=xterm',
+    'bash',
+    '--rcfile',
+    rc,
+    '-i',
+  )
   await until('the first prompt', (t) => t.includes('$'))
 }, 20 * 60_000)
 
@@ -100,7 +130,9 @@ describe('kubectl pv-doctor <TAB> in bash', () => {
   })
 
   it('completes a claim name from the live control plane', async () => {
-    const text = await tab(`kubectl pv-doctor explain -n ${s.ns} da`, {expect: (t) => promptLine(t).includes('data-alpha')})
+    const text = await tab(`kubectl pv-doctor explain -n ${s.ns} da`, {
+      expect: (t) => promptLine(t).includes('data-alpha'),
+    })
     expect(promptLine(text)).toBe(`$ kubectl pv-doctor explain -n ${s.ns} data-alpha`)
   })
 
@@ -113,14 +145,20 @@ describe('kubectl pv-doctor <TAB> in bash', () => {
   it('completes node names for --node and values for -o', async () => {
     expect(nodeNames.length).toBeGreaterThan(0)
     const node = nodeNames[0]
-    const text = await tab(`kubectl pv-doctor disks --node ${node.slice(0, -1)}`, {twice: true, expect: (t) => t.includes(node)})
+    const text = await tab(`kubectl pv-doctor disks --node ${node.slice(0, -1)}`, {
+      twice: true,
+      expect: (t) => t.includes(node),
+    })
     expect(text).toContain(node)
     const o = await tab('kubectl pv-doctor explain -o ya', {expect: (t) => promptLine(t).includes('yaml')})
     expect(promptLine(o)).toBe('$ kubectl pv-doctor explain -o yaml')
   })
 
   it('prints nothing into the shell when the cluster cannot be reached', async () => {
-    const text = await tab('kubectl pv-doctor explain --kubeconfig /nonexistent/config -n x ', {twice: true, expect: (t) => promptLine(t).includes('pod/')})
+    const text = await tab('kubectl pv-doctor explain --kubeconfig /nonexistent/config -n x ', {
+      twice: true,
+      expect: (t) => promptLine(t).includes('pod/'),
+    })
     expect(text).not.toMatch(/error|Error|ENOENT/)
   })
 

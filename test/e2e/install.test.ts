@@ -15,7 +15,12 @@ const prefix = join(dir, 'prefix')
 let env: NodeJS.ProcessEnv
 
 function sh(cmd: string, args: string[], opts: {cwd?: string; env?: NodeJS.ProcessEnv} = {}) {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', cwd: opts.cwd ?? dir, env: opts.env ?? process.env, timeout: 10 * 60_000})
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    cwd: opts.cwd ?? dir,
+    env: opts.env ?? process.env,
+    timeout: 10 * 60_000,
+  })
   return {code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? ''}
 }
 
@@ -25,12 +30,25 @@ beforeAll(() => {
   const pack = sh('npm', ['pack', '--pack-destination', dir, '--silent'], {cwd: ROOT})
   expect(pack.code, pack.stderr).toBe(0)
   const tgz = readdirSync(dir).find((f) => /^pv-doctor-.*\.tgz$/.test(f))!
-  const install = sh('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', '--prefer-offline', join(dir, tgz)])
+  const install = sh('npm', [
+    'install',
+    '-g',
+    '--prefix',
+    prefix,
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    join(dir, tgz),
+  ])
   expect(install.code, install.stderr).toBe(0)
   // Only the fresh prefix, kubectl, and the system (node is found through PATH as npm's shims expect).
   const kubectlDir = dirname(kubectl.stdout.trim().split('\n').at(-1)!)
   const nodeDir = dirname(process.execPath)
-  env = {HOME: dir, PATH: [join(prefix, 'bin'), kubectlDir, nodeDir, '/usr/bin', '/bin'].join(':'), KUBECONFIG: join(dir, 'no-such-kubeconfig')}
+  env = {
+    HOME: dir,
+    PATH: [join(prefix, 'bin'), kubectlDir, nodeDir, '/usr/bin', '/bin'].join(':'),
+    KUBECONFIG: join(dir, 'no-such-kubeconfig'),
+  }
 }, 20 * 60_000)
 
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
@@ -45,11 +63,15 @@ describe('npm i -g of the packed tarball', () => {
     const r = sh('kubectl', ['pv-doctor', '--help'], {env})
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/\$ kubectl pv-doctor \[COMMAND\]/)
-    expect(r.stdout).toMatch(/^  explain  /m)
+    expect(r.stdout).toMatch(/^ {2}explain {2}/m)
   })
 
   it('kubectl pv-doctor explain --from-file diagnoses an example with no cluster', () => {
-    const r = sh('kubectl', ['pv-doctor', 'explain', '-A', '--from-file', join(ROOT, 'examples', 'pending-local.yaml'), '-o', 'json'], {env})
+    const r = sh(
+      'kubectl',
+      ['pv-doctor', 'explain', '-A', '--from-file', join(ROOT, 'examples', 'pending-local.yaml'), '-o', 'json'],
+      {env},
+    )
     expect(r.stderr).not.toMatch(/^error:/m)
     expect(JSON.parse(r.stdout).claims.map((c: {name: string}) => c.name)).toContain('cache')
   })
