@@ -23,3 +23,17 @@ describe('oclif.manifest.json', () => {
     })
   }
 })
+
+// The binary loads commands from src/binary/commands.ts (oclif's explicit strategy): a command missing there
+// exists in the npm install but not in the binary.
+describe('src/binary/commands.ts', () => {
+  it('exports every command for the binary', async () => {
+    const {COMMANDS} = (await import(join(ROOT, 'dist', 'binary', 'commands.js'))) as {
+      COMMANDS: Record<string, unknown>
+    }
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {
+      commands: Record<string, unknown>
+    }
+    expect(Object.keys(COMMANDS).sort()).toEqual(Object.keys(manifest.commands).sort())
+  })
+})

@@ -39,7 +39,7 @@ Exit status: 0 when every node answered, 1 when some node could not be probed (t
     {description: 'The machine you are logged into (as root)', command: 'sudo kubectl pv-doctor disks --local'},
     {
       description: 'Where pods cannot run: probe by hand, then read the reports',
-      command: 'NODE_NAME=worker-1 sh probe.sh > worker-1.json\n<%= config.bin %> disks --from-report worker-1.json',
+      command: 'NODE_NAME=worker-1 sh probe.sh > worker-1.json &&\n<%= config.bin %> disks --from-report worker-1.json',
     },
   ]
 

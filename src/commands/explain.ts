@@ -30,7 +30,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     {
       description: 'Offline, from a dump taken with kubectl (no cluster needed)',
       command:
-        'kubectl get pv,pvc,sc,nodes,pods,events -A -o json > dump.json\n<%= config.bin %> explain -A --from-file dump.json',
+        'kubectl get pv,pvc,sc,nodes,pods,events -A -o json > dump.json &&\n<%= config.bin %> explain -A --from-file dump.json',
     },
     {
       description: 'In CI: fail the step with a machine-readable reason',

@@ -15,6 +15,12 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = join(HERE, '..', '..')
 const CLI = join(ROOT, 'bin', 'kubectl-pv_doctor')
 const NODE = process.execPath
+const COMPLETER = join(ROOT, 'bin', 'kubectl_complete-pv_doctor')
+const BINARY = join(
+  ROOT,
+  'build',
+  `kubectl-pv_doctor-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`,
+)
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 
 const args = process.argv.slice(2)
@@ -225,6 +231,15 @@ if (!flag('skip-startup')) {
       help: [NODE, [CLI, '--help']],
       tiny: [NODE, [CLI, 'explain', '-A', '--from-file', tiny], {okCodes: [0, 1]}],
       cluster: [NODE, [CLI, 'explain', '-A', '--kubeconfig', kubeconfig, '--request-timeout', '5s'], {okCodes: [2]}],
+      // kubectl_complete-pv_doctor answering a flag value (what a TAB costs before any cluster lookup).
+      complete: [NODE, [COMPLETER, 'explain', '-o', '']],
+      // The self-contained binary of `npm run package`, when it has been built.
+      ...(existsSync(BINARY)
+        ? {
+            binVersion: [BINARY, ['--version']],
+            binTiny: [BINARY, ['explain', '-A', '--from-file', tiny], {okCodes: [0, 1]}],
+          }
+        : {}),
     },
     runs,
     2,
@@ -248,6 +263,26 @@ if (!flag('skip-startup')) {
       target ? check(`startup ${what}`, m / base <= target) : '',
     ])
   }
+  const co = median(r.complete.ms)
+  rows.push([
+    'Startup',
+    'completion: kubectl_complete-pv_doctor explain -o <TAB>',
+    '',
+    fmtMs(co),
+    spread(r.complete.ms),
+    `${(co / base).toFixed(2)}× node -e 0`,
+    '',
+    '',
+  ])
+  if (r.binVersion) {
+    for (const [k, what] of [
+      ['binVersion', 'binary (npm run package): --version'],
+      ['binTiny', 'binary (npm run package): explain -A --from-file tiny.json'],
+    ]) {
+      const m = median(r[k].ms)
+      rows.push(['Startup', what, '', fmtMs(m), spread(r[k].ms), `${(m / base).toFixed(2)}× node -e 0`, '', ''])
+    }
+  } else rows.push(['Startup', 'binary: not built (npm run package)', '', '', '', '', '', ''])
   const c = median(r.cluster.ms)
   rows.push([
     'Startup',
