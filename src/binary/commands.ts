@@ -10,6 +10,7 @@ import Disks from '../commands/disks.js'
 import Explain from '../commands/explain.js'
 import Provision from '../commands/provision.js'
 import Snapshot from '../commands/snapshot.js'
+import Wait from '../commands/wait.js'
 
 export const COMMANDS = {
   bind: Bind,
@@ -18,4 +19,5 @@ export const COMMANDS = {
   explain: Explain,
   provision: Provision,
   snapshot: Snapshot,
+  wait: Wait,
 }

@@ -37,9 +37,12 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       command: '<%= config.bin %> explain -n shop -o json > diagnosis.json',
     },
     {
-      description: 'In CI: a JUnit report (GitLab, Jenkins), or GitHub Actions annotations',
-      command:
-        '<%= config.bin %> explain -n shop -o junit > pv-doctor.xml\n<%= config.bin %> explain -n shop -o github',
+      description: 'In CI: a JUnit report (GitLab, Jenkins)',
+      command: '<%= config.bin %> explain -n shop -o junit > pv-doctor.xml',
+    },
+    {
+      description: 'In CI: GitHub Actions annotations on the run',
+      command: '<%= config.bin %> explain -n shop -o github',
     },
   ]
 

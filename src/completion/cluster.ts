@@ -8,6 +8,7 @@ import yaml from 'js-yaml'
 import {parseDuration} from '../base/duration.js'
 import {connect, type KubeClient} from '../kube/client.js'
 import {kubeconfigFiles} from '../kube/kubeconfig.js'
+import {NAMESPACES, NODES, PODS, PVCS, PVS, pathOf, STORAGE_CLASSES} from '../kube/paths.js'
 import type {Lookup, Scope} from './complete.js'
 
 const DEFAULT_TIMEOUT_MS = 5000
@@ -53,35 +54,30 @@ export function clusterLookup(): Lookup {
 
   return {
     async claims(s) {
-      const items = await names(
-        s,
-        (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/persistentvolumeclaims`,
-      )
+      const items = await names(s, (c) => pathOf(PVCS, {namespace: s.namespace ?? c.namespace}))
       return items
         .filter((i) => i.metadata?.name)
         .map((i) => ({name: i.metadata!.name!, phase: i.status?.phase}))
         .sort((a, b) => a.name.localeCompare(b.name))
     },
     async pods(s) {
-      return nameList(
-        await names(s, (c) => `/api/v1/namespaces/${encodeURIComponent(s.namespace ?? c.namespace)}/pods`),
-      )
+      return nameList(await names(s, (c) => pathOf(PODS, {namespace: s.namespace ?? c.namespace})))
     },
     async volumes(s) {
-      const items = await names(s, () => '/api/v1/persistentvolumes')
+      const items = await names(s, () => pathOf(PVS))
       return items
         .filter((i) => i.metadata?.name)
         .map((i) => ({name: i.metadata!.name!, phase: i.status?.phase}))
         .sort((a, b) => a.name.localeCompare(b.name))
     },
     async nodes(s) {
-      return nameList(await names(s, () => '/api/v1/nodes'))
+      return nameList(await names(s, () => pathOf(NODES)))
     },
     async storageClasses(s) {
-      return nameList(await names(s, () => '/apis/storage.k8s.io/v1/storageclasses'))
+      return nameList(await names(s, () => pathOf(STORAGE_CLASSES)))
     },
     async namespaces(s) {
-      return nameList(await names(s, () => '/api/v1/namespaces'))
+      return nameList(await names(s, () => pathOf(NAMESPACES)))
     },
     async contexts(s) {
       return contextNames(s.kubeconfig)

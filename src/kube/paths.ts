@@ -22,6 +22,7 @@ const storage = (plural: string, namespaced = false, version = 'v1'): Resource =
 export const PVS = core('persistentvolumes', false)
 export const PVCS = core('persistentvolumeclaims', true)
 export const NODES = core('nodes', false)
+export const NAMESPACES = core('namespaces', false)
 export const PODS = core('pods', true)
 export const EVENTS = core('events', true)
 export const RESOURCE_QUOTAS = core('resourcequotas', true)

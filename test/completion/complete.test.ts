@@ -65,7 +65,7 @@ describe('completion of kubectl pv-doctor', () => {
   })
 
   it('offers the allowed values of -o, --dry-run= and --color', async () => {
-    expect((await run('explain', '-o', '')).values).toEqual(['json', 'yaml', 'wide'])
+    expect((await run('explain', '-o', '')).values).toEqual(['json', 'yaml', 'wide', 'junit', 'github'])
     expect((await run('bind', '--output', 'j')).values).toEqual(['json'])
     expect((await run('bind', '--dry-run=')).values).toEqual(['--dry-run=none', '--dry-run=client', '--dry-run=server'])
     expect((await run('explain', '--color=a')).values).toEqual(['--color=auto', '--color=always'])
