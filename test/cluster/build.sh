@@ -13,6 +13,13 @@
 #   test/cluster/build.sh --regen      regenerate test/cluster/k8sbins/go.{mod,sum}
 #                                      from K8S_VERSION/ETCD_VERSION (needs network)
 #
+# Another Kubernetes version (the version runs of the e2e suite, versions.test.ts):
+#   K8S_VERSION=1.32.13 test/cluster/build.sh
+# builds only the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# pvdhelper) from its own generated module, test/cluster/k8sbins/v<major.minor>/go.mod (which
+# also pins that version's etcd), into its own cache directory. Make one with
+#   K8S_VERSION=1.33.9 ETCD_VERSION=<the etcd k8s.io/apiserver pins> test/cluster/build.sh --regen
+#
 # The node/ and images/ parts need gcc, libseccomp-dev and mmdebstrap (Debian packages;
 # .ci/run installs them); without them they are skipped with a warning and the harness
 # runs without its real node.
@@ -22,8 +29,8 @@
 set -euo pipefail
 
 # ---- the two pins (change only these, then run --regen) ---------------------
-K8S_VERSION=1.36.3   # Kubernetes; staging modules are v0.<minor>.<patch>
-ETCD_VERSION=3.6.8   # must be the go.etcd.io/etcd/server/v3 that k8s.io/apiserver pins
+DEFAULT_K8S_VERSION=1.36.3   # Kubernetes; staging modules are v0.<minor>.<patch>
+DEFAULT_ETCD_VERSION=3.6.8   # must be the go.etcd.io/etcd/server/v3 that k8s.io/apiserver pins
 CONTAINERD_VERSION=2.4.2
 RUNC_VERSION=1.5.3
 CNI_VERSION=1.10.0
@@ -37,11 +44,26 @@ export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 command -v go >/dev/null || { echo "[k8s-build] Go >= 1.26 is required (https://go.dev/dl/); 'go' is not on PATH" >&2; exit 1; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODDIR=$HERE/k8sbins
+HELPER_DIR=$HERE/k8sbins
+K8S_VERSION=${K8S_VERSION:-$DEFAULT_K8S_VERSION}
+CONTROL_PLANE_ONLY=
+if [[ $K8S_VERSION == "$DEFAULT_K8S_VERSION" ]]; then
+  ETCD_VERSION=$DEFAULT_ETCD_VERSION
+else
+  # Another version: its own module, its own etcd pin, and only the control plane (the real
+  # node, CSI layer and images belong to the suite's own cluster).
+  MODDIR=$HERE/k8sbins/v${K8S_VERSION%.*}
+  CONTROL_PLANE_ONLY=1
+  [[ -n ${ETCD_VERSION:-} || ! -f $MODDIR/go.mod ]] ||
+    ETCD_VERSION=$(sed -n 's#^[[:space:]]*go.etcd.io/etcd/server/v3 v\([0-9.]*\).*#\1#p' "$MODDIR/go.mod" | head -1)
+  [[ -n ${ETCD_VERSION:-} ]] || { echo "[k8s-build] no $MODDIR/go.mod for Kubernetes $K8S_VERSION; make one with ETCD_VERSION=... K8S_VERSION=$K8S_VERSION $0 --regen" >&2; exit 1; }
+fi
 STAGING=v0.${K8S_VERSION#1.}
 GOVER=$(go env GOVERSION)
 CACHE_ROOT=${PV_DOCTOR_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pv-doctor/k8s}
 OUT=$CACHE_ROOT/v$K8S_VERSION-etcd$ETCD_VERSION-$GOVER/bin
 BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
+[[ -z $CONTROL_PLANE_ONLY ]] || BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 PVD_CACHE=$(dirname "$CACHE_ROOT")
 NODE_OUT=$PVD_CACHE/node/containerd$CONTAINERD_VERSION-runc$RUNC_VERSION-cni$CNI_VERSION-$GOVER/bin
 NODE_BINS=(containerd ctr containerd-shim-runc-v2 runc bridge host-local loopback)
@@ -52,12 +74,12 @@ log() { printf '[k8s-build] %s\n' "$*" >&2; }
 
 # pvdhelper (PKI + process supervisor, stdlib only) is rebuilt whenever its
 # source changes; that takes a few seconds and does not touch the k8s binaries.
-helper_sum() { sha256sum "$MODDIR/pvdhelper/main.go" | cut -d' ' -f1; }
+helper_sum() { sha256sum "$HELPER_DIR/pvdhelper/main.go" | cut -d' ' -f1; }
 helper_ok() { [[ -x $OUT/pvdhelper && "$(cat "$OUT/pvdhelper.sha256" 2>/dev/null)" == "$(helper_sum)" ]]; }
 build_helper() {
   helper_ok && return 0
   mkdir -p "$OUT"
-  (cd "$MODDIR" && go build -trimpath -ldflags "-s -w" -o "$OUT/pvdhelper.tmp" ./pvdhelper) &&
+  (cd "$HELPER_DIR" && go build -trimpath -ldflags "-s -w" -o "$OUT/pvdhelper.tmp" ./pvdhelper) &&
     mv -f "$OUT/pvdhelper.tmp" "$OUT/pvdhelper" && helper_sum > "$OUT/pvdhelper.sha256"
   log "built pvdhelper"
 }
@@ -74,9 +96,10 @@ cached_ok() {
 }
 
 regen() {
+  mkdir -p "$MODDIR"
   cd "$MODDIR"
   rm -f go.mod go.sum
-  go mod init pvdoctor.local/k8sbins >&2
+  go mod init "pvdoctor.local/k8sbins${CONTROL_PLANE_ONLY:+-${K8S_VERSION%.*}}" >&2
   go mod edit -go=1.26.0
   # Replace every staging module (k8s.io/kubernetes requires them at v0.0.0 and
   # points them at ./staging/... via replace lines a consumer ignores).
@@ -86,6 +109,9 @@ regen() {
   for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[a-z0-9-]*\)[[:space:]]*=>[[:space:]]*\./staging/.*#\1#p' "$gomod"); do
     go mod edit -replace="$m=$m@$STAGING"
   done
+  # A staging module the proxy lacks at this patch (e.g. k8s.io/endpointslice@v0.32.13): pin the
+  # nearest patch it has, e.g. EXTRA_REPLACE="k8s.io/endpointslice=k8s.io/endpointslice@v0.32.12".
+  for m in ${EXTRA_REPLACE:-}; do go mod edit -replace="$m"; done
   go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" \
                "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
                "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION" \
@@ -227,13 +253,16 @@ case "${1:-}" in
       *) echo "usage: $0 --print-dir [k8s|node|csi|images]" >&2; exit 2 ;;
     esac
     exit 0 ;;
-  --check) cached_ok && helper_ok && csi_ok && { ! node_prereqs || node_ok; } && images_ok; exit $? ;;
+  --check)
+    if [[ -n $CONTROL_PLANE_ONLY ]]; then cached_ok && helper_ok; exit $?; fi
+    cached_ok && helper_ok && csi_ok && { ! node_prereqs || node_ok; } && images_ok; exit $? ;;
   --regen) regen; log "regenerated $MODDIR/go.mod"; exit 0 ;;
   "") ;;
   *) echo "usage: $0 [--print-dir|--check|--regen]" >&2; exit 2 ;;
 esac
 
 build_rest() {
+  [[ -z $CONTROL_PLANE_ONLY ]] || return 0
   build_csi
   build_node
   build_images
@@ -267,9 +296,9 @@ done
 TMP=$(mktemp -d "$OUT/.build.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 # One invocation: the four binaries share most packages, so each is compiled once.
-go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$TMP/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet
+CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
+[[ -z $CONTROL_PLANE_ONLY ]] || CMDS=(kube-apiserver kube-controller-manager kube-scheduler)
+go build -trimpath -tags selinux,notest,grpcnotrace -ldflags "$LDF" -o "$TMP/" "${CMDS[@]/#/k8s.io/kubernetes/cmd/}"
 go build -trimpath -ldflags "-s -w" -o "$TMP/etcd" go.etcd.io/etcd/server/v3
 for b in "${BINS[@]}"; do mv -f "$TMP/$b" "$OUT/$b"; done
 build_helper
