@@ -6,13 +6,12 @@
  * the host. Needs root and the real node; skipped, with the reason, where there is none.
  */
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {REAL_NODE_TOLERATION} from '../cluster/node.js'
-import {TEST_LOOP_PREFIX} from '../cluster/leftovers.js'
 import {ROOT, runCli} from '../helpers/cli.js'
+import {LoopDevices} from '../helpers/loops.js'
 import {Kube, type Obj} from './kube.js'
 import {Scenario} from './scenario.js'
 
@@ -21,22 +20,10 @@ const cluster = inject('cluster')
 const node = cluster.realNode
 if (!node) process.stderr.write(`[pv-doctor e2e] realnode.test.ts skipped: no real node (${cluster.realNodeSkipped})\n`)
 
-const tmp = mkdtempSync(join(tmpdir(), 'pvd-realnode-'))
+const loops = new LoopDevices('realnode')
 let kube: Kube
 let s: Scenario
 let cls = ''
-const loops: {dev: string; file: string}[] = []
-
-/** A loop device over a sparse file of `mib` MiB in the temp dir (name prefix checked after the suite). */
-function makeLoop(mib: number, fs?: 'ext4'): string {
-  const file = join(tmp, `${TEST_LOOP_PREFIX}${process.pid}-${loops.length}.img`)
-  execFileSync('truncate', ['-s', `${mib}M`, file])
-  if (fs) execFileSync('mkfs.ext4', ['-q', '-F', file])
-  const dev = execFileSync('losetup', ['--find', '--show', file], {encoding: 'utf8'}).trim()
-  loops.push({dev, file})
-  return dev
-}
-
 /** Where the host has `dev` mounted (the kubelet's mount for the pod), if anywhere. */
 function mountPointOf(dev: string): string | undefined {
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
@@ -71,8 +58,7 @@ afterAll(async () => {
     await kube.delete('PersistentVolume', pv.metadata!.name!)
   }
   await kube.delete('StorageClass', cls)
-  for (const l of loops) execFileSync('losetup', ['-d', l.dev], {stdio: 'ignore'})
-  rmSync(tmp, {recursive: true, force: true})
+  loops.remove()
 })
 
 // Elsewhere the real node may be missing (not root, …) and its tests skip; CI must have it.
@@ -104,8 +90,8 @@ describe.skipIf(!node)('the real node', () => {
   let blank = ''
   let ext4 = ''
   it('disks: the probe pod runs on it and reports the loop devices this test made', async () => {
-    blank = makeLoop(96)
-    ext4 = makeLoop(64, 'ext4')
+    blank = loops.make(96)
+    ext4 = loops.make(64, {fs: 'ext4'})
     const t0 = Date.now()
     const r = runCli(
       [
@@ -157,7 +143,7 @@ describe.skipIf(!node)('the real node', () => {
     ) as {devices: {path: string}[]}
     full.devices = full.devices.filter((d) => d.path === blank)
     expect(full.devices).toHaveLength(1)
-    const reportFile = join(tmp, 'report.json')
+    const reportFile = join(loops.dir, 'report.json')
     writeFileSync(reportFile, JSON.stringify(full))
     // --from-report probes the node again (a probe pod) and compares fingerprints before writing
     const r = runCli(
