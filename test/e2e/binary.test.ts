@@ -134,6 +134,6 @@ describe('installed by krew from the rendered manifest, with no Node on PATH', (
     // The caveat's one-time link, then kubectl's own completion request.
     symlinkSync('kubectl-pv_doctor', join(krewRoot, 'bin', 'kubectl_complete-pv_doctor'))
     const complete = k(['__complete', 'pv-doctor', 'explain', '-o', ''])
-    expect(complete.stdout).toBe('json\nyaml\nwide\n:4\n')
+    expect(complete.stdout).toBe('json\nyaml\nwide\njunit\ngithub\n:4\n')
   })
 })
