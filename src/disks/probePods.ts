@@ -160,15 +160,7 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
         const name = probePodName(node, runId)
         try {
           await client.request('POST', podsPath, {
-            body: probePodManifest({
-              name,
-              namespace: opts.namespace,
-              node,
-              image: opts.image,
-              script: opts.script,
-              runId,
-              timeoutMs: opts.timeoutMs,
-            }),
+            body: podFor(opts, node, runId),
           })
           created.push(name)
           pending.set(name, node)
@@ -214,6 +206,19 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
   return {results: opts.nodes.map((n) => results.get(n)!), leftovers, interrupted}
 }
 
+/** The probe pod of one node in this run. */
+function podFor(opts: PodProbeOptions, node: string, runId: string): V1Pod {
+  return probePodManifest({
+    name: probePodName(node, runId),
+    namespace: opts.namespace,
+    node,
+    image: opts.image,
+    script: opts.script,
+    runId,
+    timeoutMs: opts.timeoutMs,
+  })
+}
+
 /**
  * Admission treats every probe pod alike: Pod Security, RBAC and a missing namespace reject all
  * of them or none. So one pod is first sent as a server-side dry run (admission runs, nothing is
@@ -223,15 +228,7 @@ export async function probeWithPods(client: KubeClient, opts: PodProbeOptions): 
 async function preflight(client: KubeClient, base: string, opts: PodProbeOptions, runId: string): Promise<void> {
   const node = opts.nodes[0]
   if (node === undefined) return
-  const manifest = probePodManifest({
-    name: probePodName(node, runId),
-    namespace: opts.namespace,
-    node,
-    image: opts.image,
-    script: opts.script,
-    runId,
-    timeoutMs: opts.timeoutMs,
-  })
+  const manifest = podFor(opts, node, runId)
   try {
     await client.request('POST', base, {body: manifest, query: {dryRun: 'All'}})
   } catch (error) {
