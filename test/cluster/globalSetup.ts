@@ -89,7 +89,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   return async () => {
     const workDir = c.workDir
     await c.stop()
-    const left = hostLeftovers([workDir])
+    const left = hostLeftovers([workDir], c.realNode !== '')
     const report = path.join(project.config.root, '.reports', 'leftovers.json')
     fs.mkdirSync(path.dirname(report), {recursive: true})
     fs.writeFileSync(report, JSON.stringify({checked: new Date().toISOString(), leftovers: left}, null, 2))

@@ -42,7 +42,11 @@ export function testLoopDevices(): string[] {
   return testLoops().map((l) => `loop device ${l.dev} (${l.file})`)
 }
 
-/** Everything the suite could have left: the real node's traces, processes using `workDirs`, test loop devices. */
-export function hostLeftovers(workDirs: string[]): string[] {
-  return [...nodeLeftovers(workDirs), ...testLoopDevices()]
+/**
+ * Everything the suite could have left: processes using `workDirs` and, when it held the real
+ * node, the node's traces and test loop devices (without the node's lock, another suite on this
+ * machine may be using both).
+ */
+export function hostLeftovers(workDirs: string[], heldNode: boolean): string[] {
+  return heldNode ? [...nodeLeftovers(workDirs), ...testLoopDevices()] : nodeLeftovers(workDirs, false)
 }

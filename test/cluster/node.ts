@@ -211,10 +211,13 @@ function fixedPathLeftovers(dir: string): string[] {
  * `workDirs` (a cluster's work dir: its sidecars and daemons), mounts under the state dir,
  * the bridge, pod cgroups, fixed-path files. Empty when the host is clean.
  */
-export function nodeLeftovers(workDirs: string[] = []): string[] {
+export function nodeLeftovers(workDirs: string[] = [], withNode = true): string[] {
   const dir = nodeStateDir()
   const out: string[] = []
-  for (const p of processesUsing([dir, ...workDirs])) out.push(`process ${p.pid}: ${p.cmd.slice(0, 160)}`)
+  for (const p of processesUsing(withNode ? [dir, ...workDirs] : workDirs))
+    out.push(`process ${p.pid}: ${p.cmd.slice(0, 160)}`)
+  // The node's traces are this run's only when it held the node (else another cluster may own them).
+  if (!withNode) return out
   for (const m of mountsUnder(dir)) out.push(`mount ${m}`)
   if (fs.existsSync(`/sys/class/net/${BRIDGE}`)) out.push(`network interface ${BRIDGE}`)
   const cgroups = podCgroups()
