@@ -9,6 +9,7 @@ import {readInputFile} from '../readInputFile.js'
 import {colorLevel, type ColorMode, makeChalk} from './color.js'
 import {parseDuration} from './duration.js'
 import type {KubeClient} from '../kube/client.js'
+import type {Planner} from '../snapshot/plannedSnapshot.js'
 import {KubeError} from '../kube/errors.js'
 import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
 import {isSupported, NEWEST_MINOR, OLDEST_MINOR, parseKubeVersion} from '../binding/kubeVersion.js'
@@ -130,6 +131,8 @@ export abstract class BaseCommand extends Command {
     flags: ClusterFlagValues & {'from-file'?: string[]; namespace?: string},
     allNamespaces: boolean,
     only?: ReadonlySet<ResourceName>,
+    /** Live only: read in rounds, only what this plan asks for (given the namespace in effect). */
+    plan?: (namespace: string) => Promise<Planner>,
   ): Promise<{snapshot: Snapshot; namespace: string; client?: KubeClient}> {
     const version = kubeVersionFlag(flags['kube-version'])
     if (flags['from-file']?.length) {
@@ -139,8 +142,14 @@ export abstract class BaseCommand extends Command {
     }
     const client = await this.connect(flags)
     const namespace = flags.namespace ?? client.namespace
-    const {liveSnapshot} = await import('../snapshot/liveSnapshot.js')
-    const snapshot = await liveSnapshot(client, {namespace: allNamespaces ? undefined : namespace}, only)
+    let snapshot: Snapshot
+    if (plan) {
+      const {plannedSnapshot} = await import('../snapshot/plannedSnapshot.js')
+      snapshot = await plannedSnapshot(client, plan(namespace))
+    } else {
+      const {liveSnapshot} = await import('../snapshot/liveSnapshot.js')
+      snapshot = await liveSnapshot(client, {namespace: allNamespaces ? undefined : namespace}, only)
+    }
     if (version) snapshot.serverVersion = version
     return {snapshot, namespace, client}
   }

@@ -44,11 +44,7 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
       }
     }
   } else {
-    const selected = snapshot.pvcs.filter(
-      (p) =>
-        (opts.namespace === undefined || (p.metadata?.namespace ?? 'default') === opts.namespace) &&
-        matchesSelector(p, opts.labelSelector),
-    )
+    const selected = selectClaims(snapshot.pvcs, opts)
     // Each diagnosis stands alone, so only the reported ones need sorting (a stable sort of a
     // subset keeps the same relative order).
     const reported: {pvc: V1PersistentVolumeClaim; d: ClaimDiagnosis}[] = []
@@ -67,6 +63,18 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
     for (const r of reported) claims.push(r.d)
   }
   return {apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: snapshot.skipped, claims}
+}
+
+/** The claims a scan looks at: those of the namespace (all when undefined) that match the selector. */
+export function selectClaims(
+  pvcs: readonly V1PersistentVolumeClaim[],
+  opts: Pick<DiagnoseOptions, 'namespace' | 'labelSelector'>,
+): V1PersistentVolumeClaim[] {
+  return pvcs.filter(
+    (p) =>
+      (opts.namespace === undefined || (p.metadata?.namespace ?? 'default') === opts.namespace) &&
+      matchesSelector(p, opts.labelSelector),
+  )
 }
 
 function matchesSelector(pvc: V1PersistentVolumeClaim, sel: DiagnoseOptions['labelSelector']): boolean {

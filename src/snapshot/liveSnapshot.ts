@@ -60,7 +60,7 @@ export function sources(): Source[] {
 }
 
 /** `/version`'s gitVersion; undefined when the server does not say (the newest rules apply then). */
-async function serverVersion(client: KubeClient): Promise<string | undefined> {
+export async function serverVersion(client: KubeClient): Promise<string | undefined> {
   try {
     const v = await client.request<{gitVersion?: string}>('GET', '/version')
     return v.gitVersion || undefined

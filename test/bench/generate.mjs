@@ -283,7 +283,8 @@ export function generate(size, seed = 42) {
     return pv
   }
 
-  function makePVC(i, o) {
+  // The claim's uid is drawn by the caller: a bound PV's claimRef carries the same one.
+  function makePVC(i, o, uid) {
     const ns = nsOf(i)
     const app = `app-${pad(Math.floor(i / 10), 5)}`
     const name = `data-${app}-${i % 10}`
@@ -294,7 +295,7 @@ export function generate(size, seed = 42) {
       metadata: {
         name,
         namespace: ns,
-        uid: uidOf('pvc', i, rand),
+        uid,
         resourceVersion: nextRv(),
         creationTimestamp: ts(7200 + i),
         labels: {app, 'app.kubernetes.io/part-of': `svc-${pad(Math.floor(i / 100), 4)}`},
@@ -489,14 +490,18 @@ export function generate(size, seed = 42) {
           zone: cls === 'fast' ? nodes[n].metadata.labels['topology.kubernetes.io/zone'] : undefined,
           provisionedBy: cls === 'fast' ? 'ebs.csi.aws.com' : cls === 'shared' ? 'nfs.csi.k8s.io' : undefined,
         })
-        const pvc = makePVC(i, {
-          cls,
-          size,
-          modes: cls === 'shared' ? ['ReadWriteMany'] : ['ReadWriteOnce'],
-          volumeName: pvName,
-          bound: true,
-          provisioner: cls === 'fast' ? 'ebs.csi.aws.com' : cls === 'shared' ? 'nfs.csi.k8s.io' : undefined,
-        })
+        const pvc = makePVC(
+          i,
+          {
+            cls,
+            size,
+            modes: cls === 'shared' ? ['ReadWriteMany'] : ['ReadWriteOnce'],
+            volumeName: pvName,
+            bound: true,
+            provisioner: cls === 'fast' ? 'ebs.csi.aws.com' : cls === 'shared' ? 'nfs.csi.k8s.io' : undefined,
+          },
+          uid,
+        )
         const pod = makePod(i, {claim: name, node: n})
         if (sched++ % 5 === 0)
           makeEvent(pod, 'Scheduled', `Successfully assigned ${ns}/${pod.metadata.name} to ${nodeName(n)}`, {
@@ -508,7 +513,7 @@ export function generate(size, seed = 42) {
       }
       case 'wffcLocalTooBig': {
         const size = ['200Gi', '300Gi', '500Gi'][i % 3]
-        const pvc = makePVC(i, {cls: 'local-nvme', size})
+        const pvc = makePVC(i, {cls: 'local-nvme', size}, uid)
         const msg = `0/${N} nodes are available: ${N - nvmeNodes.length} node(s) didn't match Pod's node affinity/selector, ${nvmeNodes.length} node(s) didn't find available persistent volumes to bind.`
         const pod = makePod(i, {claim: name, nodeSelector: {disktype: 'nvme'}, schedMessage: msg})
         makeEvent(pod, 'FailedScheduling', msg, {source: 'default-scheduler', count: 12})
@@ -520,7 +525,7 @@ export function generate(size, seed = 42) {
         break
       }
       case 'wffcLocalUnschedulable': {
-        makePVC(i, {cls: 'local-nvme', size: sizes[i % 2]})
+        makePVC(i, {cls: 'local-nvme', size: sizes[i % 2]}, uid)
         const msg = `0/${N} nodes are available: ${N} node(s) didn't match Pod's node affinity/selector.`
         const pod = makePod(i, {
           claim: name,
@@ -531,12 +536,12 @@ export function generate(size, seed = 42) {
         break
       }
       case 'wffcLocalFits': {
-        makePVC(i, {cls: 'local-nvme', size: sizes[i % 2]})
+        makePVC(i, {cls: 'local-nvme', size: sizes[i % 2]}, uid)
         makePod(i, {claim: name})
         break
       }
       case 'wffcNoConsumer': {
-        const pvc = makePVC(i, {cls: 'local-nvme', size: sizes[i % 3]})
+        const pvc = makePVC(i, {cls: 'local-nvme', size: sizes[i % 3]}, uid)
         makeEvent(pvc, 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', {
           type: 'Normal',
           source: 'persistentvolume-controller',
@@ -545,7 +550,7 @@ export function generate(size, seed = 42) {
         break
       }
       case 'classMissing': {
-        const pvc = makePVC(i, {cls: ['gold', 'premium-rwo'][i % 2], size: sizes[i % 4]})
+        const pvc = makePVC(i, {cls: ['gold', 'premium-rwo'][i % 2], size: sizes[i % 4]}, uid)
         makeEvent(pvc, 'ProvisioningFailed', `storageclass.storage.k8s.io "${pvc.spec.storageClassName}" not found`, {
           source: 'persistentvolume-controller',
           count: 20,
@@ -553,7 +558,7 @@ export function generate(size, seed = 42) {
         break
       }
       case 'tooSmall': {
-        const pvc = makePVC(i, {cls: 'manual', size: '100Gi'})
+        const pvc = makePVC(i, {cls: 'manual', size: '100Gi'}, uid)
         makeEvent(pvc, 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set', {
           source: 'persistentvolume-controller',
           count: 30,
@@ -569,7 +574,7 @@ export function generate(size, seed = 42) {
           phase: 'Released',
           host: nodeName(plainNode(i)),
         })
-        const pvc = makePVC(i, {cls: 'manual', size: '50Gi', volumeName: pvName})
+        const pvc = makePVC(i, {cls: 'manual', size: '50Gi', volumeName: pvName}, uid)
         makeEvent(pvc, 'FailedBinding', `volume "${pvName}" already bound to a different claim.`, {
           source: 'persistentvolume-controller',
           count: 15,
@@ -577,7 +582,7 @@ export function generate(size, seed = 42) {
         break
       }
       case 'externalMissing': {
-        const pvc = makePVC(i, {cls: 'vendor-block', size: sizes[i % 4], provisioner: 'csi.vendor.example'})
+        const pvc = makePVC(i, {cls: 'vendor-block', size: sizes[i % 4], provisioner: 'csi.vendor.example'}, uid)
         makeEvent(
           pvc,
           'ExternalProvisioning',
@@ -587,7 +592,7 @@ export function generate(size, seed = 42) {
         break
       }
       case 'externalFailed': {
-        const pvc = makePVC(i, {cls: 'fast', size: '16Ti', provisioner: 'ebs.csi.aws.com'})
+        const pvc = makePVC(i, {cls: 'fast', size: '16Ti', provisioner: 'ebs.csi.aws.com'}, uid)
         makePod(i, {claim: name})
         makeEvent(
           pvc,
@@ -598,7 +603,7 @@ export function generate(size, seed = 42) {
         break
       }
       case 'unknownProvisioner': {
-        const pvc = makePVC(i, {cls: 'legacy-gluster', size: sizes[i % 4]})
+        const pvc = makePVC(i, {cls: 'legacy-gluster', size: sizes[i % 4]}, uid)
         makeEvent(
           pvc,
           'ProvisioningFailed',

@@ -1,0 +1,293 @@
+/**
+ * What explain must read for the claims it is asked about, so that a verdict read this way is the
+ * one a full read (`-A`) gives: the plan, in rounds, for snapshot/plannedSnapshot.ts. Pure.
+ *
+ * What each verdict reads (diagnoseClaim and what it calls):
+ * - every verdict: the claim, the pods of its namespace (its consumers), the claim's events;
+ * - Bound: its PV (the Lost checks); a Bound claim seen through an unscheduled pod: the
+ *   scheduler's view of that pod too (VolumeNodeAffinityConflict);
+ * - anything else: every PV (the controller's pick, the candidate table, earlier claims' PVs),
+ *   the StorageClasses, CSIDrivers, VolumeAttributesClasses, the namespace's quotas and limits;
+ *   with WaitForFirstConsumer (the claim's class or the default one) the scheduler's view:
+ *   nodes, CSINodes, CSIStorageCapacities; and the claims of other namespaces that the PVs of
+ *   its class name in claimRef (a PV's effective phase depends on whether that claim exists).
+ * Nothing reads pods of other namespaces: the scheduler simulation looks at nodes, PVs and the
+ * pod's own claims only.
+ */
+import type {V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
+import type {V1LabelSelector} from '@kubernetes/client-node'
+import {isClaimBound} from '../binding/scheduling.js'
+import {claimClass, claimHasClass, defaultClass, findClass, pvClass} from '../binding/storageClass.js'
+import {buildWorld, podClaimNames} from '../binding/world.js'
+import type {Planner, Read} from '../snapshot/plannedSnapshot.js'
+import {RESOURCES, type ResourceName, type Snapshot} from '../snapshot/types.js'
+import {isHealthyBound} from './diagnoseClaim.js'
+import {type Target, selectClaims} from './diagnose.js'
+
+/** What the verdicts asked for depend on; grows round by round. */
+interface Needs {
+  /** Namespaces whose claims and pods are read whole. */
+  namespaces: Set<string>
+  /** Claims (`ns/name`) whose events are read. */
+  claimEvents: Set<string>
+  /** Every PV, or these by name. */
+  pvs: 'all' | Set<string>
+  /** Claims of other namespaces (`ns/name`) that a shown PV's claimRef names. */
+  claims: Set<string> | 'all'
+  /** An unbound, Lost or terminating claim: the controller's and the provisioner's side. */
+  unbound: boolean
+  /** The scheduler's view: WaitForFirstConsumer, or a pod asked about that is not scheduled. */
+  scheduling: boolean
+}
+
+const byName = (ns: string | undefined, name: string): Pick<Read, 'namespace' | 'fieldSelector'> => ({
+  namespace: ns,
+  fieldSelector: `metadata.name=${name}`,
+})
+const split = (key: string): [string, string] => {
+  const i = key.indexOf('/')
+  return [key.slice(0, i), key.slice(i + 1)]
+}
+const perNamespace = (name: ResourceName, n: Needs): Read[] => [...n.namespaces].map((namespace) => ({name, namespace}))
+
+/**
+ * How each kind is read for a set of needs. A new snapshot kind is one entry here (the type
+ * makes it required): when its objects matter, and which of them.
+ */
+const READS: Record<ResourceName, (n: Needs) => Read[]> = {
+  persistentvolumeclaims: (n) => [
+    ...perNamespace('persistentvolumeclaims', n),
+    ...(n.claims === 'all'
+      ? [{name: 'persistentvolumeclaims' as const}]
+      : [...n.claims].map((k) => ({name: 'persistentvolumeclaims' as const, ...byName(...split(k))}))),
+  ],
+  persistentvolumes: (n) =>
+    n.pvs === 'all'
+      ? [{name: 'persistentvolumes'}]
+      : [...n.pvs].map((pv) => ({name: 'persistentvolumes' as const, ...byName(undefined, pv)})),
+  storageclasses: () => [{name: 'storageclasses'}],
+  nodes: (n) => (n.scheduling ? [{name: 'nodes'}] : []),
+  pods: (n) => perNamespace('pods', n),
+  events: (n) =>
+    [...n.claimEvents].map((k) => {
+      const [namespace, name] = split(k)
+      return {
+        name: 'events' as const,
+        namespace,
+        fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}`,
+      }
+    }),
+  csidrivers: (n) => (n.unbound ? [{name: 'csidrivers'}] : []),
+  csinodes: (n) => (n.scheduling ? [{name: 'csinodes'}] : []),
+  // Capacity objects live in the driver's namespace, not the claim's.
+  csistoragecapacities: (n) => (n.scheduling ? [{name: 'csistoragecapacities'}] : []),
+  volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),
+  resourcequotas: (n) => (n.unbound ? perNamespace('resourcequotas', n) : []),
+  limitranges: (n) => (n.unbound ? perNamespace('limitranges', n) : []),
+}
+
+function readsFor(n: Needs): Read[] {
+  return RESOURCES.flatMap((r) => READS[r.name](n))
+}
+
+function emptyNeeds(): Needs {
+  return {
+    namespaces: new Set(),
+    claimEvents: new Set(),
+    pvs: new Set(),
+    claims: new Set(),
+    unbound: false,
+    scheduling: false,
+  }
+}
+
+const keyOf = (o: {metadata?: {namespace?: string; name?: string}}) =>
+  `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`
+
+/** Above this many claims of other namespaces, one list of every claim is cheaper than reading each. */
+const MAX_CLAIMS_BY_NAME = 30
+
+/** The claims a target set diagnoses, each with the pod it is asked through (pod/NAME). */
+function targetClaims(snap: Snapshot, targets: readonly Target[]): {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] {
+  const claims = new Map(snap.pvcs.map((c) => [keyOf(c), c]))
+  const out: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] = []
+  for (const t of targets) {
+    if (t.kind === 'claim') {
+      const pvc = claims.get(`${t.namespace}/${t.name}`)
+      if (pvc) out.push({pvc})
+      continue
+    }
+    const pod = snap.pods.find((p) => keyOf(p) === `${t.namespace}/${t.name}`)
+    for (const c of pod ? podClaimNames(pod) : []) {
+      const pvc = claims.get(`${t.namespace}/${c.name}`)
+      if (pvc) out.push({pvc, viaPod: pod})
+    }
+  }
+  return out
+}
+
+/**
+ * Adds what these claims' verdicts read, given what is known so far (the claims, pods, classes
+ * and the PVs read by name). Bound claims stay cheap until their PV shows they are not healthy.
+ */
+function addClaimNeeds(
+  n: Needs,
+  snap: Snapshot,
+  list: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[],
+  final: boolean,
+): void {
+  const world = buildWorld(snap)
+  const def = defaultClass(snap.storageClasses)?.metadata?.name
+  for (const {pvc, viaPod} of list) {
+    const ns = pvc.metadata?.namespace ?? 'default'
+    n.namespaces.add(ns)
+    n.claimEvents.add(keyOf(pvc))
+    if (viaPod && !viaPod.spec?.nodeName) n.scheduling = true
+    const volume = pvc.spec?.volumeName
+    const maybeHealthy = isClaimBound(pvc) && pvc.status?.phase !== 'Pending' && pvc.status?.phase !== 'Lost' && volume
+    if (maybeHealthy) {
+      // First pass: read its PV; the final pass decides with it (or without it: then it is Lost).
+      if (!final && !world.index.byName.has(volume)) {
+        if (n.pvs !== 'all') n.pvs.add(volume)
+        continue
+      }
+      if (isHealthyBound(pvc, world)) continue
+    }
+    n.unbound = true
+    n.pvs = 'all'
+    const classes = [claimClass(pvc), ...(claimHasClass(pvc) || !def ? [] : [def])]
+    if (classes.some((c) => c && findClass(snap.storageClasses, c)?.volumeBindingMode === 'WaitForFirstConsumer'))
+      n.scheduling = true
+  }
+}
+
+/**
+ * Claims of other namespaces named by the claimRef of a PV these claims' verdicts look at: every
+ * PV of their classes (the candidate table counts the ones it omits by effective phase) and the
+ * PV a claim names in spec.volumeName. Usually many: then one list of every claim.
+ */
+function addPhaseLookups(n: Needs, snap: Snapshot, list: {pvc: V1PersistentVolumeClaim}[]): void {
+  if (n.pvs !== 'all' || n.claims === 'all') return
+  const def = defaultClass(snap.storageClasses)?.metadata?.name
+  const classes = new Set<string>()
+  const named = new Set<string>()
+  for (const {pvc} of list) {
+    if (isClaimBound(pvc) && pvc.status?.phase === 'Bound' && !pvc.metadata?.deletionTimestamp) continue
+    classes.add(claimClass(pvc))
+    if (def) classes.add(def)
+    if (pvc.spec?.volumeName) named.add(pvc.spec.volumeName)
+  }
+  const want = new Set<string>()
+  for (const pv of snap.pvs) {
+    const ref = pv.spec?.claimRef
+    if (!ref?.uid || n.namespaces.has(ref.namespace ?? '')) continue
+    const shown = named.has(pv.metadata?.name ?? '') || classes.has(pvClass(pv))
+    if (shown) want.add(`${ref.namespace ?? ''}/${ref.name ?? ''}`)
+  }
+  if (want.size > MAX_CLAIMS_BY_NAME) n.claims = 'all'
+  else for (const k of want) n.claims.add(k)
+}
+
+/** The plan for `explain NAME...` / `pod/NAME`: targets first, then what their verdicts read. */
+export function targetPlanner(targets: readonly Target[]): Planner {
+  const n = emptyNeeds()
+  for (const t of targets) {
+    n.namespaces.add(t.namespace)
+    if (t.kind === 'claim') n.claimEvents.add(`${t.namespace}/${t.name}`)
+  }
+  let stage = 0
+  return (snap) => {
+    const list = targetClaims(snap, targets)
+    const now = stage++
+    switch (now) {
+      case 0:
+        return readsFor(n)
+      case 1:
+      case 2:
+        // Twice: a Bound claim whose PV (read by name in the first pass) shows it is not healthy.
+        addClaimNeeds(n, snap, list, now === 2)
+        return readsFor(n)
+      case 3:
+        addPhaseLookups(n, snap, list)
+        return readsFor(n)
+      default:
+        return undefined
+    }
+  }
+}
+
+export interface ScanOptions {
+  /** undefined = all namespaces */
+  namespace?: string
+  all: boolean
+  labelSelector?: Record<string, string> | V1LabelSelector
+}
+
+/** Above this many claims that need a diagnosis, reading every kind whole is cheaper than per claim. */
+const MAX_DETAILED = 50
+
+/**
+ * The plan for `explain [-A]` with no names: claims and PVs first. When every claim in scope is
+ * healthy (Bound, its PV there) nothing else is needed; the other kinds are only probed, so that
+ * an unreadable one is still named. Otherwise the few unhealthy claims are read as targets, or,
+ * when there are many, every kind in full.
+ */
+export function scanPlanner(opts: ScanOptions): Planner {
+  const n = emptyNeeds()
+  const scope = opts.namespace
+  let stage = 0
+  let unhealthy: {pvc: V1PersistentVolumeClaim}[] = []
+  const full = (): Read[] =>
+    RESOURCES.map((r) => ({
+      name: r.name,
+      namespace: r.name === 'csistoragecapacities' ? undefined : scope,
+    })).flatMap((r): Read[] =>
+      r.name === 'events'
+        ? ['PersistentVolumeClaim', 'Pod'].map((kind) => ({...r, fieldSelector: `involvedObject.kind=${kind}`}))
+        : [r],
+    )
+  return (snap) => {
+    const now = stage++
+    switch (now) {
+      case 0: {
+        const first: Read[] = [
+          {name: 'persistentvolumeclaims', namespace: scope},
+          {name: 'persistentvolumes'},
+          {name: 'storageclasses'},
+        ]
+        if (opts.all) return full()
+        const probes = RESOURCES.filter((r) => !first.some((f) => f.name === r.name)).map(
+          (r): Read => ({
+            name: r.name,
+            namespace: r.name === 'csistoragecapacities' ? undefined : scope,
+            probe: true,
+          }),
+        )
+        return [...first, ...probes]
+      }
+      case 1: {
+        if (opts.all) return undefined
+        const world = buildWorld(snap)
+        unhealthy = selectClaims(snap.pvcs, opts)
+          .filter((pvc) => !isHealthyBound(pvc, world))
+          .map((pvc) => ({pvc}))
+        if (unhealthy.length === 0) return undefined
+        if (unhealthy.length > MAX_DETAILED) {
+          stage = 99
+          // As liveSnapshot reads a namespace: its claims only, so PVs of other claims keep their recorded phase.
+          snap.allNamespaces = scope === undefined
+          return full()
+        }
+        // With -A every claim is read already (the lookups of PV phases need nothing more).
+        if (scope === undefined) n.claims = 'all'
+        addClaimNeeds(n, snap, unhealthy, true)
+        return readsFor(n)
+      }
+      case 2:
+        addPhaseLookups(n, snap, unhealthy)
+        return readsFor(n)
+      default:
+        return undefined
+    }
+  }
+}
