@@ -87,12 +87,16 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
     const scanNamespace = (ns: string) => (flags['all-namespaces'] ? undefined : ns)
     // Live, only what the verdicts asked for depend on is read (diagnose/needs.ts).
-    const {snapshot, namespace} = await this.loadSnapshot(flags, needAll, undefined, async (ns) => {
-      const {scanPlanner, targetPlanner} = await import('../diagnose/needs.js')
-      return targets.length
-        ? targetPlanner(targets.map((t) => ({...t, namespace: t.namespace ?? ns})))
-        : scanPlanner({namespace: scanNamespace(ns), all: flags.all, labelSelector: selector})
-    })
+    const plan =
+      targets.length || !flags.all
+        ? async (ns: string) => {
+            const {scanPlanner, targetPlanner} = await import('../diagnose/needs.js')
+            return targets.length
+              ? targetPlanner(targets.map((t) => ({...t, namespace: t.namespace ?? ns})))
+              : scanPlanner({namespace: scanNamespace(ns), labelSelector: selector})
+          }
+        : undefined
+    const {snapshot, namespace} = await this.loadSnapshot(flags, needAll, undefined, plan)
     if (snapshot.skipped.some((x) => x.resource === 'persistentvolumeclaims')) {
       throw new UserError(
         `cannot list persistentvolumeclaims ${needAll ? 'in all namespaces' : `in namespace "${namespace}"`} (${snapshot.skipped.find((x) => x.resource === 'persistentvolumeclaims')!.reason}); without them there is nothing to explain — ask for the read access in docs/rbac.yaml`,

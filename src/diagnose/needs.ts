@@ -28,8 +28,17 @@ import {type Target, selectClaims} from './diagnose.js'
 interface Needs {
   /** Namespaces whose claims and pods are read whole. */
   namespaces: Set<string>
+  /**
+   * Read those namespaces' lists (claims, pods, quotas, limits) as one list of the whole scope
+   * (a scan whose unhealthy claims are spread over many namespaces).
+   */
+  wholeScope: boolean
+  /** The scan's namespace (undefined = all), for whole-scope lists. */
+  scope?: string
   /** Claims (`ns/name`) whose events are read. */
   claimEvents: Set<string>
+  /** Read every claim event of the scope in one list instead (many claims). */
+  allClaimEvents: boolean
   /** Every PV, or these by name. */
   pvs: 'all' | Set<string>
   /** Claims of other namespaces (`ns/name`) that a shown PV's claimRef names. */
@@ -48,7 +57,9 @@ const split = (key: string): [string, string] => {
   const i = key.indexOf('/')
   return [key.slice(0, i), key.slice(i + 1)]
 }
-const perNamespace = (name: ResourceName, n: Needs): Read[] => [...n.namespaces].map((namespace) => ({name, namespace}))
+const perNamespace = (name: ResourceName, n: Needs): Read[] =>
+  n.wholeScope ? [{name, namespace: n.scope}] : [...n.namespaces].map((namespace) => ({name, namespace}))
+const CLAIM_EVENTS = 'involvedObject.kind=PersistentVolumeClaim'
 
 /**
  * How each kind is read for a set of needs. A new snapshot kind is one entry here (the type
@@ -69,14 +80,12 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   nodes: (n) => (n.scheduling ? [{name: 'nodes'}] : []),
   pods: (n) => perNamespace('pods', n),
   events: (n) =>
-    [...n.claimEvents].map((k) => {
-      const [namespace, name] = split(k)
-      return {
-        name: 'events' as const,
-        namespace,
-        fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${name}`,
-      }
-    }),
+    n.allClaimEvents
+      ? [{name: 'events', namespace: n.scope, fieldSelector: CLAIM_EVENTS}]
+      : [...n.claimEvents].map((k) => {
+          const [namespace, name] = split(k)
+          return {name: 'events' as const, namespace, fieldSelector: `${CLAIM_EVENTS},involvedObject.name=${name}`}
+        }),
   csidrivers: (n) => (n.unbound ? [{name: 'csidrivers'}] : []),
   csinodes: (n) => (n.scheduling ? [{name: 'csinodes'}] : []),
   // Capacity objects live in the driver's namespace, not the claim's.
@@ -84,6 +93,19 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),
   resourcequotas: (n) => (n.unbound ? perNamespace('resourcequotas', n) : []),
   limitranges: (n) => (n.unbound ? perNamespace('limitranges', n) : []),
+}
+
+/**
+ * A `limit=1` read of every kind the first reads leave out (in the namespace a full read of the
+ * scope would use): a kind the user may not read is named in `skipped` exactly as a full read
+ * names it, whether or not the verdicts end up needing it. They go out with the first reads.
+ */
+function probes(first: readonly Read[], namespace: string | undefined): Read[] {
+  return RESOURCES.filter((r) => !first.some((f) => f.name === r.name)).map((r) => ({
+    name: r.name,
+    namespace: r.name === 'csistoragecapacities' ? undefined : namespace,
+    probe: true,
+  }))
 }
 
 function readsFor(n: Needs): Read[] {
@@ -94,6 +116,8 @@ function emptyNeeds(): Needs {
   return {
     namespaces: new Set(),
     claimEvents: new Set(),
+    allClaimEvents: false,
+    wholeScope: false,
     pvs: new Set(),
     claims: new Set(),
     unbound: false,
@@ -200,8 +224,10 @@ export function targetPlanner(targets: readonly Target[]): Planner {
     const list = targetClaims(snap, targets)
     const now = stage++
     switch (now) {
-      case 0:
-        return readsFor(n)
+      case 0: {
+        const first = readsFor(n)
+        return [...first, ...probes(first, n.namespaces.size === 1 ? [...n.namespaces][0] : undefined)]
+      }
       case 1:
       case 2:
         // Twice: a Bound claim whose PV (read by name in the first pass) shows it is not healthy.
@@ -219,33 +245,26 @@ export function targetPlanner(targets: readonly Target[]): Planner {
 export interface ScanOptions {
   /** undefined = all namespaces */
   namespace?: string
-  all: boolean
   labelSelector?: Record<string, string> | V1LabelSelector
 }
 
-/** Above this many claims that need a diagnosis, reading every kind whole is cheaper than per claim. */
-const MAX_DETAILED = 50
+/** Above this many claims that need a diagnosis, one list of the scope's claim events beats one read per claim. */
+const MAX_EVENTS_BY_CLAIM = 50
+/** When the unhealthy claims live in more than this share of the namespaces, one list of pods beats one per namespace. */
+const MAX_NAMESPACE_SHARE = 0.25
 
 /**
- * The plan for `explain [-A]` with no names: claims and PVs first. When every claim in scope is
+ * The plan for `explain [-A]` with no names and without --all (which reports every claim, so
+ * reads everything): claims and PVs first. When every claim in scope is
  * healthy (Bound, its PV there) nothing else is needed; the other kinds are only probed, so that
- * an unreadable one is still named. Otherwise the few unhealthy claims are read as targets, or,
- * when there are many, every kind in full.
+ * an unreadable one is still named. Otherwise what the unhealthy claims' verdicts read, as for
+ * named claims — per namespace and per claim while they are few, whole lists when many.
  */
 export function scanPlanner(opts: ScanOptions): Planner {
   const n = emptyNeeds()
   const scope = opts.namespace
   let stage = 0
   let unhealthy: {pvc: V1PersistentVolumeClaim}[] = []
-  const full = (): Read[] =>
-    RESOURCES.map((r) => ({
-      name: r.name,
-      namespace: r.name === 'csistoragecapacities' ? undefined : scope,
-    })).flatMap((r): Read[] =>
-      r.name === 'events'
-        ? ['PersistentVolumeClaim', 'Pod'].map((kind) => ({...r, fieldSelector: `involvedObject.kind=${kind}`}))
-        : [r],
-    )
   return (snap) => {
     const now = stage++
     switch (now) {
@@ -255,29 +274,19 @@ export function scanPlanner(opts: ScanOptions): Planner {
           {name: 'persistentvolumes'},
           {name: 'storageclasses'},
         ]
-        if (opts.all) return full()
-        const probes = RESOURCES.filter((r) => !first.some((f) => f.name === r.name)).map(
-          (r): Read => ({
-            name: r.name,
-            namespace: r.name === 'csistoragecapacities' ? undefined : scope,
-            probe: true,
-          }),
-        )
-        return [...first, ...probes]
+        return [...first, ...probes(first, scope)]
       }
       case 1: {
-        if (opts.all) return undefined
         const world = buildWorld(snap)
         unhealthy = selectClaims(snap.pvcs, opts)
           .filter((pvc) => !isHealthyBound(pvc, world))
           .map((pvc) => ({pvc}))
         if (unhealthy.length === 0) return undefined
-        if (unhealthy.length > MAX_DETAILED) {
-          stage = 99
-          // As liveSnapshot reads a namespace: its claims only, so PVs of other claims keep their recorded phase.
-          snap.allNamespaces = scope === undefined
-          return full()
-        }
+        const spread = new Set(unhealthy.map(({pvc}) => pvc.metadata?.namespace ?? 'default')).size
+        const namespaces = new Set(snap.pvcs.map((p) => p.metadata?.namespace ?? 'default')).size
+        n.scope = scope
+        n.wholeScope = spread > MAX_NAMESPACE_SHARE * namespaces
+        n.allClaimEvents = unhealthy.length > MAX_EVENTS_BY_CLAIM
         // With -A every claim is read already (the lookups of PV phases need nothing more).
         if (scope === undefined) n.claims = 'all'
         addClaimNeeds(n, snap, unhealthy, true)
