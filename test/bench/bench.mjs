@@ -343,6 +343,51 @@ if (!flag('skip-live')) {
         check(`live ${what}`, ratio <= 0.8),
       ])
     }
+    // Issue 12: one claim or pod against kubectl describe; a 99%-healthy cluster against the floor.
+    const pair = (section, label, describeWhat, x, target) => {
+      const d = median(x.describe)
+      const e = median(x.explain)
+      rows.push(['Live', `kubectl describe ${describeWhat}`, liveSize, fmtMs(d), spread(x.describe), '', '', ''])
+      rows.push([
+        'Live',
+        label,
+        liveSize,
+        fmtMs(e),
+        spread(x.explain),
+        `${(e / d).toFixed(2)}× describe`,
+        `≤ ${target}×`,
+        check(`${section} ${label}`, e / d <= target),
+      ])
+    }
+    for (const [cause, x] of Object.entries(res.one ?? {}))
+      pair('live one claim', `explain NS/NAME (${cause})`, 'pvc NS/NAME', x, 1.5)
+    for (const [what, x] of Object.entries(res.pod ?? {}))
+      pair('live pod', `explain pod/NAME (${what} pod)`, 'pod NAME', x, 1.5)
+    if (res.healthy) {
+      const h = res.healthy
+      const floorH = median(h.kubectl)
+      rows.push([
+        'Live',
+        `kubectl get pv,pvc,sc,nodes,pods,events -A -o json, 99% healthy (${h.unhealthy} of ${h.claims} claims unhealthy; ${h.objects} objects)`,
+        liveSize,
+        fmtMs(floorH),
+        spread(h.kubectl),
+        '',
+        '',
+        '',
+      ])
+      const m = median(h.explain)
+      rows.push([
+        'Live',
+        'explain -A, 99% healthy',
+        liveSize,
+        fmtMs(m),
+        spread(h.explain),
+        `${(m / floorH).toFixed(2)}× kubectl`,
+        '≤ 0.1×',
+        check('live healthy explain -A', m / floorH <= 0.1),
+      ])
+    }
   }
 }
 

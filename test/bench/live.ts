@@ -1,8 +1,12 @@
 // Live part of the benchmark: starts the test control plane (test/cluster), loads a synthetic
-// cluster of the given size, lets the real controllers settle, then times `explain -A` against
-// `kubectl get pv,pvc,sc,nodes,pods,events -A -o json`, interleaved. Prints one JSON line.
+// cluster of the given size, lets the real controllers settle, then times, interleaved:
+// `explain -A` against `kubectl get pv,pvc,sc,nodes,pods,events -A -o json` (today's mix);
+// `explain NS/NAME` against `kubectl describe pvc` on claims of several causes, and
+// `explain pod/NAME` against `kubectl describe pod`; then deletes the unhealthy claims outside
+// ten namespaces (a 99%-healthy cluster) and times `explain -A` against the same floor again.
+// Prints one JSON line.
 // Run by bench.mjs: tsx test/bench/live.ts --size M --runs 5 --kubectl /usr/bin/kubectl
-import {spawn} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {openSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -127,7 +131,8 @@ const nodeSpecs: FakeNodeSpec[] = gen.nodes.map((n: Obj) => ({
 }))
 log(`starting the control plane with ${nodeSpecs.length} nodes`)
 // no CSI layer: the bench measures binding, and its pods on fake nodes would get VolumeAttachments
-const cluster = await startCluster({nodes: nodeSpecs, csi: false})
+// upstream's default resync (15 s): the harness's 2 s re-queues every claim constantly
+const cluster = await startCluster({nodes: nodeSpecs, csi: false, pvSyncPeriod: '15s'})
 let exitCode = 0
 try {
   log(`up in ${cluster.timings.total} ms at ${cluster.server}`)
@@ -186,7 +191,109 @@ try {
     res.explainJson.push(j)
     log(`run ${r + 1}: kubectl ${k.toFixed(0)} ms, explain ${e.toFixed(0)} ms, explain -o json ${j.toFixed(0)} ms`)
   }
-  process.stdout.write(`${JSON.stringify({size, objects, ...res})}\n`)
+  const explainJson = (argv: string[]) => {
+    try {
+      return JSON.parse(
+        execFileSync(process.execPath, [CLI, ...argv, '-o', 'json'], {
+          env: {...process.env, ...env},
+          maxBuffer: 1 << 28,
+          encoding: 'utf8',
+        }),
+      )
+    } catch (e: any) {
+      if (e.status === 1) return JSON.parse(e.stdout)
+      throw e
+    }
+  }
+  // One claim of each cause (a person's incident), and a Bound one.
+  const all = explainJson(['explain', '-A', '--request-timeout', '60s'])
+  const picked = new Map<string, {namespace: string; name: string; consumers: {pod: string}[]}>()
+  for (const c of all.claims) if (!picked.has(c.cause)) picked.set(c.cause, c)
+  const boundClaim = gen.pvcs.find((p: Obj) => p.status?.phase === 'Bound')
+  picked.set('Bound', {namespace: boundClaim.metadata.namespace, name: boundClaim.metadata.name, consumers: []})
+  const claims = [...picked].slice(0, 8)
+  const one: Record<string, {describe: number[]; explain: number[]}> = {}
+  for (const [cause] of claims) one[cause] = {describe: [], explain: []}
+  log(`one claim: ${claims.map(([c, x]) => `${c} ${x.namespace}/${x.name}`).join(', ')}`)
+  for (let r = -1; r < runs; r++) {
+    for (const [cause, c] of claims) {
+      const d = await timeRun(kubectl, ['describe', 'pvc', '-n', c.namespace, c.name], env, [0])
+      const e = await timeRun(process.execPath, [CLI, 'explain', '-n', c.namespace, c.name], env, [0, 1])
+      if (r < 0) continue
+      one[cause].describe.push(d)
+      one[cause].explain.push(e)
+    }
+  }
+  // pod/NAME: the consumer of a pending claim, and a running pod of a Bound claim.
+  const pendingPod = [...picked.values()].find((c) => c.consumers?.length)
+  const boundPod = gen.pods.find(
+    (p: Obj) =>
+      p.spec.volumes?.some((v: any) => v.persistentVolumeClaim?.claimName === boundClaim.metadata.name) &&
+      p.metadata.namespace === boundClaim.metadata.namespace,
+  )
+  const pods = [
+    ...(pendingPod ? [{namespace: pendingPod.namespace, name: pendingPod.consumers[0].pod, what: 'pending'}] : []),
+    ...(boundPod ? [{namespace: boundPod.metadata.namespace, name: boundPod.metadata.name, what: 'running'}] : []),
+  ]
+  const pod: Record<string, {describe: number[]; explain: number[]}> = {}
+  for (const p of pods) pod[p.what] = {describe: [], explain: []}
+  for (let r = -1; r < runs; r++) {
+    for (const p of pods) {
+      const d = await timeRun(kubectl, ['describe', 'pod', '-n', p.namespace, p.name], env, [0])
+      const e = await timeRun(process.execPath, [CLI, 'explain', '-n', p.namespace, `pod/${p.name}`], env, [0, 1])
+      if (r < 0) continue
+      pod[p.what].describe.push(d)
+      pod[p.what].explain.push(e)
+    }
+  }
+  // 99% healthy: the unhealthy claims of ten namespaces stay (a broken app or two), the rest go
+  // with their pods.
+  const keep = new Set([...new Set(all.claims.map((c: {namespace: string}) => c.namespace))].sort().slice(0, 10))
+  const gone = all.claims.filter((c: {namespace: string}) => !keep.has(c.namespace))
+  const del = async (r: paths.Resource, namespace: string, name: string) => {
+    try {
+      await client.request('DELETE', paths.pathOf(r, {namespace, name}))
+    } catch (e: any) {
+      if (e?.status?.code !== 404) throw e
+    }
+  }
+  let next = 0
+  await Promise.all(
+    Array.from({length: 16}, async () => {
+      while (next < gone.length) {
+        const c = gone[next++]
+        for (const p of c.consumers ?? []) await del(paths.PODS, c.namespace, p.pod)
+        await del(paths.PVCS, c.namespace, c.name)
+      }
+    }),
+  )
+  for (let i = 0; i < 60; i++) {
+    const left = explainJson(['explain', '-A', '--request-timeout', '60s']).claims.length
+    log(`healthy: ${left} unhealthy claims left`)
+    if (left <= all.claims.length - gone.length) break
+    await new Promise((r) => setTimeout(r, 5000))
+  }
+  const healthyCounts = await Promise.all(
+    [paths.PVS, paths.PVCS, paths.STORAGE_CLASSES, paths.NODES, paths.PODS, paths.EVENTS].map((r) =>
+      client.list(paths.pathOf(r)).then((l) => l.length),
+    ),
+  )
+  const healthy = {
+    objects: healthyCounts.reduce((a, b) => a + b, 0),
+    claims: healthyCounts[1],
+    unhealthy: all.claims.length - gone.length,
+    kubectl: [] as number[],
+    explain: [] as number[],
+  }
+  for (let r = -1; r < runs; r++) {
+    const k = await timeRun(kubectl, ['get', 'pv,pvc,sc,nodes,pods,events', '-A', '-o', 'json'], env, [0])
+    const e = await timeRun(process.execPath, [CLI, 'explain', '-A', '--request-timeout', '60s'], env, [0, 1])
+    if (r < 0) continue
+    healthy.kubectl.push(k)
+    healthy.explain.push(e)
+    log(`healthy run ${r + 1}: kubectl ${k.toFixed(0)} ms, explain ${e.toFixed(0)} ms`)
+  }
+  process.stdout.write(`${JSON.stringify({size, objects, ...res, one, pod, healthy})}\n`)
 } catch (e) {
   log(String((e as Error).stack ?? e))
   exitCode = 1
