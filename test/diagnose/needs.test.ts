@@ -46,6 +46,13 @@ function servedFrom(snap: Snapshot, opts: {forbidden?: string[]} = {}): KubeClie
     request,
     list: async <T>(path: string, query?: Record<string, string | undefined>) =>
       ((await request<{items: T[]}>('GET', path, {query})) as {items: T[]}).items,
+    listWithVersion: async <T>(path: string, query?: Record<string, string | undefined>) => ({
+      items: ((await request<{items: T[]}>('GET', path, {query})) as {items: T[]}).items,
+      resourceVersion: '1',
+    }),
+    watch: () => {
+      throw new Error('explain does not watch')
+    },
   }
 }
 
