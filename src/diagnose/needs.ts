@@ -9,15 +9,16 @@
  * - anything else: every PV (the controller's pick, the candidate table, earlier claims' PVs),
  *   the StorageClasses, CSIDrivers, VolumeAttributesClasses, the namespace's quotas and limits;
  *   with WaitForFirstConsumer (the claim's class or the default one) the scheduler's view:
- *   nodes, CSINodes, CSIStorageCapacities; and the claims of other namespaces that the PVs of
- *   its class name in claimRef (a PV's effective phase depends on whether that claim exists).
+ *   nodes, CSINodes, CSIStorageCapacities; and every claim of every namespace (a PV's effective
+ *   phase, which the candidate table counts for every PV of the class, depends on whether the
+ *   claim its claimRef names exists; in a cluster of any size that is most claims).
  * Nothing reads pods of other namespaces: the scheduler simulation looks at nodes, PVs and the
  * pod's own claims only.
  */
 import type {V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import type {V1LabelSelector} from '@kubernetes/client-node'
 import {isClaimBound} from '../binding/scheduling.js'
-import {claimClass, claimHasClass, defaultClass, findClass, pvClass} from '../binding/storageClass.js'
+import {claimClass, claimHasClass, defaultClass, findClass} from '../binding/storageClass.js'
 import {buildWorld, podClaimNames} from '../binding/world.js'
 import type {Planner, Read} from '../snapshot/plannedSnapshot.js'
 import {RESOURCES, type ResourceName, type Snapshot} from '../snapshot/types.js'
@@ -41,8 +42,8 @@ interface Needs {
   allClaimEvents: boolean
   /** Every PV, or these by name. */
   pvs: 'all' | Set<string>
-  /** Claims of other namespaces (`ns/name`) that a shown PV's claimRef names. */
-  claims: Set<string> | 'all'
+  /** Every claim of every namespace. */
+  allClaims: boolean
   /** An unbound, Lost or terminating claim: the controller's and the provisioner's side. */
   unbound: boolean
   /** The scheduler's view: WaitForFirstConsumer, or a pod asked about that is not scheduled. */
@@ -68,9 +69,7 @@ const CLAIM_EVENTS = 'involvedObject.kind=PersistentVolumeClaim'
 const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   persistentvolumeclaims: (n) => [
     ...perNamespace('persistentvolumeclaims', n),
-    ...(n.claims === 'all'
-      ? [{name: 'persistentvolumeclaims' as const}]
-      : [...n.claims].map((k) => ({name: 'persistentvolumeclaims' as const, ...byName(...split(k))}))),
+    ...(n.allClaims ? [{name: 'persistentvolumeclaims' as const}] : []),
   ],
   persistentvolumes: (n) =>
     n.pvs === 'all'
@@ -119,7 +118,7 @@ function emptyNeeds(): Needs {
     allClaimEvents: false,
     wholeScope: false,
     pvs: new Set(),
-    claims: new Set(),
+    allClaims: false,
     unbound: false,
     scheduling: false,
   }
@@ -127,9 +126,6 @@ function emptyNeeds(): Needs {
 
 const keyOf = (o: {metadata?: {namespace?: string; name?: string}}) =>
   `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`
-
-/** Above this many claims of other namespaces, one list of every claim is cheaper than reading each. */
-const MAX_CLAIMS_BY_NAME = 30
 
 /** The claims a target set diagnoses, each with the pod it is asked through (pod/NAME). */
 function targetClaims(snap: Snapshot, targets: readonly Target[]): {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] {
@@ -179,37 +175,11 @@ function addClaimNeeds(
     }
     n.unbound = true
     n.pvs = 'all'
+    n.allClaims = true
     const classes = [claimClass(pvc), ...(claimHasClass(pvc) || !def ? [] : [def])]
     if (classes.some((c) => c && findClass(snap.storageClasses, c)?.volumeBindingMode === 'WaitForFirstConsumer'))
       n.scheduling = true
   }
-}
-
-/**
- * Claims of other namespaces named by the claimRef of a PV these claims' verdicts look at: every
- * PV of their classes (the candidate table counts the ones it omits by effective phase) and the
- * PV a claim names in spec.volumeName. Usually many: then one list of every claim.
- */
-function addPhaseLookups(n: Needs, snap: Snapshot, list: {pvc: V1PersistentVolumeClaim}[]): void {
-  if (n.pvs !== 'all' || n.claims === 'all') return
-  const def = defaultClass(snap.storageClasses)?.metadata?.name
-  const classes = new Set<string>()
-  const named = new Set<string>()
-  for (const {pvc} of list) {
-    if (isClaimBound(pvc) && pvc.status?.phase === 'Bound' && !pvc.metadata?.deletionTimestamp) continue
-    classes.add(claimClass(pvc))
-    if (def) classes.add(def)
-    if (pvc.spec?.volumeName) named.add(pvc.spec.volumeName)
-  }
-  const want = new Set<string>()
-  for (const pv of snap.pvs) {
-    const ref = pv.spec?.claimRef
-    if (!ref?.uid || n.namespaces.has(ref.namespace ?? '')) continue
-    const shown = named.has(pv.metadata?.name ?? '') || classes.has(pvClass(pv))
-    if (shown) want.add(`${ref.namespace ?? ''}/${ref.name ?? ''}`)
-  }
-  if (want.size > MAX_CLAIMS_BY_NAME) n.claims = 'all'
-  else for (const k of want) n.claims.add(k)
 }
 
 /** The plan for `explain NAME...` / `pod/NAME`: targets first, then what their verdicts read. */
@@ -232,9 +202,6 @@ export function targetPlanner(targets: readonly Target[]): Planner {
       case 2:
         // Twice: a Bound claim whose PV (read by name in the first pass) shows it is not healthy.
         addClaimNeeds(n, snap, list, now === 2)
-        return readsFor(n)
-      case 3:
-        addPhaseLookups(n, snap, list)
         return readsFor(n)
       default:
         return undefined
@@ -287,14 +254,9 @@ export function scanPlanner(opts: ScanOptions): Planner {
         n.scope = scope
         n.wholeScope = spread > MAX_NAMESPACE_SHARE * namespaces
         n.allClaimEvents = unhealthy.length > MAX_EVENTS_BY_CLAIM
-        // With -A every claim is read already (the lookups of PV phases need nothing more).
-        if (scope === undefined) n.claims = 'all'
         addClaimNeeds(n, snap, unhealthy, true)
         return readsFor(n)
       }
-      case 2:
-        addPhaseLookups(n, snap, unhealthy)
-        return readsFor(n)
       default:
         return undefined
     }

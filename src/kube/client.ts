@@ -57,6 +57,8 @@ export interface WatchEvent {
 }
 
 const PAGE = 500
+/** Connections for requests (see `pool` in connect). */
+const MAX_CONNECTIONS = 4
 /** client-go retries a 429 up to 10 times; a command-line tool gives up sooner. */
 const MAX_TRIES = 4
 const MAX_RETRY_WAIT_S = 10
@@ -88,6 +90,11 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   const {server, agentOptions: agentOpts} = conn
   const base = new URL(server)
   const transport = base.protocol === 'https:' ? https : await import('node:http')
+  // Requests share a few kept-alive connections: a new TLS connection costs client and server
+  // milliseconds of CPU, which a dozen parallel reads would pay a dozen times (~70 ms of client
+  // CPU for 13 reads, ~25 ms over 3 connections). Watches, long-lived, keep their own. A proxy
+  // agent from the kubeconfig (agentOpts.agent) wins.
+  const pool = new transport.Agent({keepAlive: true, maxSockets: MAX_CONNECTIONS})
 
   type RequestOpts = {body?: unknown; contentType?: string; query?: Record<string, string | undefined>}
 
@@ -125,7 +132,7 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(
         url,
-        {...agentOpts, method, headers, timeout: opts.timeoutMs || undefined},
+        {agent: pool, ...agentOpts, method, headers, timeout: opts.timeoutMs || undefined},
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))
