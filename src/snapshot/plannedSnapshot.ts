@@ -41,9 +41,9 @@ export async function plannedSnapshot(client: KubeClient, plan: Planner | Promis
   const seen = new Map<ResourceName, Set<string>>()
   const done = new Set<string>()
   const version = serverVersion(client)
-  // Awaited at the end; a failure meanwhile is reported by the reads (the same connection).
   version.catch(() => undefined)
-  const planner = await plan
+  // An unreachable server fails /version before the plan's modules have loaded: report it then.
+  const planner = await Promise.race([plan, version.then(() => new Promise<never>(() => {}))])
   // A planner reads every claim a verdict looks up, in any namespace; one that falls back to a
   // namespace's lists says so by setting this to false.
   snap.allNamespaces = true
