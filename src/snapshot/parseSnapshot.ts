@@ -24,9 +24,11 @@ function declare(s: Snapshot, key: SnapshotKey): void {
 
 /**
  * Kinds a kubectl dump often leaves out, and whose absence would otherwise read as "there are
- * none": without CSIDrivers a missing provisioner cannot be told from an unregistered one.
+ * none": without CSIDrivers a missing provisioner cannot be told from an unregistered one, without
+ * VolumeAttachments a volume attached elsewhere from one attached nowhere, without CSINodes a
+ * driver missing on a node from one not dumped.
  */
-const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events']
+const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiNodes', 'csiStorageCapacities', 'volumeAttachments', 'events']
 
 /** Marks the kinds that no input file held as skipped, so the answer says what it could not check. */
 export function markMissingKinds(s: Snapshot): Snapshot {
