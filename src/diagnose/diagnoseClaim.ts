@@ -31,6 +31,8 @@ import {
 } from '../binding/consumers.js'
 import {candidateRows} from './candidates.js'
 import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
+import {ATTACH_CAUSES, attachedHere, attachVerdict, podVolume} from './attach.js'
+import {MOUNT_CAUSES, mountVerdict} from './mount.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
@@ -158,9 +160,22 @@ export const RULES: readonly Rule[] = [
   {causes: ['ClaimLost'], applies: (c) => isLost(c.pvc, c.w), verdict: claimLost},
   {causes: ['ClaimTerminating'], applies: (c) => Boolean(c.pvc.metadata?.deletionTimestamp), verdict: claimTerminating},
   {
-    causes: ['VolumeNodeAffinityConflict', 'Bound'],
-    applies: (c) => isClaimBound(c.pvc) && c.pvc.status?.phase !== 'Pending',
-    verdict: boundClaim,
+    causes: ['VolumeNodeAffinityConflict'],
+    applies: (c) => isBoundNow(c) && afterBind(c)?.cause === 'VolumeNodeAffinityConflict',
+    verdict: (c) => afterBind(c)!,
+  },
+  // After binding, through a pod: the volume is attached to the pod's node, then mounted there.
+  ...[...ATTACH_CAUSES, ...MOUNT_CAUSES].map(
+    (cause): Rule => ({
+      causes: [cause],
+      applies: (c) => isBoundNow(c) && afterBind(c)?.cause === cause,
+      verdict: (c) => afterBind(c)!,
+    }),
+  ),
+  {
+    causes: ['Bound'],
+    applies: isBoundNow,
+    verdict: (c) => ({cause: 'Bound', message: `Bound to PV "${c.volumeName}".`, wouldBind: c.volumeName}),
   },
   {
     causes: ['VolumeNotFound', 'VolumeClaimedByOther', 'VolumeMismatch', 'BindPending'],
@@ -262,14 +277,29 @@ function claimTerminating(c: ClaimContext): Verdict {
   }
 }
 
-/** Bound, or VolumeNodeAffinityConflict when asked through a pod the PV cannot follow. */
-function boundClaim(c: ClaimContext): Verdict {
-  const {pvc, w, viaPod, volumeName} = c
+function isBoundNow(c: ClaimContext): boolean {
+  return isClaimBound(c.pvc) && c.pvc.status?.phase !== 'Pending'
+}
+
+const afterBindMemo = new WeakMap<ClaimContext, Verdict | null>()
+
+/**
+ * For a Bound claim asked about through a pod: VolumeNodeAffinityConflict when the pod cannot
+ * follow the PV, else why the volume is not attached to or mounted on the pod's node yet
+ * (attach.ts, mount.ts); null when nothing stands in the way.
+ */
+function afterBind(c: ClaimContext): Verdict | null {
+  const memo = afterBindMemo.get(c)
+  if (memo !== undefined) return memo
+  let v: Verdict | null = null
+  const {pvc, w, viaPod} = c
   if (viaPod) {
-    const conflict = boundAffinityConflict(pvc, viaPod, w)
-    if (conflict) return conflict
+    v = boundAffinityConflict(pvc, viaPod, w) ?? null
+    const pv = !v && (viaPod.status?.phase ?? 'Pending') === 'Pending' ? podVolume(viaPod, pvc, w) : undefined
+    if (pv) v = attachVerdict(pv) ?? mountVerdict(pv, attachedHere(pv)) ?? null
   }
-  return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
+  afterBindMemo.set(c, v)
+  return v
 }
 
 /**

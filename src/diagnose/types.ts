@@ -25,6 +25,15 @@ export const CAUSES = {
   ProvisionerNotResponding: 'error',
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
+  ReadWriteOncePodInUse: 'error',
+  DriverNotOnNode: 'error',
+  VolumeAttachedElsewhere: 'error',
+  AttachFailed: 'error',
+  AttacherNotResponding: 'error',
+  AttachPending: 'info',
+  MountFailed: 'error',
+  VolumePermissionChangeSlow: 'warning',
+  MountInProgress: 'info',
   VolumeAttributesClassDisabled: 'error',
 } as const
 

@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import ts from 'typescript'
 import {describe, expect, it} from 'vitest'
@@ -21,13 +22,18 @@ function expectCause(s: Snapshot, cause: Cause, claim = 'data') {
 }
 
 /**
- * The causes this file asserts: `expectCause(snapshot, 'Cause')` and `expect(....cause).toBe('Cause')`, read
+ * The causes the tests of test/diagnose/ assert: `expectCause(snapshot, 'Cause')` and `expect(....cause).toBe('Cause')`, read
  * from the source so the coverage check holds when it runs alone (`-t`), not only after the tests above.
  */
 function assertedCauses(): Set<string> {
-  const file = fileURLToPath(import.meta.url)
-  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
   const out = new Set<string>()
+  const dir = dirname(fileURLToPath(import.meta.url))
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.test.ts'))) assertedIn(join(dir, f), out)
+  return out
+}
+
+function assertedIn(file: string, out: Set<string>): void {
+  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = n.expression.getText(src)
@@ -42,7 +48,6 @@ function assertedCauses(): Set<string> {
     ts.forEachChild(n, visit)
   }
   visit(src)
-  return out
 }
 
 const local = sc('local', {mode: 'WaitForFirstConsumer'})
