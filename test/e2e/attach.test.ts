@@ -1,0 +1,286 @@
+/**
+ * After binding: a ReadWriteOnce volume that the real attach-detach controller keeps on another
+ * node, through the real external-attacher and the harness's CSI driver. The fake nodes have no
+ * kubelet, so the test plays its node-status part through the API (the pod's Running status and
+ * the node's `volumesInUse`, as a kubelet reports a mounted volume), and says so where it does.
+ * Each verdict is checked live and from a `pv-doctor snapshot` of the same moment.
+ */
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {nodeManifest} from '../cluster/cluster.js'
+import {PODS, pathOf} from '../../src/kube/paths.js'
+import {runCli} from '../helpers/cli.js'
+import {Kube, type Obj} from './kube.js'
+import {type ClaimOut, Scenario} from './scenario.js'
+
+const kubeconfig = inject('kubeconfig')
+const cluster = inject('cluster')
+const csi = cluster.csi
+if (!csi) process.stderr.write('[pv-doctor e2e] attach.test.ts skipped: no harness CSI driver (external cluster)\n')
+
+const TMP = mkdtempSync(join(tmpdir(), 'pvd-attach-'))
+let kube: Kube
+let s: Scenario
+
+type PV = Obj & {spec: {csi?: {driver: string; volumeHandle: string}}}
+type VA = Obj & {spec: {nodeName: string; source: {persistentVolumeName?: string}}; status?: {attached?: boolean}}
+type Pod = Obj & {spec: {nodeName?: string}; metadata: {name: string; labels?: Record<string, string>}}
+type Ev = Obj & {reason?: string; message?: string; involvedObject?: {name?: string}}
+
+beforeAll(async () => {
+  if (!csi) return
+  kube = await Kube.open(kubeconfig)
+  s = new Scenario(kube, kubeconfig, 'attach')
+  await s.setup()
+})
+
+afterAll(async () => {
+  if (!csi) return
+  await kube.client
+    .request('DELETE', `/apis/apps/v1/namespaces/${s.ns}/deployments/web`, {query: {propagationPolicy: 'Background'}})
+    .catch(() => undefined)
+  await kube.client.request('DELETE', `/apis/apps/v1/namespaces/${s.ns}/replicasets`).catch(() => undefined)
+  for (const n of ['node-a1', 'node-a2']) await kube.reportVolumesInUse(n, []).catch(() => undefined)
+  for (const p of await kube.list<Obj>('Pod', s.ns)) await kube.delete('Pod', p.metadata!.name!, s.ns)
+  await s.cleanup()
+})
+
+function storageClass(name: string): Obj {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {name},
+    provisioner: csi!.driver,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'Immediate',
+    allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: ['zone-a']}]}],
+  }
+}
+
+function claim(name: string, cls: string): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {name},
+    spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: '1Gi'}}},
+  }
+}
+
+function podSpec(claimName: string, node: string, grace = 0) {
+  return {
+    nodeSelector: {'kubernetes.io/hostname': node},
+    terminationGracePeriodSeconds: grace,
+    containers: [{name: 'app', image: 'registry.invalid/app:1'}],
+    volumes: [{name: 'data', persistentVolumeClaim: {claimName}}],
+  }
+}
+
+async function boundPV(name: string): Promise<PV> {
+  const c = await kube.waitFor(
+    () => kube.get<Obj & {spec: {volumeName?: string}; status?: {phase?: string}}>('PersistentVolumeClaim', name, s.ns),
+    (x) => x.status?.phase === 'Bound',
+    30_000,
+  )
+  expect(c, `claim ${name} bound`).toBeDefined()
+  return (await kube.get<PV>('PersistentVolume', c!.spec.volumeName!))!
+}
+
+const attachedTo = (pv: string, node: string) =>
+  kube.waitFor(
+    async () =>
+      (await kube.list<VA>('VolumeAttachment')).find(
+        (v) => v.spec.source.persistentVolumeName === pv && v.spec.nodeName === node,
+      ),
+    (v) => v.status?.attached === true,
+    30_000,
+  )
+
+const uniqueName = (pv: PV) => `kubernetes.io/csi/${pv.spec.csi!.driver}^${pv.spec.csi!.volumeHandle}`
+
+/** Plays the kubelet: the pod's containers run (as a kubelet reports them in the pod's status). */
+async function reportRunning(name: string): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  await kube.client.request('PATCH', pathOf(PODS, {namespace: s.ns, name, subresource: 'status'}), {
+    body: {
+      status: {
+        phase: 'Running',
+        conditions: [{type: 'Ready', status: 'True', lastTransitionTime: now}],
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'registry.invalid/app:1',
+            imageID: '',
+            ready: true,
+            restartCount: 0,
+            started: true,
+            state: {running: {startedAt: now}},
+          },
+        ],
+      },
+    },
+    contentType: 'application/merge-patch+json',
+  })
+}
+
+async function multiAttachEvent(pod: string): Promise<Ev | undefined> {
+  const l = await kube.waitFor(
+    async () => (await kube.list<Ev>('Event', s.ns)).filter((e) => e.involvedObject?.name === pod),
+    (x) => x.some((e) => e.reason === 'FailedAttachVolume'),
+    40_000,
+  )
+  return l?.find((e) => e.reason === 'FailedAttachVolume')
+}
+
+/** explain pod/NAME live and from a snapshot taken right after: the same verdict. */
+function explainBoth(pod: string): {live: ClaimOut; offline: ClaimOut} {
+  const live = s.explain([`pod/${pod}`])
+  expect(live.stderr).toBe('')
+  const snap = runCli(['snapshot', '-n', s.ns, '--kubeconfig', kubeconfig, '-o', 'json'])
+  expect(snap.code, snap.stderr).toBe(0)
+  const file = join(TMP, `${pod}.json`)
+  writeFileSync(file, snap.stdout)
+  const off = runCli(['explain', '-n', s.ns, `pod/${pod}`, '--from-file', file, '-o', 'json'])
+  const offline = JSON.parse(off.stdout) as {claims: ClaimOut[]}
+  return {live: live.json!.claims[0], offline: offline.claims[0]}
+}
+
+const verdict = (c: ClaimOut) => ({
+  cause: c.cause,
+  message: c.message,
+  evidence: c.evidence,
+  fix: (c as {fix?: string[]}).fix,
+})
+
+describe.skipIf(!csi)('a ReadWriteOnce volume still attached to another node', () => {
+  it('a Deployment rolling update whose new pod lands on another node: explain pod/NEW names the old pod and node, and says the rollout never frees it', async () => {
+    const cls = s.n('rwo')
+    await s.create(storageClass(cls))
+    await s.create(claim('data', cls))
+    const pv = await boundPV('data')
+    const template = (node: string) => ({metadata: {labels: {app: 'web'}}, spec: podSpec('data', node)})
+    await s.create({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {name: 'web'},
+      spec: {replicas: 1, selector: {matchLabels: {app: 'web'}}, template: template('node-a1')},
+    })
+    const oldPod = (await kube.waitFor(
+      async () => (await kube.list<Pod>('Pod', s.ns)).find((p) => p.spec.nodeName === 'node-a1'),
+      () => true,
+      30_000,
+    ))!
+    expect(oldPod, 'the Deployment placed its pod on node-a1').toBeDefined()
+    expect(await attachedTo(pv.metadata!.name!, 'node-a1')).toBeDefined()
+    // The test plays node-a1's kubelet: the container runs and the volume is mounted there.
+    await reportRunning(oldPod.metadata.name)
+    await kube.reportVolumesInUse('node-a1', [uniqueName(pv)])
+
+    // The update: the new template runs on node-a2; the Deployment starts a new pod before removing the old one.
+    await kube.client.request('PATCH', `/apis/apps/v1/namespaces/${s.ns}/deployments/web`, {
+      body: {spec: {template: template('node-a2')}},
+      contentType: 'application/merge-patch+json',
+    })
+    const newPod = (await kube.waitFor(
+      async () => (await kube.list<Pod>('Pod', s.ns)).find((p) => p.spec.nodeName === 'node-a2'),
+      () => true,
+      30_000,
+    ))!
+    expect(newPod, 'the rollout placed a new pod on node-a2').toBeDefined()
+    const ev = await multiAttachEvent(newPod.metadata.name)
+    // the attach-detach controller's own words (either wording, depending on the patch release)
+    expect(ev?.message).toMatch(
+      new RegExp(
+        `^(Multi-Attach error|Waiting for detach) for volume "${pv.metadata!.name}" Volume is already used by pod\\(s\\) ${oldPod.metadata.name}$`,
+      ),
+    )
+
+    const {live, offline} = explainBoth(newPod.metadata.name)
+    expect(live.cause).toBe('VolumeAttachedElsewhere')
+    expect(live.message).toContain('still attached to node node-a1')
+    expect(live.message).toContain(`${oldPod.metadata.name} (Running) on node-a1`)
+    expect(live.message).toContain('Deployment web')
+    expect(live.message).toContain('stuck for good')
+    expect(live.evidence[0]).toContain(ev!.message!)
+    expect(verdict(offline)).toEqual(verdict(live))
+
+    // The fix pv-doctor prints, applied: the Deployment stops the old pod, the volume moves to node-a2.
+    await kube.client.request('PATCH', `/apis/apps/v1/namespaces/${s.ns}/deployments/web`, {
+      body: {spec: {strategy: {type: 'Recreate', rollingUpdate: null}}},
+      contentType: 'application/merge-patch+json',
+    })
+    // The test plays node-a1's kubelet again: the old pod is gone, so it unmounts.
+    await kube.waitFor(
+      () => kube.get('Pod', oldPod.metadata.name, s.ns).then((p) => p ?? null),
+      (p) => p === null,
+      30_000,
+    )
+    await kube.reportVolumesInUse('node-a1', [])
+    expect(await attachedTo(pv.metadata!.name!, 'node-a2'), 'attached to the new node after the fix').toBeDefined()
+  })
+
+  it('the old pod Terminating on a NotReady node: not freed by waiting; with the out-of-service taint and the pod removed it is detached at once', async () => {
+    const dead = s.n('dead').slice(0, 60)
+    await s.create({...(nodeManifest({name: dead, zone: 'zone-a', region: 'region-1'}) as Obj), kind: 'Node'})
+    // What the node-driver-registrar makes on a node; this fake node has no kubelet to do it.
+    await s.create({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'CSINode',
+      metadata: {name: dead},
+      spec: {drivers: [{name: csi!.driver, nodeID: dead, topologyKeys: ['topology.kubernetes.io/zone']}]},
+    })
+    const cls = s.n('rwo2')
+    await s.create(storageClass(cls))
+    await s.create(claim('db', cls))
+    const pv = await boundPV('db')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'db-old'}, spec: podSpec('db', dead, 30)})
+    expect(await attachedTo(pv.metadata!.name!, dead)).toBeDefined()
+    // The test plays the node's kubelet (the pod runs, the volume is mounted), then the node dies:
+    // its Ready condition goes Unknown, as the node lifecycle controller sets it when heartbeats stop.
+    await reportRunning('db-old')
+    await kube.reportVolumesInUse(dead, [uniqueName(pv)])
+    const since = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+    await kube.client.request('PATCH', `/api/v1/nodes/${dead}/status`, {
+      body: {
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastHeartbeatTime: since,
+              lastTransitionTime: since,
+            },
+          ],
+        },
+      },
+      contentType: 'application/strategic-merge-patch+json',
+    })
+    // Deleted with a grace period: no kubelet confirms it, so it stays Terminating.
+    await kube.client.request('DELETE', pathOf(PODS, {namespace: s.ns, name: 'db-old'}))
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'db-new'}, spec: podSpec('db', 'node-a2')})
+    const ev = await multiAttachEvent('db-new')
+    expect(ev?.message).toContain('Volume is already used by pod(s) db-old')
+
+    const {live, offline} = explainBoth('db-new')
+    expect(live.cause).toBe('VolumeAttachedElsewhere')
+    expect(live.message).toContain('db-old (Terminating since')
+    expect(live.message).toContain(`node ${dead} is NotReady since ${since}`)
+    expect(live.message).toContain('not freed by waiting')
+    const fix = (live as {fix?: string[]}).fix!.join('\n')
+    expect(fix).toContain(`kubectl taint node ${dead} node.kubernetes.io/out-of-service=nodeshutdown:NoExecute`)
+    expect(fix).toContain(`kubectl delete pod -n ${s.ns} db-old --force --grace-period=0`)
+    expect(verdict(offline)).toEqual(verdict(live))
+
+    // The fix, applied (this test's node is "really down"): taint, and remove the pod (no pod GC runs
+    // in the harness, which would delete it on its own). The volume leaves at once, though still in use.
+    await kube.client.request('PATCH', `/api/v1/nodes/${dead}`, {
+      body: {spec: {taints: [{key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute'}]}},
+      contentType: 'application/merge-patch+json',
+    })
+    await kube.delete('Pod', 'db-old', s.ns)
+    expect(await attachedTo(pv.metadata!.name!, 'node-a2'), 'attached to node-a2 well before 6 minutes').toBeDefined()
+  })
+})
