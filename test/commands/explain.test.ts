@@ -62,9 +62,7 @@ describe('explain --from-file (no cluster)', () => {
     // a kubectl dump without CSIDrivers cannot tell "none registered" from "not dumped": it says so
     expect(d.skipped).toEqual([
       {resource: 'csidrivers', reason: 'not in the input file'},
-      {resource: 'csinodes', reason: 'not in the input file'},
       {resource: 'csistoragecapacities', reason: 'not in the input file'},
-      {resource: 'volumeattachments', reason: 'not in the input file'},
     ])
     expect(d.claims[0]).toMatchObject({
       namespace: 'shop',
