@@ -5,10 +5,13 @@
  */
 import type {
   V1CSIDriver,
+  V1CSINode,
   V1Node,
   V1PersistentVolume,
+  V1PersistentVolumeClaim,
   V1Pod,
   V1PodStatus,
+  V1StorageClass,
   V1VolumeAttachment,
 } from '@kubernetes/client-node'
 
@@ -112,4 +115,76 @@ export function attachedNodes(
 export function inUseOnNode(pv: V1PersistentVolume, node: V1Node | undefined): boolean {
   const unique = uniqueVolumeName(pv)
   return Boolean(unique && (node?.status?.volumesInUse ?? []).includes(unique))
+}
+
+/** nodevolumelimits ErrReasonMaxVolumeCountExceeded. */
+export const MAX_VOLUME_COUNT_EXCEEDED = 'node(s) exceed max volume count'
+
+export interface VolumeLimitHit {
+  driver: string
+  limit: number
+  /** Volumes of that driver already used by pods on the node. */
+  attached: number
+  /** Volumes of that driver the pod would add. */
+  adding: number
+}
+
+/**
+ * nodevolumelimits CSILimits.Filter for a pod on one node: the CSI volumes of its claims (by
+ * driver and handle, each counted once) against the CSINode's `allocatable.count` per driver,
+ * after the volumes of the pods already on the node. Returns the first driver over its limit.
+ * Claims not bound yet count under their class's provisioner (getCSIDriverInfoFromSC).
+ */
+export function csiLimitExceeded(
+  pod: V1Pod,
+  nodeName: string,
+  w: {
+    claims: Map<string, V1PersistentVolumeClaim>
+    pvByName: (name: string) => V1PersistentVolume | undefined
+    classes: readonly V1StorageClass[]
+    csiNodes: readonly V1CSINode[]
+    podsOnNode: (node: string) => readonly V1Pod[]
+  },
+): VolumeLimitHit | undefined {
+  const csiNode = w.csiNodes.find((c) => c.metadata?.name === nodeName)
+  const limits = new Map<string, number>()
+  for (const d of csiNode?.spec?.drivers ?? [])
+    if (typeof d.allocatable?.count === 'number') limits.set(d.name, d.allocatable.count)
+  if (limits.size === 0) return undefined
+  const volumesOf = (p: V1Pod, isNew: boolean, into: Map<string, string>) => {
+    const ns = p.metadata?.namespace ?? 'default'
+    for (const v of p.spec?.volumes ?? []) {
+      const claimName = v.persistentVolumeClaim?.claimName ?? (v.ephemeral ? `${p.metadata?.name}-${v.name}` : '')
+      if (!claimName) continue
+      const pvc = w.claims.get(`${ns}/${claimName}`)
+      if (!pvc) continue
+      const pv = pvc.spec?.volumeName ? w.pvByName(pvc.spec.volumeName) : undefined
+      let driver = pv?.spec?.csi?.driver
+      let handle = pv?.spec?.csi?.volumeHandle
+      if (!pv) {
+        const cls = w.classes.find((c) => c.metadata?.name === pvc.spec?.storageClassName)
+        driver = cls?.provisioner
+        handle = `${isNew ? 'new' : 'old'}-${ns}/${claimName}`
+      }
+      if (driver && handle) into.set(`${driver}/${handle}`, driver)
+    }
+  }
+  const adding = new Map<string, string>()
+  volumesOf(pod, true, adding)
+  if (adding.size === 0) return undefined
+  const attached = new Map<string, string>()
+  for (const p of w.podsOnNode(nodeName)) if (p !== pod) volumesOf(p, false, attached)
+  const attachedCount = new Map<string, number>()
+  for (const [unique, driver] of attached) {
+    adding.delete(unique)
+    attachedCount.set(driver, (attachedCount.get(driver) ?? 0) + 1)
+  }
+  const addingCount = new Map<string, number>()
+  for (const driver of adding.values()) addingCount.set(driver, (addingCount.get(driver) ?? 0) + 1)
+  for (const [driver, count] of addingCount) {
+    const limit = limits.get(driver)
+    const have = attachedCount.get(driver) ?? 0
+    if (limit !== undefined && have + count > limit) return {driver, limit, attached: have, adding: count}
+  }
+  return undefined
 }

@@ -15,6 +15,8 @@ import {
   attachedNodes,
   attachmentsOf,
   csiDriverOf,
+  csiLimitExceeded,
+  MAX_VOLUME_COUNT_EXCEEDED,
   hasOutOfServiceTaint,
   inUseOnNode,
   isMultiAttachAllowed,
@@ -24,6 +26,7 @@ import {
   OUT_OF_SERVICE_TAINT,
   requiresAttach,
 } from '../binding/attachDetach.js'
+import {analysePod} from '../binding/consumers.js'
 import type {World} from '../binding/world.js'
 import {eventMessage, latest, quoteEvent} from '../snapshot/events.js'
 import type {ClaimDiagnosis} from './types.js'
@@ -67,6 +70,7 @@ const ATTACHER_TIMEOUT = 'timed out waiting for external-attacher of'
 /** Every attach rule, in order. Each returns a verdict or undefined (does not apply). */
 const ATTACH_RULES: ((v: PodVolume) => AfterBindVerdict | undefined)[] = [
   readWriteOncePodInUse,
+  volumeLimitExceeded,
   driverNotOnNode,
   attachedElsewhere,
   attachFailed,
@@ -75,6 +79,7 @@ const ATTACH_RULES: ((v: PodVolume) => AfterBindVerdict | undefined)[] = [
 
 export const ATTACH_CAUSES = [
   'ReadWriteOncePodInUse',
+  'VolumeLimitExceeded',
   'DriverNotOnNode',
   'VolumeAttachedElsewhere',
   'AttachFailed',
@@ -132,6 +137,58 @@ function readWriteOncePodInUse(v: PodVolume): AfterBindVerdict | undefined {
     evidence,
     fix: [
       `Stop the other pod first (kubectl delete pod -n ${ns} ${others.map(podName).join(' ')}), or use ReadWriteOnce if pods on one node may share the volume.`,
+    ],
+  }
+}
+
+const podsOnNodeMemo = new WeakMap<World, Map<string, V1Pod[]>>()
+
+/** The scheduler's pods per node: assigned and not terminal. */
+function podsOnNode(w: World, node: string): V1Pod[] {
+  let m = podsOnNodeMemo.get(w)
+  if (!m) {
+    m = new Map()
+    for (const p of w.snapshot.pods) {
+      const n = p.spec?.nodeName
+      if (!n || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue
+      const l = m.get(n)
+      if (l) l.push(p)
+      else m.set(n, [p])
+    }
+    podsOnNodeMemo.set(w, m)
+  }
+  return m.get(node) ?? []
+}
+
+/**
+ * A pod not placed yet whose every otherwise fitting node is at its CSI volume limit
+ * (nodevolumelimits CSILimits: CSINode `allocatable.count` per driver).
+ */
+function volumeLimitExceeded(v: PodVolume): AfterBindVerdict | undefined {
+  if (v.pod.spec?.nodeName || v.w.skipped.has('csinodes')) return undefined
+  const a = analysePod(v.pod, v.w)
+  if (a.preFilter || a.fits.length === 0) return undefined
+  const hits: {node: string; hit: NonNullable<ReturnType<typeof csiLimitExceeded>>}[] = []
+  for (const n of a.fits) {
+    const node = n.metadata?.name ?? ''
+    const hit = csiLimitExceeded(v.pod, node, {
+      claims: v.w.claims,
+      pvByName: (name) => v.w.index.byName.get(name),
+      classes: v.w.classes,
+      csiNodes: v.w.csiNodes,
+      podsOnNode: (x) => podsOnNode(v.w, x),
+    })
+    if (!hit) return undefined
+    hits.push({node, hit})
+  }
+  const cond = v.pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.message
+  const shown = hits.slice(0, 8)
+  return {
+    cause: 'VolumeLimitExceeded',
+    message: `Every node pod ${podName(v.pod)} could otherwise use is at its limit of attachable volumes for the CSI driver (CSINode allocatable.count): ${shown.map((h) => `${h.node} ${h.hit.attached}/${h.hit.limit} of ${h.hit.driver} in use, +${h.hit.adding}`).join('; ')}${hits.length > shown.length ? '; …' : ''}. The scheduler: "${MAX_VOLUME_COUNT_EXCEEDED}".`,
+    evidence: cond ? [`pod ${podName(v.pod)}: ${cond}`] : [],
+    fix: [
+      'Free a slot (stop a pod that uses a volume of that driver on one of these nodes), add nodes, or use instance types that allow more volumes.',
     ],
   }
 }

@@ -26,6 +26,7 @@ export const CAUSES = {
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
   ReadWriteOncePodInUse: 'error',
+  VolumeLimitExceeded: 'error',
   DriverNotOnNode: 'error',
   VolumeAttachedElsewhere: 'error',
   AttachFailed: 'error',

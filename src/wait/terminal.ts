@@ -40,6 +40,7 @@ export const WAIT_TABLE: Record<Cause, Row> = {
   VolumeNodeAffinityConflict: {ends: 'fails'},
   // After binding (explain pod/NAME only): the cluster may still resolve each of these on its own.
   ReadWriteOncePodInUse: {ends: 'waits'},
+  VolumeLimitExceeded: {ends: 'waits'},
   DriverNotOnNode: {ends: 'waits'},
   VolumeAttachedElsewhere: {ends: 'waits'},
   AttachFailed: {ends: 'waits'},

@@ -363,6 +363,31 @@ describe('attach: the attach itself', () => {
     expect(explainPod(s, 'db').cause).not.toBe('DriverNotOnNode')
   })
 
+  it('VolumeLimitExceeded: every node is at its CSINode allocatable.count for the driver', () => {
+    const limited = (name: string, count: number): V1CSINode => ({
+      ...csiNode(name),
+      spec: {drivers: [{name: DRIVER, nodeID: name, allocatable: {count}}]},
+    })
+    const other = csiPV('other')
+    other.spec!.claimRef = {namespace: 'app', name: 'other', uid: 'uid-other'}
+    const busy = pod('busy', ['other'], {nodeName: 'n1', phase: 'Running'})
+    const waiting = pod('db', ['data'], {condition: '0/2 nodes are available: 2 node(s) exceed max volume count.'})
+    const s = base({
+      pvs: [csiPV('vol'), other],
+      pvcs: [claim, pvc('other', {bound: true, volumeName: 'other'})],
+      csiNodes: [limited('n1', 1), limited('n2', 0)],
+      pods: [busy, waiting],
+    })
+    const d = explainPod(s, 'db')
+    expect(d.cause).toBe('VolumeLimitExceeded')
+    expect(d.message).toContain(`n1 1/1 of ${DRIVER} in use, +1`)
+    expect(d.message).toContain('n2 0/0')
+    expect(d.evidence[0]).toContain('exceed max volume count')
+    // one node with room: not this cause
+    s.csiNodes = [limited('n1', 2), limited('n2', 0)]
+    expect(explainPod(s, 'db').cause).not.toBe('VolumeLimitExceeded')
+  })
+
   it('ReadWriteOncePodInUse: another pod holds a ReadWriteOncePod claim', () => {
     const rwop = pvc('data', {bound: true, volumeName: 'vol', modes: ['ReadWriteOncePod']})
     const holder = pod('first', ['data'], {nodeName: 'n1', phase: 'Running'})
