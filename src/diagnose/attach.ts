@@ -114,8 +114,10 @@ function otherUsers(v: PodVolume): V1Pod[] {
 }
 
 /**
- * ReadWriteOncePod: the scheduler's VolumeRestrictions filter (ErrReasonReadWriteOncePodConflict)
- * keeps a second pod off every node; one already placed fails at mount in the kubelet.
+ * ReadWriteOncePod: the scheduler's VolumeRestrictions filter (ErrReasonReadWriteOncePodConflict;
+ * older releases worded it "node has pod using PersistentVolumeClaim with the same name and
+ * ReadWriteOncePod access mode") keeps a second pod off every node; one already placed fails at
+ * mount in the kubelet.
  */
 function readWriteOncePodInUse(v: PodVolume): AfterBindVerdict | undefined {
   if (!(v.pvc.spec?.accessModes ?? []).includes('ReadWriteOncePod')) return undefined
@@ -133,7 +135,7 @@ function readWriteOncePodInUse(v: PodVolume): AfterBindVerdict | undefined {
   if (ev) evidence.push(quoteEvent(ev))
   return {
     cause: 'ReadWriteOncePodInUse',
-    message: `Claim ${v.pvc.metadata?.name} is ReadWriteOncePod and pod ${who.join(', ')} already uses it; only one pod in the cluster may. ${scheduled ? 'The kubelet refuses to mount it (volume uses the ReadWriteOncePod access mode and is already in use by another pod).' : 'The scheduler keeps this pod Pending: "node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode".'}`,
+    message: `Claim ${v.pvc.metadata?.name} is ReadWriteOncePod and pod ${who.join(', ')} already uses it; only one pod in the cluster may. ${scheduled ? 'The kubelet refuses to mount it (volume uses the ReadWriteOncePod access mode and is already in use by another pod).' : 'The scheduler keeps this pod Pending: "node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod".'}`,
     evidence,
     fix: [
       `Stop the other pod first (kubectl delete pod -n ${ns} ${others.map(podName).join(' ')}), or use ReadWriteOnce if pods on one node may share the volume.`,
@@ -369,7 +371,8 @@ function attachFailed(v: PodVolume): AfterBindVerdict | undefined {
     cause: 'AttachFailed',
     message: `Attaching PV ${v.pv.metadata?.name} to node ${v.pod.spec.nodeName} failed in the CSI driver ${csiDriverOf(v.pv) ?? va?.spec?.attacher}: ${err.message ?? '(no message)'}${code !== undefined ? ` (errorCode ${code})` : ''}. The external-attacher retries; the pod waits in ContainerCreating.`,
     evidence: [
-      `VolumeAttachment ${va?.metadata?.name}: attached=false, attachError at ${String(err.time ?? '?')}: ${err.message ?? ''}`,
+      // Without the error's time: the attacher rewrites it at every retry.
+      `VolumeAttachment ${va?.metadata?.name}: attached=false, attachError: ${err.message ?? ''}`,
       ...(ev ? [quoteEvent(ev)] : []),
     ],
     fix: [

@@ -394,7 +394,7 @@ describe('attach: the attach itself', () => {
     holder.metadata!.uid = 'uid-first'
     const waiting = pod('second', ['data'], {
       condition:
-        '0/2 nodes are available: 2 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode.',
+        '0/2 nodes are available: 2 node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod.',
     })
     const d = explainPod(base({pvcs: [rwop], pods: [holder, waiting]}), 'second')
     expect(d.cause).toBe('ReadWriteOncePodInUse')

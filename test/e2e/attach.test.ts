@@ -284,3 +284,140 @@ describe.skipIf(!csi)('a ReadWriteOnce volume still attached to another node', (
     expect(await attachedTo(pv.metadata!.name!, 'node-a2'), 'attached to node-a2 well before 6 minutes').toBeDefined()
   })
 })
+
+describe.skipIf(!csi)('the attach itself, and the mount on a node without a kubelet', () => {
+  /** A fake node in zone-a with its own CSINode (what the node-driver-registrar would make). */
+  async function fakeNode(name: string, drivers: object[]): Promise<void> {
+    await s.create({...(nodeManifest({name, zone: 'zone-a', region: 'region-1'}) as Obj), kind: 'Node'})
+    await s.create({apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: {name}, spec: {drivers}})
+  }
+
+  it('AttachFailed: the driver refuses ControllerPublish; the VolumeAttachment error is the verdict', async () => {
+    const cls = s.n('noattach')
+    await s.create({...storageClass(cls), parameters: {'fail-attach': 'Internal: backend unreachable while attaching'}})
+    await s.create(claim('noattach', cls))
+    const pv = await boundPV('noattach')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'noattach'}, spec: podSpec('noattach', 'node-a2')})
+    await kube.waitFor(
+      async () => (await kube.list<Ev>('Event', s.ns)).filter((e) => e.involvedObject?.name === 'noattach'),
+      (l) => l.some((e) => e.reason === 'FailedAttachVolume'),
+      40_000,
+    )
+    const {live, offline} = explainBoth('noattach')
+    expect(live.cause).toBe('AttachFailed')
+    expect(live.message).toContain(
+      `Attaching PV ${pv.metadata!.name} to node node-a2 failed in the CSI driver ${csi!.driver}: rpc error: code = Internal desc = backend unreachable while attaching`,
+    )
+    expect(live.evidence.join('\n')).toContain(`AttachVolume.Attach failed for volume "${pv.metadata!.name}"`)
+    expect(verdict(offline)).toEqual(verdict(live))
+  })
+
+  it('DriverNotOnNode: the CSINode of the pod’s node does not list the driver', async () => {
+    const bare = s.n('nodriver').slice(0, 60)
+    await fakeNode(bare, [])
+    const cls = s.n('nd')
+    await s.create(storageClass(cls))
+    await s.create(claim('nodriver', cls))
+    await boundPV('nodriver')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'nodriver'}, spec: podSpec('nodriver', bare)})
+    await kube.waitFor(
+      () => kube.get<Pod>('Pod', 'nodriver', s.ns),
+      (p) => p.spec.nodeName === bare,
+      30_000,
+    )
+    const {live, offline} = explainBoth('nodriver')
+    expect(live.cause).toBe('DriverNotOnNode')
+    expect(live.message).toContain(
+      `CSI driver ${csi!.driver} is not registered on node ${bare} (its CSINode does not list it)`,
+    )
+    expect(verdict(offline)).toEqual(verdict(live))
+  })
+
+  it('VolumeLimitExceeded: the only node the pod may use allows no more volumes of the driver; the scheduler agrees', async () => {
+    const full = s.n('full').slice(0, 60)
+    await fakeNode(full, [{name: csi!.driver, nodeID: full, allocatable: {count: 0}}])
+    const cls = s.n('lim')
+    await s.create(storageClass(cls))
+    await s.create(claim('limited', cls))
+    await boundPV('limited')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'limited'}, spec: podSpec('limited', full)})
+    const pod = await kube.waitFor(
+      () =>
+        kube.get<Pod & {status?: {conditions?: {type: string; status: string; message?: string}[]}}>(
+          'Pod',
+          'limited',
+          s.ns,
+        ),
+      (p) => Boolean(p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False')),
+      30_000,
+    )
+    const cond = pod!.status!.conditions!.find((c) => c.type === 'PodScheduled')!.message!
+    expect(cond).toContain('1 node(s) exceed max volume count')
+    const {live, offline} = explainBoth('limited')
+    expect(live.cause).toBe('VolumeLimitExceeded')
+    expect(live.message).toContain(`${full} 0/0 of ${csi!.driver} in use, +1`)
+    expect(live.evidence[0]).toContain(cond)
+    expect(verdict(offline)).toEqual(verdict(live))
+  })
+
+  it('ReadWriteOncePodInUse: the scheduler keeps a second pod of a ReadWriteOncePod claim off every node', async () => {
+    const pvName = s.n('rwop')
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: {name: pvName},
+      spec: {
+        capacity: {storage: '1Gi'},
+        accessModes: ['ReadWriteOncePod'],
+        storageClassName: '',
+        persistentVolumeReclaimPolicy: 'Retain',
+        hostPath: {path: `/mnt/pvd/${pvName}`},
+        claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: s.ns, name: 'single'},
+      },
+    })
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {name: 'single'},
+      spec: {accessModes: ['ReadWriteOncePod'], storageClassName: '', resources: {requests: {storage: '1Gi'}}},
+    })
+    await boundPV('single')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'first'}, spec: podSpec('single', 'node-a1')})
+    await kube.waitFor(
+      () => kube.get<Pod>('Pod', 'first', s.ns),
+      (p) => p.spec.nodeName === 'node-a1',
+      30_000,
+    )
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'second'}, spec: podSpec('single', 'node-a2')})
+    const pod = await kube.waitFor(
+      () =>
+        kube.get<Pod & {status?: {conditions?: {type: string; status: string; message?: string}[]}}>(
+          'Pod',
+          'second',
+          s.ns,
+        ),
+      (p) => Boolean(p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False')),
+      30_000,
+    )
+    expect(pod!.status!.conditions!.find((c) => c.type === 'PodScheduled')!.message).toContain(
+      'node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod',
+    )
+    const {live, offline} = explainBoth('second')
+    expect(live.cause).toBe('ReadWriteOncePodInUse')
+    expect(live.message).toContain('first on node-a1')
+    expect(verdict(offline)).toEqual(verdict(live))
+  })
+
+  it('MountInProgress: attached to a node whose kubelet never mounts, and no event says why', async () => {
+    const cls = s.n('mip')
+    await s.create(storageClass(cls))
+    await s.create(claim('mounting', cls))
+    const pv = await boundPV('mounting')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'mounting'}, spec: podSpec('mounting', 'node-a1')})
+    expect(await attachedTo(pv.metadata!.name!, 'node-a1')).toBeDefined()
+    const {live, offline} = explainBoth('mounting')
+    expect(live.cause).toBe('MountInProgress')
+    expect(live.message).toContain('attached to node-a1')
+    expect(verdict(offline)).toEqual(verdict(live))
+  })
+})
