@@ -33,6 +33,7 @@ import {candidateRows} from './candidates.js'
 import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
 import {ATTACH_CAUSES, attachedHere, attachVerdict, podVolume} from './attach.js'
 import {MOUNT_CAUSES, mountVerdict} from './mount.js'
+import {RESIZE_CAUSES, resizeVerdict} from './resize.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
@@ -101,7 +102,7 @@ function consumersOf(pvc: V1PersistentVolumeClaim, w: World): Consumer[] {
  */
 export function isHealthyBound(pvc: V1PersistentVolumeClaim, w: World): boolean {
   if (isLost(pvc, w) || pvc.metadata?.deletionTimestamp) return false
-  return isClaimBound(pvc) && pvc.status?.phase !== 'Pending'
+  return isClaimBound(pvc) && pvc.status?.phase !== 'Pending' && !resizeVerdict(pvc, w)
 }
 
 /** The claim carries pv.kubernetes.io/bind-completed: it was bound once, so syncBoundClaim owns it. */
@@ -170,6 +171,14 @@ export const RULES: readonly Rule[] = [
       causes: [cause],
       applies: (c) => isBoundNow(c) && afterBind(c)?.cause === cause,
       verdict: (c) => afterBind(c)!,
+    }),
+  ),
+  // A Bound claim asked to grow: the expansion's state.
+  ...RESIZE_CAUSES.map(
+    (cause): Rule => ({
+      causes: [cause],
+      applies: (c) => isBoundNow(c) && resizeOf(c)?.cause === cause,
+      verdict: (c) => resizeOf(c)!,
     }),
   ),
   {
@@ -282,6 +291,16 @@ function isBoundNow(c: ClaimContext): boolean {
 }
 
 const afterBindMemo = new WeakMap<ClaimContext, Verdict | null>()
+const resizeMemo = new WeakMap<ClaimContext, Verdict | null>()
+
+function resizeOf(c: ClaimContext): Verdict | null {
+  let v = resizeMemo.get(c)
+  if (v === undefined) {
+    v = resizeVerdict(c.pvc, c.w) ?? null
+    resizeMemo.set(c, v)
+  }
+  return v
+}
 
 /**
  * For a Bound claim asked about through a pod: VolumeNodeAffinityConflict when the pod cannot

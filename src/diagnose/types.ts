@@ -35,6 +35,10 @@ export const CAUSES = {
   MountFailed: 'error',
   VolumePermissionChangeSlow: 'warning',
   MountInProgress: 'info',
+  ResizeFailed: 'error',
+  FileSystemResizePending: 'warning',
+  ResizerNotResponding: 'error',
+  ResizeInProgress: 'info',
   VolumeAttributesClassDisabled: 'error',
 } as const
 

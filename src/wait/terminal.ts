@@ -49,6 +49,11 @@ export const WAIT_TABLE: Record<Cause, Row> = {
   MountFailed: {ends: 'waits'},
   VolumePermissionChangeSlow: {ends: 'waits'},
   MountInProgress: {ends: 'waits'},
+  // A Bound claim being expanded is usable at its old size; `--for=bound` is met as well.
+  ResizeFailed: {ends: 'done'},
+  FileSystemResizePending: {ends: 'done'},
+  ResizerNotResponding: {ends: 'done'},
+  ResizeInProgress: {ends: 'done'},
   Bound: {ends: 'done'},
   // The PV may come in the same `kubectl apply`; past the grace period it needs a person.
   VolumeNotFound: {ends: 'depends', decide: (_d, f) => (f.ageMs >= f.graceMs ? 'failed' : 'waiting')},
