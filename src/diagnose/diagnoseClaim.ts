@@ -29,6 +29,7 @@ import {
   type PodAnalysis,
   rejectedNodes,
 } from '../binding/consumers.js'
+import {nodeIsHealthy, OUT_OF_SERVICE_TAINT} from '../binding/attachDetach.js'
 import {candidateRows} from './candidates.js'
 import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
 import {ATTACH_CAUSES, attachedHere, attachVerdict, podVolume} from './attach.js'
@@ -267,15 +268,30 @@ function claimTerminating(c: ClaimContext): Verdict {
   const holders = podsUsing(pvc, w).filter((p) => p.spec?.nodeName)
   const finalizers = (pvc.metadata?.finalizers ?? []).filter((f) => f !== 'kubernetes.io/pvc-protection')
   const who = holders.map((p) => p.metadata?.name ?? '')
+  // A pod on a dead node is never confirmed gone by its kubelet: it holds the claim until removed.
+  const stranded = holders.filter((p) => {
+    const node = w.nodes.find((n) => n.metadata?.name === p.spec?.nodeName)
+    return node !== undefined && !nodeIsHealthy(node) && !isTerminated(p)
+  })
+  const strandedNote = stranded.length
+    ? ` ${stranded.map((p) => `${p.metadata?.name}${p.metadata?.deletionTimestamp ? ' (Terminating)' : ''}`).join(', ')} ${stranded.length === 1 ? 'is' : 'are'} on NotReady node ${[...new Set(stranded.map((p) => p.spec?.nodeName))].join(', ')}: no kubelet will confirm ${stranded.length === 1 ? 'it' : 'them'} gone, so waiting does not help.`
+    : ''
   return {
     cause: 'ClaimTerminating',
     message: holders.length
-      ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.`
+      ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.${strandedNote}`
       : finalizers.length
         ? `The claim is being deleted but finalizer(s) ${finalizers.join(', ')} hold it.`
         : 'The claim is being deleted; it goes away once its finalizers are removed.',
     fix: holders.length
-      ? [`kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`]
+      ? [
+          `kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`,
+          ...(stranded.length
+            ? [
+                `For the pods on a node that is really down (powered off): kubectl delete pod -n ${ns} ${stranded.map((p) => p.metadata?.name).join(' ')} --force --grace-period=0, or taint the node ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute. Do not remove the claim's kubernetes.io/pvc-protection finalizer while a pod may still write to it.`,
+              ]
+            : []),
+        ]
       : finalizers.length
         ? [
             `Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`,

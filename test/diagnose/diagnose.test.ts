@@ -108,6 +108,23 @@ describe('claims that are done or being removed', () => {
     expect(c.severity).toBe('warning')
     expect(c.message).toContain('web-0')
   })
+  it('ClaimTerminating held by a pod on a NotReady node: waiting does not help; force delete or out-of-service', () => {
+    const dead = node('n1')
+    dead.status = {conditions: [{type: 'Ready', status: 'Unknown'}]}
+    const p = pod('web-0', ['data'], {nodeName: 'n1', phase: 'Running'})
+    p.metadata!.deletionTimestamp = '2026-11-25T10:00:00Z' as unknown as Date
+    const c = expectCause(
+      snap({
+        nodes: [dead],
+        pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})],
+        pods: [p],
+      }),
+      'ClaimTerminating',
+    )
+    expect(c.message).toContain('web-0 (Terminating) is on NotReady node n1')
+    expect(c.fix[1]).toContain('--force --grace-period=0')
+    expect(c.fix[1]).toContain('Do not remove the claim')
+  })
   it('Bound', () => {
     const s = snap({
       pvs: [pv('v', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}})],
