@@ -27,8 +27,12 @@ const MOUNT_KINDS: MountKind[] = [
     test: /NewMounter initialization failed.*does not exist|MapVolume\.EvalHostSymlinks failed/,
     means:
       "the PV's path or device does not exist on the node (local and hostPath volumes are never created by Kubernetes)",
-    fix: (v, node) =>
-      `Create ${v.pv.spec?.local?.path ?? v.pv.spec?.hostPath?.path ?? 'the path'} on ${node} (a local PV's directory or device must exist before use), or point the PV at one that does.`,
+    fix: (v, node) => {
+      const path = v.pv.spec?.local?.path ?? v.pv.spec?.hostPath?.path ?? 'the path'
+      return v.pv.spec?.volumeMode === 'Block'
+        ? `Device ${path} does not exist on ${node}: attach the disk there (a local PV's device must exist before use), or point the PV at one that does.`
+        : `Create ${path} on ${node} (a local PV's directory must exist before use), or point the PV at one that does.`
+    },
   },
   {
     kind: 'NodeAffinity',

@@ -441,6 +441,32 @@ describe('mount: the kubelet on the node', () => {
     expect(d.fix[0]).toContain('Create /mnt/disks/gone on n1')
   })
 
+  it('MountFailed (PathMissing): a Block local PV whose device is missing (FailedMapVolume)', () => {
+    const blockPV = pv('vol', {
+      local: '/dev/gone',
+      volumeMode: 'Block',
+      claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'},
+      phase: 'Bound',
+    })
+    const d = explainPod(
+      mountSnap(
+        [
+          podEvent(
+            'db',
+            'FailedMapVolume',
+            'MapVolume.EvalHostSymlinks failed for volume "vol" : lstat /dev/gone: no such file or directory',
+            {source: 'kubelet'},
+          ),
+        ],
+        {pvs: [blockPV]},
+      ),
+      'db',
+    )
+    expect(d.cause).toBe('MountFailed')
+    expect(d.message).toContain('(PathMissing)')
+    expect(d.fix[0]).toContain('Device /dev/gone does not exist on n1')
+  })
+
   it('MountFailed (NFS): mount exit status 32', () => {
     const d = explainPod(
       mountSnap([

@@ -155,7 +155,7 @@ describe.skipIf(!node)('mount failures from the real kubelet', () => {
     const c = live.json!.claims[0] as ClaimOut & {fix: string[]}
     expect(c.cause).toBe('MountFailed')
     expect(c.message).toContain('(PathMissing)')
-    expect(c.fix[0]).toContain(`Create ${missing} on ${node}`)
+    expect(c.fix[0]).toContain(`Device ${missing} does not exist on ${node}`)
     offlineEqualsLive('nodevice', c)
   })
 })
