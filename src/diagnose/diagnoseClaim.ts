@@ -81,6 +81,7 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
     out.candidatesOmitted = cand.omitted
     out.candidatesOmittedBy = cand.omittedBy
   }
+  if (viaPod) out.pod = viaPod.metadata?.name ?? ''
   return out
 }
 

@@ -101,6 +101,8 @@ export interface ClaimDiagnosis {
   /** The same, by why they are not a candidate; absent when none is omitted. */
   candidatesOmittedBy?: OmittedCandidates
   consumers: Consumer[]
+  /** The pod the claim was followed through (pod/NAME, --pods): attach and mount are about it. */
+  pod?: string
 }
 
 export interface Diagnosis {

@@ -99,7 +99,7 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?
   const lines: string[] = []
   const cls = cl.storageClass === null ? 'no class' : cl.storageClass === '' ? 'class ""' : `class ${cl.storageClass}`
   lines.push(
-    `${c.bold(`${cl.namespace}/${cl.name}`)}  ${cl.phase}  ${c.dim(`(${cl.request ?? 'no request'}, ${cls})`)}`,
+    `${c.bold(`${cl.namespace}/${cl.name}`)}  ${cl.phase}  ${c.dim(`(${cl.request ?? 'no request'}, ${cls}${cl.pod ? `, pod ${cl.pod}` : ''})`)}`,
   )
   lines.push(`  ${paint(c, cl.severity, `${cl.cause}`)} ${c.dim(`[${cl.severity}]`)}: ${cl.message}`)
   if (cl.wouldBind && cl.cause !== 'Bound')

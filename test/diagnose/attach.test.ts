@@ -545,3 +545,19 @@ describe('mount: the kubelet on the node', () => {
     )
   })
 })
+
+describe('explain --pods: every pending pod whose claims are Bound', () => {
+  it('reports the pods held up after binding, with the pod named, and leaves running ones out', () => {
+    const stuck = deployPod('web-bbb-1', 'bbb', 'n2')
+    const running = pod('other', ['data2'], {nodeName: 'n1', phase: 'Running'})
+    const s = base({
+      pvcs: [claim, pvc('data2', {bound: true, volumeName: 'vol2'})],
+      pvs: [csiPV('vol'), pv('vol2', {claimRef: {namespace: 'app', name: 'data2', uid: 'uid-data2'}, phase: 'Bound'})],
+      pods: [deployPod('web-aaa-1', 'aaa', 'n1', {phase: 'Running'}), stuck, running],
+      volumeAttachments: [va('vol', 'n1')],
+    })
+    const d = diagnose(s, {targets: [], namespace: 'app', all: false, pods: true})
+    expect(d.claims.map((c) => [c.name, c.pod, c.cause])).toEqual([['data', 'web-bbb-1', 'VolumeAttachedElsewhere']])
+    expect(diagnose(s, {targets: [], namespace: 'app', all: false}).claims).toEqual([])
+  })
+})
