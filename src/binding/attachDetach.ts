@@ -86,6 +86,20 @@ export function uniqueVolumeName(pv: V1PersistentVolume): string | undefined {
   return c ? `kubernetes.io/csi/${c.driver}^${c.volumeHandle}` : undefined
 }
 
+/**
+ * external-attacher GetFinalizerName: the finalizer the attacher puts on a VolumeAttachment before
+ * it acts on it (the driver name with every character outside [a-zA-Z0-9-] made '-').
+ */
+export function attacherFinalizer(driver: string): string {
+  const name = driver.replace(/[^a-zA-Z0-9-]/g, '-')
+  return `external-attacher/${name.endsWith('-') ? `${name}X` : name}`
+}
+
+/** True when an external-attacher of the VolumeAttachment's driver has picked it up. */
+export function attacherHasSeen(va: V1VolumeAttachment): boolean {
+  return Boolean(va.status || (va.metadata?.finalizers ?? []).includes(attacherFinalizer(va.spec?.attacher ?? '')))
+}
+
 /** The VolumeAttachments of a PV (source.persistentVolumeName), any node. */
 export function attachmentsOf(pv: V1PersistentVolume, vas: readonly V1VolumeAttachment[]): V1VolumeAttachment[] {
   const name = pv.metadata?.name

@@ -13,6 +13,8 @@ import type {
 } from '@kubernetes/client-node'
 import {
   attachedNodes,
+  attacherFinalizer,
+  attacherHasSeen,
   attachmentsOf,
   csiDriverOf,
   csiLimitExceeded,
@@ -403,14 +405,15 @@ function attachPending(v: PodVolume): AfterBindVerdict | undefined {
         `Start the CSI controller of ${driver} (its Deployment/StatefulSet with the csi-attacher sidecar) and check the sidecar's log; if the driver needs no attach, set attachRequired: false in its CSIDriver.`,
       ],
     }
+  const unseen = va !== undefined && !attacherHasSeen(va)
   return {
     cause: 'AttachPending',
     message: va
-      ? `VolumeAttachment ${va.metadata?.name} asks to attach PV ${v.pv.metadata?.name} to ${nodeName}; the external-attacher of ${driver} has not reported it attached yet.`
+      ? `VolumeAttachment ${va.metadata?.name} asks to attach PV ${v.pv.metadata?.name} to ${nodeName}; ${unseen ? `no external-attacher of ${driver} has picked it up yet (it carries no ${attacherFinalizer(va.spec?.attacher ?? driver)} finalizer and no status)` : `the external-attacher of ${driver} has not reported it attached yet`}.`
       : `PV ${v.pv.metadata?.name} is not attached to ${nodeName} and there is no VolumeAttachment for it yet: the attach-detach controller (kube-controller-manager) has not asked for it.`,
     fix: [
       va
-        ? `Wait; if it lasts (the controller gives up after 2 minutes with "${ATTACHER_TIMEOUT} …"), check the csi-attacher sidecar of ${driver}.`
+        ? `Wait; if it lasts (the controller gives up after 2 minutes with "${ATTACHER_TIMEOUT} …"), check ${unseen ? `that the CSI controller of ${driver} runs with its csi-attacher sidecar` : `the csi-attacher sidecar of ${driver}`}.`
         : 'Wait a few seconds; if it lasts, check that kube-controller-manager runs.',
     ],
   }

@@ -322,6 +322,15 @@ describe('attach: the attach itself', () => {
     expect(d.fix[0]).toContain('csi-attacher')
   })
 
+  it('AttachPending: a VolumeAttachment no external-attacher has picked up (no finalizer, no status)', () => {
+    const bare = va('vol', 'n2')
+    delete bare.status
+    const d = explainPod(base({pods: [p], volumeAttachments: [bare]}), 'db')
+    expect(d.cause).toBe('AttachPending')
+    expect(d.message).toContain(`no external-attacher of ${DRIVER} has picked it up yet`)
+    expect(d.message).toContain('external-attacher/disk-csi-test finalizer')
+  })
+
   it('AttachPending: no VolumeAttachment yet', () => {
     const d = explainPod(base({pods: [p]}), 'db')
     expect(d.cause).toBe('AttachPending')

@@ -412,6 +412,56 @@ describe.skipIf(!csi)('the attach itself, and the mount on a node without a kube
     expect(verdict(offline)).toEqual(verdict(live))
   })
 
+  it('AttachPending, then AttacherNotResponding: a driver no external-attacher serves; the controller gives up after 2 minutes', async () => {
+    const driver = `${s.ns}.noattacher.test`
+    const lone = s.n('lone').slice(0, 60)
+    await fakeNode(lone, [{name: driver, nodeID: lone}])
+    const pvName = s.n('unserved')
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: {name: pvName},
+      spec: {
+        capacity: {storage: '1Gi'},
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        persistentVolumeReclaimPolicy: 'Retain',
+        csi: {driver, volumeHandle: 'h-unserved'},
+        claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: s.ns, name: 'unserved'},
+      },
+    })
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {name: 'unserved'},
+      spec: {accessModes: ['ReadWriteOnce'], storageClassName: '', resources: {requests: {storage: '1Gi'}}},
+    })
+    await boundPV('unserved')
+    await s.create({apiVersion: 'v1', kind: 'Pod', metadata: {name: 'unserved'}, spec: podSpec('unserved', lone)})
+    await kube.waitFor(
+      async () => (await kube.list<VA>('VolumeAttachment')).find((v) => v.spec.source.persistentVolumeName === pvName),
+      () => true,
+      30_000,
+    )
+    const pending = explainBoth('unserved')
+    expect(pending.live.cause).toBe('AttachPending')
+    expect(pending.live.message).toContain(`no external-attacher of ${driver} has picked it up yet`)
+    expect(verdict(pending.offline)).toEqual(verdict(pending.live))
+    // csi_attacher.go waits csiTimeout (2 minutes) for the attacher, then the controller says so.
+    const ev = await kube.waitFor(
+      async () => (await kube.list<Ev>('Event', s.ns)).filter((e) => e.involvedObject?.name === 'unserved'),
+      (l) => l.some((e) => e.reason === 'FailedAttachVolume'),
+      170_000,
+      2000,
+    )
+    expect(ev?.find((e) => e.reason === 'FailedAttachVolume')?.message).toBe(
+      `AttachVolume.Attach failed for volume "${pvName}" : timed out waiting for external-attacher of ${driver} CSI driver to attach volume h-unserved`,
+    )
+    const {live, offline} = explainBoth('unserved')
+    expect(live.cause).toBe('AttacherNotResponding')
+    expect(verdict(offline)).toEqual(verdict(live))
+  }, 240_000)
+
   it('MountInProgress: attached to a node whose kubelet never mounts, and no event says why', async () => {
     const cls = s.n('mip')
     await s.create(storageClass(cls))
