@@ -95,9 +95,18 @@ export function attacherFinalizer(driver: string): string {
   return `external-attacher/${name.endsWith('-') ? `${name}X` : name}`
 }
 
-/** True when an external-attacher of the VolumeAttachment's driver has picked it up. */
+/**
+ * True when an external-attacher of the VolumeAttachment's driver has picked it up: its finalizer,
+ * or anything it writes into the status (the controller creates the object with `attached: false`).
+ */
 export function attacherHasSeen(va: V1VolumeAttachment): boolean {
-  return Boolean(va.status || (va.metadata?.finalizers ?? []).includes(attacherFinalizer(va.spec?.attacher ?? '')))
+  const st = va.status
+  return Boolean(
+    st?.attached ||
+      st?.attachError ||
+      st?.detachError ||
+      (va.metadata?.finalizers ?? []).includes(attacherFinalizer(va.spec?.attacher ?? '')),
+  )
 }
 
 /** The VolumeAttachments of a PV (source.persistentVolumeName), any node. */

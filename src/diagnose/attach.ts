@@ -409,7 +409,7 @@ function attachPending(v: PodVolume): AfterBindVerdict | undefined {
   return {
     cause: 'AttachPending',
     message: va
-      ? `VolumeAttachment ${va.metadata?.name} asks to attach PV ${v.pv.metadata?.name} to ${nodeName}; ${unseen ? `no external-attacher of ${driver} has picked it up yet (it carries no ${attacherFinalizer(va.spec?.attacher ?? driver)} finalizer and no status)` : `the external-attacher of ${driver} has not reported it attached yet`}.`
+      ? `VolumeAttachment ${va.metadata?.name} asks to attach PV ${v.pv.metadata?.name} to ${nodeName}; ${unseen ? `no external-attacher of ${driver} has picked it up yet (it carries no ${attacherFinalizer(va.spec?.attacher ?? driver)} finalizer and nothing in its status)` : `the external-attacher of ${driver} has not reported it attached yet`}.`
       : `PV ${v.pv.metadata?.name} is not attached to ${nodeName} and there is no VolumeAttachment for it yet: the attach-detach controller (kube-controller-manager) has not asked for it.`,
     fix: [
       va

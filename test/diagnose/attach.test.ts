@@ -322,9 +322,9 @@ describe('attach: the attach itself', () => {
     expect(d.fix[0]).toContain('csi-attacher')
   })
 
-  it('AttachPending: a VolumeAttachment no external-attacher has picked up (no finalizer, no status)', () => {
-    const bare = va('vol', 'n2')
-    delete bare.status
+  it('AttachPending: a VolumeAttachment no external-attacher has picked up (no finalizer, nothing in its status)', () => {
+    // as the attach-detach controller creates it
+    const bare = va('vol', 'n2', {attached: false})
     const d = explainPod(base({pods: [p], volumeAttachments: [bare]}), 'db')
     expect(d.cause).toBe('AttachPending')
     expect(d.message).toContain(`no external-attacher of ${DRIVER} has picked it up yet`)
