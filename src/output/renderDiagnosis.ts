@@ -106,7 +106,8 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?
     lines.push(`  Would bind: ${c.bold(cl.wouldBind)}${cl.ties.length ? ` (tied with ${cl.ties.join(', ')})` : ''}`)
   if (cl.evidence.length) {
     lines.push('  Evidence:')
-    for (const e of cl.evidence) lines.push(`    ${c.dim(e)}`)
+    // A quoted message may span lines (mount's output): keep its continuation under the quote.
+    for (const e of cl.evidence) lines.push(...e.split('\n').map((l, i) => `${i ? '      ' : '    '}${c.dim(l)}`))
   }
   if (cl.candidates.length) {
     lines.push('  Candidate PVs:')
