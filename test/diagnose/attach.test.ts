@@ -366,6 +366,26 @@ describe('attach: the attach itself', () => {
     expect(d.evidence[0]).toContain('not found in the list of registered CSI drivers')
   })
 
+  it('DriverNotOnNode: the node has no CSINode object at all', () => {
+    const d = explainPod(base({pods: [p], csiNodes: [csiNode('n1')]}), 'db')
+    expect(d.cause).toBe('DriverNotOnNode')
+    expect(d.message).toContain('the node has no CSINode object')
+  })
+
+  it('two nodes hold one ReadWriteOnce volume: both are named', () => {
+    const d = explainPod(
+      base({
+        nodes: [readyNode('n1'), readyNode('n2'), readyNode('n3')],
+        csiNodes: [csiNode('n1'), csiNode('n2'), csiNode('n3')],
+        pods: [pod('db', ['data'], {nodeName: 'n3'})],
+        volumeAttachments: [va('vol', 'n1'), va('vol', 'n2')],
+      }),
+      'db',
+    )
+    expect(d.cause).toBe('VolumeAttachedElsewhere')
+    expect(d.message).toContain('still attached to nodes n1, n2')
+  })
+
   it('CSINodes that could not be read: no DriverNotOnNode guess', () => {
     const s = base({pods: [p], csiNodes: []})
     s.skipped.push({resource: 'csinodes', reason: 'forbidden'})
