@@ -20,6 +20,7 @@ const ROOTS = {
   CSINode: 'V1CSINode',
   CSIStorageCapacity: 'V1CSIStorageCapacity',
   VolumeAttributesClass: 'V1VolumeAttributesClass',
+  VolumeAttachment: 'V1VolumeAttachment',
   ResourceQuota: 'V1ResourceQuota',
   LimitRange: 'V1LimitRange',
 }

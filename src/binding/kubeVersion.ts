@@ -46,6 +46,8 @@ export interface VersionRules {
   taintReason(t: V1Taint): string
   /** In-tree provisioner names whose plugin still provisions itself (not removed, not migrated). */
   inTreeProvisioners: ReadonlySet<string>
+  /** RecoverVolumeExpansionFailure (KEP-1790): a claim's request may be lowered back, not below status.capacity. */
+  recoverExpansion: boolean
 }
 
 export function rulesFor(v: KubeVersion = NEWEST): VersionRules {
@@ -65,5 +67,7 @@ export function rulesFor(v: KubeVersion = NEWEST): VersionRules {
     // 1.30: Portworx provisions in-tree (CSIMigrationPortworx off) and RBD still exists; from 1.31
     // Portworx is migrated to pxd.portworx.com and RBD (with CephFS) is removed.
     inTreeProvisioners: new Set(v.minor <= 30 ? ['kubernetes.io/portworx-volume', 'kubernetes.io/rbd'] : []),
+    // RecoverVolumeExpansionFailure: beta and on by default from 1.32, GA in 1.34.
+    recoverExpansion: v.minor >= 32,
   }
 }

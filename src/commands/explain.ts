@@ -28,9 +28,13 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       command: '<%= config.bin %> explain -n shop pod/db-0',
     },
     {
+      description: 'Every pending pod whose claims are Bound: what holds its volumes (attach, mount)',
+      command: '<%= config.bin %> explain -A --pods',
+    },
+    {
       description: 'Offline, from a dump taken with kubectl (no cluster needed)',
       command:
-        'kubectl get pv,pvc,sc,nodes,pods,events -A -o json > dump.json &&\n<%= config.bin %> explain -A --from-file dump.json',
+        'kubectl get pv,pvc,sc,nodes,pods,events,csinodes,volumeattachments -A -o json > dump.json &&\n<%= config.bin %> explain -A --from-file dump.json',
     },
     {
       description: 'In CI: fail the step with a machine-readable reason',
@@ -66,6 +70,9 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     })(),
     'all-namespaces': Flags.boolean({char: 'A', summary: 'Look at claims in every namespace.'}),
     all: Flags.boolean({summary: 'Include healthy (Bound) claims.'}),
+    pods: Flags.boolean({
+      summary: 'Also follow every pending pod whose claims are Bound through attach and mount, as pod/NAME does.',
+    }),
     selector: Flags.string({
       char: 'l',
       summary: 'Only claims whose labels match this selector (e.g. app=db,tier!=cache).',
@@ -114,6 +121,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       namespace: scanNamespace(namespace),
       all: flags.all,
       labelSelector: selector,
+      pods: flags.pods,
     })
     if (flags.output === 'json' || flags.output === 'yaml') {
       // Scripts read stdout; a person watching the job still learns the answer is partial.

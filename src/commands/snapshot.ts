@@ -9,7 +9,7 @@ export default class Snapshot extends BaseCommand {
   static summary = 'Write what pv-doctor reads from the cluster to a file, for bug reports and offline runs.'
 
   static description =
-    `Prints one pv-doctor/v1 Snapshot document (PVCs, PVs, StorageClasses, Nodes, Pods, claim and pod Events, CSIDrivers, CSINodes, CSIStorageCapacities, VolumeAttributesClasses, ResourceQuotas, LimitRanges). Anyone can then run \`explain --from-file\` on it without a cluster. Resources you may not read are listed under "skipped".
+    `Prints one pv-doctor/v1 Snapshot document (PVCs, PVs, StorageClasses, Nodes, Pods, claim and pod Events, CSIDrivers, CSINodes, CSIStorageCapacities, VolumeAttributesClasses, VolumeAttachments, ResourceQuotas, LimitRanges). Anyone can then run \`explain --from-file\` on it without a cluster. Resources you may not read are listed under "skipped".
 
 Secrets are never read. Pod specs and events are included as the API returns them: review the file before you share it.`
 

@@ -1,5 +1,5 @@
 /** The engine's entry point: a snapshot in, one diagnosis per claim out. No I/O. */
-import type {V1LabelSelector, V1PersistentVolumeClaim} from '@kubernetes/client-node'
+import type {V1LabelSelector, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {labelSelectorMatches} from '../binding/selectors.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
@@ -21,6 +21,8 @@ export interface DiagnoseOptions {
   /** Include healthy (ok) claims when no target is named. */
   all: boolean
   labelSelector?: Record<string, string> | V1LabelSelector
+  /** Also follow every pending pod whose claims are all Bound through attach and mount (--pods). */
+  pods?: boolean
 }
 
 export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World = buildWorld(snapshot)): Diagnosis {
@@ -61,6 +63,7 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
         collator.compare(a.metadata?.name ?? '', b.metadata?.name ?? ''),
     )
     for (const r of reported) claims.push(r.d)
+    if (opts.pods) claims.push(...stuckPods(snapshot, opts, world))
   }
   return {apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: snapshot.skipped, claims}
 }
@@ -81,4 +84,32 @@ function matchesSelector(pvc: V1PersistentVolumeClaim, sel: DiagnoseOptions['lab
   if (!sel) return true
   const s = 'matchLabels' in sel || 'matchExpressions' in sel ? sel : {matchLabels: sel as Record<string, string>}
   return labelSelectorMatches(s as never, pvc.metadata?.labels) === true
+}
+
+/**
+ * Pods waiting with every claim Bound (the claim scan calls those healthy): each claim followed
+ * through the pod, reported when attach or mount stands in the way (or always with --all).
+ */
+function stuckPods(snapshot: Snapshot, opts: DiagnoseOptions, world: World): ClaimDiagnosis[] {
+  const out: {pod: V1Pod; d: ClaimDiagnosis}[] = []
+  for (const pod of snapshot.pods) {
+    const ns = pod.metadata?.namespace ?? 'default'
+    if (opts.namespace !== undefined && ns !== opts.namespace) continue
+    if ((pod.status?.phase ?? 'Pending') !== 'Pending') continue
+    const pvcs = podClaimNames(pod).map((c) => world.claims.get(`${ns}/${c.name}`))
+    if (pvcs.length === 0 || pvcs.some((p) => !p || !isHealthyBound(p, world))) continue
+    for (const pvc of pvcs) {
+      if (!matchesSelector(pvc!, opts.labelSelector)) continue
+      const d = diagnoseClaim(pvc!, world, pod)
+      if (opts.all || d.severity !== 'ok') out.push({pod, d})
+    }
+  }
+  const collator = new Intl.Collator()
+  out.sort(
+    (a, b) =>
+      collator.compare(a.d.namespace, b.d.namespace) ||
+      collator.compare(a.pod.metadata?.name ?? '', b.pod.metadata?.name ?? '') ||
+      collator.compare(a.d.name, b.d.name),
+  )
+  return out.map((x) => x.d)
 }

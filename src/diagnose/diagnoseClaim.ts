@@ -29,8 +29,12 @@ import {
   type PodAnalysis,
   rejectedNodes,
 } from '../binding/consumers.js'
+import {nodeIsHealthy, OUT_OF_SERVICE_TAINT} from '../binding/attachDetach.js'
 import {candidateRows} from './candidates.js'
 import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
+import {ATTACH_CAUSES, attachedHere, attachVerdict, podVolume} from './attach.js'
+import {MOUNT_CAUSES, mountVerdict} from './mount.js'
+import {RESIZE_CAUSES, resizeVerdict} from './resize.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
 import {provisionerOf, provisionState} from './provisioner.js'
 import {CAUSES, type Cause, type ClaimDiagnosis, type Consumer} from './types.js'
@@ -77,6 +81,7 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
     out.candidatesOmitted = cand.omitted
     out.candidatesOmittedBy = cand.omittedBy
   }
+  if (viaPod) out.pod = viaPod.metadata?.name ?? ''
   return out
 }
 
@@ -99,7 +104,7 @@ function consumersOf(pvc: V1PersistentVolumeClaim, w: World): Consumer[] {
  */
 export function isHealthyBound(pvc: V1PersistentVolumeClaim, w: World): boolean {
   if (isLost(pvc, w) || pvc.metadata?.deletionTimestamp) return false
-  return isClaimBound(pvc) && pvc.status?.phase !== 'Pending'
+  return isClaimBound(pvc) && pvc.status?.phase !== 'Pending' && !resizeVerdict(pvc, w)
 }
 
 /** The claim carries pv.kubernetes.io/bind-completed: it was bound once, so syncBoundClaim owns it. */
@@ -158,9 +163,30 @@ export const RULES: readonly Rule[] = [
   {causes: ['ClaimLost'], applies: (c) => isLost(c.pvc, c.w), verdict: claimLost},
   {causes: ['ClaimTerminating'], applies: (c) => Boolean(c.pvc.metadata?.deletionTimestamp), verdict: claimTerminating},
   {
-    causes: ['VolumeNodeAffinityConflict', 'Bound'],
-    applies: (c) => isClaimBound(c.pvc) && c.pvc.status?.phase !== 'Pending',
-    verdict: boundClaim,
+    causes: ['VolumeNodeAffinityConflict'],
+    applies: (c) => isBoundNow(c) && afterBind(c)?.cause === 'VolumeNodeAffinityConflict',
+    verdict: (c) => afterBind(c)!,
+  },
+  // After binding, through a pod: the volume is attached to the pod's node, then mounted there.
+  ...[...ATTACH_CAUSES, ...MOUNT_CAUSES].map(
+    (cause): Rule => ({
+      causes: [cause],
+      applies: (c) => isBoundNow(c) && afterBind(c)?.cause === cause,
+      verdict: (c) => afterBind(c)!,
+    }),
+  ),
+  // A Bound claim asked to grow: the expansion's state.
+  ...RESIZE_CAUSES.map(
+    (cause): Rule => ({
+      causes: [cause],
+      applies: (c) => isBoundNow(c) && resizeOf(c)?.cause === cause,
+      verdict: (c) => resizeOf(c)!,
+    }),
+  ),
+  {
+    causes: ['Bound'],
+    applies: isBoundNow,
+    verdict: (c) => ({cause: 'Bound', message: `Bound to PV "${c.volumeName}".`, wouldBind: c.volumeName}),
   },
   {
     causes: ['VolumeNotFound', 'VolumeClaimedByOther', 'VolumeMismatch', 'BindPending'],
@@ -243,15 +269,30 @@ function claimTerminating(c: ClaimContext): Verdict {
   const holders = podsUsing(pvc, w).filter((p) => p.spec?.nodeName)
   const finalizers = (pvc.metadata?.finalizers ?? []).filter((f) => f !== 'kubernetes.io/pvc-protection')
   const who = holders.map((p) => p.metadata?.name ?? '')
+  // A pod on a dead node is never confirmed gone by its kubelet: it holds the claim until removed.
+  const stranded = holders.filter((p) => {
+    const node = w.nodes.find((n) => n.metadata?.name === p.spec?.nodeName)
+    return node !== undefined && !nodeIsHealthy(node) && !isTerminated(p)
+  })
+  const strandedNote = stranded.length
+    ? ` ${stranded.map((p) => `${p.metadata?.name}${p.metadata?.deletionTimestamp ? ' (Terminating)' : ''}`).join(', ')} ${stranded.length === 1 ? 'is' : 'are'} on NotReady node ${[...new Set(stranded.map((p) => p.spec?.nodeName))].join(', ')}: no kubelet will confirm ${stranded.length === 1 ? 'it' : 'them'} gone, so waiting does not help.`
+    : ''
   return {
     cause: 'ClaimTerminating',
     message: holders.length
-      ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.`
+      ? `The claim is being deleted but is still used by ${who.length === 1 ? 'pod' : 'pods'} ${who.join(', ')}; pvc-protection keeps it until no scheduled pod (in any phase, Completed and Failed included) references it.${strandedNote}`
       : finalizers.length
         ? `The claim is being deleted but finalizer(s) ${finalizers.join(', ')} hold it.`
         : 'The claim is being deleted; it goes away once its finalizers are removed.',
     fix: holders.length
-      ? [`kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`]
+      ? [
+          `kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`,
+          ...(stranded.length
+            ? [
+                `For the pods on a node that is really down (powered off): kubectl delete pod -n ${ns} ${stranded.map((p) => p.metadata?.name).join(' ')} --force --grace-period=0, or taint the node ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute. Do not remove the claim's kubernetes.io/pvc-protection finalizer while a pod may still write to it.`,
+              ]
+            : []),
+        ]
       : finalizers.length
         ? [
             `Find out which controller owns ${finalizers.join(', ')} and let it finish; remove a finalizer by hand only if that controller is gone.`,
@@ -262,14 +303,39 @@ function claimTerminating(c: ClaimContext): Verdict {
   }
 }
 
-/** Bound, or VolumeNodeAffinityConflict when asked through a pod the PV cannot follow. */
-function boundClaim(c: ClaimContext): Verdict {
-  const {pvc, w, viaPod, volumeName} = c
-  if (viaPod) {
-    const conflict = boundAffinityConflict(pvc, viaPod, w)
-    if (conflict) return conflict
+function isBoundNow(c: ClaimContext): boolean {
+  return isClaimBound(c.pvc) && c.pvc.status?.phase !== 'Pending'
+}
+
+const afterBindMemo = new WeakMap<ClaimContext, Verdict | null>()
+const resizeMemo = new WeakMap<ClaimContext, Verdict | null>()
+
+function resizeOf(c: ClaimContext): Verdict | null {
+  let v = resizeMemo.get(c)
+  if (v === undefined) {
+    v = resizeVerdict(c.pvc, c.w) ?? null
+    resizeMemo.set(c, v)
   }
-  return {cause: 'Bound', message: `Bound to PV "${volumeName}".`, wouldBind: volumeName}
+  return v
+}
+
+/**
+ * For a Bound claim asked about through a pod: VolumeNodeAffinityConflict when the pod cannot
+ * follow the PV, else why the volume is not attached to or mounted on the pod's node yet
+ * (attach.ts, mount.ts); null when nothing stands in the way.
+ */
+function afterBind(c: ClaimContext): Verdict | null {
+  const memo = afterBindMemo.get(c)
+  if (memo !== undefined) return memo
+  let v: Verdict | null = null
+  const {pvc, w, viaPod} = c
+  if (viaPod) {
+    v = boundAffinityConflict(pvc, viaPod, w) ?? null
+    const pv = !v && (viaPod.status?.phase ?? 'Pending') === 'Pending' ? podVolume(viaPod, pvc, w) : undefined
+    if (pv) v = attachVerdict(pv) ?? mountVerdict(pv, attachedHere(pv)) ?? null
+  }
+  afterBindMemo.set(c, v)
+  return v
 }
 
 /**

@@ -25,6 +25,20 @@ export const CAUSES = {
   ProvisionerNotResponding: 'error',
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
+  ReadWriteOncePodInUse: 'error',
+  VolumeLimitExceeded: 'error',
+  DriverNotOnNode: 'error',
+  VolumeAttachedElsewhere: 'error',
+  AttachFailed: 'error',
+  AttacherNotResponding: 'error',
+  AttachPending: 'info',
+  MountFailed: 'error',
+  VolumePermissionChangeSlow: 'warning',
+  MountInProgress: 'info',
+  ResizeFailed: 'error',
+  FileSystemResizePending: 'warning',
+  ResizerNotResponding: 'error',
+  ResizeInProgress: 'info',
   VolumeAttributesClassDisabled: 'error',
 } as const
 
@@ -87,6 +101,8 @@ export interface ClaimDiagnosis {
   /** The same, by why they are not a candidate; absent when none is omitted. */
   candidatesOmittedBy?: OmittedCandidates
   consumers: Consumer[]
+  /** The pod the claim was followed through (pod/NAME, --pods): attach and mount are about it. */
+  pod?: string
 }
 
 export interface Diagnosis {

@@ -31,6 +31,7 @@ export const STATEFUL_SETS: Resource = {group: 'apps', version: 'v1', plural: 's
 export const STORAGE_CLASSES = storage('storageclasses')
 export const CSI_DRIVERS = storage('csidrivers')
 export const CSI_NODES = storage('csinodes')
+export const VOLUME_ATTACHMENTS = storage('volumeattachments')
 export const CSI_STORAGE_CAPACITIES = storage('csistoragecapacities', true)
 export const VOLUME_ATTRIBUTES_CLASSES = storage('volumeattributesclasses')
 /** Served before VolumeAttributesClass reached v1 (Kubernetes < 1.34). */

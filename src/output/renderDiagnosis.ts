@@ -99,14 +99,15 @@ function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?
   const lines: string[] = []
   const cls = cl.storageClass === null ? 'no class' : cl.storageClass === '' ? 'class ""' : `class ${cl.storageClass}`
   lines.push(
-    `${c.bold(`${cl.namespace}/${cl.name}`)}  ${cl.phase}  ${c.dim(`(${cl.request ?? 'no request'}, ${cls})`)}`,
+    `${c.bold(`${cl.namespace}/${cl.name}`)}  ${cl.phase}  ${c.dim(`(${cl.request ?? 'no request'}, ${cls}${cl.pod ? `, pod ${cl.pod}` : ''})`)}`,
   )
   lines.push(`  ${paint(c, cl.severity, `${cl.cause}`)} ${c.dim(`[${cl.severity}]`)}: ${cl.message}`)
   if (cl.wouldBind && cl.cause !== 'Bound')
     lines.push(`  Would bind: ${c.bold(cl.wouldBind)}${cl.ties.length ? ` (tied with ${cl.ties.join(', ')})` : ''}`)
   if (cl.evidence.length) {
     lines.push('  Evidence:')
-    for (const e of cl.evidence) lines.push(`    ${c.dim(e)}`)
+    // A quoted message may span lines (mount's output): keep its continuation under the quote.
+    for (const e of cl.evidence) lines.push(...e.split('\n').map((l, i) => `${i ? '      ' : '    '}${c.dim(l)}`))
   }
   if (cl.candidates.length) {
     lines.push('  Candidate PVs:')

@@ -21,6 +21,7 @@ import {
   type Resource,
   STORAGE_CLASSES,
   VOLUME_ATTRIBUTES_CLASSES,
+  VOLUME_ATTACHMENTS,
   VOLUME_ATTRIBUTES_CLASSES_BETA,
 } from '../kube/paths.js'
 import {type ResourceName, RESOURCES, type Snapshot, emptySnapshot} from './types.js'
@@ -54,6 +55,7 @@ export function sources(): Source[] {
     // Capacity objects live in the driver's namespace, not the claim's: always list them all.
     {name: 'csistoragecapacities', resources: [CSI_STORAGE_CAPACITIES], allNamespaces: true},
     {name: 'volumeattributesclasses', resources: [VOLUME_ATTRIBUTES_CLASSES, VOLUME_ATTRIBUTES_CLASSES_BETA]},
+    {name: 'volumeattachments', resources: [VOLUME_ATTACHMENTS]},
     {name: 'resourcequotas', resources: [RESOURCE_QUOTAS]},
     {name: 'limitranges', resources: [LIMIT_RANGES]},
   ]

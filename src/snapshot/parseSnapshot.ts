@@ -28,11 +28,22 @@ function declare(s: Snapshot, key: SnapshotKey): void {
  */
 const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events']
 
+/**
+ * Kinds only the after-binding checks need (a pod placed on a node, not started): without
+ * VolumeAttachments a volume attached elsewhere cannot be told from one attached nowhere, without
+ * CSINodes a driver missing on a node from one not dumped. Named only when such a pod is there.
+ */
+const AFTER_BIND_KINDS: SnapshotKey[] = ['csiNodes', 'volumeAttachments']
+
+const hasPlacedPendingPod = (s: Snapshot) =>
+  s.pods.some((p) => p.spec?.nodeName && (p.status?.phase ?? 'Pending') === 'Pending')
+
 /** Marks the kinds that no input file held as skipped, so the answer says what it could not check. */
 export function markMissingKinds(s: Snapshot): Snapshot {
   const have = declared.get(s) ?? new Set()
+  const wanted = [...MAY_BE_LEFT_OUT, ...(hasPlacedPendingPod(s) ? AFTER_BIND_KINDS : [])]
   for (const r of RESOURCES) {
-    if (MAY_BE_LEFT_OUT.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name))
+    if (wanted.includes(r.key) && !have.has(r.key) && !s.skipped.some((x) => x.resource === r.name))
       s.skipped.push({resource: r.name, reason: NOT_IN_INPUT})
   }
   return s

@@ -10,6 +10,7 @@ import type {
   V1Pod,
   V1ResourceQuota,
   V1StorageClass,
+  V1VolumeAttachment,
   V1VolumeAttributesClass,
 } from '@kubernetes/client-node'
 
@@ -25,6 +26,8 @@ export interface Snapshot {
   csiNodes: V1CSINode[]
   csiStorageCapacities: V1CSIStorageCapacity[]
   volumeAttributesClasses: V1VolumeAttributesClass[]
+  /** Which node each attachable volume is (being) attached to: the attach-detach controller's requests. */
+  volumeAttachments: V1VolumeAttachment[]
   resourceQuotas: V1ResourceQuota[]
   limitRanges: V1LimitRange[]
   /** Resources that could not be read; the checks that need them are skipped. */
@@ -69,6 +72,13 @@ export const RESOURCES = [
     group: 'storage.k8s.io',
     namespaced: false,
   },
+  {
+    name: 'volumeattachments',
+    key: 'volumeAttachments',
+    kind: 'VolumeAttachment',
+    group: 'storage.k8s.io',
+    namespaced: false,
+  },
   {name: 'resourcequotas', key: 'resourceQuotas', kind: 'ResourceQuota', group: '', namespaced: true},
   {name: 'limitranges', key: 'limitRanges', kind: 'LimitRange', group: '', namespaced: true},
 ] as const
@@ -87,6 +97,7 @@ export function emptySnapshot(): Snapshot {
     csiNodes: [],
     csiStorageCapacities: [],
     volumeAttributesClasses: [],
+    volumeAttachments: [],
     resourceQuotas: [],
     limitRanges: [],
     skipped: [],

@@ -38,6 +38,22 @@ export const WAIT_TABLE: Record<Cause, Row> = {
   ClaimLost: {ends: 'fails'},
   ClaimTerminating: {ends: 'fails'},
   VolumeNodeAffinityConflict: {ends: 'fails'},
+  // After binding (explain pod/NAME only): the cluster may still resolve each of these on its own.
+  ReadWriteOncePodInUse: {ends: 'waits'},
+  VolumeLimitExceeded: {ends: 'waits'},
+  DriverNotOnNode: {ends: 'waits'},
+  VolumeAttachedElsewhere: {ends: 'waits'},
+  AttachFailed: {ends: 'waits'},
+  AttacherNotResponding: {ends: 'waits'},
+  AttachPending: {ends: 'waits'},
+  MountFailed: {ends: 'waits'},
+  VolumePermissionChangeSlow: {ends: 'waits'},
+  MountInProgress: {ends: 'waits'},
+  // A Bound claim being expanded is usable at its old size; `--for=bound` is met as well.
+  ResizeFailed: {ends: 'done'},
+  FileSystemResizePending: {ends: 'done'},
+  ResizerNotResponding: {ends: 'done'},
+  ResizeInProgress: {ends: 'done'},
   Bound: {ends: 'done'},
   // The PV may come in the same `kubectl apply`; past the grace period it needs a person.
   VolumeNotFound: {ends: 'depends', decide: (_d, f) => (f.ageMs >= f.graceMs ? 'failed' : 'waiting')},

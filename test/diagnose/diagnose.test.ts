@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import ts from 'typescript'
 import {describe, expect, it} from 'vitest'
@@ -21,13 +22,18 @@ function expectCause(s: Snapshot, cause: Cause, claim = 'data') {
 }
 
 /**
- * The causes this file asserts: `expectCause(snapshot, 'Cause')` and `expect(....cause).toBe('Cause')`, read
+ * The causes the tests of test/diagnose/ assert: `expectCause(snapshot, 'Cause')` and `expect(....cause).toBe('Cause')`, read
  * from the source so the coverage check holds when it runs alone (`-t`), not only after the tests above.
  */
 function assertedCauses(): Set<string> {
-  const file = fileURLToPath(import.meta.url)
-  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
   const out = new Set<string>()
+  const dir = dirname(fileURLToPath(import.meta.url))
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.test.ts'))) assertedIn(join(dir, f), out)
+  return out
+}
+
+function assertedIn(file: string, out: Set<string>): void {
+  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
   const visit = (n: ts.Node): void => {
     if (ts.isCallExpression(n)) {
       const callee = n.expression.getText(src)
@@ -42,7 +48,6 @@ function assertedCauses(): Set<string> {
     ts.forEachChild(n, visit)
   }
   visit(src)
-  return out
 }
 
 const local = sc('local', {mode: 'WaitForFirstConsumer'})
@@ -102,6 +107,23 @@ describe('claims that are done or being removed', () => {
     )
     expect(c.severity).toBe('warning')
     expect(c.message).toContain('web-0')
+  })
+  it('ClaimTerminating held by a pod on a NotReady node: waiting does not help; force delete or out-of-service', () => {
+    const dead = node('n1')
+    dead.status = {conditions: [{type: 'Ready', status: 'Unknown'}]}
+    const p = pod('web-0', ['data'], {nodeName: 'n1', phase: 'Running'})
+    p.metadata!.deletionTimestamp = '2026-11-25T10:00:00Z' as unknown as Date
+    const c = expectCause(
+      snap({
+        nodes: [dead],
+        pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})],
+        pods: [p],
+      }),
+      'ClaimTerminating',
+    )
+    expect(c.message).toContain('web-0 (Terminating) is on NotReady node n1')
+    expect(c.fix[1]).toContain('--force --grace-period=0')
+    expect(c.fix[1]).toContain('Do not remove the claim')
   })
   it('Bound', () => {
     const s = snap({

@@ -18,6 +18,7 @@ import {
   STATEFUL_SETS,
   type Resource,
   STORAGE_CLASSES,
+  VOLUME_ATTACHMENTS,
 } from '../../src/kube/paths.js'
 
 export type Obj = {
@@ -41,7 +42,8 @@ const RESOURCES: Record<string, Resource> = {
   Pod: PODS,
   Event: EVENTS,
   StatefulSet: STATEFUL_SETS,
-  VolumeAttachment: {group: 'storage.k8s.io', version: 'v1', plural: 'volumeattachments', namespaced: false},
+  Deployment: {group: 'apps', version: 'v1', plural: 'deployments', namespaced: true},
+  VolumeAttachment: VOLUME_ATTACHMENTS,
   CSINode: CSI_NODES,
   Namespace: NAMESPACES,
   Node: NODES,

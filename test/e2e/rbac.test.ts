@@ -26,7 +26,7 @@ beforeAll(async () => {
     await kube.create(doc)
     made.push({kind: doc.kind!, name: doc.metadata!.name!})
   }
-  // The same rules minus events and CSIStorageCapacities.
+  // The same rules minus events, CSIStorageCapacities and VolumeAttachments.
   const full = yaml.loadAll(readFileSync(join(ROOT, 'docs', 'rbac.yaml'), 'utf8'))[0] as {
     rules: {apiGroups: string[]; resources: string[]; verbs: string[]}[]
   }
@@ -36,7 +36,7 @@ beforeAll(async () => {
     metadata: {name: `${s.ns}-partial`},
     rules: full.rules.map((r) => ({
       ...r,
-      resources: r.resources.filter((x) => x !== 'events' && x !== 'csistoragecapacities'),
+      resources: r.resources.filter((x) => !['events', 'csistoragecapacities', 'volumeattachments'].includes(x)),
     })),
   }
   const binding = {
@@ -123,13 +123,14 @@ describe('RBAC', () => {
     expect(r.code).toBe(3)
     expect(r.stdout).toContain('NoMatchingVolume')
   })
-  it('a user who cannot list events or CSIStorageCapacities gets a partial answer that says so', () => {
+  it('a user who cannot list events, CSIStorageCapacities or VolumeAttachments gets a partial answer that says so', () => {
     const r = explainAs(`${s.ns}-partial`)
     const d = JSON.parse(r.stdout)
     expect(d.skipped).toEqual(
       expect.arrayContaining([
         {resource: 'events', reason: 'forbidden'},
         {resource: 'csistoragecapacities', reason: 'forbidden'},
+        {resource: 'volumeattachments', reason: 'forbidden'},
       ]),
     )
     expect(d.claims[0].cause).toBe('StorageClassNotFound')

@@ -33,7 +33,15 @@ export class Scenario {
   async create<T extends Obj>(o: T): Promise<T> {
     const ns = o.metadata?.namespace
     if (
-      !['PersistentVolume', 'StorageClass', 'CSIDriver', 'ClusterRole', 'ClusterRoleBinding', 'Node'].includes(o.kind!)
+      ![
+        'PersistentVolume',
+        'StorageClass',
+        'CSIDriver',
+        'CSINode',
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Node',
+      ].includes(o.kind!)
     )
       o.metadata = {...o.metadata, namespace: ns ?? this.ns}
     else this.made.push({kind: o.kind!, name: o.metadata!.name!})

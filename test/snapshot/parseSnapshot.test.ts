@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {parseSnapshot, toSnapshotDocument} from '../../src/snapshot/parseSnapshot.js'
+import {markMissingKinds, parseSnapshot, toSnapshotDocument} from '../../src/snapshot/parseSnapshot.js'
 
 describe('parseSnapshot', () => {
   it('reads a kubectl v1 List and sorts objects by kind', () => {
@@ -78,5 +78,15 @@ describe('objects checked against the Kubernetes types', () => {
   it('takes a quantity as a number, as the API does, and leaves unknown fields alone', () => {
     const s = parseSnapshot(pv('{capacity: {storage: 1073741824}, somethingNew: [1]}'))
     expect(s.pvs).toHaveLength(1)
+  })
+  it('a dump without VolumeAttachments or CSINodes says so only when a pod waits on a node for its volumes', () => {
+    const dump = (pod: object) =>
+      markMissingKinds(parseSnapshot(JSON.stringify({apiVersion: 'v1', kind: 'List', items: [pod]})))
+    const missing = (pod: object) => dump(pod).skipped.map((x) => x.resource)
+    const unscheduled = {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'p', namespace: 'x'}, spec: {}}
+    expect(missing(unscheduled)).not.toContain('volumeattachments')
+    const placed = {...unscheduled, spec: {nodeName: 'n1'}, status: {phase: 'Pending'}}
+    expect(missing(placed)).toEqual(expect.arrayContaining(['csinodes', 'volumeattachments']))
+    expect(missing({...placed, status: {phase: 'Running'}})).not.toContain('csinodes')
   })
 })
