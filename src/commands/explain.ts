@@ -94,8 +94,9 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
     const scanNamespace = (ns: string) => (flags['all-namespaces'] ? undefined : ns)
     // Live, only what the verdicts asked for depend on is read (diagnose/needs.ts).
+    // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything.
     const plan =
-      targets.length || !flags.all
+      (targets.length || !flags.all) && !flags.pods
         ? async (ns: string) => {
             const {scanPlanner, targetPlanner} = await import('../diagnose/needs.js')
             return targets.length

@@ -48,6 +48,12 @@ interface Needs {
   unbound: boolean
   /** The scheduler's view: WaitForFirstConsumer, or a pod asked about that is not scheduled. */
   scheduling: boolean
+  /**
+   * After binding: a pod asked about that is on a node and not running — attach and mount
+   * (diagnose/attach.ts, mount.ts) read VolumeAttachments, CSINodes, CSIDrivers, Nodes, every
+   * pod and the pods' events.
+   */
+  podSide: boolean
 }
 
 const byName = (ns: string | undefined, name: string): Pick<Read, 'namespace' | 'fieldSelector'> => ({
@@ -61,6 +67,7 @@ const split = (key: string): [string, string] => {
 const perNamespace = (name: ResourceName, n: Needs): Read[] =>
   n.wholeScope ? [{name, namespace: n.scope}] : [...n.namespaces].map((namespace) => ({name, namespace}))
 const CLAIM_EVENTS = 'involvedObject.kind=PersistentVolumeClaim'
+const POD_EVENTS = 'involvedObject.kind=Pod'
 
 /**
  * How each kind is read for a set of needs. A new snapshot kind is one entry here (the type
@@ -76,17 +83,20 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
       ? [{name: 'persistentvolumes'}]
       : [...n.pvs].map((pv) => ({name: 'persistentvolumes' as const, ...byName(undefined, pv)})),
   storageclasses: () => [{name: 'storageclasses'}],
-  nodes: (n) => (n.scheduling ? [{name: 'nodes'}] : []),
-  pods: (n) => perNamespace('pods', n),
-  events: (n) =>
-    n.allClaimEvents
-      ? [{name: 'events', namespace: n.scope, fieldSelector: CLAIM_EVENTS}]
+  nodes: (n) => (n.scheduling || n.podSide ? [{name: 'nodes'}] : []),
+  pods: (n) => (n.podSide ? [{name: 'pods'}] : perNamespace('pods', n)),
+  events: (n) => [
+    ...(n.podSide ? perNamespace('events', n).map((r) => ({...r, fieldSelector: POD_EVENTS})) : []),
+    ...(n.allClaimEvents
+      ? [{name: 'events' as const, namespace: n.scope, fieldSelector: CLAIM_EVENTS}]
       : [...n.claimEvents].map((k) => {
           const [namespace, name] = split(k)
           return {name: 'events' as const, namespace, fieldSelector: `${CLAIM_EVENTS},involvedObject.name=${name}`}
-        }),
-  csidrivers: (n) => (n.unbound ? [{name: 'csidrivers'}] : []),
-  csinodes: (n) => (n.scheduling ? [{name: 'csinodes'}] : []),
+        })),
+  ],
+  csidrivers: (n) => (n.unbound || n.podSide ? [{name: 'csidrivers'}] : []),
+  csinodes: (n) => (n.scheduling || n.podSide ? [{name: 'csinodes'}] : []),
+  volumeattachments: (n) => (n.podSide ? [{name: 'volumeattachments'}] : []),
   // Capacity objects live in the driver's namespace, not the claim's.
   csistoragecapacities: (n) => (n.scheduling ? [{name: 'csistoragecapacities'}] : []),
   volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),
@@ -121,6 +131,7 @@ function emptyNeeds(): Needs {
     allClaims: false,
     unbound: false,
     scheduling: false,
+    podSide: false,
   }
 }
 
@@ -163,6 +174,13 @@ function addClaimNeeds(
     n.namespaces.add(ns)
     n.claimEvents.add(keyOf(pvc))
     if (viaPod && !viaPod.spec?.nodeName) n.scheduling = true
+    // diagnoseClaim's afterBind: a scheduled pod still Pending. The node's volume limit counts the
+    // volumes of every pod on that node (any namespace), so all pods, claims and PVs are read.
+    if (viaPod?.spec?.nodeName && (viaPod.status?.phase ?? 'Pending') === 'Pending') {
+      n.podSide = true
+      n.allClaims = true
+      n.pvs = 'all'
+    }
     const volume = pvc.spec?.volumeName
     const maybeHealthy = isClaimBound(pvc) && pvc.status?.phase !== 'Pending' && pvc.status?.phase !== 'Lost' && volume
     if (maybeHealthy) {
