@@ -54,6 +54,8 @@ interface Needs {
    * pod and the pods' events.
    */
   podSide: boolean
+  /** A pod asked about: its events (FailedScheduling, FailedAttachVolume, FailedMount) are evidence. */
+  podEvents: boolean
 }
 
 const byName = (ns: string | undefined, name: string): Pick<Read, 'namespace' | 'fieldSelector'> => ({
@@ -86,7 +88,7 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   nodes: (n) => (n.scheduling || n.podSide ? [{name: 'nodes'}] : []),
   pods: (n) => (n.podSide ? [{name: 'pods'}] : perNamespace('pods', n)),
   events: (n) => [
-    ...(n.podSide ? perNamespace('events', n).map((r) => ({...r, fieldSelector: POD_EVENTS})) : []),
+    ...(n.podSide || n.podEvents ? perNamespace('events', n).map((r) => ({...r, fieldSelector: POD_EVENTS})) : []),
     ...(n.allClaimEvents
       ? [{name: 'events' as const, namespace: n.scope, fieldSelector: CLAIM_EVENTS}]
       : [...n.claimEvents].map((k) => {
@@ -132,6 +134,7 @@ function emptyNeeds(): Needs {
     unbound: false,
     scheduling: false,
     podSide: false,
+    podEvents: false,
   }
 }
 
@@ -173,6 +176,7 @@ function addClaimNeeds(
     const ns = pvc.metadata?.namespace ?? 'default'
     n.namespaces.add(ns)
     n.claimEvents.add(keyOf(pvc))
+    if (viaPod) n.podEvents = true
     if (viaPod && !viaPod.spec?.nodeName) n.scheduling = true
     // diagnoseClaim's afterBind: a scheduled pod still Pending. The node's volume limit counts the
     // volumes of every pod on that node (any namespace), so all pods, claims and PVs are read.

@@ -40,6 +40,18 @@ export interface Source {
   allNamespaces?: boolean
 }
 
+/**
+ * How a failed list of one kind ends: 'next' to try its next API version (404 with one left),
+ * else the reason the kind is skipped (403, or not served). Any other failure is thrown.
+ */
+export function unreadable(error: unknown, hasNext: boolean): 'next' | 'forbidden' | 'not served by this cluster' {
+  if (!(error instanceof KubeError)) throw error
+  const {code} = error.status
+  if (code === 404) return hasNext ? 'next' : 'not served by this cluster'
+  if (code === 403) return 'forbidden'
+  throw error
+}
+
 export function sources(): Source[] {
   return [
     {name: 'persistentvolumeclaims', resources: [PVCS]},
@@ -98,12 +110,9 @@ export async function liveSnapshot(
             ;(snap[keyOf.get(src.name)!] as unknown[]).push(...items)
             return
           } catch (error) {
-            if (!(error instanceof KubeError)) throw error
-            const {code} = error.status
-            if (code === 404 && i < src.resources.length - 1) continue
-            if (code === 403) skipped.set(src.name, 'forbidden')
-            else if (code === 404) skipped.set(src.name, 'not served by this cluster')
-            else throw error
+            const why = unreadable(error, i < src.resources.length - 1)
+            if (why === 'next') continue
+            skipped.set(src.name, why)
             return
           }
         }

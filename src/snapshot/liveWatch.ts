@@ -2,9 +2,8 @@
  * A Snapshot kept current by watches: one Reflector per collection liveSnapshot lists. Resources
  * that are forbidden (403) or not served (404) are skipped, as in liveSnapshot.
  */
-import {KubeError} from '../kube/errors.js'
 import {apiVersionOf, pathOf} from '../kube/paths.js'
-import {sources, type Scope} from './liveSnapshot.js'
+import {type Scope, sources, unreadable} from './liveSnapshot.js'
 import {type ListWatch, Reflector} from './reflector.js'
 import {type ResourceName, RESOURCES, type Snapshot, emptySnapshot} from './types.js'
 
@@ -40,12 +39,9 @@ export async function startLiveWatch(
             reflectors.push({name: src.name, r, apiVersion: apiVersionOf(resource)})
             return
           } catch (error) {
-            if (!(error instanceof KubeError)) throw error
-            const {code} = error.status
-            if (code === 404 && i < src.resources.length - 1) continue
-            if (code === 403) skipped.set(src.name, 'forbidden')
-            else if (code === 404) skipped.set(src.name, 'not served by this cluster')
-            else throw error
+            const why = unreadable(error, i < src.resources.length - 1)
+            if (why === 'next') continue
+            skipped.set(src.name, why)
             return
           }
         }

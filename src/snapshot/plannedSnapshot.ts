@@ -6,9 +6,8 @@
  * `skipped`, anything else is fatal.
  */
 import type {KubeClient} from '../kube/client.js'
-import {KubeError} from '../kube/errors.js'
 import {apiVersionOf, pathOf} from '../kube/paths.js'
-import {type Source, serverVersion, sources} from './liveSnapshot.js'
+import {type Source, serverVersion, sources, unreadable} from './liveSnapshot.js'
 import {emptySnapshot, type ResourceName, RESOURCES, type Snapshot} from './types.js'
 
 /** One read of one kind: a list (in one namespace or all), narrowed by a field selector. */
@@ -102,12 +101,9 @@ async function readOne(
       }
       return
     } catch (error) {
-      if (!(error instanceof KubeError)) throw error
-      const {code} = error.status
-      if (code === 404 && i < src.resources.length - 1) continue
-      if (code === 403) skipped.set(r.name, 'forbidden')
-      else if (code === 404) skipped.set(r.name, 'not served by this cluster')
-      else throw error
+      const why = unreadable(error, i < src.resources.length - 1)
+      if (why === 'next') continue
+      skipped.set(r.name, why)
       return
     }
   }
