@@ -42,7 +42,7 @@ import {effectiveClaim} from '../binding/effectiveClaim.js'
 import type {World} from '../binding/world.js'
 
 type Verdict = Pick<ClaimDiagnosis, 'cause' | 'message'> &
-  Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers'>> & {
+  Partial<Pick<ClaimDiagnosis, 'evidence' | 'fix' | 'wouldBind' | 'ties' | 'consumers' | 'failure'>> & {
     candidates?: ReturnType<typeof candidateRows>
   }
 
@@ -82,6 +82,7 @@ export function diagnoseClaim(pvc: V1PersistentVolumeClaim, w: World, viaPod?: V
     out.candidatesOmittedBy = cand.omittedBy
   }
   if (viaPod) out.pod = viaPod.metadata?.name ?? ''
+  if (v.failure) out.failure = v.failure
   return out
 }
 
@@ -217,8 +218,9 @@ export const RULES: readonly Rule[] = [
       'BindPending',
       'VolumeMismatch',
       'StorageClassNotFound',
-      'ProvisioningFailed',
       'ProvisionerNotFound',
+      'ProvisionerNotRunning',
+      'ProvisioningFailed',
       'ProvisionerNotResponding',
       'ProvisioningInProgress',
     ],
@@ -243,7 +245,13 @@ export const RULES: readonly Rule[] = [
     verdict: unknownProvisioner,
   },
   {
-    causes: ['ProvisioningFailed', 'ProvisionerNotFound', 'ProvisionerNotResponding', 'ProvisioningInProgress'],
+    causes: [
+      'ProvisionerNotFound',
+      'ProvisionerNotRunning',
+      'ProvisioningFailed',
+      'ProvisionerNotResponding',
+      'ProvisioningInProgress',
+    ],
     applies: () => true,
     verdict: provisioning,
   },

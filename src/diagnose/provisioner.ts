@@ -7,7 +7,10 @@ import {NO_PROVISIONER} from '../binding/storageClass.js'
 import {timeOf} from '../snapshot/time.js'
 import {rulesFor, type VersionRules} from '../binding/kubeVersion.js'
 import {eventMessage, eventSource, eventTime, latest, quoteEvent} from '../snapshot/events.js'
-import type {Cause} from './types.js'
+import type {Cause, ProvisioningFailureInfo} from './types.js'
+import {fromProvisioner, provisionerLiveness} from './provisionerLiveness.js'
+import {classifyFailure} from './provisioningFailure.js'
+import {SELECTED_NODE} from '../binding/scheduling.js'
 import type {World} from '../binding/world.js'
 
 /** In-tree names that CSI migration hands to a CSI driver (csi-translation-lib). */
@@ -42,16 +45,17 @@ export function provisionerOf(sc: V1StorageClass, rules: VersionRules = rulesFor
 export interface ProvisionState {
   cause: Extract<
     Cause,
-    'ProvisioningFailed' | 'ProvisionerNotFound' | 'ProvisionerNotResponding' | 'ProvisioningInProgress'
+    | 'ProvisioningFailed'
+    | 'ProvisionerNotFound'
+    | 'ProvisionerNotRunning'
+    | 'ProvisionerNotResponding'
+    | 'ProvisioningInProgress'
   >
   message: string
   evidence: string[]
   fix: string[]
-}
-
-function fromProvisioner(e: CoreV1Event, name: string): boolean {
-  const src = eventSource(e)
-  return src !== PV_CONTROLLER && src !== '' && (src === name || src.startsWith(`${name}_`) || src.includes(name))
+  /** For ProvisioningFailed from an external provisioner: what the failure means and what happens next. */
+  failure?: ProvisioningFailureInfo
 }
 
 /**
@@ -71,7 +75,7 @@ export const NOT_ANSWERING_MS = 5 * 60_000
 export function waitedForProvisioner(
   pvc: V1PersistentVolumeClaim,
   events: readonly CoreV1Event[],
-): {ms: number; from: string; to: string} | undefined {
+): {ms: number; from: string; to: string; start: number} | undefined {
   const waiting = events.filter((e) => e.reason === 'ExternalProvisioning')
   if (!waiting.length) return undefined
   const starts = waiting
@@ -83,8 +87,11 @@ export function waitedForProvisioner(
   if (!starts.length || end <= 0) return undefined
   const start = Math.min(...starts)
   const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z')
-  return {ms: end - start, from: iso(start), to: iso(end)}
+  return {ms: end - start, from: iso(start), to: iso(end), start}
 }
+
+const podsHint = (provisioner: string) =>
+  `kubectl get pods -A | grep -i ${provisioner.split('.')[0]}; then the csi-provisioner container's log`
 
 /** The state of dynamic provisioning by an external provisioner for one claim. */
 export function provisionState(
@@ -103,19 +110,16 @@ export function provisionState(
     (e) => e.reason === 'ProvisioningFailed' && (inTree || eventSource(e) !== PV_CONTROLLER),
   )
   const success = latest(events, (e) => e.reason === 'ProvisioningSucceeded')
+  const failed = failure && (!success || eventTime(success) < eventTime(failure)) ? failure : undefined
   const className = sc.metadata?.name ?? ''
-  if (failure && (!success || eventTime(success) < eventTime(failure))) {
-    return {
-      cause: 'ProvisioningFailed',
-      message: `The provisioner ${provisioner} tried to create a volume for this claim and failed: ${eventMessage(failure)}`,
-      evidence: [quoteEvent(failure)],
-      fix: [
-        `Read the provisioner's reason above and fix it (backend quota, class parameters "${className}", topology, unsupported selector or volumeMode).`,
-        `Check the provisioner's logs: kubectl logs -A -l app=${provisioner.split('.')[0]} --tail=50 (adjust the label to your driver's deployment).`,
-      ],
-    }
-  }
   if (inTree) {
+    if (failed)
+      return {
+        cause: 'ProvisioningFailed',
+        message: `The in-tree plugin ${provisioner} tried to create a volume for this claim and failed: ${eventMessage(failed)}`,
+        evidence: [quoteEvent(failed)],
+        fix: [`Read the reason above; kube-controller-manager's log has the details for ${provisioner}.`],
+      }
     return {
       cause: 'ProvisioningInProgress',
       message: `The in-tree plugin ${provisioner} (inside kube-controller-manager on Kubernetes ${w.rules.version.text}) is creating a volume for this claim; nothing has failed so far.`,
@@ -128,7 +132,8 @@ export function provisionState(
   const heard = events.some((e) => fromProvisioner(e, provisioner))
   const waiting = latest(events, (e) => e.reason === 'ExternalProvisioning')
   const evidence = waiting ? [quoteEvent(waiting)] : []
-  if (driverKnown && !hasDriver && !heard && !w.skipped.has('events')) {
+  const live = provisionerLiveness(provisioner, w.snapshot)
+  if (driverKnown && !hasDriver && !heard && !w.skipped.has('events') && live.state === 'unknown' && !live.lastEvent) {
     return {
       cause: 'ProvisionerNotFound',
       message: `StorageClass "${className}" hands this claim to the provisioner "${provisioner}", but no CSIDriver of that name is registered and the provisioner has never answered: it is not installed, not running, or the name is misspelt.`,
@@ -140,29 +145,65 @@ export function provisionState(
     }
   }
   const waited = waitedForProvisioner(pvc, events)
-  if (!heard && waited && waited.ms > NOT_ANSWERING_MS) {
-    const minutes = Math.floor(waited.ms / 60_000)
+  const silentTooLong = !heard && waited !== undefined && waited.ms > NOT_ANSWERING_MS
+  // Activity on other claims since this one started waiting is a sign of life too.
+  const activeSince = waited !== undefined && live.lastEvent > waited.start
+  const minutes = waited ? Math.floor(waited.ms / 60_000) : 0
+  if (live.state === 'down' || (live.state === 'unknown' && silentTooLong && !activeSince)) {
+    const why =
+      live.state === 'down'
+        ? `its leader-election ${live.lease}, so no replica is leading and nothing is provisioned`
+        : `the PersistentVolume controller has waited for it ${minutes} minutes (ExternalProvisioning events from ${waited!.from} to ${waited!.to}) and it has written no event since, about this claim or any other (${live.lease})`
+    return {
+      cause: 'ProvisionerNotRunning',
+      message:
+        `The provisioner "${provisioner}" of StorageClass "${className}" is not running: ${why}.` +
+        (failed ? ` Its last word on this claim was a failure; it will not retry until it runs again.` : '') +
+        (hasDriver ? ` (A CSIDriver "${provisioner}" is registered, but that says nothing about the controller.)` : ''),
+      evidence: [...(live.state === 'down' ? [live.lease!] : []), ...(failed ? [quoteEvent(failed)] : []), ...evidence],
+      fix: [
+        `Start the provisioner's controller (the Deployment or StatefulSet with the csi-provisioner sidecar): ${podsHint(provisioner)}.`,
+        'If it runs but cannot renew its Lease, check its API access (leases in coordination.k8s.io) and its log for "failed to renew lease".',
+      ],
+    }
+  }
+  if (failed) {
+    const f = classifyFailure(eventMessage(failed), {
+      selectedNode: pvc.metadata?.annotations?.[SELECTED_NODE],
+      className,
+    })
+    return {
+      cause: 'ProvisioningFailed',
+      message: `The provisioner ${provisioner} tried to create a volume for this claim and failed: ${eventMessage(failed)} — ${f.meaning} (${f.reason}). ${f.retry}`,
+      evidence: [quoteEvent(failed)],
+      fix: [...f.fix, `Read the provisioner's log: ${podsHint(provisioner)}.`],
+      failure: {reason: f.reason, ...(f.code ? {code: f.code} : {}), retry: f.retry},
+    }
+  }
+  if (silentTooLong) {
     return {
       cause: 'ProvisionerNotResponding',
-      message:
-        `The PersistentVolume controller has handed this claim to the provisioner "${provisioner}" ${minutes} minutes ago (ExternalProvisioning events from ${waited.from} to ${waited.to}) and the provisioner has never answered: no event of its own about this claim. It is not running, not the elected leader, or watches another provisioner name.` +
-        (hasDriver
-          ? ` A CSIDriver "${provisioner}" is registered, but that only says a node plugin registered once, not that the controller part runs.`
-          : ''),
+      message: `The provisioner "${provisioner}" is running (${live.state === 'alive' ? live.lease : 'it wrote events about other claims since'}), but in ${minutes} minutes (ExternalProvisioning events from ${waited!.from} to ${waited!.to}) it has not said a word about this claim: it does not take it (another provisioner name, a node-local deployment for another node, or a full work queue).`,
       evidence,
       fix: [
-        `Check the provisioner's controller: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}; then its logs (the csi-provisioner container).`,
-        `Check that it serves the name "${provisioner}" (its --provisioner / driver name must equal the class's provisioner).`,
+        `Check that the csi-provisioner serves the name "${provisioner}" (its driver's name must equal the class's provisioner) and read its log for this claim: ${podsHint(provisioner)}.`,
       ],
     }
   }
   const unknown = [!driverKnown && 'CSIDrivers', w.skipped.has('events') && 'events'].filter(Boolean)
+  const picked = latest(events, (e) => e.reason === 'Provisioning' && fromProvisioner(e, provisioner))
+  const state =
+    live.state === 'alive'
+      ? ` It is running (${live.lease}).`
+      : live.lease
+        ? ` Its liveness cannot be told from a Lease (${live.lease}).`
+        : ''
   return {
     cause: 'ProvisioningInProgress',
-    message: `Waiting for the provisioner "${provisioner}" to create a volume for this claim; nothing has failed so far${unknown.length ? ` (without ${unknown.join(' and ')}, pv-doctor could not check that the provisioner exists)` : ''}.`,
-    evidence,
+    message: `Waiting for the provisioner "${provisioner}" to create a volume for this claim; nothing has failed so far${picked ? ' and it has picked the claim up (Provisioning event)' : ''}${unknown.length ? ` (without ${unknown.join(' and ')}, pv-doctor could not check that the provisioner exists)` : ''}.${state}`,
+    evidence: picked ? [quoteEvent(picked), ...evidence] : evidence,
     fix: [
-      `If this lasts more than a minute or two, check that the provisioner "${provisioner}" is running: kubectl get pods -A | grep -i ${provisioner.split('.')[0]}`,
+      `If this lasts more than a minute or two, check that the provisioner "${provisioner}" is running: ${podsHint(provisioner)}`,
     ],
   }
 }

@@ -22,6 +22,7 @@ export const CAUSES = {
   UnknownProvisioner: 'error',
   ProvisioningFailed: 'error',
   ProvisionerNotFound: 'error',
+  ProvisionerNotRunning: 'error',
   ProvisionerNotResponding: 'error',
   ProvisioningInProgress: 'info',
   VolumeNodeAffinityConflict: 'error',
@@ -82,6 +83,13 @@ export interface Consumer {
   nodes: NodeVerdict[]
 }
 
+/** A ProvisioningFailed explained: the sub-reason, the driver's gRPC code, what the provisioner does next. */
+export interface ProvisioningFailureInfo {
+  reason: string
+  code?: string
+  retry: string
+}
+
 export interface ClaimDiagnosis {
   namespace: string
   name: string
@@ -103,6 +111,8 @@ export interface ClaimDiagnosis {
   consumers: Consumer[]
   /** The pod the claim was followed through (pod/NAME, --pods): attach and mount are about it. */
   pod?: string
+  /** ProvisioningFailed from an external provisioner: its sub-reason and retry behaviour. */
+  failure?: ProvisioningFailureInfo
 }
 
 export interface Diagnosis {

@@ -37,6 +37,8 @@ export const VOLUME_ATTRIBUTES_CLASSES = storage('volumeattributesclasses')
 /** Served before VolumeAttributesClass reached v1 (Kubernetes < 1.34). */
 export const VOLUME_ATTRIBUTES_CLASSES_BETA = storage('volumeattributesclasses', false, 'v1beta1')
 
+export const LEASES: Resource = {group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true}
+
 /** The apiVersion of the resource's objects: `v1`, `storage.k8s.io/v1`, ... */
 export function apiVersionOf(r: Resource): string {
   return r.group ? `${r.group}/${r.version}` : r.version

@@ -11,6 +11,7 @@ import {
   CSI_NODES,
   CSI_STORAGE_CAPACITIES,
   EVENTS,
+  LEASES,
   LIMIT_RANGES,
   NODES,
   PODS,
@@ -18,6 +19,7 @@ import {
   PVS,
   pathOf,
   RESOURCE_QUOTAS,
+  STATEFUL_SETS,
   type Resource,
   STORAGE_CLASSES,
   VOLUME_ATTRIBUTES_CLASSES,
@@ -59,7 +61,7 @@ export function sources(): Source[] {
     {name: 'storageclasses', resources: [STORAGE_CLASSES]},
     {name: 'nodes', resources: [NODES]},
     {name: 'pods', resources: [PODS]},
-    // Only events about claims and pods matter; two filtered lists are far smaller than one.
+    // Only events about claims, pods and StatefulSets matter; filtered lists are far smaller than one.
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'}},
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=Pod'}},
     {name: 'csidrivers', resources: [CSI_DRIVERS]},
@@ -70,6 +72,17 @@ export function sources(): Source[] {
     {name: 'volumeattachments', resources: [VOLUME_ATTACHMENTS]},
     {name: 'resourcequotas', resources: [RESOURCE_QUOTAS]},
     {name: 'limitranges', resources: [LIMIT_RANGES]},
+    // An external provisioner's leader-election Lease lives in its own namespace (csi-lib-utils
+    // leaderelection: --leader-election-namespace, else the pod's); node heartbeats are not wanted.
+    {
+      name: 'leases',
+      resources: [LEASES],
+      allNamespaces: true,
+      query: {fieldSelector: 'metadata.namespace!=kube-node-lease'},
+    },
+    {name: 'statefulsets', resources: [STATEFUL_SETS]},
+    // Why a StatefulSet's claim or pod was not created (FailedCreate) is only said on the StatefulSet.
+    {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=StatefulSet'}},
   ]
 }
 
@@ -90,6 +103,7 @@ export async function liveSnapshot(
   only?: ReadonlySet<ResourceName>,
 ): Promise<Snapshot> {
   const snap = emptySnapshot()
+  snap.takenAt = new Date().toISOString()
   const keyOf = new Map(RESOURCES.map((r) => [r.name, r.key]))
   const skipped = new Map<ResourceName, string>()
   await Promise.all(

@@ -26,7 +26,7 @@ function declare(s: Snapshot, key: SnapshotKey): void {
  * Kinds a kubectl dump often leaves out, and whose absence would otherwise read as "there are
  * none": without CSIDrivers a missing provisioner cannot be told from an unregistered one.
  */
-const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events']
+const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events', 'leases']
 
 /**
  * Kinds only the after-binding checks need (a pod placed on a node, not started): without
@@ -116,6 +116,7 @@ function addDocument(into: Snapshot, doc: Obj, source: string, depth = 0): void 
           into.skipped.push({resource: s.resource, reason: s.reason} as Snapshot['skipped'][number])
     if (typeof doc.allNamespaces === 'boolean') into.allNamespaces = doc.allNamespaces
     if (typeof doc.serverVersion === 'string') into.serverVersion = doc.serverVersion
+    if (typeof doc.takenAt === 'string') into.takenAt = doc.takenAt
     return
   }
   if (Array.isArray(doc.items) || (typeof doc.kind === 'string' && doc.kind.endsWith('List'))) {
@@ -176,6 +177,7 @@ export function toSnapshotDocument(s: Snapshot): Record<string, unknown> {
   doc.skipped = s.skipped
   if (s.allNamespaces !== undefined) doc.allNamespaces = s.allNamespaces
   if (s.serverVersion !== undefined) doc.serverVersion = s.serverVersion
+  if (s.takenAt !== undefined) doc.takenAt = s.takenAt
   return doc
 }
 

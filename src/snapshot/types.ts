@@ -3,12 +3,14 @@ import type {
   V1CSIDriver,
   V1CSINode,
   V1CSIStorageCapacity,
+  V1Lease,
   V1LimitRange,
   V1Node,
   V1PersistentVolume,
   V1PersistentVolumeClaim,
   V1Pod,
   V1ResourceQuota,
+  V1StatefulSet,
   V1StorageClass,
   V1VolumeAttachment,
   V1VolumeAttributesClass,
@@ -30,12 +32,17 @@ export interface Snapshot {
   volumeAttachments: V1VolumeAttachment[]
   resourceQuotas: V1ResourceQuota[]
   limitRanges: V1LimitRange[]
+  /** Leader-election Leases (external provisioners' liveness); node heartbeats are left out. */
+  leases: V1Lease[]
+  statefulSets: V1StatefulSet[]
   /** Resources that could not be read; the checks that need them are skipped. */
   skipped: Skipped[]
   /** True when claims, pods and events of every namespace were read (unknown for kubectl dumps). */
   allNamespaces?: boolean
   /** The API server's version (`/version` gitVersion, or --kube-version); verdicts follow it. */
   serverVersion?: string
+  /** When the snapshot was read (ISO time); "now" for the checks that age things (Leases, waits). */
+  takenAt?: string
 }
 
 export interface Skipped {
@@ -81,6 +88,8 @@ export const RESOURCES = [
   },
   {name: 'resourcequotas', key: 'resourceQuotas', kind: 'ResourceQuota', group: '', namespaced: true},
   {name: 'limitranges', key: 'limitRanges', kind: 'LimitRange', group: '', namespaced: true},
+  {name: 'leases', key: 'leases', kind: 'Lease', group: 'coordination.k8s.io', namespaced: true},
+  {name: 'statefulsets', key: 'statefulSets', kind: 'StatefulSet', group: 'apps', namespaced: true},
 ] as const
 
 export type SnapshotKey = (typeof RESOURCES)[number]['key']
@@ -100,6 +109,8 @@ export function emptySnapshot(): Snapshot {
     volumeAttachments: [],
     resourceQuotas: [],
     limitRanges: [],
+    leases: [],
+    statefulSets: [],
     skipped: [],
   }
 }

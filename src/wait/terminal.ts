@@ -85,7 +85,9 @@ export const WAIT_TABLE: Record<Cause, Row> = {
         : 'waiting',
   },
   ProvisionerNotFound: {ends: 'depends', decide: (_d, f) => (f.ageMs >= f.graceMs ? 'failed' : 'waiting')},
-  // Already silent past the 5-minute grace: someone has to start the provisioner.
+  // Its Lease went stale, or it was silent past the 5-minute grace: someone has to start it.
+  ProvisionerNotRunning: {ends: 'fails'},
+  // Running but silent about this claim past the 5-minute grace: someone has to look at it.
   ProvisionerNotResponding: {ends: 'fails'},
   ProvisioningInProgress: {ends: 'waits'},
 }

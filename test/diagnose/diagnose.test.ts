@@ -274,38 +274,46 @@ describe('Immediate claims', () => {
       'ProvisionerNotFound',
     )
   })
-  it('ProvisionerNotResponding: ExternalProvisioning for more than 5 minutes and no word from the provisioner, even with its CSIDriver registered (or unknown)', () => {
-    const waiting = (last: string) => ({
-      ...event(
-        'data',
-        'ExternalProvisioning',
-        "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator.",
-        {type: 'Normal', at: last},
-      ),
-      firstTimestamp: '2026-11-25T10:00:00Z' as unknown as Date,
-      count: 40,
-    })
-    const base = {storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: 'ebs'})]}
+  const waiting = (last: string, claim = 'data') => ({
+    ...event(
+      claim,
+      'ExternalProvisioning',
+      "Waiting for a volume to be created either by the external provisioner 'ebs.csi.aws.com' or manually by the system administrator.",
+      {type: 'Normal', at: last},
+    ),
+    firstTimestamp: '2026-11-25T10:00:00Z' as unknown as Date,
+    count: 40,
+  })
+  const ebs = {storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})], pvcs: [pvc('data', {cls: 'ebs'})]}
+  const lease = (renew: string, holder = 'ebs-csi-controller-0', ns = 'kube-system') => ({
+    metadata: {name: 'ebs-csi-aws-com', namespace: ns},
+    spec: {holderIdentity: holder, leaseDurationSeconds: 15, renewTime: renew as unknown as Date},
+  })
+  it('ProvisionerNotRunning: no sign of life for more than 5 minutes (no Lease, no event about any claim), even with its CSIDriver registered (or unknown)', () => {
     const registered = snap({
-      ...base,
+      ...ebs,
       csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
       events: [waiting('2026-11-25T10:07:30Z')],
     })
-    const c = expectCause(registered, 'ProvisionerNotResponding')
+    const c = expectCause(registered, 'ProvisionerNotRunning')
     expect(c.severity).toBe('error')
     expect(c.message).toContain('7 minutes')
+    expect(c.message).toContain('no Lease "ebs-csi-aws-com"')
     expect(c.evidence[0]).toContain('ExternalProvisioning')
-    // A kubectl dump without CSIDrivers: the time evidence alone decides.
+    // A kubectl dump without CSIDrivers or Leases: the time evidence alone decides.
     const dump = snap({
-      ...base,
+      ...ebs,
       events: [waiting('2026-11-25T10:07:30Z')],
-      skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
+      skipped: [
+        {resource: 'csidrivers', reason: 'not in the input file'},
+        {resource: 'leases', reason: 'forbidden'},
+      ],
     })
-    expectCause(dump, 'ProvisionerNotResponding')
+    expect(expectCause(dump, 'ProvisionerNotRunning').message).toContain('Leases could not be read (forbidden)')
     // Under the threshold it is still in progress; a word from the provisioner means it is alive.
     expectCause(
       snap({
-        ...base,
+        ...ebs,
         events: [waiting('2026-11-25T10:04:00Z')],
         skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
       }),
@@ -316,14 +324,129 @@ describe('Immediate claims', () => {
       source: 'ebs.csi.aws.com_ctrl-0_abc',
       at: '2026-11-25T10:00:05Z',
     })
-    expectCause(
+    const inProgress = expectCause(
       snap({
-        ...base,
+        ...ebs,
         events: [waiting('2026-11-25T10:07:30Z'), heard],
         skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
       }),
       'ProvisioningInProgress',
     )
+    expect(inProgress.message).toContain('picked the claim up')
+  })
+  it('ProvisionerNotRunning from its leader-election Lease: released, or not renewed for leaseDurationSeconds + 30 s', () => {
+    const taken = '2026-11-25T10:01:00Z'
+    const stale = snap({
+      ...ebs,
+      events: [waiting('2026-11-25T10:00:50Z')],
+      leases: [lease('2026-11-25T10:00:10Z')],
+      takenAt: taken,
+    })
+    const c = expectCause(stale, 'ProvisionerNotRunning')
+    expect(c.message).toContain(
+      'Lease kube-system/ebs-csi-aws-com: held by ebs-csi-controller-0, last renewed 50 s before the snapshot',
+    )
+    expect(c.evidence[0]).toContain('Lease kube-system/ebs-csi-aws-com')
+    const released = snap({...ebs, leases: [lease('2026-11-25T10:00:55Z', '')], takenAt: taken})
+    expect(expectCause(released, 'ProvisionerNotRunning').message).toContain('has no holder')
+    // 40 s is within 15 s + 30 s of grace; a fresh Lease in another namespace wins over a stale one.
+    const fresh = snap({...ebs, leases: [lease('2026-11-25T10:00:20Z')], takenAt: taken})
+    expect(expectCause(fresh, 'ProvisioningInProgress').message).toContain(
+      'It is running (Lease kube-system/ebs-csi-aws-com',
+    )
+    expectCause(
+      snap({
+        ...ebs,
+        leases: [lease('2026-11-25T09:00:00Z'), lease('2026-11-25T10:00:58Z', 'x', 'storage')],
+        takenAt: taken,
+      }),
+      'ProvisioningInProgress',
+    )
+    // Without takenAt (a kubectl dump) "now" is the newest time in the snapshot.
+    expectCause(
+      snap({...ebs, events: [waiting('2026-11-25T10:03:00Z')], leases: [lease('2026-11-25T10:00:10Z')]}),
+      'ProvisionerNotRunning',
+    )
+    // A stale Lease outranks an old failure: nothing retries until the provisioner runs again.
+    const failed = event('data', 'ProvisioningFailed', 'rpc error: code = Internal desc = boom', {
+      source: 'ebs.csi.aws.com_ctrl-0_abc',
+      at: '2026-11-25T10:00:05Z',
+    })
+    expect(
+      expectCause(
+        snap({...ebs, events: [failed], leases: [lease('2026-11-25T10:00:10Z')], takenAt: taken}),
+        'ProvisionerNotRunning',
+      ).message,
+    ).toContain('will not retry until it runs again')
+  })
+  it('ProvisionerNotResponding: it is alive (fresh Lease, or events on other claims) but silent about this claim for 5 minutes', () => {
+    const c = expectCause(
+      snap({...ebs, events: [waiting('2026-11-25T10:07:30Z')], leases: [lease('2026-11-25T10:07:25Z')]}),
+      'ProvisionerNotResponding',
+    )
+    expect(c.message).toContain('7 minutes')
+    const other = event('other', 'ProvisioningSucceeded', 'Successfully provisioned volume pvc-1', {
+      type: 'Normal',
+      source: 'ebs.csi.aws.com_ctrl-0_abc',
+      at: '2026-11-25T10:06:00Z',
+    })
+    expectCause(snap({...ebs, events: [waiting('2026-11-25T10:07:30Z'), other]}), 'ProvisionerNotResponding')
+  })
+  it('ProvisioningFailed is classified: sub-reason, whether and when the provisioner retries', () => {
+    const failedWith = (message: string, annotations: Record<string, string> = {}) =>
+      explain(
+        snap({
+          storageClasses: [sc('ebs', {provisioner: 'ebs.csi.aws.com'})],
+          csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
+          pvcs: [pvc('data', {cls: 'ebs', annotations})],
+          events: [event('data', 'ProvisioningFailed', message, {source: 'ebs.csi.aws.com_ctrl-0_abc'})],
+        }),
+      )
+    const cases: [string, string, RegExp][] = [
+      [
+        'Volume provisioning failed with infeasible error. Retries will be delayed. rpc error: code = InvalidArgument desc = parameter "type" must be gp3 or io2',
+        'Infeasible',
+        /Retries are delayed.*5 min/,
+      ],
+      ['rpc error: code = ResourceExhausted desc = storage pool is full', 'ResourceExhausted', /exponential backoff/],
+      ['rpc error: code = DeadlineExceeded desc = context deadline exceeded', 'Timeout', /in progress/],
+      ['rpc error: code = Unavailable desc = connection refused', 'DriverUnavailable', /backoff/],
+      ['rpc error: code = Internal desc = backend exploded', 'DriverError', /backoff/],
+      [
+        'failed to get selected CSINode node-x: csinode.storage.k8s.io "node-x" not found',
+        'NoCSINode',
+        /scheduler picks a node again/,
+      ],
+      [
+        'error generating accessibility requirements: no topology key found for node node-y',
+        'NodeNotRegistered',
+        /kept/,
+      ],
+      [
+        'found unknown parameter key "csi.storage.k8s.io/foo" with reserved namespace csi.storage.k8s.io/',
+        'ClassParameter',
+        /until the class is fixed/,
+      ],
+      ['claim Selector is not supported', 'SelectorNotSupported', /same way/],
+      [
+        'Kubernetes does not support use of ReadWriteOncePod with other access modes on the same PersistentVolume',
+        'UnsupportedAccessMode',
+        /backoff/,
+      ],
+    ]
+    for (const [message, reason, retry] of cases) {
+      const c = failedWith(message)
+      expect(c.cause).toBe('ProvisioningFailed')
+      expect(c.failure?.reason, message).toBe(reason)
+      expect(c.failure?.retry, message).toMatch(retry)
+      expect(c.message).toContain(c.failure!.retry)
+    }
+    // With a selected node, ResourceExhausted sends the pod back to the scheduler.
+    const wffc = failedWith('rpc error: code = ResourceExhausted desc = no room in zone-a', {
+      'volume.kubernetes.io/selected-node': 'node-a1',
+    })
+    expect(wffc.failure).toMatchObject({reason: 'ResourceExhausted', code: 'ResourceExhausted'})
+    expect(wffc.failure?.retry).toContain('removes volume.kubernetes.io/selected-node')
   })
   it('VolumeAttributesClassDisabled: a claim with a VolumeAttributesClass on a 1.31-1.33 cluster (gate off by default)', () => {
     const s = snap({
