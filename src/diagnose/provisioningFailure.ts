@@ -13,6 +13,7 @@ export type FailureReason =
   | 'DriverUnavailable'
   | 'NoCSINode'
   | 'NodeNotRegistered'
+  | 'NoTopology'
   | 'UnsupportedAccessMode'
   | 'ClassParameter'
   | 'SelectorNotSupported'
@@ -125,6 +126,17 @@ export function classifyFailure(message: string, ctx: FailureContext): FailureCl
       retry: `The selected node is kept and provisioning is retried. ${BACKOFF}`,
       fix: [
         "Check the driver's node plugin on that node (kubectl get csinode <node> -o yaml) and the node's topology labels.",
+      ],
+    }
+  }
+  if (/no available topology found/.test(message)) {
+    return {
+      reason: 'NoTopology',
+      meaning:
+        "no node's CSINode lists the driver with its topology keys, so the provisioner cannot say where to create the volume (the driver's node plugin runs on no node, or has not registered yet)",
+      retry: BACKOFF,
+      fix: [
+        "Deploy the driver's node plugin (with node-driver-registrar) on the nodes: kubectl get csinode -o yaml must list the driver with its topologyKeys.",
       ],
     }
   }

@@ -1031,3 +1031,98 @@ async function distinctPorts(n: number): Promise<number[]> {
   while (ports.size < n) ports.add(await freePort())
   return [...ports]
 }
+
+// ---------------------------------------------------------------------------
+// a second CSI driver + external-provisioner that a test owns (stop/start at will)
+
+export interface OwnProvisioner {
+  /** the driver's (and provisioner's) name */
+  driver: string
+  /** csi-provisioner's log */
+  logFile: string
+  /** SIGTERM the csi-provisioner (the driver keeps running); waits until it has exited */
+  stop(): Promise<void>
+  /** starts csi-provisioner again and waits until it provisions ("Started provisioner controller") */
+  start(): Promise<void>
+  /** stops both processes and removes their directory */
+  dispose(): Promise<void>
+}
+
+/**
+ * Starts pvd-csi under another driver name and a csi-provisioner for it with leader election on
+ * (Lease in `leaseNamespace`), as the calling test process's children: a test can stop the
+ * provisioner mid-test and start it again without touching the harness's own CSI layer. Failure
+ * injection works as for the harness driver (StorageClass parameters; `fail-key` under the same
+ * fail dir). The exit hooks kill both if the test process dies.
+ */
+export async function startOwnProvisioner(
+  c: {kubeconfig: string; workDir: string; binDir: string},
+  o: {driver: string; leaseNamespace: string; leaseDurationSeconds?: number},
+): Promise<OwnProvisioner> {
+  installHooks()
+  const csiBin = binDirPath('csi')
+  const id = o.driver.replace(/[^a-zA-Z0-9-]/g, '-')
+  const dir = path.join(c.workDir, `csi-${id}`)
+  const logs = path.join(c.workDir, 'logs')
+  fs.mkdirSync(path.join(dir, 'volumes'), {recursive: true})
+  fs.mkdirSync(logs, {recursive: true})
+  const socket = path.join(dir, 'csi.sock')
+  const driver = startProc(
+    c.binDir,
+    `pvd-csi-${id}`,
+    [
+      `--endpoint=${socket}`,
+      `--drivername=${o.driver}`,
+      `--fail-dir=${path.join(c.workDir, 'csi', 'fail')}`,
+      `--data-dir=${path.join(dir, 'volumes')}`,
+    ],
+    logs,
+    {exe: path.join(csiBin, 'pvd-csi')},
+  )
+  await waitFor(driver, () => fs.existsSync(socket), 20_000, 'its socket')
+  const lease = o.leaseDurationSeconds ?? 15
+  const args = [
+    `--kubeconfig=${c.kubeconfig}`,
+    `--csi-address=${socket}`,
+    '--leader-election',
+    `--leader-election-namespace=${o.leaseNamespace}`,
+    `--leader-election-lease-duration=${lease}s`,
+    `--leader-election-renew-deadline=${Math.max(1, Math.floor((lease * 2) / 3))}s`,
+    `--leader-election-retry-period=${Math.max(1, Math.floor(lease / 3))}s`,
+    '--timeout=10s',
+    '--retry-interval-start=1s',
+    '--retry-interval-max=10s',
+    '--v=2',
+    '--extra-create-metadata',
+  ]
+  let prov: Proc | undefined
+  const name = `csi-provisioner-${id}`
+  const logFile = path.join(logs, `${name}.log`)
+  const start = async () => {
+    const from = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0
+    const p = startProc(c.binDir, name, args, logs, {exe: path.join(csiBin, 'csi-provisioner')})
+    prov = p
+    await waitFor(
+      p,
+      () => fs.readFileSync(logFile, 'utf8').slice(from).includes('Started provisioner controller'),
+      60_000,
+      '"Started provisioner controller"',
+    )
+  }
+  const stop = async () => {
+    if (prov) await stopProc(prov)
+    prov = undefined
+  }
+  await start()
+  return {
+    driver: o.driver,
+    logFile,
+    stop,
+    start,
+    dispose: async () => {
+      await stop()
+      await stopProc(driver)
+      fs.rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
