@@ -3,6 +3,7 @@ import {UserError} from '../errors.js'
 
 const CLAIM_WORDS = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims']
 const POD_WORDS = ['pod', 'pods', 'po']
+const STS_WORDS = ['sts', 'statefulset', 'statefulsets', 'statefulset.apps', 'statefulsets.apps']
 
 /**
  * NAME, NAMESPACE/NAME, or KIND/NAME and KIND/NAMESPACE/NAME with kubectl's words for the kinds
@@ -10,16 +11,23 @@ const POD_WORDS = ['pod', 'pods', 'po']
  */
 export function parseObjectArg(
   arg: string,
-  opts: {pods?: boolean; usage: string},
-): {kind: 'claim' | 'pod'; namespace?: string; name: string} {
+  opts: {pods?: boolean; statefulSets?: boolean; usage: string},
+): {kind: 'claim' | 'pod' | 'statefulset'; namespace?: string; name: string} {
   const parts = arg.split('/')
   const word = parts[0].toLowerCase()
-  const kind = opts.pods && POD_WORDS.includes(word) ? 'pod' : CLAIM_WORDS.includes(word) ? 'claim' : undefined
+  const kind =
+    opts.pods && POD_WORDS.includes(word)
+      ? 'pod'
+      : opts.statefulSets && STS_WORDS.includes(word)
+        ? 'statefulset'
+        : CLAIM_WORDS.includes(word)
+          ? 'claim'
+          : undefined
   const rest = kind && parts.length > 1 ? parts.slice(1) : parts
   if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
     throw new UserError(`cannot read "${arg}": use ${opts.usage}`)
   const [namespace, name] = rest.length === 2 ? rest : [undefined, rest[0]]
-  return {kind: kind === 'pod' && parts.length > 1 ? 'pod' : 'claim', namespace, name}
+  return {kind: kind && kind !== 'claim' && parts.length > 1 ? kind : 'claim', namespace, name}
 }
 
 /** A yes/no question on stderr; only `y` or `yes` agrees. */

@@ -11,7 +11,8 @@ import type {DiskReport} from '../disks/types.js'
 
 /** explain: 1 when any claim in scope is a warning or an error, 0 when every claim is ok or info. */
 export function explainExitCode(d: Diagnosis): 0 | 1 {
-  return d.claims.some((c) => c.severity === 'warning' || c.severity === 'error') ? 1 : 0
+  const bad = (s: string) => s === 'warning' || s === 'error'
+  return d.claims.some((c) => bad(c.severity)) || (d.workloads ?? []).some((w) => bad(w.severity)) ? 1 : 0
 }
 
 /**

@@ -32,6 +32,10 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       command: '<%= config.bin %> explain -A --pods',
     },
     {
+      description: "Every claim of a StatefulSet's replicas, and why a missing one was not created",
+      command: '<%= config.bin %> explain -n shop sts/db',
+    },
+    {
       description: 'Offline, from a dump taken with kubectl (no cluster needed)',
       command:
         'kubectl get pv,pvc,sc,nodes,pods,events,csinodes,volumeattachments -A -o json > dump.json &&\n<%= config.bin %> explain -A --from-file dump.json',
@@ -54,7 +58,8 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
 
   static args = {
     names: Args.string({
-      description: 'Claims to explain: NAME, NAMESPACE/NAME, or pod/NAME for every claim of a pod.',
+      description:
+        'Claims to explain: NAME, NAMESPACE/NAME, pod/NAME for every claim of a pod, or sts/NAME for every claim a StatefulSet has or should have.',
       required: false,
     }),
   }
@@ -94,9 +99,10 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
     const scanNamespace = (ns: string) => (flags['all-namespaces'] ? undefined : ns)
     // Live, only what the verdicts asked for depend on is read (diagnose/needs.ts).
-    // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything.
+    // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything; so
+    // does sts/NAME (its claims may not exist, and its events say why).
     const plan =
-      (targets.length || !flags.all) && !flags.pods
+      (targets.length || !flags.all) && !flags.pods && !targets.some((t) => t.kind === 'statefulset')
         ? async (ns: string) => {
             const {scanPlanner, targetPlanner} = await import('../diagnose/needs.js')
             return targets.length
@@ -155,5 +161,5 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
 }
 
 function parseTarget(arg: string): Omit<Target, 'namespace'> & {namespace?: string} {
-  return parseObjectArg(arg, {pods: true, usage: 'NAME, NAMESPACE/NAME or pod/NAME'})
+  return parseObjectArg(arg, {pods: true, statefulSets: true, usage: 'NAME, NAMESPACE/NAME, pod/NAME or sts/NAME'})
 }

@@ -4,11 +4,12 @@ import {labelSelectorMatches} from '../binding/selectors.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {diagnoseClaim, isHealthyBound} from './diagnoseClaim.js'
-import type {ClaimDiagnosis, Diagnosis} from './types.js'
+import type {ClaimDiagnosis, Diagnosis, WorkloadDiagnosis} from './types.js'
+import {diagnoseStatefulSet} from './workload.js'
 import {buildWorld, podClaimNames, type World} from '../binding/world.js'
 
 export interface Target {
-  kind: 'claim' | 'pod'
+  kind: 'claim' | 'pod' | 'statefulset'
   namespace: string
   name: string
 }
@@ -27,9 +28,25 @@ export interface DiagnoseOptions {
 
 export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World = buildWorld(snapshot)): Diagnosis {
   const claims: ClaimDiagnosis[] = []
+  const workloads: WorkloadDiagnosis[] = []
   if (opts.targets.length) {
     for (const t of opts.targets) {
-      if (t.kind === 'claim') {
+      if (t.kind === 'statefulset') {
+        const set = snapshot.statefulSets.find(
+          (x) => x.metadata?.name === t.name && (x.metadata?.namespace ?? 'default') === t.namespace,
+        )
+        if (!set) {
+          const why = snapshot.skipped.find((x) => x.resource === 'statefulsets')
+          throw new UserError(
+            why
+              ? `cannot read statefulsets (${why.reason}); ask for the read access in docs/rbac.yaml, or give a file that holds the StatefulSet`
+              : `statefulset "${t.name}" not found in namespace "${t.namespace}"; list them with kubectl get sts -n ${t.namespace}`,
+          )
+        }
+        const r = diagnoseStatefulSet(set, world)
+        workloads.push(r.workload)
+        claims.push(...r.claims)
+      } else if (t.kind === 'claim') {
         const pvc = world.claims.get(`${t.namespace}/${t.name}`)
         if (!pvc)
           throw new UserError(
@@ -65,7 +82,13 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
     for (const r of reported) claims.push(r.d)
     if (opts.pods) claims.push(...stuckPods(snapshot, opts, world))
   }
-  return {apiVersion: 'pv-doctor/v1', kind: 'Diagnosis', skipped: snapshot.skipped, claims}
+  return {
+    apiVersion: 'pv-doctor/v1',
+    kind: 'Diagnosis',
+    skipped: snapshot.skipped,
+    ...(workloads.length ? {workloads} : {}),
+    claims,
+  }
 }
 
 /** The claims a scan looks at: those of the namespace (all when undefined) that match the selector. */

@@ -104,6 +104,10 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),
   resourcequotas: (n) => (n.unbound ? perNamespace('resourcequotas', n) : []),
   limitranges: (n) => (n.unbound ? perNamespace('limitranges', n) : []),
+  // An external provisioner's liveness (diagnose/provisionerLiveness.ts): its Lease, in any namespace.
+  leases: (n) => (n.unbound ? [{name: 'leases', fieldSelector: 'metadata.namespace!=kube-node-lease'}] : []),
+  // Only `explain sts/NAME` reads StatefulSets, and it reads everything (commands/explain.ts).
+  statefulsets: () => [],
 }
 
 /**
@@ -114,7 +118,7 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
 function probes(first: readonly Read[], namespace: string | undefined): Read[] {
   return RESOURCES.filter((r) => !first.some((f) => f.name === r.name)).map((r) => ({
     name: r.name,
-    namespace: r.name === 'csistoragecapacities' ? undefined : namespace,
+    namespace: r.name === 'csistoragecapacities' || r.name === 'leases' ? undefined : namespace,
     probe: true,
   }))
 }

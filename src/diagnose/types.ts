@@ -115,9 +115,42 @@ export interface ClaimDiagnosis {
   failure?: ProvisioningFailureInfo
 }
 
+/** One claim of a StatefulSet's volumeClaimTemplates for one ordinal (`explain sts/NAME`). */
+export interface WorkloadClaim {
+  /** `<template>-<statefulset>-<ordinal>` */
+  name: string
+  template: string
+  ordinal: number
+  /** present: exists for a current replica; missing: should exist and does not; retained: exists beyond the replicas */
+  state: 'present' | 'missing' | 'retained'
+  severity: Severity
+  /** The claim's phase and cause, when it exists. */
+  phase?: string
+  cause?: string
+  volume?: string
+  /** For missing and retained claims: why, in a sentence. */
+  why?: string
+  evidence: string[]
+}
+
+export interface WorkloadDiagnosis {
+  kind: 'StatefulSet'
+  namespace: string
+  name: string
+  replicas: number
+  /** spec.persistentVolumeClaimRetentionPolicy with upstream's defaults (Retain, Retain). */
+  retention: {whenDeleted: string; whenScaled: string}
+  severity: Severity
+  message: string
+  claims: WorkloadClaim[]
+  fix: string[]
+}
+
 export interface Diagnosis {
   apiVersion: 'pv-doctor/v1'
   kind: 'Diagnosis'
   skipped: Skipped[]
+  /** Workloads asked about (`sts/NAME`): each with every claim it has or should have. */
+  workloads?: WorkloadDiagnosis[]
   claims: ClaimDiagnosis[]
 }

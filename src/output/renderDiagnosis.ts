@@ -2,7 +2,7 @@
 import type {ChalkInstance} from 'chalk'
 import {MISMATCH_CODES, type MismatchCode} from '../binding/matchVolume.js'
 import {shortModes} from '../binding/accessModes.js'
-import type {ClaimDiagnosis, Diagnosis, Severity} from '../diagnose/types.js'
+import type {ClaimDiagnosis, Diagnosis, Severity, WorkloadDiagnosis} from '../diagnose/types.js'
 import {columns} from './table.js'
 
 /** -o wide's per-check columns: lower case with "?", so none reads like a data column (PHASE, CLASS). */
@@ -36,6 +36,8 @@ export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: RenderOpti
       '',
     )
   }
+  for (const w of d.workloads ?? []) out.push(renderWorkload(w, c, opts.width), '')
+  if (d.claims.length === 0 && d.workloads?.length) return `${out.join('\n')}\n`
   if (d.claims.length === 0) {
     out.push(
       `${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)`,
@@ -93,6 +95,33 @@ function omittedLine(cl: ClaimDiagnosis): string {
     by.furtherFromFitting && `${by.furtherFromFitting} free but further from fitting`,
   ].filter(Boolean)
   return `… and ${n} more PV(s) of this class not listed: ${parts.join(', ')}`
+}
+
+/** A StatefulSet: one row per claim it has or should have, then the fixes for the missing ones. */
+function renderWorkload(w: WorkloadDiagnosis, c: ChalkInstance, width?: number): string {
+  const lines = [
+    `${c.bold(`statefulset ${w.namespace}/${w.name}`)}  ${paint(c, w.severity, w.severity)}  ${c.dim(`(${w.replicas} replica(s))`)}`,
+    `  ${w.message}`,
+  ]
+  if (w.claims.length) {
+    const rows = w.claims.map((cl) => [
+      String(cl.ordinal),
+      cl.state === 'missing' ? c.red(cl.name) : cl.name,
+      cl.state === 'missing' ? c.red('missing') : cl.state === 'retained' ? `retained, ${cl.phase}` : (cl.phase ?? ''),
+      cl.state === 'present' ? paint(c, cl.severity, cl.cause ?? '') : '',
+      cl.volume ?? '-',
+    ])
+    lines.push(columns(['ORDINAL', 'CLAIM', 'STATE', 'CAUSE', 'VOLUME'], rows, '    ', width))
+  }
+  for (const cl of w.claims.filter((x) => x.why)) {
+    lines.push(`  ${cl.name}: ${cl.why}`)
+    for (const e of cl.evidence) lines.push(`    ${c.dim(e)}`)
+  }
+  if (w.fix.length) {
+    lines.push('  Fix:')
+    for (const f of w.fix) lines.push(`    - ${f}`)
+  }
+  return lines.join('\n')
 }
 
 function renderClaim(cl: ClaimDiagnosis, c: ChalkInstance, wide: boolean, width?: number): string {

@@ -36,6 +36,7 @@ const MAX_ROUNDS = 12
 /** `plan` may still be loading (the engine's modules): /version is asked meanwhile. */
 export async function plannedSnapshot(client: KubeClient, plan: Planner | Promise<Planner>): Promise<Snapshot> {
   const snap = emptySnapshot()
+  snap.takenAt = new Date().toISOString()
   const skipped = new Map<ResourceName, string>()
   const seen = new Map<ResourceName, Set<string>>()
   const done = new Set<string>()

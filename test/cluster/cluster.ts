@@ -136,6 +136,9 @@ const CONTROLLERS = [
   'statefulset-controller',
   'replicaset-controller',
   'deployment-controller',
+  // fills ResourceQuota status (hard/used): without it the quota admission plugin refuses every
+  // object a quota covers ("status unknown for quota")
+  'resourcequota-controller',
   'persistentvolume-binder-controller',
   'persistentvolume-protection-controller',
   'persistentvolumeclaim-protection-controller',
