@@ -9,10 +9,10 @@ const STS_WORDS = ['sts', 'statefulset', 'statefulsets', 'statefulset.apps', 'st
  * NAME, NAMESPACE/NAME, or KIND/NAME and KIND/NAMESPACE/NAME with kubectl's words for the kinds
  * the command accepts (claims always; pods when `pods` is set). A lone kind word is a name.
  */
-export function parseObjectArg(
+export function parseObjectArg<S extends boolean = false>(
   arg: string,
-  opts: {pods?: boolean; statefulSets?: boolean; usage: string},
-): {kind: 'claim' | 'pod' | 'statefulset'; namespace?: string; name: string} {
+  opts: {pods?: boolean; statefulSets?: S; usage: string},
+): {kind: 'claim' | 'pod' | (S extends true ? 'statefulset' : never); namespace?: string; name: string} {
   const parts = arg.split('/')
   const word = parts[0].toLowerCase()
   const kind =
@@ -27,7 +27,7 @@ export function parseObjectArg(
   if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
     throw new UserError(`cannot read "${arg}": use ${opts.usage}`)
   const [namespace, name] = rest.length === 2 ? rest : [undefined, rest[0]]
-  return {kind: kind && kind !== 'claim' && parts.length > 1 ? kind : 'claim', namespace, name}
+  return {kind: kind && kind !== 'claim' && parts.length > 1 ? (kind as 'pod') : 'claim', namespace, name}
 }
 
 /** A yes/no question on stderr; only `y` or `yes` agrees. */

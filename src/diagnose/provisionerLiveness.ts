@@ -77,6 +77,9 @@ export function provisionerLiveness(provisioner: string, s: Snapshot): Liveness 
   const skipped = s.skipped.find((x) => x.resource === 'leases')
   if (skipped) return {state: 'unknown', lease: `Leases could not be read (${skipped.reason})`, lastEvent}
   const lease = leaseOf(s, name)
+  // A kubectl dump (no takenAt) rarely holds Leases: their absence says nothing there.
+  if (!lease && !s.takenAt && s.leases.length === 0)
+    return {state: 'unknown', lease: 'the input holds no Leases', lastEvent}
   if (!lease)
     return {
       state: 'unknown',

@@ -26,7 +26,7 @@ function declare(s: Snapshot, key: SnapshotKey): void {
  * Kinds a kubectl dump often leaves out, and whose absence would otherwise read as "there are
  * none": without CSIDrivers a missing provisioner cannot be told from an unregistered one.
  */
-const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events', 'leases']
+const MAY_BE_LEFT_OUT: SnapshotKey[] = ['csiDrivers', 'csiStorageCapacities', 'events']
 
 /**
  * Kinds only the after-binding checks need (a pod placed on a node, not started): without

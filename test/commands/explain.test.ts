@@ -63,7 +63,6 @@ describe('explain --from-file (no cluster)', () => {
     expect(d.skipped).toEqual([
       {resource: 'csidrivers', reason: 'not in the input file'},
       {resource: 'csistoragecapacities', reason: 'not in the input file'},
-      {resource: 'leases', reason: 'not in the input file'},
     ])
     expect(d.claims[0]).toMatchObject({
       namespace: 'shop',

@@ -294,6 +294,7 @@ describe('Immediate claims', () => {
       ...ebs,
       csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
       events: [waiting('2026-11-25T10:07:30Z')],
+      takenAt: '2026-11-25T10:07:31Z',
     })
     const c = expectCause(registered, 'ProvisionerNotRunning')
     expect(c.severity).toBe('error')
@@ -310,6 +311,12 @@ describe('Immediate claims', () => {
       ],
     })
     expect(expectCause(dump, 'ProvisionerNotRunning').message).toContain('Leases could not be read (forbidden)')
+    const kubectlDump = snap({
+      ...ebs,
+      events: [waiting('2026-11-25T10:07:30Z')],
+      skipped: [{resource: 'csidrivers', reason: 'not in the input file'}],
+    })
+    expect(expectCause(kubectlDump, 'ProvisionerNotRunning').message).toContain('the input holds no Leases')
     // Under the threshold it is still in progress; a word from the provisioner means it is alive.
     expectCause(
       snap({
