@@ -93,13 +93,52 @@ export function waitedForProvisioner(
 const podsHint = (provisioner: string) =>
   `kubectl get pods -A | grep -i ${provisioner.split('.')[0]}; then the csi-provisioner container's log`
 
-/** The state of dynamic provisioning by an external provisioner for one claim. */
+/** The state of dynamic provisioning by an external provisioner for one claim, with the scheduler's part. */
 export function provisionState(
   pvc: V1PersistentVolumeClaim,
   sc: V1StorageClass,
   provisioner: string,
   w: World,
   inTree = false,
+): ProvisionState {
+  return withScheduling(provisionerState(pvc, sc, provisioner, w, inTree), pvc, w)
+}
+
+/** The scheduler's PreBind text when a provisioning failure sent the pod back (volumebinding binder.go checkBindings). */
+const PREBIND_PROVISIONING = 'provisioning failed for PVC'
+
+/**
+ * WaitForFirstConsumer: the node the scheduler selected (volume.kubernetes.io/selected-node), and
+ * pods the provisioner's failure sent back to scheduling: the scheduler's PreBind (binder.go
+ * checkBindings) fails with `provisioning failed for PVC "<name>"` once the provisioner removed
+ * the annotation (rescheduleProvisioning), and the pod's PodScheduled condition says so.
+ */
+function withScheduling(st: ProvisionState, pvc: V1PersistentVolumeClaim, w: World): ProvisionState {
+  const selected = pvc.metadata?.annotations?.[SELECTED_NODE]
+  const ns = pvc.metadata?.namespace ?? 'default'
+  const name = pvc.metadata?.name ?? ''
+  const preBind = (w.podsByClaim.get(`${ns}/${name}`) ?? []).flatMap((p) => {
+    const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False')
+    return c?.message?.includes('running PreBind plugin') && c.message.includes(`"${name}"`)
+      ? [{pod: p.metadata?.name ?? '', message: c.message}]
+      : []
+  })
+  if (!selected && !preBind.length) return st
+  let message = st.message
+  if (selected)
+    message += ` The scheduler selected node ${selected} for the claim (volume.kubernetes.io/selected-node): the volume is to be created where that node can reach it.`
+  const sentBack = preBind.filter((p) => p.message.includes(PREBIND_PROVISIONING))
+  if (sentBack.length)
+    message += ` Pod ${sentBack.map((p) => p.pod).join(', ')} went back to scheduling: the provisioner gave up on the selected node and removed the annotation, so the scheduler's PreBind failed and it picks a node again.`
+  return {...st, message, evidence: [...st.evidence, ...preBind.map((p) => `pod ${p.pod}: ${p.message}`)]}
+}
+
+function provisionerState(
+  pvc: V1PersistentVolumeClaim,
+  sc: V1StorageClass,
+  provisioner: string,
+  w: World,
+  inTree: boolean,
 ): ProvisionState {
   const ns = pvc.metadata?.namespace ?? 'default'
   const name = pvc.metadata?.name ?? ''
@@ -170,6 +209,7 @@ export function provisionState(
   if (failed) {
     const f = classifyFailure(eventMessage(failed), {
       selectedNode: pvc.metadata?.annotations?.[SELECTED_NODE],
+      delayed: sc.volumeBindingMode === 'WaitForFirstConsumer',
       className,
     })
     return {

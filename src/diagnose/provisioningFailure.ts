@@ -48,6 +48,8 @@ function grpcCode(message: string): string | undefined {
 export interface FailureContext {
   /** The claim carries volume.kubernetes.io/selected-node (WaitForFirstConsumer). */
   selectedNode?: string
+  /** WaitForFirstConsumer: the provisioner only ever tries with a selected node, even if it has removed it since. */
+  delayed?: boolean
   className: string
 }
 
@@ -57,9 +59,10 @@ export function classifyFailure(message: string, ctx: FailureContext): FailureCl
   const cls = ctx.className
   // A failure may send the pod back to the scheduler only for a claim with a selected node
   // (Provision: mayReschedule = supportsTopology && SelectedNodeName != "").
-  const reschedule = ctx.selectedNode
-    ? `With a selected node (${ctx.selectedNode}) it removes volume.kubernetes.io/selected-node, so the scheduler picks a node again (rescheduleProvisioning); the pod's next attempt may land elsewhere.`
-    : BACKOFF
+  const reschedule =
+    ctx.selectedNode || ctx.delayed
+      ? `With a selected node (${ctx.selectedNode ?? 'WaitForFirstConsumer'}) it removes volume.kubernetes.io/selected-node, so the scheduler picks a node again (rescheduleProvisioning); the pod's next attempt may land elsewhere.`
+      : BACKOFF
   if (message.startsWith(INFEASIBLE_PREFIX) || code === 'InvalidArgument') {
     return {
       reason: 'Infeasible',
@@ -82,7 +85,9 @@ export function classifyFailure(message: string, ctx: FailureContext): FailureCl
       retry: reschedule,
       fix: [
         'Free or add capacity in the backend (or raise its quota), or request less storage.',
-        ...(ctx.selectedNode ? ['Or let the pod run in another zone/node where the driver has room.'] : []),
+        ...(ctx.selectedNode || ctx.delayed
+          ? ['Or let the pod run in another zone/node where the driver has room.']
+          : []),
       ],
     }
   }

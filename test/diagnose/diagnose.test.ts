@@ -399,6 +399,32 @@ describe('Immediate claims', () => {
     })
     expectCause(snap({...ebs, events: [waiting('2026-11-25T10:07:30Z'), other]}), 'ProvisionerNotResponding')
   })
+  it('ProvisioningFailed on the node the scheduler selected: the node, and the pod sent back by PreBind', () => {
+    const wffc = sc('ebs', {provisioner: 'ebs.csi.aws.com', mode: 'WaitForFirstConsumer'})
+    const failed = event('data', 'ProvisioningFailed', 'rpc error: code = ResourceExhausted desc = no room in zone a', {
+      source: 'ebs.csi.aws.com_ctrl-0_abc',
+    })
+    const preBind = 'running PreBind plugin "VolumeBinding": binding volumes: provisioning failed for PVC "data"'
+    const base = {
+      storageClasses: [wffc],
+      csiDrivers: [{metadata: {name: 'ebs.csi.aws.com'}, spec: {}}],
+      nodes,
+      events: [failed],
+      pods: [pod('web', ['data'], {condition: preBind})],
+    }
+    // The annotation is still there (the provisioner has not removed it yet) ...
+    const selected = expectCause(
+      snap({...base, pvcs: [pvc('data', {cls: 'ebs', annotations: {'volume.kubernetes.io/selected-node': 'n1'}})]}),
+      'ProvisioningFailed',
+    )
+    expect(selected.message).toContain('The scheduler selected node n1 for the claim')
+    expect(selected.failure?.retry).toContain('removes volume.kubernetes.io/selected-node')
+    // ... or gone, and the pod waits to be scheduled again.
+    const back = expectCause(snap({...base, pvcs: [pvc('data', {cls: 'ebs'})]}), 'ProvisioningFailed')
+    expect(back.message).toContain('Pod web went back to scheduling')
+    expect(back.evidence).toContain(`pod web: ${preBind}`)
+    expect(back.failure?.retry).toContain('the scheduler picks a node again')
+  })
   it('ProvisioningFailed is classified: sub-reason, whether and when the provisioner retries', () => {
     const failedWith = (message: string, annotations: Record<string, string> = {}) =>
       explain(

@@ -247,3 +247,51 @@ describe.skipIf(!csi)("ProvisioningFailed explained: the real provisioner's text
     for (const c of cases) expect(comparable(explainOffline(c.claim))).toEqual(comparable(claimOf(live, c.claim)))
   })
 })
+
+describe.skipIf(!csi)('WaitForFirstConsumer: provisioning on the node the scheduler selected', () => {
+  it('ResourceExhausted on the selected node: the provisioner removes selected-node, PreBind fails, the pod goes back to scheduling — explain pod/NAME says so (live = offline)', async () => {
+    const cls = s.n('wffc-full')
+    await s.create(sc(cls, csi!.driver, {wffc: true, params: {'fail-create': 'ResourceExhausted: no room left'}}))
+    await s.create(pvc('wffc-full', cls))
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'wffc-pod'},
+      spec: {
+        nodeSelector: {'topology.kubernetes.io/zone': 'zone-a'},
+        terminationGracePeriodSeconds: 0,
+        containers: [{name: 'c', image: 'none'}],
+        volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'wffc-full'}}],
+      },
+    })
+    type Pod = Obj & {status?: {conditions?: {type: string; status: string; message?: string}[]}}
+    const sentBack = await kube.waitFor(
+      () => kube.get<Pod>('Pod', 'wffc-pod', s.ns),
+      (p) =>
+        Boolean(
+          p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.message?.includes('provisioning failed')),
+        ),
+      40_000,
+    )
+    const condition = sentBack!.status!.conditions!.find((c) => c.type === 'PodScheduled')!.message!
+    expect(condition).toBe(
+      'running PreBind plugin "VolumeBinding": binding volumes: provisioning failed for PVC "wffc-full"',
+    )
+    const reasons = (await eventsOf('wffc-full')).map((e) => `${e.reason}: ${e.message}`)
+    expect(reasons).toContain('ProvisioningFailed: rpc error: code = ResourceExhausted desc = no room left')
+
+    const live = claimOf(s.explain(['pod/wffc-pod']), 'wffc-full')
+    expect(live?.cause, live?.message).toBe('ProvisioningFailed')
+    expect(live?.failure?.reason).toBe('ResourceExhausted')
+    expect(live?.failure?.retry).toContain('removes volume.kubernetes.io/selected-node')
+    expect(live?.evidence.join('\n')).toContain('rpc error: code = ResourceExhausted desc = no room left')
+    // The claim flips between "node selected" and "sent back" while the scheduler retries: both are said.
+    expect(live?.message).toMatch(
+      /The scheduler selected node node-a\d for the claim|Pod wffc-pod went back to scheduling/,
+    )
+    const offline = explainOffline('wffc-full')
+    expect(offline?.cause).toBe('ProvisioningFailed')
+    expect(offline?.failure).toEqual(live?.failure)
+    await kube.delete('Pod', 'wffc-pod', s.ns)
+  })
+})
