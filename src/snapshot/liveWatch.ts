@@ -65,6 +65,7 @@ export async function startLiveWatch(
         ;(snap[key] as unknown[]).push(...items)
       }
       snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
+      snap.takenAt = new Date().toISOString()
       return snap
     },
     stop() {
