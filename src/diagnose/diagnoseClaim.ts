@@ -843,10 +843,17 @@ function waitForFirstConsumer(
         ],
       }
     }
+    // Nodes where no PV fits but the class provisions: the scheduler may pick one of those instead
+    // (VolumeBinding does not prefer static PVs unless StorageCapacityScoring is on), and then the
+    // provisioner creates a volume there.
+    const provisionOn = [...new Set(good.filter((o) => o.outcome.kind === 'provision').map((o) => o.node))]
     return {
       cause: 'BindPending',
       message:
         `Pod ${podName} fits on ${a.fits.length} node(s); the scheduler will bind ${uniq.length === 1 ? `PV "${uniq[0]}"` : `one of ${uniq.length} PVs, depending on the node it picks`}.` +
+        (provisionOn.length
+          ? ` On ${provisionOn.length} other node(s) (${provisionOn.slice(0, 8).join(', ')}${provisionOn.length > 8 ? ', …' : ''}) no PV fits and the provisioner creates a new volume instead, if the scheduler picks one of them.`
+          : '') +
         uniq.map((n) => awaitingSync(w.index.byName.get(n)!, w)).join(''),
       wouldBind: uniq[0],
       ties: uniq.slice(1),
