@@ -123,7 +123,9 @@ function withScheduling(st: ProvisionState, pvc: V1PersistentVolumeClaim, w: Wor
       ? [{pod: p.metadata?.name ?? '', message: c.message}]
       : []
   })
-  if (!selected && !preBind.length) return st
+  // Where the provisioner is missing or down, the node it would provision for is beside the point.
+  if ((!selected && !preBind.length) || (st.cause !== 'ProvisioningFailed' && st.cause !== 'ProvisioningInProgress'))
+    return st
   let message = st.message
   if (selected)
     message += ` The scheduler selected node ${selected} for the claim (volume.kubernetes.io/selected-node): the volume is to be created where that node can reach it.`
