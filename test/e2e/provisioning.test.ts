@@ -195,6 +195,64 @@ describe.skipIf(!csi)('provisioner liveness: the real external-provisioner with 
     const reasons = (await eventsOf('second')).map((e) => e.reason)
     expect(reasons).toEqual(expect.arrayContaining(['ExternalProvisioning', 'Provisioning', 'ProvisioningSucceeded']))
   })
+
+  it('a selected node without a CSINode (NoCSINode: rescheduled) or whose CSINode lacks the driver (NodeNotRegistered: kept), from the real sidecar', async () => {
+    // The test's driver has no CSIDriver object, so the scheduler checks no capacity and selects any node.
+    const cls = s.n('le-wffc')
+    await s.create(sc(cls, OWN, {wffc: true}))
+    const ghost = `${s.ns}-nocsinode`.slice(0, 60)
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {name: ghost, labels: {'kubernetes.io/hostname': ghost, 'topology.kubernetes.io/zone': 'zone-z'}},
+      spec: {taints: [{key: 'pv-doctor.io/e2e', value: s.ns, effect: 'NoSchedule'}]},
+    })
+    // A Ready node as the fake nodes are (allocatable pods, conditions): the status of node-b1.
+    const model = await kube.get<Obj & {status?: object}>('Node', 'node-b1')
+    await kube.client.request('PATCH', `/api/v1/nodes/${ghost}/status`, {
+      body: {status: model!.status},
+      contentType: 'application/merge-patch+json',
+    })
+    const podOn = (name: string, claim: string, nodeSelector: Record<string, string>, tolerate = false) =>
+      s.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {name},
+        spec: {
+          nodeSelector,
+          ...(tolerate ? {tolerations: [{key: 'pv-doctor.io/e2e', operator: 'Exists', effect: 'NoSchedule'}]} : {}),
+          terminationGracePeriodSeconds: 0,
+          containers: [{name: 'c', image: 'none'}],
+          volumes: [{name: 'data', persistentVolumeClaim: {claimName: claim}}],
+        },
+      })
+    await s.create(pvc('ghost', cls))
+    await s.create(pvc('unregistered', cls))
+    await podOn('on-ghost', 'ghost', {'kubernetes.io/hostname': ghost}, true)
+    await podOn('on-b1', 'unregistered', {'kubernetes.io/hostname': 'node-b1'})
+    for (const [claim, text] of [
+      ['ghost', `failed to get selected CSINode ${ghost}: csinode.storage.k8s.io "${ghost}" not found`],
+      ['unregistered', 'no topology key found for node node-b1'],
+    ]) {
+      const ev = await kube.waitFor(
+        () => eventsOf(claim),
+        (l) => l.some((e) => e.reason === 'ProvisioningFailed'),
+        30_000,
+      )
+      expect(ev?.find((e) => e.reason === 'ProvisioningFailed')?.message).toContain(text)
+    }
+    const live = s.explain([])
+    const g = claimOf(live, 'ghost')
+    expect(g?.cause, g?.message).toBe('ProvisioningFailed')
+    expect(g?.failure?.reason).toBe('NoCSINode')
+    const u = claimOf(live, 'unregistered')
+    expect(u?.cause, u?.message).toBe('ProvisioningFailed')
+    expect(u?.failure?.reason).toBe('NodeNotRegistered')
+    expect(u?.message).toContain('The scheduler selected node node-b1 for the claim')
+    expect(comparable(explainOffline('unregistered'))).toEqual(comparable(u))
+    await kube.delete('Pod', 'on-ghost', s.ns)
+    await kube.delete('Pod', 'on-b1', s.ns)
+  })
 })
 
 describe.skipIf(!csi)("ProvisioningFailed explained: the real provisioner's texts, classified", () => {
