@@ -106,6 +106,13 @@ afterAll(async () => {
 describe.skipIf(!csi)('provisioner liveness: the real external-provisioner with leader election', () => {
   it('stopped → ProvisionerNotRunning once its Lease goes stale (live = offline; without Lease access a partial answer); started again → Bound', async () => {
     own = await startOwnProvisioner(cluster, {driver: OWN, leaseNamespace: s.ns, leaseDurationSeconds: LEASE_SECONDS})
+    // Its CSIDriver, as a deployment registers it (no capacity tracking, no attach).
+    await s.create({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'CSIDriver',
+      metadata: {name: OWN},
+      spec: {attachRequired: false, storageCapacity: false, volumeLifecycleModes: ['Persistent']},
+    })
     // What node-driver-registrar would add if the driver's node plugin ran on NODE: without a node
     // that lists the driver, an Immediate claim fails with "no available topology found".
     const cn = await kube.get<Obj & {spec: {drivers: {name: string}[]}}>('CSINode', NODE)
@@ -197,7 +204,7 @@ describe.skipIf(!csi)('provisioner liveness: the real external-provisioner with 
   })
 
   it('a selected node without a CSINode (NoCSINode: rescheduled) or whose CSINode lacks the driver (NodeNotRegistered: kept), from the real sidecar', async () => {
-    // The test's driver has no CSIDriver object, so the scheduler checks no capacity and selects any node.
+    // The test's driver does not track capacity, so the scheduler selects any node.
     const cls = s.n('le-wffc')
     await s.create(sc(cls, OWN, {wffc: true}))
     const ghost = `${s.ns}-nocsinode`.slice(0, 60)
