@@ -70,6 +70,12 @@ const perNamespace = (name: ResourceName, n: Needs): Read[] =>
   n.wholeScope ? [{name, namespace: n.scope}] : [...n.namespaces].map((namespace) => ({name, namespace}))
 const CLAIM_EVENTS = 'involvedObject.kind=PersistentVolumeClaim'
 const POD_EVENTS = 'involvedObject.kind=Pod'
+/**
+ * What a provisioner writes about claims (sig-storage-lib-external-provisioner): whether it has
+ * spoken about any claim lately tells a running provisioner from a missing one
+ * (provisionerLiveness). Events can be selected by reason (event strategy's selectable fields).
+ */
+const PROVISIONER_REASONS = ['Provisioning', 'ProvisioningSucceeded', 'ProvisioningFailed']
 
 /**
  * How each kind is read for a set of needs. A new snapshot kind is one entry here (the type
@@ -88,6 +94,13 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   nodes: (n) => (n.scheduling || n.podSide ? [{name: 'nodes'}] : []),
   pods: (n) => (n.podSide ? [{name: 'pods'}] : perNamespace('pods', n)),
   events: (n) => [
+    ...(n.unbound
+      ? PROVISIONER_REASONS.map((reason) => ({
+          name: 'events' as const,
+          namespace: n.scope,
+          fieldSelector: `${CLAIM_EVENTS},reason=${reason}`,
+        }))
+      : []),
     ...(n.podSide || n.podEvents ? perNamespace('events', n).map((r) => ({...r, fieldSelector: POD_EVENTS})) : []),
     ...(n.allClaimEvents
       ? [{name: 'events' as const, namespace: n.scope, fieldSelector: CLAIM_EVENTS}]
