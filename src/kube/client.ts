@@ -98,6 +98,20 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
 
   type RequestOpts = {body?: unknown; contentType?: string; query?: Record<string, string | undefined>}
 
+  /** The URL of an API path with its query (empty values left out), and the headers every call sends. */
+  function target(path: string, query: Record<string, string | undefined>) {
+    const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, v)
+    const headers: Record<string, string | string[]> = {
+      ...(agentOpts.headers as Record<string, string> | undefined),
+      Accept: 'application/json',
+      'User-Agent': 'kubectl-pv-doctor',
+    }
+    if (opts.as) headers['Impersonate-User'] = opts.as
+    if (opts.asGroups?.length) headers['Impersonate-Group'] = opts.asGroups
+    return {url, headers}
+  }
+
   /**
    * One request, retried as client-go's rest client does (request.go checkWait / retry): a 429,
    * or a 5xx with Retry-After, waits that long (capped) and tries again, a few times.
@@ -115,16 +129,8 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   }
 
   function send<T>(method: string, path: string, ro: RequestOpts): Promise<T> {
-    const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
-    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v)
+    const {url, headers} = target(path, ro.query ?? {})
     const payload = ro.body === undefined ? undefined : JSON.stringify(ro.body)
-    const headers: Record<string, string | string[]> = {
-      ...(agentOpts.headers as Record<string, string> | undefined),
-      Accept: 'application/json',
-      'User-Agent': 'kubectl-pv-doctor',
-    }
-    if (opts.as) headers['Impersonate-User'] = opts.as
-    if (opts.asGroups?.length) headers['Impersonate-Group'] = opts.asGroups
     if (payload !== undefined) {
       headers['Content-Type'] = ro.contentType ?? 'application/json'
       headers['Content-Length'] = String(Buffer.byteLength(payload))
@@ -248,16 +254,7 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     onEvent: (e: WatchEvent) => void,
     onEnd: (error?: KubeError) => void,
   ): () => void {
-    const url = new URL(base.pathname.replace(/\/$/, '') + path, base)
-    for (const [k, v] of Object.entries({...query, watch: '1', allowWatchBookmarks: 'true'}))
-      if (v !== undefined && v !== '') url.searchParams.set(k, v)
-    const headers: Record<string, string | string[]> = {
-      ...(agentOpts.headers as Record<string, string> | undefined),
-      Accept: 'application/json',
-      'User-Agent': 'kubectl-pv-doctor',
-    }
-    if (opts.as) headers['Impersonate-User'] = opts.as
-    if (opts.asGroups?.length) headers['Impersonate-Group'] = opts.asGroups
+    const {url, headers} = target(path, {...query, watch: '1', allowWatchBookmarks: 'true'})
     let ended = false
     const end = (error?: KubeError) => {
       if (ended) return
