@@ -7,7 +7,7 @@ import type {V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import {parseQuantity} from '../binding/quantity.js'
 import type {World} from '../binding/world.js'
 import {eventMessage, eventSource, eventTime, latest, quoteEvent} from '../snapshot/events.js'
-import {timeOf} from '../snapshot/time.js'
+import {snapshotNow, timeOf} from '../snapshot/time.js'
 import {NOT_ANSWERING_MS} from './provisioner.js'
 import type {ClaimDiagnosis} from './types.js'
 
@@ -59,10 +59,18 @@ export function resizeVerdict(pvc: V1PersistentVolumeClaim, w: World): ResizeVer
       ]
 
   if (INFEASIBLE.has(allocated ?? '') || (failed && (!ok || eventTime(ok) < eventTime(failed)))) {
+    // external-resizer callResizeOnPlugin: a final gRPC error also sets the ControllerResizeError
+    // condition ("failed to expand pvc with ..."); an infeasible one (InvalidArgument, OutOfRange,
+    // NotFound: util.IsInfeasibleError) sets ControllerResizeInfeasible and is retried only after
+    // --retry-interval-max (markForSlowRetry), others keep ControllerResizeInProgress and back off.
+    const condition = pvc.status?.conditions?.find((c) => c.type === 'ControllerResizeError' && c.status === 'True')
     return {
       cause: 'ResizeFailed',
-      message: `Expanding the claim from ${have} to ${want} failed${failed ? `: ${eventMessage(failed)}` : ''}${allocated ? ` (status.allocatedResourceStatuses: ${allocated}${INFEASIBLE.has(allocated) ? ', which the resizer will not retry' : ''})` : ''}.`,
-      evidence: failed ? [quoteEvent(failed)] : [],
+      message: `Expanding the claim from ${have} to ${want} failed${failed ? `: ${eventMessage(failed)}` : ''}${allocated ? ` (status.allocatedResourceStatuses: ${allocated}${INFEASIBLE.has(allocated) ? ': infeasible at this size, retried only every few minutes' : ''})` : ''}.`,
+      evidence: [
+        ...(failed ? [quoteEvent(failed)] : []),
+        ...(condition ? [`condition ControllerResizeError: ${condition.message ?? ''}`] : []),
+      ],
       fix: [
         `Fix what the resizer reports (its log, in the CSI controller pod), or ask for a size the storage can give.`,
         ...recover,
@@ -86,13 +94,17 @@ export function resizeVerdict(pvc: V1PersistentVolumeClaim, w: World): ResizeVer
   const expanding = events.filter((e) => e.reason === 'ExternalExpanding')
   const heard = events.some((e) => RESIZER_REASONS.has(e.reason ?? '') && eventSource(e) !== 'volume_expand')
   if (expanding.length && !heard) {
+    // The expand controller says ExternalExpanding once per growth of the request and never again
+    // (expand_controller.go: NewExpandController's UpdateFunc enqueues a claim only when its request
+    // or capacity grows, and syncHandler returns nil, no requeue, after the event), so the wait is
+    // measured from its first event to now, not across repeats of it.
     const start = Math.min(...expanding.map((e) => timeOf(e.firstTimestamp) || eventTime(e)).filter((t) => t > 0))
-    const end = Math.max(...expanding.map(eventTime))
+    const waited = snapshotNow(w.snapshot) - start
     const driver = w.index.byName.get(pvc.spec?.volumeName ?? '')?.spec?.csi?.driver
-    if (end - start >= NOT_ANSWERING_MS)
+    if (waited >= NOT_ANSWERING_MS)
       return {
         cause: 'ResizerNotResponding',
-        message: `The expand controller has waited ${Math.round((end - start) / 60_000)} minutes for an external resizer${driver ? ` of ${driver}` : ''} to expand the claim from ${have} to ${want} ("waiting for an external controller to expand this PVC"), and none has written a word about it.`,
+        message: `The expand controller has waited ${Math.floor(waited / 60_000)} minutes for an external resizer${driver ? ` of ${driver}` : ''} to expand the claim from ${have} to ${want} ("waiting for an external controller to expand this PVC"), and none has written a word about it.`,
         evidence: [quoteEvent(latest(expanding, () => true)!)],
         fix: [
           `Check that the CSI controller${driver ? ` of ${driver}` : ''} runs with its csi-resizer sidecar (and that the driver supports expansion at all).`,

@@ -4,7 +4,7 @@
 #
 #   k8s/    etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, pvdhelper
 #   node/   containerd, ctr, containerd-shim-runc-v2, runc (seccomp), CNI bridge/host-local/loopback
-#   csi/    csi-provisioner, csi-attacher (built inside their own modules), pvd-csi (ours)
+#   csi/    csi-provisioner, csi-attacher, csi-resizer (built inside their own modules), pvd-csi (ours)
 #   images/ debian:bookworm-slim (mmdebstrap minbase + util-linux) and pause, as docker archives
 #
 #   test/cluster/build.sh              build what is missing; last stdout line = the k8s bin dir
@@ -36,6 +36,7 @@ RUNC_VERSION=1.5.3
 CNI_VERSION=1.10.0
 PROVISIONER_VERSION=6.4.0  # github.com/kubernetes-csi/external-provisioner/v6
 ATTACHER_VERSION=4.13.0    # github.com/kubernetes-csi/external-attacher/v4
+RESIZER_VERSION=2.3.0      # github.com/kubernetes-csi/external-resizer/v2 (go 1.26.0 in its go.mod)
 PAUSE_VERSION=3.10.2       # the sandbox image containerd 2.4 expects
 IMAGE_RECIPE=bookworm-minbase-util-linux-1   # bump when the rootfs recipe below changes
 # -----------------------------------------------------------------------------
@@ -67,7 +68,7 @@ BINS=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
 PVD_CACHE=$(dirname "$CACHE_ROOT")
 NODE_OUT=$PVD_CACHE/node/containerd$CONTAINERD_VERSION-runc$RUNC_VERSION-cni$CNI_VERSION-$GOVER/bin
 NODE_BINS=(containerd ctr containerd-shim-runc-v2 runc bridge host-local loopback)
-CSI_OUT=$PVD_CACHE/csi/provisioner$PROVISIONER_VERSION-attacher$ATTACHER_VERSION-$GOVER/bin
+CSI_OUT=$PVD_CACHE/csi/provisioner$PROVISIONER_VERSION-attacher$ATTACHER_VERSION-resizer$RESIZER_VERSION-$GOVER/bin
 IMAGES_OUT=$PVD_CACHE/images/$IMAGE_RECIPE-pause$PAUSE_VERSION
 
 log() { printf '[k8s-build] %s\n' "$*" >&2; }
@@ -166,7 +167,7 @@ build_node() {
   log "built containerd, runc, CNI in $((SECONDS - s))s"
 }
 
-# ---- csi: external-provisioner, external-attacher, pvd-csi -------------------
+# ---- csi: external-provisioner, external-attacher, external-resizer, pvd-csi --
 moddir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'; }
 pvdcsi_sum() { cat "$HERE/pvdcsi/main.go" "$HERE/pvdcsi/go.sum" | sha256sum | cut -d' ' -f1; }
 pvdcsi_ok() { [[ -x $CSI_OUT/pvd-csi && "$(cat "$CSI_OUT/pvd-csi.sha256" 2>/dev/null)" == "$(pvdcsi_sum)" ]]; }
@@ -175,9 +176,23 @@ sidecars_ok() {
   v=$("$CSI_OUT/csi-provisioner" --version 2>/dev/null) || return 1
   [[ $v == *" v$PROVISIONER_VERSION" ]] || return 1
   v=$("$CSI_OUT/csi-attacher" --version 2>/dev/null) || return 1
-  [[ $v == *" v$ATTACHER_VERSION" ]]
+  [[ $v == *" v$ATTACHER_VERSION" ]] || return 1
+  v=$("$CSI_OUT/csi-resizer" --version 2>/dev/null) || return 1
+  [[ $v == *" v$RESIZER_VERSION" ]]
 }
 csi_ok() { sidecars_ok && pvdcsi_ok; }
+# build_sidecar NAME MODULE VERSION: `go install m@v` refuses modules with replace directives
+# (the sidecars have them), so build inside the downloaded module, with upstream's exact
+# go.mod/go.sum. A binary already in this (versioned) dir is kept, so an interrupted build
+# resumes where it stopped.
+build_sidecar() {
+  local name=$1 mod=$2 ver=$3 s=$SECONDS d
+  [[ -x $CSI_OUT/$name ]] && return 0
+  d=$(moddir "$mod@v$ver")
+  (cd "$d" && go build -trimpath -ldflags "-s -w -X main.version=v$ver" -o "$CSI_OUT/$name.tmp" "./cmd/$name")
+  mv -f "$CSI_OUT/$name.tmp" "$CSI_OUT/$name"
+  log "built $name v$ver in $((SECONDS - s))s"
+}
 build_csi() {
   mkdir -p "$CSI_OUT"
   if ! pvdcsi_ok; then
@@ -187,18 +202,9 @@ build_csi() {
     log "built pvd-csi in $((SECONDS - s0))s"
   fi
   sidecars_ok && return 0
-  local s=$SECONDS d
-  # `go install m@v` refuses modules with replace directives (both sidecars have them):
-  # build inside the downloaded module instead, with upstream's exact go.mod/go.sum.
-  d=$(moddir "github.com/kubernetes-csi/external-provisioner/v6@v$PROVISIONER_VERSION")
-  (cd "$d" && go build -trimpath -ldflags "-s -w -X main.version=v$PROVISIONER_VERSION" -o "$CSI_OUT/csi-provisioner.tmp" ./cmd/csi-provisioner)
-  mv -f "$CSI_OUT/csi-provisioner.tmp" "$CSI_OUT/csi-provisioner"
-  log "built csi-provisioner v$PROVISIONER_VERSION in $((SECONDS - s))s"
-  s=$SECONDS
-  d=$(moddir "github.com/kubernetes-csi/external-attacher/v4@v$ATTACHER_VERSION")
-  (cd "$d" && go build -trimpath -ldflags "-s -w -X main.version=v$ATTACHER_VERSION" -o "$CSI_OUT/csi-attacher.tmp" ./cmd/csi-attacher)
-  mv -f "$CSI_OUT/csi-attacher.tmp" "$CSI_OUT/csi-attacher"
-  log "built csi-attacher v$ATTACHER_VERSION in $((SECONDS - s))s"
+  build_sidecar csi-provisioner "github.com/kubernetes-csi/external-provisioner/v6" "$PROVISIONER_VERSION"
+  build_sidecar csi-attacher "github.com/kubernetes-csi/external-attacher/v4" "$ATTACHER_VERSION"
+  build_sidecar csi-resizer "github.com/kubernetes-csi/external-resizer/v2" "$RESIZER_VERSION"
   sidecars_ok || { log "CSI sidecars fail the version check"; exit 1; }
 }
 

@@ -16,22 +16,13 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ensureBinaries, startCluster, tail} from './cluster.js'
-import {nodeLeftovers, nodeLockHolder, reapNode} from './node.js'
+import {alive, nodeLeftovers, nodeLockHolder, reapNode} from './node.js'
 
 const SELF = fileURLToPath(import.meta.url)
 const stateDir = path.resolve(process.env.PV_DOCTOR_CLUSTER_DIR ?? path.join(os.tmpdir(), 'pv-doctor-cluster'))
 const pidFile = path.join(stateDir, 'daemon.pid')
 const readyFile = path.join(stateDir, 'ready.json')
 const daemonLog = path.join(stateDir, 'daemon.log')
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function daemonPid(): number | undefined {
   try {

@@ -1,7 +1,8 @@
 // A real Kubernetes cluster for end-to-end tests: etcd, kube-apiserver,
 // kube-controller-manager (with the PV, attach-detach and workload controllers) and
 // kube-scheduler on 127.0.0.1; fake Node objects created Ready; a CSI layer (our
-// pvd-csi driver with the real external-provisioner and external-attacher); and,
+// pvd-csi driver with the real external-provisioner, external-attacher and
+// external-resizer); and,
 // optionally, one real node: this machine running containerd + runc + the kubelet
 // (test/cluster/node.ts). See docs/control-plane.md for the design, the measured
 // timings and the flags.
@@ -66,7 +67,7 @@ export interface StartClusterOptions {
   removeWorkDir?: boolean
   /** progress messages (default: silent unless PV_DOCTOR_CLUSTER_DEBUG is set) */
   log?: (msg: string) => void
-  /** the CSI layer (pvd-csi + external-provisioner + external-attacher + the attach-detach controller); default true */
+  /** the CSI layer (pvd-csi + external-provisioner, -attacher, -resizer + the attach-detach controller); default true */
   csi?: boolean
   /**
    * this machine as a real node (kubelet + containerd); default false. Host-wide: skipped, with
@@ -831,6 +832,10 @@ profiles:
       procs.push(provisioner)
       const attacher = startProc(binDir, 'csi-attacher', common, logs, {exe: path.join(csiBin, 'csi-attacher')})
       procs.push(attacher)
+      // --retry-interval-max is also how long the resizer waits before retrying an infeasible
+      // expansion (its slowSet); 10s keeps that observable in a test.
+      const resizer = startProc(binDir, 'csi-resizer', common, logs, {exe: path.join(csiBin, 'csi-resizer')})
+      procs.push(resizer)
       await Promise.all([
         waitFor(
           provisioner,
@@ -844,9 +849,17 @@ profiles:
           30_000,
           '"Starting CSI attacher"',
         ),
+        waitFor(
+          resizer,
+          () => tail(resizer.logFile, 400).includes('Starting external resizer'),
+          30_000,
+          '"Starting external resizer"',
+        ),
       ])
       timings.csi = Date.now() - t
-      log(`CSI driver ${CSI_DRIVER}, external-provisioner and external-attacher ready (${timings.csi} ms)`)
+      log(
+        `CSI driver ${CSI_DRIVER}, external-provisioner, external-attacher and external-resizer ready (${timings.csi} ms)`,
+      )
     }
 
     if (realNode && containerd && nodeDirs) {
@@ -945,14 +958,15 @@ profiles:
     const describe = (): string[] => [
       `control plane: etcd, kube-apiserver ${server}, kube-controller-manager, kube-scheduler (Kubernetes ${versionOf(path.join(binDir, 'kube-apiserver'))})`,
       csi
-        ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner ${versionOf(path.join(csiBin, 'csi-provisioner'))}, external-attacher ${versionOf(path.join(csiBin, 'csi-attacher'))} on ${csi.socket}`
+        ? `CSI: driver ${CSI_DRIVER} (pvd-csi), external-provisioner ${versionOf(path.join(csiBin, 'csi-provisioner'))}, external-attacher ${versionOf(path.join(csiBin, 'csi-attacher'))}, external-resizer ${versionOf(path.join(csiBin, 'csi-resizer'))} on ${csi.socket}`
         : 'CSI: off',
       realNode && nodeDirs
         ? `real node: ${realNode} (kubelet ${versionOf(path.join(binDir, 'kubelet'))}, containerd ${versionOf(path.join(nodeDirs.nodeBin, 'containerd'))}, runc ${versionOf(path.join(nodeDirs.nodeBin, 'runc'))}, CNI bridge ${BRIDGE}; zone ${REAL_NODE_ZONE}; taint ${REAL_NODE_TAINT.key})`
         : `real node: none${realNodeSkipped ? ` (${realNodeSkipped})` : ''}`,
       `fake nodes: ${nodes.map((x) => `${x.name}${x.zone ? ` (${x.zone})` : ''}`).join(', ')}`,
     ]
-    const info = {
+    // cluster.json (what `cluster:up` leaves for another process) is the Cluster's data fields.
+    const fields = {
       server,
       kubeconfig,
       workDir,
@@ -961,22 +975,9 @@ profiles:
       realNode,
       realNodeSkipped,
       csi,
-      pid: process.pid,
     }
-    fs.writeFileSync(path.join(workDir, 'cluster.json'), JSON.stringify(info, null, 2))
-    return {
-      kubeconfig,
-      server,
-      workDir,
-      binDir,
-      nodeNames: nodes.map((x) => x.name),
-      realNode,
-      realNodeSkipped,
-      csi,
-      timings,
-      describe,
-      stop,
-    }
+    fs.writeFileSync(path.join(workDir, 'cluster.json'), JSON.stringify({...fields, pid: process.pid}, null, 2))
+    return {...fields, timings, describe, stop}
   } catch (e) {
     await stop().catch(() => {})
     throw e

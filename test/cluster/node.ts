@@ -37,7 +37,8 @@ export interface RealNodeDirs {
   images: string
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

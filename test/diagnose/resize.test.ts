@@ -57,7 +57,7 @@ describe('resize of a Bound claim', () => {
   it('ResizeFailed: an infeasible allocatedResourceStatuses', () => {
     const d = explain(snap({pvcs: [growing({allocated: 'ControllerResizeInfeasible'})], pvs: [vol]}))
     expect(d.cause).toBe('ResizeFailed')
-    expect(d.message).toContain('which the resizer will not retry')
+    expect(d.message).toContain('ControllerResizeInfeasible: infeasible at this size, retried only every few minutes')
   })
 
   it('a later success clears an old failure', () => {
@@ -109,6 +109,26 @@ describe('resize of a Bound claim', () => {
     const d = explain(snap({pvcs: [growing()], pvs: [vol], events: [e]}))
     expect(d.cause).toBe('ResizerNotResponding')
     expect(d.message).toContain('waited 6 minutes')
+  })
+
+  it('ResizerNotResponding is timed from the one ExternalExpanding to when the snapshot was taken', () => {
+    // expand_controller.go says ExternalExpanding once per growth of the request, never again
+    const e = ev(
+      'ExternalExpanding',
+      'waiting for an external controller to expand this PVC',
+      '2026-11-25T10:00:00Z',
+      'volume_expand',
+    )
+    const s = snap({pvcs: [growing()], pvs: [vol], events: [e]})
+    s.takenAt = '2026-11-25T10:04:59Z'
+    expect(explain(s).cause).toBe('ResizeInProgress')
+    s.takenAt = '2026-11-25T10:05:00Z'
+    expect(explain(s).cause).toBe('ResizerNotResponding')
+    s.takenAt = '2026-11-25T10:07:30Z'
+    expect(explain(s).message).toContain('waited 7 minutes')
+    // a resizer that has answered is not "not responding"
+    s.events.push(ev('Resizing', 'External resizer is resizing volume vol', '2026-11-25T10:00:01Z'))
+    expect(explain(s).cause).toBe('ResizeInProgress')
   })
 
   it('ResizeInProgress: shown in a scan of unhealthy claims, not hidden as Bound', () => {

@@ -1,6 +1,6 @@
 // pvd-csi: a small CSI driver for pv-doctor's test cluster. It serves the
 // Identity, Controller and Node services on one unix socket, so the real
-// external-provisioner and external-attacher drive it like any CSI driver, and
+// external-provisioner, external-attacher and external-resizer drive it like any CSI driver, and
 // the harness's real kubelet can mount its volumes (a directory per volume
 // under --data-dir, bind-mounted into the pod).
 //
@@ -11,13 +11,19 @@
 //	fail-create, fail-delete            CreateVolume / DeleteVolume
 //	fail-attach, fail-detach            ControllerPublish / ControllerUnpublish
 //	fail-attach-nodes                   comma list of node IDs fail-attach applies to
+//	fail-expand                         ControllerExpandVolume
+//	max-size                            ControllerExpandVolume above this size fails OutOfRange
+//	                                    (the resizer's "infeasible"), e.g. "1536Mi"
+//	node-expansion-required             "true": ControllerExpandVolume answers node_expansion_required
 //	capacity                            "10Gi" or "zone-a=1Gi,zone-b=2Gi,*=0" (GetCapacity and CreateVolume)
 //	fail-key                            runtime switch: while the file <fail-dir>/<key>/<RPC> exists,
 //	                                    that RPC fails with the file's content (e.g. "Internal: boom")
 //
 // The attach/detach/key parameters travel in the volume context (the PV's
 // spec.csi.volumeAttributes), which is what the attacher sends to
-// ControllerPublish/Unpublish; a hand-made PV can carry the same attributes.
+// ControllerPublish/Unpublish; a hand-made PV can carry the same attributes. The
+// expand parameters are read from the driver's own record of the volume (a
+// ControllerExpandVolume request carries no volume context).
 // Volumes are kept in memory: unknown volume IDs are accepted (static PVs, a
 // restarted driver).
 //
@@ -221,6 +227,7 @@ func (d *driver) ControllerGetCapabilities(context.Context, *csi.ControllerGetCa
 		csi.ControllerServiceCapability_RPC_CREATE_DELETE_VOLUME,
 		csi.ControllerServiceCapability_RPC_PUBLISH_UNPUBLISH_VOLUME,
 		csi.ControllerServiceCapability_RPC_GET_CAPACITY,
+		csi.ControllerServiceCapability_RPC_EXPAND_VOLUME,
 	} {
 		caps = append(caps, &csi.ControllerServiceCapability{Type: &csi.ControllerServiceCapability_Rpc{Rpc: &csi.ControllerServiceCapability_RPC{Type: t}}})
 	}
@@ -372,6 +379,43 @@ func (d *driver) ControllerUnpublishVolume(ctx context.Context, req *csi.Control
 	}
 	log.Printf("ControllerUnpublishVolume %s <- %s", req.VolumeId, req.NodeId)
 	return &csi.ControllerUnpublishVolumeResponse{}, nil
+}
+
+func (d *driver) ControllerExpandVolume(ctx context.Context, req *csi.ControllerExpandVolumeRequest) (*csi.ControllerExpandVolumeResponse, error) {
+	if req.VolumeId == "" {
+		return nil, status.Error(codes.InvalidArgument, "volume ID missing")
+	}
+	size := req.GetCapacityRange().GetRequiredBytes()
+	d.mu.Lock()
+	v := d.volumes[req.VolumeId]
+	d.mu.Unlock()
+	var p map[string]string
+	if v != nil {
+		p = v.params
+	}
+	if err := injected(ctx, p["fail-expand"], "ControllerExpandVolume"); err != nil {
+		return nil, err
+	}
+	if err := switched(ctx, p["fail-key"], "ControllerExpandVolume"); err != nil {
+		return nil, err
+	}
+	if m := p["max-size"]; m != "" {
+		limit, err := parseQuantity(m)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "parameter 'max-size': %v", err)
+		}
+		if size > limit {
+			return nil, status.Errorf(codes.OutOfRange, "requested %d bytes exceeds the maximum volume size %d bytes", size, limit)
+		}
+	}
+	d.mu.Lock()
+	if v != nil && size > v.size {
+		v.size = size
+	}
+	d.mu.Unlock()
+	nodeExpansion := p["node-expansion-required"] == "true"
+	log.Printf("ControllerExpandVolume %s to %d bytes (node expansion required: %v)", req.VolumeId, size, nodeExpansion)
+	return &csi.ControllerExpandVolumeResponse{CapacityBytes: size, NodeExpansionRequired: nodeExpansion}, nil
 }
 
 func (d *driver) ValidateVolumeCapabilities(_ context.Context, req *csi.ValidateVolumeCapabilitiesRequest) (*csi.ValidateVolumeCapabilitiesResponse, error) {
