@@ -46,7 +46,7 @@ export interface VersionRules {
   taintReason(t: V1Taint): string
   /** In-tree provisioner names whose plugin still provisions itself (not removed, not migrated). */
   inTreeProvisioners: ReadonlySet<string>
-  /** RecoverVolumeExpansionFailure (KEP-1790): a claim's request may be lowered back, not below status.capacity. */
+  /** RecoverVolumeExpansionFailure (KEP-1790): a claim's request may be lowered back, to above status.capacity. */
   recoverExpansion: boolean
 }
 

@@ -52,7 +52,9 @@ export function resizeVerdict(pvc: V1PersistentVolumeClaim, w: World): ResizeVer
   const pods = (w.podsByClaim.get(`${ns}/${name}`) ?? []).filter((p) => p.spec?.nodeName)
   const recover = w.rules.recoverExpansion
     ? [
-        `To give up the expansion, lower the request back (not below status.capacity ${have}): kubectl patch pvc -n ${ns} ${name} -p '{"spec":{"resources":{"requests":{"storage":"${have}"}}}}'   (RecoverVolumeExpansionFailure)`,
+        // ValidatePersistentVolumeClaimUpdate (pkg/apis/core/validation): a lowered request must stay
+        // strictly above status.capacity ("field can not be less than status.capacity" otherwise).
+        `To settle for less, lower the request to a size the storage can give, above status.capacity ${have} (the API server refuses ${have} itself): kubectl patch pvc -n ${ns} ${name} -p '{"spec":{"resources":{"requests":{"storage":"<SIZE>"}}}}'   (RecoverVolumeExpansionFailure)`,
       ]
     : [
         `On Kubernetes ${w.rules.version.text} the request cannot be lowered (RecoverVolumeExpansionFailure is off before 1.32); fix the cause and let the resizer retry.`,

@@ -49,7 +49,9 @@ describe('resize of a Bound claim', () => {
     const d = explain(s)
     expect(d.cause).toBe('ResizeFailed')
     expect(d.message).toContain('from 10Gi to 20Gi failed: resize volume "vol"')
-    expect(d.fix.join('\n')).toContain(`-p '{"spec":{"resources":{"requests":{"storage":"10Gi"}}}}'`)
+    // a size strictly above status.capacity: the API server refuses status.capacity itself
+    expect(d.fix.join('\n')).toContain('above status.capacity 10Gi (the API server refuses 10Gi itself)')
+    expect(d.fix.join('\n')).toContain(`-p '{"spec":{"resources":{"requests":{"storage":"<SIZE>"}}}}'`)
     s.serverVersion = 'v1.31.4'
     expect(explain(s).fix.join('\n')).toContain('cannot be lowered')
   })

@@ -187,30 +187,38 @@ describe.skipIf(!csi)('resizing a Bound claim', () => {
     await s.create(storageClass(cls, true, {'max-size': '1536Mi'}))
     await boundClaim('capped', cls)
     await resize('capped')
-    const c = await waitClaim('capped', (x) => x.status?.allocatedResourceStatuses?.storage === 'ControllerResizeInfeasible')
+    const c = await waitClaim(
+      'capped',
+      (x) => x.status?.allocatedResourceStatuses?.storage === 'ControllerResizeInfeasible',
+    )
     expect(c).toBeDefined()
     const failed = (await claimEvents('capped')).find((e) => e.reason === 'VolumeResizeFailed')
-    expect(failed?.message).toContain('rpc error: code = OutOfRange desc = requested 2147483648 bytes exceeds the maximum volume size 1610612736 bytes')
+    expect(failed?.message).toContain(
+      'rpc error: code = OutOfRange desc = requested 2147483648 bytes exceeds the maximum volume size 1610612736 bytes',
+    )
     const {live, offline} = explainBoth('capped')
     expect(live.cause).toBe('ResizeFailed')
     expect(live.message).toContain('Expanding the claim from 1Gi to 2Gi failed: ')
     expect(live.message).toContain('ControllerResizeInfeasible')
-    expect(live.fix.join('\n')).toContain(`-p '{"spec":{"resources":{"requests":{"storage":"1Gi"}}}}'`)
+    expect(live.fix.join('\n')).toContain('above status.capacity 1Gi (the API server refuses 1Gi itself)')
     expect(verdict(offline)).toEqual(verdict(live))
   })
 
-  it('recovery (RecoverVolumeExpansionFailure): the request lowered back to status.capacity is Bound; a size the driver can give then succeeds', async () => {
-    // the claim of the previous test, left infeasible at 2Gi
-    await resize('capped', '1Gi')
-    const c = await waitClaim('capped', (x) => x.spec.resources.requests.storage === '1Gi')
-    expect(c?.status?.capacity?.storage).toBe('1Gi')
-    const back = explainBoth('capped')
-    expect(back.live.cause).toBe('Bound')
-    expect(verdict(back.offline)).toEqual(verdict(back.live))
-    // below max-size: the resizer expands it
+  it('recovery (RecoverVolumeExpansionFailure): status.capacity itself is refused; a lower size the driver can give is expanded → Bound', async () => {
+    // the claim of the previous test, left infeasible at 2Gi; the API server wants strictly more than status.capacity
+    const err = await resize('capped', '1Gi').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(err).toBeInstanceOf(KubeError)
+    expect((err as KubeError).message).toContain(
+      'spec.resources.requests.storage: Forbidden: field can not be less than status.capacity',
+    )
+    // below max-size: the resizer expands it and clears allocatedResourceStatuses
     await resize('capped', '1536Mi')
     const grown = await waitClaim('capped', (x) => x.status?.capacity?.storage === '1536Mi')
-    expect(grown).toBeDefined()
+    expect(grown?.status?.allocatedResourceStatuses).toBeUndefined()
+    expect((await claimEvents('capped')).map((e) => e.reason)).toContain('VolumeResizeSuccessful')
     const after = explainBoth('capped')
     expect(after.live.cause).toBe('Bound')
     expect(verdict(after.offline)).toEqual(verdict(after.live))
@@ -221,7 +229,9 @@ describe.skipIf(!csi)('resizing a Bound claim', () => {
     await s.create(storageClass(cls, true, {'fail-expand': 'Internal: backend busy'}))
     await boundClaim('flaky', cls)
     await resize('flaky')
-    const events = await waitEvents('flaky', (l) => l.some((e) => e.reason === 'VolumeResizeFailed' && (e.count ?? 1) >= 2))
+    const events = await waitEvents('flaky', (l) =>
+      l.some((e) => e.reason === 'VolumeResizeFailed' && (e.count ?? 1) >= 2),
+    )
     expect(events?.find((e) => e.reason === 'VolumeResizeFailed')?.message).toContain(
       'rpc error: code = Internal desc = backend busy',
     )
@@ -246,7 +256,11 @@ describe.skipIf(!csi)('resizing a Bound claim', () => {
       'Waiting for user to (re-)start a pod to finish file system resize of volume on node.',
     )
     expect(c?.status?.allocatedResourceStatuses?.storage).toBe('NodeResizePending')
-    expect((await claimEvents('fsgrow')).map((e) => e.reason)).toContain('FileSystemResizeRequired')
+    // recorded after the status patch (markForPendingNodeExpansion)
+    const events = await waitEvents('fsgrow', (l) => l.some((e) => e.reason === 'FileSystemResizeRequired'))
+    expect(events?.find((e) => e.reason === 'FileSystemResizeRequired')?.message).toBe(
+      'Require file system resize of volume on node',
+    )
     const {live, offline} = explainBoth('fsgrow')
     expect(live.cause).toBe('FileSystemResizePending')
     expect(live.fix[0]).toContain('Start a pod that mounts the claim')
