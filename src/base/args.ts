@@ -4,15 +4,19 @@ import {UserError} from '../errors.js'
 const CLAIM_WORDS = ['pvc', 'pvcs', 'persistentvolumeclaim', 'persistentvolumeclaims']
 const POD_WORDS = ['pod', 'pods', 'po']
 const STS_WORDS = ['sts', 'statefulset', 'statefulsets', 'statefulset.apps', 'statefulsets.apps']
+const DEPLOY_WORDS = ['deploy', 'deployment', 'deployments', 'deployment.apps', 'deployments.apps']
+const RS_WORDS = ['rs', 'replicaset', 'replicasets', 'replicaset.apps', 'replicasets.apps']
+type WorkloadKind = 'statefulset' | 'deployment' | 'replicaset'
 
 /**
  * NAME, NAMESPACE/NAME, or KIND/NAME and KIND/NAMESPACE/NAME with kubectl's words for the kinds
- * the command accepts (claims always; pods when `pods` is set). A lone kind word is a name.
+ * the command accepts (claims always; pods when `pods` is set; StatefulSets, Deployments and
+ * ReplicaSets when `statefulSets` is). A lone kind word is a name.
  */
 export function parseObjectArg<S extends boolean = false>(
   arg: string,
   opts: {pods?: boolean; statefulSets?: S; usage: string},
-): {kind: 'claim' | 'pod' | (S extends true ? 'statefulset' : never); namespace?: string; name: string} {
+): {kind: 'claim' | 'pod' | (S extends true ? WorkloadKind : never); namespace?: string; name: string} {
   const parts = arg.split('/')
   const word = parts[0].toLowerCase()
   const kind =
@@ -20,9 +24,13 @@ export function parseObjectArg<S extends boolean = false>(
       ? 'pod'
       : opts.statefulSets && STS_WORDS.includes(word)
         ? 'statefulset'
-        : CLAIM_WORDS.includes(word)
-          ? 'claim'
-          : undefined
+        : opts.statefulSets && DEPLOY_WORDS.includes(word)
+          ? 'deployment'
+          : opts.statefulSets && RS_WORDS.includes(word)
+            ? 'replicaset'
+            : CLAIM_WORDS.includes(word)
+              ? 'claim'
+              : undefined
   const rest = kind && parts.length > 1 ? parts.slice(1) : parts
   if (rest.length === 0 || rest.length > 2 || rest.some((p) => p === ''))
     throw new UserError(`cannot read "${arg}": use ${opts.usage}`)

@@ -36,6 +36,10 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       command: '<%= config.bin %> explain -n shop sts/db',
     },
     {
+      description: "Every claim a Deployment's pods use, its pods (old and new ReplicaSet) and what holds each",
+      command: '<%= config.bin %> explain -n shop deploy/web',
+    },
+    {
       description: 'Offline, from a dump taken with kubectl (no cluster needed)',
       command:
         'kubectl get pv,pvc,sc,nodes,pods,events,csinodes,volumeattachments -A -o json > dump.json &&\n<%= config.bin %> explain -A --from-file dump.json',
@@ -59,7 +63,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
   static args = {
     names: Args.string({
       description:
-        'Claims to explain: NAME, NAMESPACE/NAME, pod/NAME for every claim of a pod, or sts/NAME for every claim a StatefulSet has or should have.',
+        'Claims to explain: NAME, NAMESPACE/NAME, pod/NAME for every claim of a pod, sts/NAME for every claim a StatefulSet has or should have, deploy/NAME or rs/NAME for every claim a Deployment or ReplicaSet uses and every pod it owns.',
       required: false,
     }),
   }
@@ -100,9 +104,9 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
     const scanNamespace = (ns: string) => (flags['all-namespaces'] ? undefined : ns)
     // Live, only what the verdicts asked for depend on is read (diagnose/needs.ts).
     // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything; so
-    // does sts/NAME (its claims may not exist, and its events say why).
+    // do sts/NAME, deploy/NAME and rs/NAME (their claims may not exist, and their events say why).
     const plan =
-      (targets.length || !flags.all) && !flags.pods && !targets.some((t) => t.kind === 'statefulset')
+      (targets.length || !flags.all) && !flags.pods && !targets.some((t) => t.kind !== 'claim' && t.kind !== 'pod')
         ? async (ns: string) => {
             const {scanPlanner, targetPlanner} = await import('../diagnose/needs.js')
             return targets.length
@@ -161,5 +165,9 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
 }
 
 function parseTarget(arg: string): Omit<Target, 'namespace'> & {namespace?: string} {
-  return parseObjectArg(arg, {pods: true, statefulSets: true, usage: 'NAME, NAMESPACE/NAME, pod/NAME or sts/NAME'})
+  return parseObjectArg(arg, {
+    pods: true,
+    statefulSets: true,
+    usage: 'NAME, NAMESPACE/NAME, pod/NAME, sts/NAME, deploy/NAME or rs/NAME',
+  })
 }

@@ -5,11 +5,12 @@ import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {diagnoseClaim, isHealthyBound} from './diagnoseClaim.js'
 import type {ClaimDiagnosis, Diagnosis, WorkloadDiagnosis} from './types.js'
+import {diagnosePodWorkload} from './podWorkload.js'
 import {diagnoseStatefulSet} from './workload.js'
 import {buildWorld, podClaimNames, type World} from '../binding/world.js'
 
 export interface Target {
-  kind: 'claim' | 'pod' | 'statefulset'
+  kind: 'claim' | 'pod' | 'statefulset' | 'deployment' | 'replicaset'
   namespace: string
   name: string
 }
@@ -44,6 +45,25 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
           )
         }
         const r = diagnoseStatefulSet(set, world)
+        workloads.push(r.workload)
+        claims.push(...r.claims)
+      } else if (t.kind === 'deployment' || t.kind === 'replicaset') {
+        const [kind, resource, list, short] =
+          t.kind === 'deployment'
+            ? (['Deployment', 'deployments', snapshot.deployments, 'deploy'] as const)
+            : (['ReplicaSet', 'replicasets', snapshot.replicaSets, 'rs'] as const)
+        const obj = (list as readonly {metadata?: {name?: string; namespace?: string}}[]).find(
+          (x) => x.metadata?.name === t.name && (x.metadata?.namespace ?? 'default') === t.namespace,
+        )
+        if (!obj) {
+          const why = snapshot.skipped.find((x) => x.resource === resource)
+          throw new UserError(
+            why
+              ? `cannot read ${resource} (${why.reason}); ask for the read access in docs/rbac.yaml, or give a file that holds the ${kind}`
+              : `${t.kind} "${t.name}" not found in namespace "${t.namespace}"; list them with kubectl get ${short} -n ${t.namespace}`,
+          )
+        }
+        const r = diagnosePodWorkload(obj as never, kind, world)
         workloads.push(r.workload)
         claims.push(...r.claims)
       } else if (t.kind === 'claim') {

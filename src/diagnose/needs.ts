@@ -119,8 +119,11 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   limitranges: (n) => (n.unbound ? perNamespace('limitranges', n) : []),
   // An external provisioner's liveness (diagnose/provisionerLiveness.ts): its Lease, in any namespace.
   leases: (n) => (n.unbound ? [{name: 'leases', fieldSelector: 'metadata.namespace!=kube-node-lease'}] : []),
-  // Only `explain sts/NAME` reads StatefulSets, and it reads everything (commands/explain.ts).
+  // Only `explain sts/NAME`, `deploy/NAME` and `rs/NAME` read workloads, and they read
+  // everything (commands/explain.ts).
   statefulsets: () => [],
+  deployments: () => [],
+  replicasets: () => [],
 }
 
 /**

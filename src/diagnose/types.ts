@@ -115,14 +115,28 @@ export interface ClaimDiagnosis {
   failure?: ProvisioningFailureInfo
 }
 
-/** One claim of a StatefulSet's volumeClaimTemplates for one ordinal (`explain sts/NAME`). */
+/**
+ * One claim a workload uses (`explain sts/NAME`, `deploy/NAME`, `rs/NAME`): a StatefulSet's
+ * volumeClaimTemplate for one ordinal; a pod template's persistentVolumeClaim volume (one claim
+ * shared by every replica) or ephemeral volume (one claim per pod).
+ */
 export interface WorkloadClaim {
-  /** `<template>-<statefulset>-<ordinal>` */
+  /** `<template>-<statefulset>-<ordinal>`, the claimName, or `<pod>-<volume>` for an ephemeral volume */
   name: string
+  /** The volumeClaimTemplate (StatefulSet) or the pod template's volume (Deployment, ReplicaSet) */
   template: string
-  ordinal: number
-  /** present: exists for a current replica; missing: should exist and does not; retained: exists beyond the replicas */
-  state: 'present' | 'missing' | 'retained'
+  /** StatefulSet only. */
+  ordinal?: number
+  /** Deployment and ReplicaSet only: how the pod template asks for it. */
+  source?: 'persistentVolumeClaim' | 'ephemeral'
+  /** An ephemeral volume's claim: the pod it is made for. */
+  pod?: string
+  /**
+   * present: exists (for a current replica); missing: should exist and does not; retained: a
+   * StatefulSet's claim beyond the replicas; foreign: an ephemeral claim's name is taken by a claim
+   * the pod does not own
+   */
+  state: 'present' | 'missing' | 'retained' | 'foreign'
   severity: Severity
   /** The claim's phase and cause, when it exists. */
   phase?: string
@@ -133,16 +147,35 @@ export interface WorkloadClaim {
   evidence: string[]
 }
 
+/** A pod a Deployment or ReplicaSet owns, and what holds it (its claims followed through it). */
+export interface WorkloadPod {
+  name: string
+  /** The ReplicaSet that owns it. */
+  replicaSet: string
+  /** A Deployment's pods: from its newest ReplicaSet (the rollout's target) or an older one. */
+  revision?: 'new' | 'old'
+  phase: string
+  node?: string
+  severity: Severity
+  /** The worst verdict among its claims followed through it; absent when it is running. */
+  cause?: string
+  message?: string
+}
+
 export interface WorkloadDiagnosis {
-  kind: 'StatefulSet'
+  kind: 'StatefulSet' | 'Deployment' | 'ReplicaSet'
   namespace: string
   name: string
   replicas: number
-  /** spec.persistentVolumeClaimRetentionPolicy with upstream's defaults (Retain, Retain). */
-  retention: {whenDeleted: string; whenScaled: string}
+  /** StatefulSet only: spec.persistentVolumeClaimRetentionPolicy with upstream's defaults (Retain, Retain). */
+  retention?: {whenDeleted: string; whenScaled: string}
   severity: Severity
   message: string
   claims: WorkloadClaim[]
+  /** Deployment and ReplicaSet: the pods they own. */
+  pods?: WorkloadPod[]
+  /** Deployment and ReplicaSet: why pods were not created (the ReplicaSets' FailedCreate), quoted. */
+  evidence?: string[]
   fix: string[]
 }
 
@@ -150,7 +183,7 @@ export interface Diagnosis {
   apiVersion: 'pv-doctor/v1'
   kind: 'Diagnosis'
   skipped: Skipped[]
-  /** Workloads asked about (`sts/NAME`): each with every claim it has or should have. */
+  /** Workloads asked about (`sts/NAME`, `deploy/NAME`, `rs/NAME`): each with every claim it has or should have. */
   workloads?: WorkloadDiagnosis[]
   claims: ClaimDiagnosis[]
 }

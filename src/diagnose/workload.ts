@@ -6,7 +6,7 @@
  * refuse claims (ResourceQuota: "exceeded quota: ..."; LimitRanger: "minimum/maximum storage usage
  * per PersistentVolumeClaim is ...").
  */
-import type {V1PersistentVolumeClaim, V1ResourceQuota, V1StatefulSet} from '@kubernetes/client-node'
+import type {V1LimitRange, V1PersistentVolumeClaim, V1ResourceQuota, V1StatefulSet} from '@kubernetes/client-node'
 import {requestOf} from '../binding/matchVolume.js'
 import {quantityOrZero} from '../binding/quantity.js'
 import {claimClass} from '../binding/storageClass.js'
@@ -59,6 +59,55 @@ function exceededQuota(
     }
   }
   return undefined
+}
+
+/**
+ * Why the API server refused a claim (or pod) a controller tried to create, from the error it
+ * quotes: ResourceQuota admission ("exceeded quota: NAME, requested: ..., used: ..., limited:
+ * ..."; plugin/pkg/admission/resourcequota via quota/v1 CheckRequest), LimitRanger
+ * (PersistentVolumeClaimValidateLimitFunc: minConstraint / maxRequestConstraint's "minimum|maximum
+ * storage usage per PersistentVolumeClaim is X, but request is Y"), or anything else, quoted.
+ */
+export function explainRefusal(
+  msg: string,
+  o: {
+    namespace: string
+    quotas: readonly V1ResourceQuota[]
+    limitRanges: readonly V1LimitRange[]
+    /** The resources whose current figures are shown (default: those the message names). */
+    quotaKeys?: readonly string[]
+    /** The first half of the fix for a LimitRange refusal: how to change the request. */
+    change: string
+  },
+): {why: string; fix: string} {
+  const ns = o.namespace
+  const quota = QUOTA_TEXT.exec(msg)
+  if (quota) {
+    const q = o.quotas.find((x) => x.metadata?.name === quota[1])
+    const keys = o.quotaKeys ?? quota[2].split(',').map((kv) => kv.split('=')[0])
+    const figures = q ? quotaFigures(q, keys) : []
+    return {
+      why: `the ResourceQuota "${quota[1]}" refused it: requested ${quota[2]}, used ${quota[3]}, limited ${quota[4]}${figures.length ? ` (now ${figures.join('; ')})` : ''}`,
+      fix: `Raise the quota or free what it counts in ${ns}: kubectl edit resourcequota -n ${ns} ${quota[1]}`,
+    }
+  }
+  const limit = LIMIT_TEXT.exec(msg)
+  if (limit) {
+    const bound = limit[1] === 'minimum' ? 'min' : 'max'
+    const ranges = o.limitRanges.filter((l) =>
+      (l.spec?.limits ?? []).some((x) => x.type === 'PersistentVolumeClaim' && x[bound]?.storage),
+    )
+    // The one whose bound the message quotes (the admission prints the LimitRange's own quantity).
+    const lr =
+      ranges.find((l) =>
+        (l.spec?.limits ?? []).some((x) => x.type === 'PersistentVolumeClaim' && x[bound]?.storage === limit[2]),
+      ) ?? ranges[0]
+    return {
+      why: `a LimitRange${lr ? ` ("${lr.metadata?.name}")` : ''} refused it: the ${limit[1]} storage per claim is ${limit[2]}${limit[3] ? `, the template asks ${limit[3]}` : ', and the template asks none'}`,
+      fix: `${o.change}, or change the LimitRange: kubectl edit limitrange -n ${ns}${lr ? ` ${lr.metadata?.name}` : ''}`,
+    }
+  }
+  return {why: `the API server refused it: ${msg}`, fix: 'Read the FailedCreate message above and fix what it names.'}
 }
 
 /** The claim the controller would create from a template for an ordinal (what quota and LimitRange see). */
@@ -156,30 +205,15 @@ export function diagnoseStatefulSet(
       let why: string
       if (failed) {
         evidence.push(quoteEvent(failed))
-        const msg = eventMessage(failed)
-        const quota = QUOTA_TEXT.exec(msg)
-        const limit = LIMIT_TEXT.exec(msg)
-        if (quota) {
-          const q = quotas.find((x) => x.metadata?.name === quota[1])
-          const figures = q ? quotaFigures(q, quotaKeys(want)) : []
-          why = `the ResourceQuota "${quota[1]}" refused it: requested ${quota[2]}, used ${quota[3]}, limited ${quota[4]}${figures.length ? ` (now ${figures.join('; ')})` : ''}`
-          fix.add(
-            `Raise the quota or free claims in ${ns}: kubectl edit resourcequota -n ${ns} ${quota[1]}   (or delete claims kept from scale-downs)`,
-          )
-        } else if (limit) {
-          const lr = limitRanges.find((l) =>
-            (l.spec?.limits ?? []).some(
-              (x) => x.type === 'PersistentVolumeClaim' && (x.min?.storage || x.max?.storage),
-            ),
-          )
-          why = `a LimitRange${lr ? ` ("${lr.metadata?.name}")` : ''} refused it: the ${limit[1]} storage per claim is ${limit[2]}${limit[3] ? `, the template asks ${limit[3]}` : ''}`
-          fix.add(
-            `Change the volumeClaimTemplate "${tpl}" request to fit the LimitRange (recreate the StatefulSet: templates are immutable), or change the LimitRange: kubectl edit limitrange -n ${ns}${lr ? ` ${lr.metadata?.name}` : ''}`,
-          )
-        } else {
-          why = `the API server refused it: ${msg}`
-          fix.add('Read the FailedCreate message above and fix what it names.')
-        }
+        const r = explainRefusal(eventMessage(failed), {
+          namespace: ns,
+          quotas,
+          limitRanges,
+          quotaKeys: quotaKeys(want),
+          change: `Change the volumeClaimTemplate "${tpl}" request to fit the LimitRange (recreate the StatefulSet: templates are immutable)`,
+        })
+        why = r.why
+        fix.add(r.fix)
       } else {
         const over = exceededQuota(want, quotas)
         const podExists = w.pods.has(`${ns}/${name}-${ordinal}`)

@@ -97,26 +97,57 @@ function omittedLine(cl: ClaimDiagnosis): string {
   return `… and ${n} more PV(s) of this class not listed: ${parts.join(', ')}`
 }
 
-/** A StatefulSet: one row per claim it has or should have, then the fixes for the missing ones. */
+/**
+ * A workload: one row per claim it has or should have (a StatefulSet's per ordinal; a
+ * Deployment's or ReplicaSet's per volume, ephemeral ones per pod), its pods, then the fixes.
+ */
 function renderWorkload(w: WorkloadDiagnosis, c: ChalkInstance, width?: number): string {
   const lines = [
-    `${c.bold(`statefulset ${w.namespace}/${w.name}`)}  ${paint(c, w.severity, w.severity)}  ${c.dim(`(${w.replicas} replica(s))`)}`,
+    `${c.bold(`${w.kind.toLowerCase()} ${w.namespace}/${w.name}`)}  ${paint(c, w.severity, w.severity)}  ${c.dim(`(${w.replicas} replica(s))`)}`,
     `  ${w.message}`,
   ]
-  if (w.claims.length) {
+  const state = (cl: WorkloadDiagnosis['claims'][number]) =>
+    cl.state === 'missing' || cl.state === 'foreign'
+      ? c.red(cl.state)
+      : cl.state === 'retained'
+        ? `retained, ${cl.phase}`
+        : (cl.phase ?? '')
+  const bad = (cl: WorkloadDiagnosis['claims'][number]) => cl.state === 'missing' || cl.state === 'foreign'
+  if (w.claims.length && w.kind === 'StatefulSet') {
     const rows = w.claims.map((cl) => [
-      String(cl.ordinal),
-      cl.state === 'missing' ? c.red(cl.name) : cl.name,
-      cl.state === 'missing' ? c.red('missing') : cl.state === 'retained' ? `retained, ${cl.phase}` : (cl.phase ?? ''),
+      String(cl.ordinal ?? ''),
+      bad(cl) ? c.red(cl.name) : cl.name,
+      state(cl),
       cl.state === 'present' ? paint(c, cl.severity, cl.cause ?? '') : '',
       cl.volume ?? '-',
     ])
     lines.push(columns(['ORDINAL', 'CLAIM', 'STATE', 'CAUSE', 'VOLUME'], rows, '    ', width))
+  } else if (w.claims.length) {
+    const rows = w.claims.map((cl) => [
+      bad(cl) ? c.red(cl.name) : cl.name,
+      cl.source === 'ephemeral' ? `${cl.template} (ephemeral)` : cl.template,
+      state(cl),
+      cl.state === 'present' ? paint(c, cl.severity, cl.cause ?? '') : '',
+      cl.volume ?? '-',
+    ])
+    lines.push(columns(['CLAIM', 'POD VOLUME', 'STATE', 'CAUSE', 'PV'], rows, '    ', width))
   }
   for (const cl of w.claims.filter((x) => x.why)) {
     lines.push(`  ${cl.name}: ${cl.why}`)
     for (const e of cl.evidence) lines.push(`    ${c.dim(e)}`)
   }
+  if (w.pods?.length) {
+    const rows = w.pods.map((p) => [
+      p.name,
+      `${p.replicaSet}${p.revision ? ` (${p.revision})` : ''}`,
+      p.phase,
+      p.node ?? '-',
+      p.cause ? paint(c, p.severity, p.cause) : p.severity === 'ok' ? '' : paint(c, p.severity, p.severity),
+    ])
+    lines.push(columns(['POD', 'REPLICASET', 'PHASE', 'NODE', 'CAUSE'], rows, '    ', width))
+    for (const p of w.pods.filter((x) => x.message)) lines.push(`  ${p.name}: ${p.message}`)
+  }
+  for (const e of w.evidence ?? []) lines.push(`    ${c.dim(e)}`)
   if (w.fix.length) {
     lines.push('  Fix:')
     for (const f of w.fix) lines.push(`    - ${f}`)

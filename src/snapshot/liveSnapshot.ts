@@ -10,6 +10,7 @@ import {
   CSI_DRIVERS,
   CSI_NODES,
   CSI_STORAGE_CAPACITIES,
+  DEPLOYMENTS,
   EVENTS,
   LEASES,
   LIMIT_RANGES,
@@ -18,6 +19,7 @@ import {
   PVCS,
   PVS,
   pathOf,
+  REPLICA_SETS,
   RESOURCE_QUOTAS,
   STATEFUL_SETS,
   type Resource,
@@ -61,7 +63,7 @@ export function sources(): Source[] {
     {name: 'storageclasses', resources: [STORAGE_CLASSES]},
     {name: 'nodes', resources: [NODES]},
     {name: 'pods', resources: [PODS]},
-    // Only events about claims, pods and StatefulSets matter; filtered lists are far smaller than one.
+    // Only events about claims, pods, StatefulSets and ReplicaSets matter; filtered lists are far smaller than one.
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'}},
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=Pod'}},
     {name: 'csidrivers', resources: [CSI_DRIVERS]},
@@ -83,6 +85,10 @@ export function sources(): Source[] {
     {name: 'statefulsets', resources: [STATEFUL_SETS]},
     // Why a StatefulSet's claim or pod was not created (FailedCreate) is only said on the StatefulSet.
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=StatefulSet'}},
+    {name: 'deployments', resources: [DEPLOYMENTS]},
+    {name: 'replicasets', resources: [REPLICA_SETS]},
+    // Why a ReplicaSet's pod was not created (FailedCreate: quota on pods, admission) is said on it.
+    {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=ReplicaSet'}},
   ]
 }
 

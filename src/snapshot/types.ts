@@ -1,6 +1,7 @@
 import type {
   CoreV1Event,
   V1CSIDriver,
+  V1Deployment,
   V1CSINode,
   V1CSIStorageCapacity,
   V1Lease,
@@ -9,6 +10,7 @@ import type {
   V1PersistentVolume,
   V1PersistentVolumeClaim,
   V1Pod,
+  V1ReplicaSet,
   V1ResourceQuota,
   V1StatefulSet,
   V1StorageClass,
@@ -35,6 +37,9 @@ export interface Snapshot {
   /** Leader-election Leases (external provisioners' liveness); node heartbeats are left out. */
   leases: V1Lease[]
   statefulSets: V1StatefulSet[]
+  /** `explain deploy/NAME`, `rs/NAME`: the workload, its ReplicaSets (which own its pods). */
+  deployments: V1Deployment[]
+  replicaSets: V1ReplicaSet[]
   /** Resources that could not be read; the checks that need them are skipped. */
   skipped: Skipped[]
   /** True when claims, pods and events of every namespace were read (unknown for kubectl dumps). */
@@ -90,6 +95,8 @@ export const RESOURCES = [
   {name: 'limitranges', key: 'limitRanges', kind: 'LimitRange', group: '', namespaced: true},
   {name: 'leases', key: 'leases', kind: 'Lease', group: 'coordination.k8s.io', namespaced: true},
   {name: 'statefulsets', key: 'statefulSets', kind: 'StatefulSet', group: 'apps', namespaced: true},
+  {name: 'deployments', key: 'deployments', kind: 'Deployment', group: 'apps', namespaced: true},
+  {name: 'replicasets', key: 'replicaSets', kind: 'ReplicaSet', group: 'apps', namespaced: true},
 ] as const
 
 export type SnapshotKey = (typeof RESOURCES)[number]['key']
@@ -111,6 +118,8 @@ export function emptySnapshot(): Snapshot {
     limitRanges: [],
     leases: [],
     statefulSets: [],
+    deployments: [],
+    replicaSets: [],
     skipped: [],
   }
 }
