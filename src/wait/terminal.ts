@@ -28,11 +28,12 @@ interface Row {
 }
 
 /**
- * The provisioner's own word that retrying cannot help: sig-storage-lib-external-provisioner
- * (controller.go provisionClaimOperation) writes `Volume provisioning failed with infeasible error.
- * Retries will be delayed. <err>` when CreateVolume answers gRPC InvalidArgument (isInfeasibleError).
+ * The provisioner's own word that retrying cannot help: the diagnosis's sub-reason `Infeasible`
+ * (diagnose/provisioningFailure.ts), which sig-storage-lib-external-provisioner's "Volume
+ * provisioning failed with infeasible error. Retries will be delayed." (gRPC InvalidArgument,
+ * isInfeasibleError) maps to. The same classification the user reads, not a second reading of the text.
  */
-const INFEASIBLE = /infeasible error\. Retries will be delayed/
+const infeasible = (d: ClaimDiagnosis) => d.failure?.reason === 'Infeasible'
 
 export const WAIT_TABLE: Record<Cause, Row> = {
   ClaimLost: {ends: 'fails'},
@@ -80,7 +81,7 @@ export const WAIT_TABLE: Record<Cause, Row> = {
   ProvisioningFailed: {
     ends: 'depends',
     decide: (d, f) =>
-      INFEASIBLE.test(d.message) || (f.failAfterRetries !== undefined && f.retries >= f.failAfterRetries)
+      infeasible(d) || (f.failAfterRetries !== undefined && f.retries >= f.failAfterRetries)
         ? 'failed'
         : 'waiting',
   },

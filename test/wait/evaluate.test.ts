@@ -86,6 +86,10 @@ describe('which claims are done, failed, or worth waiting for', () => {
         NOW,
       )[0].state,
     ).toBe('failed')
+    // The diagnosis's sub-reason decides, not the wording: InvalidArgument is Infeasible either way.
+    const bare = evaluate(s('rpc error: code = InvalidArgument desc = bad fsType', 1), spec(), NOW)[0]
+    expect(bare.diagnosis?.failure?.reason).toBe('Infeasible')
+    expect(bare.state).toBe('failed')
   })
 
   it('a claim that does not exist yet is waited for (the apply may still be creating it)', () => {
