@@ -8,10 +8,25 @@ import yaml from 'js-yaml'
 import {parseDuration} from '../base/duration.js'
 import {connect, type KubeClient} from '../kube/client.js'
 import {kubeconfigFiles} from '../kube/kubeconfig.js'
-import {NAMESPACES, NODES, PODS, PVCS, PVS, pathOf, STORAGE_CLASSES} from '../kube/paths.js'
-import type {Lookup, Scope} from './complete.js'
+import {
+  DEPLOYMENTS,
+  NAMESPACES,
+  NODES,
+  PODS,
+  PVCS,
+  PVS,
+  pathOf,
+  REPLICA_SETS,
+  STATEFUL_SETS,
+  STORAGE_CLASSES,
+} from '../kube/paths.js'
+import type {Lookup, Scope, WorkloadKind} from './complete.js'
 
 const DEFAULT_TIMEOUT_MS = 5000
+const WORKLOADS = {statefulsets: STATEFUL_SETS, deployments: DEPLOYMENTS, replicasets: REPLICA_SETS} satisfies Record<
+  WorkloadKind,
+  unknown
+>
 
 interface Named {
   metadata?: {name?: string}
@@ -62,6 +77,10 @@ export function clusterLookup(): Lookup {
     },
     async pods(s) {
       return nameList(await names(s, (c) => pathOf(PODS, {namespace: s.namespace ?? c.namespace})))
+    },
+    async workloads(s, kind) {
+      const r = WORKLOADS[kind]
+      return nameList(await names(s, (c) => pathOf(r, {namespace: s.namespace ?? c.namespace})))
     },
     async volumes(s) {
       const items = await names(s, () => pathOf(PVS))

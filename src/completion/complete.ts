@@ -36,6 +36,8 @@ export interface Manifest {
 export interface Lookup {
   claims(ctx: Scope): Promise<{name: string; phase?: string}[]>
   pods(ctx: Scope): Promise<string[]>
+  /** Names of a workload kind in the namespace (explain sts/, deploy/, rs/). */
+  workloads(ctx: Scope, kind: WorkloadKind): Promise<string[]>
   volumes(ctx: Scope): Promise<{name: string; phase?: string}[]>
   nodes(ctx: Scope): Promise<string[]>
   storageClasses(ctx: Scope): Promise<string[]>
@@ -55,6 +57,8 @@ export interface Answer {
   items: string[]
   directive: number
 }
+
+export type WorkloadKind = 'statefulsets' | 'deployments' | 'replicasets'
 
 /** Flags whose value is a file: let the shell complete paths. */
 const FILE_FLAGS = new Set(['from-file', 'from-report', 'kubeconfig'])
@@ -107,7 +111,8 @@ export async function complete(words: string[], manifest: Manifest, lookup: Look
       directive: Directive.NoFileComp,
     }
   }
-  if (CLAIM_ARGS.has(verb.id) && (verb.id === 'explain' || positionals === 0)) return claimArgs(current, scope, lookup)
+  if (CLAIM_ARGS.has(verb.id) && (verb.id === 'explain' || positionals === 0))
+    return claimArgs(current, scope, lookup, verb.id === 'explain')
   return {items: [], directive: Directive.NoFileComp}
 }
 
@@ -177,24 +182,51 @@ async function flagValues(
   return {items: get ? pick(await get(scope)) : [], directive: Directive.NoFileComp}
 }
 
-const POD_PREFIX = 'pod/'
+/** KIND/ prefixes of a claim argument: what each stands for and where its names come from. */
+const PREFIXES: {
+  prefix: string
+  what: string
+  names: (s: Scope, l: Lookup) => Promise<string[]>
+  explainOnly?: boolean
+}[] = [
+  {prefix: 'pod/', what: 'every claim of a pod', names: (s, l) => l.pods(s)},
+  {
+    prefix: 'sts/',
+    what: 'every claim of a StatefulSet',
+    names: (s, l) => l.workloads(s, 'statefulsets'),
+    explainOnly: true,
+  },
+  {
+    prefix: 'deploy/',
+    what: "a Deployment's claims and pods",
+    names: (s, l) => l.workloads(s, 'deployments'),
+    explainOnly: true,
+  },
+  {
+    prefix: 'rs/',
+    what: "a ReplicaSet's claims and pods",
+    names: (s, l) => l.workloads(s, 'replicasets'),
+    explainOnly: true,
+  },
+]
 
-async function claimArgs(current: string, scope: Scope, lookup: Lookup): Promise<Answer> {
-  if (current.toLowerCase().startsWith(POD_PREFIX)) {
-    const name = current.slice(POD_PREFIX.length)
-    const pods = await lookup.pods(scope)
+async function claimArgs(current: string, scope: Scope, lookup: Lookup, explain: boolean): Promise<Answer> {
+  const prefixes = PREFIXES.filter((p) => explain || !p.explainOnly)
+  const typed = prefixes.find((p) => current.toLowerCase().startsWith(p.prefix))
+  if (typed) {
+    const name = current.slice(typed.prefix.length)
+    const names = await typed.names(scope, lookup)
     return {
-      items: pods.filter((p) => p.startsWith(name)).map((p) => current.slice(0, POD_PREFIX.length) + p),
+      items: names.filter((n) => n.startsWith(name)).map((n) => current.slice(0, typed.prefix.length) + n),
       directive: Directive.NoFileComp,
     }
   }
   const claims = (await lookup.claims(scope)).filter((c) => c.name.startsWith(current))
   const items = claims.map((c) => (c.phase ? `${c.name}\t${c.phase}` : c.name))
-  // pod/ is a prefix, not a whole word: when it is the only match, no space after it.
-  if (POD_PREFIX.startsWith(current)) {
-    items.push(`${POD_PREFIX}\tevery claim of a pod`)
-    if (claims.length === 0) return {items, directive: Directive.NoFileComp | Directive.NoSpace}
-  }
+  // A KIND/ is a prefix, not a whole word: when only prefixes match, no space after them.
+  const matching = prefixes.filter((p) => p.prefix.startsWith(current))
+  for (const p of matching) items.push(`${p.prefix}\t${p.what}`)
+  if (matching.length && claims.length === 0) return {items, directive: Directive.NoFileComp | Directive.NoSpace}
   return {items, directive: Directive.NoFileComp}
 }
 

@@ -81,9 +81,7 @@ export const WAIT_TABLE: Record<Cause, Row> = {
   ProvisioningFailed: {
     ends: 'depends',
     decide: (d, f) =>
-      infeasible(d) || (f.failAfterRetries !== undefined && f.retries >= f.failAfterRetries)
-        ? 'failed'
-        : 'waiting',
+      infeasible(d) || (f.failAfterRetries !== undefined && f.retries >= f.failAfterRetries) ? 'failed' : 'waiting',
   },
   ProvisionerNotFound: {ends: 'depends', decide: (_d, f) => (f.ageMs >= f.graceMs ? 'failed' : 'waiting')},
   // Its Lease went stale, or it was silent past the 5-minute grace: someone has to start it.

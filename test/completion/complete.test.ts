@@ -26,6 +26,12 @@ function world() {
       asked.push(s)
       return s.namespace === 'shop' ? ['db-0', 'web-1'] : []
     },
+    workloads: async (s, kind) => {
+      asked.push(s)
+      return s.namespace === 'shop'
+        ? ({statefulsets: ['db'], deployments: ['web'], replicasets: ['web-7d9']}[kind] ?? [])
+        : []
+    },
     volumes: async () => [
       {name: 'local-pv-1', phase: 'Available'},
       {name: 'old-pv', phase: 'Released'},
@@ -77,11 +83,11 @@ describe('completion of kubectl pv-doctor', () => {
 
   it('claim names come from the namespace given with -n, else the context namespace', async () => {
     const a = await run('explain', '-n', 'shop', '')
-    expect(a.values).toEqual(['data-db-0', 'data-db-1', 'logs', 'pod/'])
+    expect(a.values).toEqual(['data-db-0', 'data-db-1', 'logs', 'pod/', 'sts/', 'deploy/', 'rs/'])
     expect(a.items[0]).toBe('data-db-0\tPending')
     expect(a.asked[0]).toMatchObject({namespace: 'shop'})
     expect((await run('explain', '--namespace=shop', 'l')).values).toEqual(['logs'])
-    expect((await run('explain', '')).values).toEqual(['scratch', 'pod/'])
+    expect((await run('explain', '')).values).toEqual(['scratch', 'pod/', 'sts/', 'deploy/', 'rs/'])
   })
 
   it('pod/ completes to the pods of the namespace; alone it leaves the cursor on the word', async () => {
@@ -89,6 +95,16 @@ describe('completion of kubectl pv-doctor', () => {
     const prefix = await run('explain', '-n', 'shop', 'po')
     expect(prefix.values).toEqual(['pod/'])
     expect(prefix.directive & Directive.NoSpace).toBeTruthy()
+  })
+
+  it('sts/, deploy/ and rs/ complete to the workloads of the namespace (explain only)', async () => {
+    expect((await run('explain', '-n', 'shop', 'sts/')).values).toEqual(['sts/db'])
+    expect((await run('explain', '-n', 'shop', 'deploy/w')).values).toEqual(['deploy/web'])
+    expect((await run('explain', '-n', 'shop', 'rs/')).values).toEqual(['rs/web-7d9'])
+    const r = await run('explain', '-n', 'shop', 'r')
+    expect(r.values).toEqual(['rs/'])
+    expect(r.directive & Directive.NoSpace).toBeTruthy()
+    expect((await run('bind', '-n', 'shop', 's')).values).toEqual([])
   })
 
   it('bind takes one claim; a second word gets nothing', async () => {

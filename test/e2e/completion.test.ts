@@ -136,10 +136,10 @@ describe('kubectl pv-doctor <TAB> in bash', () => {
     expect(promptLine(text)).toBe(`$ kubectl pv-doctor explain -n ${s.ns} data-alpha`)
   })
 
-  it('lists every claim of the namespace, and pod/', async () => {
+  it('lists every claim of the namespace, and pod/, sts/, deploy/, rs/', async () => {
     const text = await tab(`kubectl pv-doctor explain -n ${s.ns} `, {twice: true, expect: (t) => t.includes('logs')})
     expect(text).toContain('data-alpha')
-    expect(text).toContain('pod/')
+    for (const p of ['pod/', 'sts/', 'deploy/', 'rs/']) expect(text).toContain(p)
   })
 
   it('completes node names for --node and values for -o', async () => {
@@ -155,9 +155,10 @@ describe('kubectl pv-doctor <TAB> in bash', () => {
   })
 
   it('prints nothing into the shell when the cluster cannot be reached', async () => {
+    // No claims: only the KIND/ prefixes are offered (listed, as there are several).
     const text = await tab('kubectl pv-doctor explain --kubeconfig /nonexistent/config -n x ', {
       twice: true,
-      expect: (t) => promptLine(t).includes('pod/'),
+      expect: (t) => t.includes('pod/') && t.includes('deploy/'),
     })
     expect(text).not.toMatch(/error|Error|ENOENT/)
   })
