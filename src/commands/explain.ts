@@ -103,15 +103,17 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       flags['all-namespaces'] || namespaces.size > 1 || [...namespaces].some((n) => n !== '' && n !== explicitNs)
     const scanNamespace = (ns: string) => (flags['all-namespaces'] ? undefined : ns)
     // Live, only what the verdicts asked for depend on is read (diagnose/needs.ts).
-    // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything; so
-    // do sts/NAME, deploy/NAME and rs/NAME (their claims may not exist, and their events say why).
+    // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything.
     const plan =
-      (targets.length || !flags.all) && !flags.pods && !targets.some((t) => t.kind !== 'claim' && t.kind !== 'pod')
+      (targets.length || !flags.all) && !flags.pods
         ? async (ns: string) => {
-            const {scanPlanner, targetPlanner} = await import('../diagnose/needs.js')
-            return targets.length
-              ? targetPlanner(targets.map((t) => ({...t, namespace: t.namespace ?? ns})))
-              : scanPlanner({namespace: scanNamespace(ns), labelSelector: selector})
+            const {scanPlanner, targetPlanner, workloadPlanner} = await import('../diagnose/needs.js')
+            const resolved = targets.map((t) => ({...t, namespace: t.namespace ?? ns}))
+            if (!targets.length) return scanPlanner({namespace: scanNamespace(ns), labelSelector: selector})
+            // sts/NAME, deploy/NAME, rs/NAME: the workload, what it owns, and why anything is missing.
+            return resolved.some((t) => t.kind !== 'claim' && t.kind !== 'pod')
+              ? workloadPlanner(resolved)
+              : targetPlanner(resolved)
           }
         : undefined
     const {snapshot, namespace} = await this.loadSnapshot(flags, needAll, undefined, plan)

@@ -24,6 +24,8 @@ import type {Planner, Read} from '../snapshot/plannedSnapshot.js'
 import {RESOURCES, type ResourceName, type Snapshot} from '../snapshot/types.js'
 import {isHealthyBound} from './diagnoseClaim.js'
 import {type Target, selectClaims} from './diagnose.js'
+import {ownedPods} from './podWorkload.js'
+import {statefulSetClaimName} from './workload.js'
 
 /** What the verdicts asked for depend on; grows round by round. */
 interface Needs {
@@ -119,8 +121,7 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   limitranges: (n) => (n.unbound ? perNamespace('limitranges', n) : []),
   // An external provisioner's liveness (diagnose/provisionerLiveness.ts): its Lease, in any namespace.
   leases: (n) => (n.unbound ? [{name: 'leases', fieldSelector: 'metadata.namespace!=kube-node-lease'}] : []),
-  // Only `explain sts/NAME`, `deploy/NAME` and `rs/NAME` read workloads, and they read
-  // everything (commands/explain.ts).
+  // Only `explain sts/NAME`, `deploy/NAME` and `rs/NAME` read workloads (workloadPlanner).
   statefulsets: () => [],
   deployments: () => [],
   replicasets: () => [],
@@ -298,6 +299,103 @@ export function scanPlanner(opts: ScanOptions): Planner {
         n.allClaimEvents = unhealthy.length > MAX_EVENTS_BY_CLAIM
         addClaimNeeds(n, snap, unhealthy, true)
         return readsFor(n)
+      }
+      default:
+        return undefined
+    }
+  }
+}
+
+const isWorkload = (t: Target) => t.kind === 'statefulset' || t.kind === 'deployment' || t.kind === 'replicaset'
+
+/**
+ * What a workload's own verdict reads in its namespace, whatever its claims: the workloads (a
+ * Deployment's ReplicaSets are found by owner, so all of them), the pods, the controllers' events
+ * (FailedCreate on StatefulSets and ReplicaSets; FailedScheduling and FailedBinding on pods),
+ * quotas and limits (what refused a claim or pod).
+ */
+function workloadReads(namespaces: ReadonlySet<string>): Read[] {
+  return [...namespaces].flatMap((namespace) => [
+    {name: 'statefulsets' as const, namespace},
+    {name: 'deployments' as const, namespace},
+    {name: 'replicasets' as const, namespace},
+    {name: 'pods' as const, namespace},
+    {name: 'resourcequotas' as const, namespace},
+    {name: 'limitranges' as const, namespace},
+    ...['StatefulSet', 'ReplicaSet', 'Pod'].map((kind) => ({
+      name: 'events' as const,
+      namespace,
+      fieldSelector: `involvedObject.kind=${kind}`,
+    })),
+  ])
+}
+
+/**
+ * The claims a workload's verdict diagnoses (diagnose/workload.ts, podWorkload.ts): a
+ * StatefulSet's claims of its current ordinals; a Deployment's or ReplicaSet's template claims
+ * and its pods' ephemeral claims on their own, and every claim of a pending pod through that pod.
+ */
+function workloadClaims(snap: Snapshot, t: Target): {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] {
+  const claims = new Map(snap.pvcs.map((c) => [keyOf(c), c]))
+  const claim = (name: string) => claims.get(`${t.namespace}/${name}`)
+  const out: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] = []
+  const add = (pvc: V1PersistentVolumeClaim | undefined, viaPod?: V1Pod) => {
+    if (pvc) out.push({pvc, viaPod})
+  }
+  const find = <T extends {metadata?: {namespace?: string; name?: string}}>(l: readonly T[]) =>
+    l.find((x) => keyOf(x) === `${t.namespace}/${t.name}`)
+  if (t.kind === 'statefulset') {
+    const set = find(snap.statefulSets)
+    const start = set?.spec?.ordinals?.start ?? 0
+    for (const tpl of set?.spec?.volumeClaimTemplates ?? [])
+      for (let i = start; i < start + (set?.spec?.replicas ?? 1); i++)
+        add(claim(statefulSetClaimName(tpl.metadata?.name ?? '', t.name, i)))
+    return out
+  }
+  const kind = t.kind === 'deployment' ? 'Deployment' : 'ReplicaSet'
+  const obj = t.kind === 'deployment' ? find(snap.deployments) : find(snap.replicaSets)
+  if (!obj) return out
+  const {pods} = ownedPods(obj, kind, snap)
+  const volumes = obj.spec?.template?.spec?.volumes ?? []
+  for (const v of volumes) if (v.persistentVolumeClaim?.claimName) add(claim(v.persistentVolumeClaim.claimName))
+  for (const p of pods) {
+    if (p.metadata?.deletionTimestamp) continue
+    for (const v of volumes) if (v.ephemeral) add(claim(`${p.metadata?.name}-${v.name}`))
+    if ((p.status?.phase ?? 'Pending') === 'Pending') for (const c of podClaimNames(p)) add(claim(c.name), p)
+  }
+  return out
+}
+
+/**
+ * The plan for `explain sts/NAME`, `deploy/NAME`, `rs/NAME` (and any claims or pods named with
+ * them): the workloads' namespaces first (workloadReads), then what their claims' verdicts read,
+ * as for named claims.
+ */
+export function workloadPlanner(targets: readonly Target[]): Planner {
+  const n = emptyNeeds()
+  const namespaces = new Set<string>()
+  for (const t of targets) {
+    n.namespaces.add(t.namespace)
+    if (isWorkload(t)) namespaces.add(t.namespace)
+    if (t.kind === 'claim') n.claimEvents.add(`${t.namespace}/${t.name}`)
+  }
+  const named = targets.filter((t) => !isWorkload(t))
+  let stage = 0
+  return (snap) => {
+    const now = stage++
+    switch (now) {
+      case 0: {
+        const first = [...readsFor(n), ...workloadReads(namespaces)]
+        return [...first, ...probes(first, n.namespaces.size === 1 ? [...n.namespaces][0] : undefined)]
+      }
+      case 1:
+      case 2: {
+        const list = [
+          ...targetClaims(snap, named),
+          ...targets.filter(isWorkload).flatMap((t) => workloadClaims(snap, t)),
+        ]
+        addClaimNeeds(n, snap, list, now === 2)
+        return [...readsFor(n), ...workloadReads(namespaces)]
       }
       default:
         return undefined

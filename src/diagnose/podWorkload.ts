@@ -20,6 +20,7 @@ import type {V1Deployment, V1PersistentVolumeClaim, V1Pod, V1ReplicaSet} from '@
 import {labelSelectorMatches} from '../binding/selectors.js'
 import {podClaimNames, type World} from '../binding/world.js'
 import {eventMessage, latest, quoteEvent} from '../snapshot/events.js'
+import type {Snapshot} from '../snapshot/types.js'
 import {diagnoseClaim} from './diagnoseClaim.js'
 import type {ClaimDiagnosis, Severity, WorkloadClaim, WorkloadDiagnosis, WorkloadPod} from './types.js'
 import {explainRefusal} from './workload.js'
@@ -43,6 +44,35 @@ const revisionOf = (rs: V1ReplicaSet) => Number(rs.metadata?.annotations?.[REVIS
 const RANK: Record<Severity, number> = {ok: 0, info: 1, warning: 2, error: 3}
 const worst = (list: Severity[]): Severity => list.reduce<Severity>((a, b) => (RANK[b] > RANK[a] ? b : a), 'ok')
 
+/**
+ * The ReplicaSets whose pods count (a Deployment's, newest first; or the ReplicaSet itself) and
+ * the pods they own, sorted by name. Without ReplicaSets the owner chain is cut: a Deployment's
+ * selector picks its pods (as `kubectl describe deploy` does), and `bySelector` says so.
+ */
+export function ownedPods(
+  obj: V1Deployment | V1ReplicaSet,
+  kind: 'Deployment' | 'ReplicaSet',
+  snap: Snapshot,
+): {sets: V1ReplicaSet[]; pods: V1Pod[]; bySelector: boolean} {
+  const ns = obj.metadata?.namespace ?? 'default'
+  const inNs = <T extends {metadata?: {namespace?: string}}>(l: readonly T[]) =>
+    l.filter((x) => (x.metadata?.namespace ?? 'default') === ns)
+  const sets: V1ReplicaSet[] =
+    kind === 'ReplicaSet'
+      ? [obj as V1ReplicaSet]
+      : inNs(snap.replicaSets)
+          .filter((rs) => controlledBy(rs, 'Deployment', obj))
+          .sort((a, b) => revisionOf(b) - revisionOf(a))
+  const bySelector = kind === 'Deployment' && snap.skipped.some((x) => x.resource === 'replicasets')
+  const pods = bySelector
+    ? inNs(snap.pods).filter(
+        (p) => obj.spec?.selector && labelSelectorMatches(obj.spec.selector, p.metadata?.labels) === true,
+      )
+    : inNs(snap.pods).filter((p) => sets.some((rs) => controlledBy(p, 'ReplicaSet', rs)))
+  pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+  return {sets, pods, bySelector}
+}
+
 export function diagnosePodWorkload(
   obj: V1Deployment | V1ReplicaSet,
   kind: 'Deployment' | 'ReplicaSet',
@@ -59,29 +89,12 @@ export function diagnosePodWorkload(
   const evidence: string[] = []
   const notes: string[] = []
 
-  // The ReplicaSets whose pods count: the Deployment's (newest first), or the ReplicaSet itself.
-  const rsSkipped = w.skipped.has('replicasets')
-  const sets: V1ReplicaSet[] =
-    kind === 'ReplicaSet'
-      ? [obj as V1ReplicaSet]
-      : inNs(w.snapshot.replicaSets)
-          .filter((rs) => controlledBy(rs, 'Deployment', obj))
-          .sort((a, b) => revisionOf(b) - revisionOf(a))
+  const {sets, pods, bySelector} = ownedPods(obj, kind, w.snapshot)
   const newest = kind === 'Deployment' ? sets[0] : undefined
-  let pods: V1Pod[]
-  if (kind === 'Deployment' && rsSkipped) {
-    // Without ReplicaSets the owner chain is cut: the Deployment's selector picks its pods (as
-    // kubectl does for `describe deploy`), and the answer says so.
-    pods = inNs(w.snapshot.pods).filter(
-      (p) => obj.spec?.selector && labelSelectorMatches(obj.spec.selector, p.metadata?.labels) === true,
-    )
+  if (bySelector)
     notes.push(
       'ReplicaSets could not be read: pods are matched by the selector, and why pods were not created is unknown',
     )
-  } else {
-    pods = inNs(w.snapshot.pods).filter((p) => sets.some((rs) => controlledBy(p, 'ReplicaSet', rs)))
-  }
-  pods.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
   const rsOf = (p: V1Pod) => controllerOf(p)?.name ?? ''
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp)
 
@@ -213,7 +226,7 @@ export function diagnosePodWorkload(
   ])
   const ephemeral = volumes.filter((v) => v.ephemeral).map((v) => v.name)
   const parts = [
-    `${replicas} replica(s), ${live.length} pod(s)${kind === 'Deployment' && !rsSkipped ? ` in ${sets.length} ReplicaSet(s)` : ''}`,
+    `${replicas} replica(s), ${live.length} pod(s)${kind === 'Deployment' && !bySelector ? ` in ${sets.length} ReplicaSet(s)` : ''}`,
     `${claims.length - missing.length} claim(s) exist`,
     missing.length ? `${missing.length} missing or unusable (${missing.map((c) => c.name).join(', ')})` : '',
     ephemeral.length && live.length === 0

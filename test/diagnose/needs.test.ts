@@ -8,10 +8,24 @@ import type {KubeClient} from '../../src/kube/client.js'
 import {KubeError} from '../../src/kube/errors.js'
 import {RESOURCES, type Snapshot, emptySnapshot} from '../../src/snapshot/types.js'
 import {plannedSnapshot} from '../../src/snapshot/plannedSnapshot.js'
-import {scanPlanner, targetPlanner} from '../../src/diagnose/needs.js'
+import {scanPlanner, targetPlanner, workloadPlanner} from '../../src/diagnose/needs.js'
 import {diagnose} from '../../src/diagnose/diagnose.js'
 // @ts-expect-error plain ESM module without types
 import {generate} from '../bench/generate.mjs'
+import type {Target} from '../../src/diagnose/diagnose.js'
+import {pv, pvc, sc, snap as snapOf} from '../helpers/objects.js'
+import {
+  csiNode,
+  csiPV,
+  DRIVER,
+  dataVol,
+  deployment,
+  ev,
+  readyNode,
+  replicaSet,
+  rsPod,
+  scratchVol,
+} from '../helpers/workloads.js'
 
 type Obj = {metadata?: {namespace?: string; name?: string}; [k: string]: unknown}
 
@@ -174,5 +188,159 @@ describe('explain -A reads pods and events only when a claim needs a diagnosis',
       )
       expect(diagnose(got, {targets: [], namespace, all: false})).toEqual(want)
     }
+  })
+})
+
+describe('explain sts/NAME, deploy/NAME, rs/NAME read the workload, what it owns and what its claims need', () => {
+  // The S cluster's objects in other namespaces, so that the plan has something to leave out.
+  const noise = (o: Partial<Snapshot>): Snapshot =>
+    snapOf({
+      ...o,
+      pvs: [...(o.pvs ?? []), ...full.pvs.slice(0, 50)],
+      pvcs: [...(o.pvcs ?? []), ...full.pvcs.slice(0, 50)],
+      pods: [...(o.pods ?? []), ...full.pods.slice(0, 50)],
+      storageClasses: [...(o.storageClasses ?? []), ...full.storageClasses],
+      nodes: [...(o.nodes ?? []), ...full.nodes.slice(0, 10)],
+      allNamespaces: true,
+      serverVersion: 'v1.36.0',
+    })
+  const vols = [dataVol, {name: 'gone', persistentVolumeClaim: {claimName: 'gone'}}, scratchVol]
+  const stsObj = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {name: 'db', namespace: 'app', uid: 'uid-db'},
+    spec: {
+      replicas: 3,
+      serviceName: 'db',
+      podManagementPolicy: 'Parallel',
+      selector: {matchLabels: {app: 'db'}},
+      template: {metadata: {labels: {app: 'db'}}, spec: {containers: [{name: 'c', image: 'x'}]}},
+      volumeClaimTemplates: [
+        {
+          metadata: {name: 'data'},
+          spec: {accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: {requests: {storage: '1Gi'}}},
+        },
+      ],
+    },
+  }
+  const cases: {what: string; snap: Snapshot; target: Target}[] = [
+    {
+      what: 'a rolling update held by the old pod',
+      target: {kind: 'deployment', namespace: 'app', name: 'web'},
+      snap: noise({
+        deployments: [deployment(1, [dataVol])],
+        replicaSets: [replicaSet('aaa', 1, 1, [dataVol]), replicaSet('bbb', 2, 1, [dataVol])],
+        pods: [
+          rsPod('web-aaa-1', 'aaa', [dataVol], {nodeName: 'n1', phase: 'Running'}),
+          rsPod('web-bbb-1', 'bbb', [dataVol], {nodeName: 'n2'}),
+        ],
+        pvcs: [pvc('data', {bound: true, volumeName: 'vol'})],
+        pvs: [csiPV('vol')],
+        nodes: [readyNode('n1'), readyNode('n2')],
+        csiNodes: [csiNode('n1'), csiNode('n2')],
+        volumeAttachments: [
+          {
+            metadata: {name: 'csi-vol-n1'},
+            spec: {attacher: DRIVER, nodeName: 'n1', source: {persistentVolumeName: 'vol'}},
+            status: {attached: true},
+          },
+        ],
+        events: [
+          ev(
+            'Pod',
+            'web-bbb-1',
+            'FailedAttachVolume',
+            'Multi-Attach error for volume "vol" Volume is already used by pod(s) web-aaa-1',
+          ),
+        ],
+      }),
+    },
+    {
+      what: 'a missing claim, a pod and an ephemeral claim refused by a quota',
+      target: {kind: 'replicaset', namespace: 'app', name: 'web-aaa'},
+      snap: noise({
+        storageClasses: [sc('fast', {provisioner: DRIVER, mode: 'WaitForFirstConsumer'})],
+        deployments: [deployment(2, vols)],
+        replicaSets: [replicaSet('aaa', 1, 2, vols)],
+        pods: [rsPod('web-aaa-1', 'aaa', vols)],
+        pvcs: [pvc('data', {cls: 'fast', size: '1Gi'})],
+        resourceQuotas: [
+          {
+            metadata: {name: 'small', namespace: 'app'},
+            status: {hard: {pods: '1'}, used: {pods: '1'}},
+          },
+        ],
+        events: [
+          ev(
+            'ReplicaSet',
+            'web-aaa',
+            'FailedCreate',
+            'Error creating: pods "web-aaa-x" is forbidden: exceeded quota: small, requested: pods=1, used: pods=1, limited: pods=1',
+          ),
+          ev(
+            'Pod',
+            'web-aaa-1',
+            'FailedBinding',
+            'ephemeral volume scratch: create PVC web-aaa-1-scratch: persistentvolumeclaims "web-aaa-1-scratch" is forbidden: exceeded quota: small, requested: persistentvolumeclaims=1, used: persistentvolumeclaims=1, limited: persistentvolumeclaims=1',
+          ),
+        ],
+      }),
+    },
+    {
+      what: "a StatefulSet's claims: one Bound, one Pending, one refused, one kept beyond the replicas",
+      target: {kind: 'statefulset', namespace: 'app', name: 'db'},
+      snap: noise({
+        storageClasses: [sc('fast', {provisioner: DRIVER})],
+        statefulSets: [stsObj],
+        pvcs: [
+          pvc('data-db-0', {cls: 'fast', size: '1Gi', bound: true, volumeName: 'pv-0'}),
+          pvc('data-db-1', {cls: 'fast', size: '1Gi'}),
+          pvc('data-db-3', {cls: 'fast', size: '1Gi', bound: true, volumeName: 'pv-3'}),
+        ],
+        pvs: [
+          pv('pv-0', {cls: 'fast', claimRef: {namespace: 'app', name: 'data-db-0', uid: 'uid-data-db-0'}}),
+          pv('pv-3', {cls: 'fast', claimRef: {namespace: 'app', name: 'data-db-3', uid: 'uid-data-db-3'}}),
+        ],
+        limitRanges: [
+          {
+            metadata: {name: 'min', namespace: 'app'},
+            spec: {limits: [{type: 'PersistentVolumeClaim', min: {storage: '1Gi'}}]},
+          },
+        ],
+        events: [
+          {
+            ...ev(
+              'StatefulSet',
+              'db',
+              'FailedCreate',
+              'Create Claim data-db-2 for Pod db-2 in StatefulSet db failed error: persistentvolumeclaims "data-db-2" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 1Gi',
+            ),
+            involvedObject: {kind: 'StatefulSet', namespace: 'app', name: 'db', uid: 'uid-db'},
+          },
+        ],
+      }),
+    },
+  ]
+  for (const c of cases)
+    it(`${c.what}: the answer of a full read`, async () => {
+      const want = diagnose(c.snap, {targets: [c.target], all: false})
+      const client = servedFrom(c.snap)
+      const got = diagnose(await plannedSnapshot(client, workloadPlanner([c.target])), {
+        targets: [c.target],
+        all: false,
+      })
+      expect(got).toEqual(want)
+      expect(want.workloads![0].severity).toBe('error')
+      // Only the workload's namespace is listed whole; other namespaces are not read pod by pod.
+      expect(client.requests.filter((r) => r.endsWith('/pods') && !r.includes('/namespaces/app/'))).toEqual(
+        c.target.kind === 'deployment' ? ['/api/v1/pods'] : [],
+      )
+    })
+
+  it('names what it may not read as a full read does', async () => {
+    const c = cases[1]
+    const client = servedFrom(c.snap, {forbidden: ['replicasets', 'events']})
+    const got = await plannedSnapshot(client, workloadPlanner([{kind: 'deployment', namespace: 'app', name: 'web'}]))
+    expect(got.skipped.map((x) => x.resource).sort()).toEqual(['events', 'replicasets'])
   })
 })

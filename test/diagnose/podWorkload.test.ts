@@ -3,131 +3,26 @@
  * (shared persistentVolumeClaim volumes, per-pod ephemeral ones), the pods the workload owns
  * through its ReplicaSets, and why pods or claims were not created.
  */
-import type {
-  CoreV1Event,
-  V1CSINode,
-  V1Deployment,
-  V1Node,
-  V1PersistentVolume,
-  V1Pod,
-  V1ReplicaSet,
-  V1Volume,
-} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
 import {parseObjectArg} from '../../src/base/args.js'
 import {explainExitCode} from '../../src/base/exitCodes.js'
 import {diagnose} from '../../src/diagnose/diagnose.js'
 import {renderDiagnosis} from '../../src/output/renderDiagnosis.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
-import {node, pv, pvc, sc, snap} from '../helpers/objects.js'
+import {pvc, sc, snap} from '../helpers/objects.js'
+import {
+  csiNode,
+  csiPV,
+  DRIVER,
+  dataVol,
+  deployment,
+  ev,
+  readyNode,
+  replicaSet,
+  rsPod,
+  scratchVol,
+} from '../helpers/workloads.js'
 import {Chalk} from 'chalk'
-
-const DRIVER = 'disk.csi.test'
-const dataVol: V1Volume = {name: 'data', persistentVolumeClaim: {claimName: 'data'}}
-const scratchVol: V1Volume = {
-  name: 'scratch',
-  ephemeral: {
-    volumeClaimTemplate: {
-      spec: {accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: {requests: {storage: '1Gi'}}},
-    },
-  },
-}
-
-function deployment(replicas: number, volumes: V1Volume[]): V1Deployment {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {name: 'web', namespace: 'app', uid: 'uid-web'},
-    spec: {
-      replicas,
-      selector: {matchLabels: {app: 'web'}},
-      template: {metadata: {labels: {app: 'web'}}, spec: {containers: [{name: 'c', image: 'x'}], volumes}},
-    },
-  }
-}
-
-function replicaSet(hash: string, revision: number, replicas: number, volumes: V1Volume[]): V1ReplicaSet {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: {
-      name: `web-${hash}`,
-      namespace: 'app',
-      uid: `rs-${hash}`,
-      annotations: {'deployment.kubernetes.io/revision': String(revision)},
-      ownerReferences: [{apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-web', controller: true}],
-    },
-    spec: {
-      replicas,
-      selector: {matchLabels: {app: 'web', 'pod-template-hash': hash}},
-      template: {
-        metadata: {labels: {app: 'web', 'pod-template-hash': hash}},
-        spec: {containers: [{name: 'c', image: 'x'}], volumes},
-      },
-    },
-  }
-}
-
-function rsPod(name: string, hash: string, volumes: V1Volume[], o: {nodeName?: string; phase?: string} = {}): V1Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: 'app',
-      uid: `uid-${name}`,
-      labels: {app: 'web', 'pod-template-hash': hash},
-      ownerReferences: [
-        {apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `web-${hash}`, uid: `rs-${hash}`, controller: true},
-      ],
-    },
-    spec: {containers: [{name: 'c', image: 'x'}], nodeName: o.nodeName, volumes},
-    status: {phase: o.phase ?? 'Pending'},
-  }
-}
-
-function ev(
-  kind: string,
-  name: string,
-  reason: string,
-  message: string,
-  uid = kind === 'Pod' ? `uid-${name}` : undefined,
-): CoreV1Event {
-  return {
-    metadata: {name: `${name}.${reason}`, namespace: 'app'},
-    involvedObject: {kind, namespace: 'app', name, uid},
-    reason,
-    message,
-    type: 'Warning',
-    lastTimestamp: '2026-11-25T10:01:00Z' as unknown as Date,
-  }
-}
-
-function csiPV(name: string): V1PersistentVolume {
-  const p = pv(name, {
-    modes: ['ReadWriteOnce'],
-    claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'},
-    phase: 'Bound',
-  })
-  delete p.spec!.hostPath
-  p.spec!.csi = {driver: DRIVER, volumeHandle: `h-${name}`}
-  return p
-}
-
-function readyNode(name: string): V1Node {
-  const n = node(name)
-  n.status = {
-    conditions: [{type: 'Ready', status: 'True', lastTransitionTime: '2026-11-25T09:00:00Z' as unknown as Date}],
-  }
-  return n
-}
-
-const csiNode = (name: string): V1CSINode => ({
-  apiVersion: 'storage.k8s.io/v1',
-  kind: 'CSINode',
-  metadata: {name},
-  spec: {drivers: [{name: DRIVER, nodeID: name}]},
-})
 
 function explain(s: Snapshot, kind: 'deployment' | 'replicaset', name: string) {
   return diagnose(s, {targets: [{kind, namespace: 'app', name}], all: true})
