@@ -62,6 +62,31 @@ function pvc(name: string, cls: string, size = '1Gi'): Obj {
 }
 
 /** A pod on the real node that writes `text` into its volume and keeps running. */
+/**
+ * A WaitForFirstConsumer class of the driver (with `params`), a claim NAME of it, and a pod NAME
+ * that uses the claim on the fake node `nodeSelector` picks (no kubelet: it stays Pending).
+ */
+async function wffcClaimAndPod(
+  name: string,
+  nodeSelector: Record<string, string>,
+  params?: Record<string, string>,
+): Promise<void> {
+  const cls = s.n(name)
+  await s.create(sc(cls, {wffc: true, params}))
+  await s.create(pvc(name, cls))
+  await s.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name},
+    spec: {
+      nodeSelector,
+      terminationGracePeriodSeconds: 0,
+      containers: [{name: 'c', image: 'none'}],
+      volumes: [{name: 'data', persistentVolumeClaim: {claimName: name}}],
+    },
+  })
+}
+
 function writerSpec(claimVolume: object, text: string, extra: object = {}) {
   return {
     tolerations: [REAL_NODE_TOLERATION],
@@ -194,20 +219,7 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
   })
 
   it('a WaitForFirstConsumer claim of a pod on a fake node is provisioned in its zone and attached (VolumeAttachment attached: true)', async () => {
-    const cls = s.n('fake')
-    await s.create(sc(cls, {wffc: true}))
-    await s.create(pvc('on-fake', cls))
-    await s.create({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {name: 'on-fake'},
-      spec: {
-        nodeSelector: {'topology.kubernetes.io/zone': 'zone-c'},
-        terminationGracePeriodSeconds: 0,
-        containers: [{name: 'c', image: 'none'}],
-        volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'on-fake'}}],
-      },
-    })
+    await wffcClaimAndPod('on-fake', {'topology.kubernetes.io/zone': 'zone-c'})
     const claim = await bound('on-fake')
     const pv = (await kube.get<PV>('PersistentVolume', claim!.spec.volumeName!))!
     expect(pv.spec.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({
@@ -237,20 +249,11 @@ describe.skipIf(!csi)('dynamic provisioning through the real external-provisione
 
 describe.skipIf(!csi)('attach and delete through the real external-attacher and external-provisioner', () => {
   it('an injected ControllerPublish failure: the VolumeAttachment carries it, and the pod gets FailedAttachVolume from the attach-detach controller', async () => {
-    const cls = s.n('noattach')
-    await s.create(sc(cls, {wffc: true, params: {'fail-attach': 'Internal: backend unreachable while attaching'}}))
-    await s.create(pvc('noattach', cls))
-    await s.create({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {name: 'noattach'},
-      spec: {
-        nodeSelector: {'kubernetes.io/hostname': 'node-b1'},
-        terminationGracePeriodSeconds: 0,
-        containers: [{name: 'c', image: 'none'}],
-        volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'noattach'}}],
-      },
-    })
+    await wffcClaimAndPod(
+      'noattach',
+      {'kubernetes.io/hostname': 'node-b1'},
+      {'fail-attach': 'Internal: backend unreachable while attaching'},
+    )
     const claim = await bound('noattach')
     const pv = claim!.spec.volumeName!
     const va = await kube.waitFor(

@@ -76,7 +76,8 @@ afterAll(async () => {
   await s.cleanup()
 })
 
-function explainAs(group: string) {
+/** `explain data` as a user of `group`: JSON unless `output` says otherwise ('' = the human view). */
+function explainAs(group: string, output = 'json') {
   return runCli([
     'explain',
     '-n',
@@ -88,8 +89,7 @@ function explainAs(group: string) {
     `someone-${group}`,
     '--as-group',
     group,
-    '-o',
-    'json',
+    ...(output ? ['-o', output] : []),
   ])
 }
 
@@ -134,18 +134,7 @@ describe('RBAC', () => {
       ]),
     )
     expect(d.claims[0].cause).toBe('StorageClassNotFound')
-    const human = runCli([
-      'explain',
-      '-n',
-      s.ns,
-      'data',
-      '--kubeconfig',
-      kubeconfig,
-      '--as',
-      'p',
-      '--as-group',
-      `${s.ns}-partial`,
-    ])
+    const human = explainAs(`${s.ns}-partial`, '')
     expect(human.stdout).toContain('Partial answer: could not read')
     expect(human.stdout).toContain('events (forbidden)')
     expect(r.stderr).toContain('warning: could not read events (forbidden)')
