@@ -246,10 +246,18 @@ export function diagnoseStatefulSet(
     unhealthy.length ? `${unhealthy.length} not healthy` : '',
     retained.length ? `${retained.length} kept beyond the replicas` : '',
   ].filter(Boolean)
+  // whenDeleted Delete: the controller makes the StatefulSet an owner of its claims
+  // (stateful_pod_control UpdatePodClaimForRetentionPolicy), so the garbage collector removes them
+  // with it; Retain leaves them, bound, for a StatefulSet of the same name to reuse.
+  const deleting = !set.metadata?.deletionTimestamp
+    ? ''
+    : retention.whenDeleted === 'Delete'
+      ? ' The StatefulSet is being deleted: whenDeleted Delete, so the garbage collector deletes its claims with it (and, with reclaimPolicy Delete, their volumes).'
+      : ' The StatefulSet is being deleted: whenDeleted Retain, so its claims stay, and a StatefulSet of the same name reuses them.'
   const message =
     templates.length === 0
       ? `StatefulSet ${ns}/${name} has no volumeClaimTemplates: its pods' volumes are not its own claims.`
-      : `${parts.join(', ')}. Retention: whenDeleted ${retention.whenDeleted}, whenScaled ${retention.whenScaled}.`
+      : `${parts.join(', ')}. Retention: whenDeleted ${retention.whenDeleted}, whenScaled ${retention.whenScaled}.${deleting}`
   return {
     workload: {
       kind: 'StatefulSet',

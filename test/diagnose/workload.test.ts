@@ -169,6 +169,13 @@ describe('explain sts/NAME', () => {
       }),
     ).workloads![0]
     expect(del.claims[1].why).toContain('whenScaled: Delete')
+    const deleting = (whenDeleted: string) => {
+      const set = sts('db', {replicas: 1, retention: {whenDeleted}})
+      set.metadata!.deletionTimestamp = '2026-11-25T10:00:00Z' as unknown as Date
+      return explainSts(snap({statefulSets: [set], pvcs: [bound0], pvs: [pv0]})).workloads![0].message
+    }
+    expect(deleting('Delete')).toContain('whenDeleted Delete, so the garbage collector deletes its claims with it')
+    expect(deleting('Retain')).toContain('whenDeleted Retain, so its claims stay')
     const shifted = explainSts(snap({statefulSets: [sts('db', {replicas: 2, start: 5})]})).workloads![0]
     expect(shifted.claims.map((c) => c.name)).toEqual(['data-db-5', 'data-db-6'])
   })
