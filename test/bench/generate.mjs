@@ -680,3 +680,84 @@ export async function writeList(file, cluster) {
   out.end()
   await once(out, 'finish')
 }
+
+/**
+ * Issue 12 item 4: adds `count` pending pods (default a quarter of the nodes), each pinned to a
+ * different node — by a `kubernetes.io/hostname` nodeSelector or a required node affinity, as
+ * per-node StatefulSets and local-storage workloads are — each with its own WaitForFirstConsumer
+ * local-PV claim. A quarter fit (a free PV on their node), a quarter find no PV on their node, a
+ * quarter only a too-small one; the rest fit too, except some pinned to tainted or cordoned nodes
+ * and a few to a node that no longer exists. Objects are cloned from the cluster's own.
+ */
+export function addPinnedPods(cluster, count = Math.floor(cluster.nodes.length / 4)) {
+  const podT = cluster.pods.find((p) => p.spec.nodeSelector?.disktype === 'nvme')
+  const pvcT = cluster.pvcs.find((c) => c.metadata.name === podT.spec.volumes[0].persistentVolumeClaim.claimName)
+  const pvT = cluster.pvs.find((v) => v.metadata.name.startsWith('pv-local-free-'))
+  const N = cluster.nodes.length
+  for (let j = 0; j < count; j++) {
+    const ns = `pinned-${pad(Math.floor(j / 100), 3)}`
+    const n = (4 * j + (j % 4)) % N
+    const host = j % 25 === 24 ? `node-retired-${pad(j)}` : cluster.nodes[n].metadata.name
+    const claim = `data-local-${pad(j)}-0`
+    const want = j % 4 === 2 ? '200Gi' : '50Gi'
+    const pvc = structuredClone(pvcT)
+    Object.assign(pvc.metadata, {name: claim, namespace: ns, uid: `pinned-pvc-${pad(j, 8)}`})
+    pvc.metadata.labels = {app: `local-${pad(j)}`}
+    pvc.spec.resources.requests.storage = want
+    cluster.pvcs.push(pvc)
+    if (j % 4 !== 1) {
+      const pv = structuredClone(pvT)
+      Object.assign(pv.metadata, {name: `pv-pinned-${pad(j)}`, uid: `pinned-pv-${pad(j, 8)}`})
+      pv.spec.local.path = `/mnt/disks/pinned-${pad(j)}`
+      pv.spec.capacity.storage = '100Gi'
+      pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values = [host]
+      cluster.pvs.push(pv)
+    }
+    const pod = structuredClone(podT)
+    Object.assign(pod.metadata, {name: `local-${pad(j)}-0`, namespace: ns, uid: `pinned-pod-${pad(j, 8)}`})
+    pod.metadata.generateName = `local-${pad(j)}-`
+    pod.metadata.labels = {app: `local-${pad(j)}`, 'statefulset.kubernetes.io/pod-name': pod.metadata.name}
+    pod.metadata.ownerReferences[0].name = `local-${pad(j)}`
+    pod.metadata.ownerReferences[0].uid = `pinned-sts-${pad(j, 8)}`
+    pod.spec.volumes[0].persistentVolumeClaim.claimName = claim
+    delete pod.spec.nodeSelector
+    if (j % 2 === 0) pod.spec.nodeSelector = {'kubernetes.io/hostname': host}
+    else
+      pod.spec.affinity = {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{matchExpressions: [{key: 'kubernetes.io/hostname', operator: 'In', values: [host]}]}],
+          },
+        },
+      }
+    pod.status = {phase: 'Pending', qosClass: 'Burstable'}
+    cluster.pods.push(pod)
+  }
+  cluster.counts.pinned = count
+  return cluster
+}
+
+/** The same List as writeList, without indentation (what `kubectl get -o json | jq -c` gives). */
+export async function writeCompactList(file, cluster) {
+  const out = createWriteStream(file)
+  const write = async (s) => {
+    if (!out.write(s)) await once(out, 'drain')
+  }
+  await write('{"apiVersion":"v1","items":[')
+  let first = true
+  for (const key of ['pvs', 'pvcs', 'storageClasses', 'nodes', 'pods', 'events', 'csiDrivers']) {
+    let buf = ''
+    for (const item of cluster[key]) {
+      buf += `${first ? '' : ','}${JSON.stringify(item)}`
+      first = false
+      if (buf.length > 1 << 20) {
+        await write(buf)
+        buf = ''
+      }
+    }
+    await write(buf)
+  }
+  await write('],"kind":"List","metadata":{"resourceVersion":""}}\n')
+  out.end()
+  await once(out, 'finish')
+}
