@@ -4,14 +4,8 @@
  */
 import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {claimKey, pvFitsNodeLabels} from './matchVolume.js'
-import {
-  type ClaimOnNode,
-  isClaimBound,
-  nonVolumeReason,
-  REASON,
-  SELECTED_NODE,
-  volumeBindingOnNode,
-} from './scheduling.js'
+import {nonVolumeVerdicts, type NonVolumeVerdicts} from './nodeFilters.js'
+import {type ClaimOnNode, isClaimBound, REASON, SELECTED_NODE, volumeBindingOnNode} from './scheduling.js'
 import {claimClass, isDelayBinding} from './storageClass.js'
 import {podClaimNames, type World} from './world.js'
 
@@ -25,7 +19,10 @@ export interface PodAnalysis {
   pod: V1Pod
   /** A PreFilter rejection: the pod cannot be scheduled anywhere, with upstream's text. */
   preFilter?: string
-  nodes: NodeVerdict[]
+  /** Every node's verdict, in node order; built on first use (pods × nodes objects otherwise). */
+  readonly nodes: NodeVerdict[]
+  /** The verdict of the node at a position of the world's node list. */
+  nodeAt(i: number): NodeVerdict
   /** Nodes that pass the non-volume filters. */
   feasible: V1Node[]
   /** Feasible nodes where VolumeBinding passes too. */
@@ -78,10 +75,18 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
     else preFilter ??= REASON.unboundImmediate
   }
   const total = w.nodes.length
-  const result: PodAnalysis = {pod, preFilter, nodes: [], feasible: [], fits: [], claimOutcomes: new Map(), summary: ''}
   if (preFilter) {
-    result.summary = `0/${total} nodes are available: ${preFilter}.`
-    return result
+    // PreFilter rejects the pod before any node is looked at.
+    return {
+      pod,
+      preFilter,
+      nodes: [],
+      nodeAt: () => ({name: '', reasons: []}),
+      feasible: [],
+      fits: [],
+      claimOutcomes: new Map(),
+      summary: `0/${total} nodes are available: ${preFilter}.`,
+    }
   }
   // Pods of one workload share their constraints and their claims' shapes: the node loop is the
   // same for all of them, so it runs once per (constraints, claims) and only the keys differ.
@@ -94,18 +99,41 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
     loop = nodeLoop(pod, bound, delayed, keys, w, caches)
     if (eqKey !== undefined) caches.loops.set(eqKey, loop)
   }
-  result.nodes = loop.nodes
-  result.feasible = loop.feasible
-  result.fits = loop.fits
+  const shared = loop
+  const result: PodAnalysis = {
+    pod,
+    get nodes() {
+      return allVerdicts(shared)
+    },
+    nodeAt: (i) => shared.nodeAt(i),
+    feasible: loop.feasible,
+    fits: loop.fits,
+    claimOutcomes: new Map(),
+    summary: loop.summary,
+  }
+  loopOf.set(result, loop)
   for (const [pos, list] of loop.outcomes) result.claimOutcomes.set(keys[pos], list)
-  result.summary = loop.summary
   if (loop.error) result.error = loop.error
   return result
 }
 
+const loopOf = new WeakMap<PodAnalysis, NodeLoop>()
+const allByLoop = new WeakMap<NodeLoop, NodeVerdict[]>()
+
+function allVerdicts(loop: NodeLoop): NodeVerdict[] {
+  let all = allByLoop.get(loop)
+  if (!all) {
+    all = []
+    for (let i = 0; i < loop.nodeCount; i++) all.push(loop.nodeAt(i))
+    allByLoop.set(loop, all)
+  }
+  return all
+}
+
 /** The per-node part of an analysis, with claim outcomes by the claim's position (bound, then delayed). */
 interface NodeLoop {
-  nodes: NodeVerdict[]
+  nodeCount: number
+  nodeAt(i: number): NodeVerdict
   feasible: V1Node[]
   fits: V1Node[]
   outcomes: Map<number, {node: string; outcome: ClaimOnNode}[]>
@@ -114,8 +142,8 @@ interface NodeLoop {
 }
 
 interface Caches {
-  /** Non-volume filter reason per node (null = passes), by the pod's scheduling constraints. */
-  nonVolume: Map<string, (string | null)[]>
+  /** Non-volume filter verdicts over the nodes, by the pod's scheduling constraints. */
+  nonVolume: Map<string, NonVolumeVerdicts>
   loops: Map<string, NodeLoop>
 }
 
@@ -176,21 +204,28 @@ function nodeLoop(
   caches: Caches,
 ): NodeLoop {
   const ck = constraintsKey(pod)
-  let reasons = caches.nonVolume.get(ck)
-  if (!reasons) {
-    reasons = w.nodes.map((node) => nonVolumeReason(pod, node, w.rules))
-    caches.nonVolume.set(ck, reasons)
+  let nv = caches.nonVolume.get(ck)
+  if (!nv) {
+    nv = nonVolumeVerdicts(pod, w.nodes, w.rules)
+    caches.nonVolume.set(ck, nv)
   }
   const position = new Map(keys.map((k, i) => [k, i]))
-  const loop: NodeLoop = {nodes: [], feasible: [], fits: [], outcomes: new Map(), summary: ''}
-  const histogram = new Map<string, number>()
-  w.nodes.forEach((node, i) => {
-    const r = reasons[i]
-    if (r) {
-      loop.nodes.push({name: node.metadata?.name ?? '', reasons: [r]})
-      histogram.set(r, (histogram.get(r) ?? 0) + 1)
-      return
-    }
+  // Only the nodes that pass the non-volume filters get a verdict object here; the others' are
+  // made on demand from the class verdicts (nodeAt).
+  const onFeasible = new Map<number, NodeVerdict>()
+  const reasonAt = nv.reasonAt
+  const nodes = w.nodes
+  const loop: NodeLoop = {
+    nodeCount: nodes.length,
+    nodeAt: (i) => onFeasible.get(i) ?? {name: nodes[i].metadata?.name ?? '', reasons: [reasonAt(i)!]},
+    feasible: [],
+    fits: [],
+    outcomes: new Map(),
+    summary: '',
+  }
+  const histogram = new Map(nv.histogram)
+  for (const i of nv.feasible) {
+    const node = nodes[i]
     loop.feasible.push(node)
     const v = volumeBindingOnNode(node, bound, delayed, w)
     for (const [key, outcome] of v.claims) {
@@ -200,21 +235,35 @@ function nodeLoop(
       loop.outcomes.set(pos, l)
     }
     if (v.error) loop.error ??= `running "VolumeBinding" filter plugin: ${v.error}`
-    loop.nodes.push({name: node.metadata?.name ?? '', reasons: v.error ? [v.error] : v.reasons})
+    onFeasible.set(i, {name: node.metadata?.name ?? '', reasons: v.error ? [v.error] : v.reasons})
     if (!v.error && v.reasons.length === 0) loop.fits.push(node)
     for (const r of v.reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1)
-  })
-  loop.summary = fitSummary(w.nodes.length, loop.fits.length, histogram)
+  }
+  loop.summary = fitSummary(nodes.length, loop.fits.length, histogram)
   return loop
 }
 
-// Pods that share a node loop share its arrays, so what is derived from them is computed once.
-const rejectedByNodes = new WeakMap<readonly NodeVerdict[], NodeVerdict[]>()
+// Pods that share a node loop share what is derived from it, so it is computed once.
+const rejectedByLoop = new WeakMap<NodeLoop, Map<number, NodeVerdict[]>>()
 
-/** The nodes of an analysis that have a reason against them, in node order (memoised). */
-export function rejectedNodes(a: PodAnalysis): NodeVerdict[] {
-  let r = rejectedByNodes.get(a.nodes)
-  if (!r) rejectedByNodes.set(a.nodes, (r = a.nodes.filter((n) => n.reasons.length)))
+/**
+ * The nodes of an analysis that have a reason against them, in node order, at most `limit`
+ * (memoised per node loop): it stops at the limit instead of making every node's verdict.
+ */
+export function rejectedNodes(a: PodAnalysis, limit = Infinity): NodeVerdict[] {
+  const loop = loopOf.get(a)
+  if (!loop) return a.nodes.filter((n) => n.reasons.length).slice(0, limit)
+  let byLimit = rejectedByLoop.get(loop)
+  if (!byLimit) rejectedByLoop.set(loop, (byLimit = new Map()))
+  let r = byLimit.get(limit)
+  if (!r) {
+    r = []
+    for (let i = 0; i < loop.nodeCount && r.length < limit; i++) {
+      const v = loop.nodeAt(i)
+      if (v.reasons.length) r.push(v)
+    }
+    byLimit.set(limit, r)
+  }
   return r
 }
 

@@ -48,25 +48,49 @@ export function tolerates(tolerations: readonly V1Toleration[] | undefined, tain
   })
 }
 
-/** The first non-volume filter that rejects the node, in the default profile's order, or null. */
-export function nonVolumeReason(pod: V1Pod, node: V1Node, rules: VersionRules = rulesFor()): string | null {
-  const tolerations = pod.spec?.tolerations
+/** NodeUnschedulable's Filter: reads only spec.unschedulable and the pod's tolerations. */
+export function unschedulableReason(pod: V1Pod, node: V1Node): string | null {
   if (
     node.spec?.unschedulable &&
-    !tolerates(tolerations, {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'})
+    !tolerates(pod.spec?.tolerations, {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'})
   )
     return REASON.unschedulable
-  if (pod.spec?.nodeName && pod.spec.nodeName !== node.metadata?.name) return REASON.nodeName
+  return null
+}
+
+/** NodeName's Filter. */
+export function nodeNameReason(pod: V1Pod, node: V1Node): string | null {
+  return pod.spec?.nodeName && pod.spec.nodeName !== node.metadata?.name ? REASON.nodeName : null
+}
+
+/** TaintToleration's Filter: the first NoSchedule/NoExecute taint the pod does not tolerate. */
+export function taintReason(pod: V1Pod, node: V1Node, rules: VersionRules = rulesFor()): string | null {
   for (const taint of node.spec?.taints ?? []) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue
-    if (!tolerates(tolerations, taint)) return untoleratedTaintReason(taint, rules)
+    if (!tolerates(pod.spec?.tolerations, taint)) return untoleratedTaintReason(taint, rules)
   }
+  return null
+}
+
+/** NodeAffinity's Filter: the pod's nodeSelector, then its required node affinity. */
+export function nodeAffinityReason(pod: V1Pod, node: V1Node): string | null {
   const labels = node.metadata?.labels ?? {}
   for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return REASON.nodeAffinity
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
   if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms, labels, node.metadata?.name))
     return REASON.nodeAffinity
   return null
+}
+
+/**
+ * The first non-volume filter that rejects the node, in the default profile's order
+ * (NodeUnschedulable, NodeName, TaintToleration, NodeAffinity; the framework stops at the
+ * first failing filter of a node), or null.
+ */
+export function nonVolumeReason(pod: V1Pod, node: V1Node, rules: VersionRules = rulesFor()): string | null {
+  return (
+    unschedulableReason(pod, node) ?? nodeNameReason(pod, node) ?? taintReason(pod, node, rules) ?? nodeAffinityReason(pod, node)
+  )
 }
 
 export const SELECTED_NODE = 'volume.kubernetes.io/selected-node'

@@ -964,12 +964,12 @@ function boundAffinityConflict(pvc: V1PersistentVolumeClaim, pod: V1Pod, w: Worl
 }
 
 function toConsumer(a: PodAnalysis): Consumer {
-  const nodes = rejectedNodes(a)
+  const nodes = rejectedNodes(a, MAX_NODES_LISTED)
   return {
     pod: a.pod.metadata?.name ?? '',
     scheduled: Boolean(a.pod.spec?.nodeName),
     summary: a.summary,
-    nodes: (nodes.length > MAX_NODES_LISTED ? nodes.slice(0, MAX_NODES_LISTED) : nodes).concat(
+    nodes: nodes.concat(
       a.fits.slice(0, MAX_NODES_LISTED).map((n) => ({name: n.metadata?.name ?? '', reasons: []})),
     ),
   }
