@@ -11,6 +11,7 @@ import {
   volumeModeOf,
 } from '../binding/matchVolume.js'
 import {formatBytes, toBytes} from '../binding/quantity.js'
+import {nodeIndexOf} from '../binding/nodeIndex.js'
 import {claimClass, pvClass} from '../binding/storageClass.js'
 import type {Candidate, OmittedCandidates} from './types.js'
 import type {World} from '../binding/world.js'
@@ -82,10 +83,35 @@ export function candidateRows(pvc: V1PersistentVolumeClaim, w: World, opts: Cand
       a.row.name.localeCompare(b.row.name),
   )
   const rows = sized.map((s) => s.row)
-  const omittedBy: OmittedCandidates = {boundElsewhere: 0, reserved: 0, released: 0, furtherFromFitting: 0}
-  for (const pv of w.index.ofClass(cls)) if (!seen.has(pv)) omittedBy[standing(pv, w)]++
+  // The class's counts (once per world) less the listed PVs of the class: not a scan per claim.
+  const ofClass = standingsOfClass(cls, w)
+  const omittedBy: OmittedCandidates = {...ofClass.counts}
+  for (const pv of seen) if (ofClass.members.has(pv)) omittedBy[standing(pv, w)]--
   const omitted = Object.values(omittedBy).reduce((a, b) => a + b, 0)
   return {rows, omitted, omittedBy}
+}
+
+interface ClassStandings {
+  counts: OmittedCandidates
+  members: Set<V1PersistentVolume>
+}
+
+const standingsByWorld = new WeakMap<World, Map<string, ClassStandings>>()
+
+/** The PVs of a class and how many are of each standing (memoised per world). */
+function standingsOfClass(cls: string, w: World): ClassStandings {
+  let m = standingsByWorld.get(w)
+  if (!m) standingsByWorld.set(w, (m = new Map()))
+  let s = m.get(cls)
+  if (!s) {
+    s = {counts: {boundElsewhere: 0, reserved: 0, released: 0, furtherFromFitting: 0}, members: new Set()}
+    for (const pv of w.index.ofClass(cls)) {
+      s.counts[standing(pv, w)]++
+      s.members.add(pv)
+    }
+    m.set(cls, s)
+  }
+  return s
 }
 
 /** What an unlisted PV is: taken (bound, reserved, released) or free but further from fitting. */
@@ -113,6 +139,26 @@ function row(pv: V1PersistentVolume, pvc: V1PersistentVolumeClaim, w: World, opt
     volumeMode: volumeModeOf(pv),
     claimRef: ref ? `${ref.namespace}/${ref.name}${stale ? ` (uid ${ref.uid!.slice(0, 8)}…, stale)` : ''}` : null,
   }
+}
+
+const nodesByWorld = new WeakMap<World, WeakMap<V1PersistentVolume, (string | undefined)[]>>()
+
+/**
+ * The names of the nodes the PV's node affinity admits, in node order (memoised per world);
+ * only the nodes its `In` requirements name are checked (the node label index).
+ */
+function nodesOfPV(pv: V1PersistentVolume, w: World): (string | undefined)[] {
+  let m = nodesByWorld.get(w)
+  if (!m) nodesByWorld.set(w, (m = new WeakMap()))
+  let on = m.get(pv)
+  if (!on) {
+    const required = pv.spec?.nodeAffinity?.required
+    const positions = required ? nodeIndexOf(w.nodes).candidates(required.nodeSelectorTerms, false) : undefined
+    const nodes = positions ? positions.map((i) => w.nodes[i]) : w.nodes
+    on = nodes.filter((n) => pvFitsNodeLabels(pv, n.metadata?.labels)).map((n) => n.metadata?.name)
+    m.set(pv, on)
+  }
+  return on
 }
 
 const listNodes = (names: readonly (string | undefined)[]) =>
@@ -175,7 +221,7 @@ export function whyNot(
         )
         break
       case 'nodeAffinity': {
-        const on = w.nodes.filter((n) => pvFitsNodeLabels(pv, n.metadata?.labels)).map((n) => n.metadata?.name)
+        const on = nodesOfPV(pv, w)
         const where = on.length ? `only on ${listNodes(on)}` : 'on no existing node'
         out.push(usableNodes?.length ? `${where}; pod can use ${listNodes(usableNodes)}` : where)
         break

@@ -652,6 +652,44 @@ function lostVerdict(
 }
 
 /** A PV the controller will only see as Available after its next syncVolume: say so. */
+/**
+ * The first of the scheduler's PVs (sorted names) that is pre-bound to the claim but lacks its
+ * access modes. Only PVs whose claimRef names the claim can be pre-bound to it, so those are
+ * looked up in the list rather than the list scanned (it can hold every free PV of the class).
+ */
+function preboundStuck(pvc: V1PersistentVolumeClaim, uniq: readonly string[], w: World): V1PersistentVolume | undefined {
+  let best: string | undefined
+  for (const pv of w.index.claimedFor(pvc)) {
+    const n = pv.metadata?.name ?? ''
+    if (w.index.byName.get(n) !== pv || !isVolumeBoundToClaim(pv, pvc) || checkAccessModes(pv, pvc)) continue
+    if ((best === undefined || n < best) && sortedIncludes(uniq, n)) best = n
+  }
+  return best === undefined ? undefined : w.index.byName.get(best)
+}
+
+function sortedIncludes(sorted: readonly string[], s: string): boolean {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (sorted[mid] < s) lo = mid + 1
+    else hi = mid
+  }
+  return sorted[lo] === s
+}
+
+const syncNotes = new WeakMap<readonly string[], string>()
+
+/** awaitingSync for each of the scheduler's PVs, joined (memoised: pods of one workload share the list). */
+function awaitingSyncAll(uniq: readonly string[], w: World): string {
+  let s = syncNotes.get(uniq)
+  if (s === undefined) {
+    s = uniq.map((n) => awaitingSync(w.index.byName.get(n)!, w)).join('')
+    syncNotes.set(uniq, s)
+  }
+  return s
+}
+
 function awaitingSync(pv: V1PersistentVolume, w: World): string {
   const shown = pv.status?.phase
   if (!phaseAwaitsSync(pv, w.phaseOf(pv))) return ''
@@ -828,9 +866,7 @@ function waitForFirstConsumer(
   if (good.length && uniq.length) {
     // The scheduler returns a PV pre-bound to the claim without checking access modes, but the
     // controller then looks it up through its access-mode index and never finds it: PreBind times out.
-    const stuck = uniq
-      .map((n) => w.index.byName.get(n)!)
-      .find((v) => isVolumeBoundToClaim(v, pvc) && !checkAccessModes(v, pvc))
+    const stuck = preboundStuck(pvc, uniq, w)
     if (stuck) {
       return {
         cause: 'VolumeMismatch',
@@ -854,7 +890,7 @@ function waitForFirstConsumer(
         (provisionOn.length
           ? ` On ${provisionOn.length} other node(s) (${provisionOn.slice(0, 8).join(', ')}${provisionOn.length > 8 ? ', …' : ''}) no PV fits and the provisioner creates a new volume instead, if the scheduler picks one of them.`
           : '') +
-        uniq.map((n) => awaitingSync(w.index.byName.get(n)!, w)).join(''),
+        awaitingSyncAll(uniq, w),
       wouldBind: uniq[0],
       ties: uniq.slice(1),
       candidates,
