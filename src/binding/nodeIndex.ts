@@ -23,7 +23,10 @@ export class NodeIndex {
   private readonly byLabel = new Map<string, Map<string, number[]>>()
   private readonly byName = new Map<string, number[]>()
 
+  readonly size: number
+
   constructor(readonly nodes: readonly V1Node[]) {
+    this.size = nodes.length
     this.taintClassOf = new Int32Array(nodes.length)
     const classIds = new Map<string, number>()
     nodes.forEach((node, i) => {
@@ -93,10 +96,10 @@ export class NodeIndex {
 
 const indexes = new WeakMap<readonly V1Node[], NodeIndex>()
 
-/** The index of a node list, built on first use. */
+/** The index of a node list, built on first use (again if the list has grown since). */
 export function nodeIndexOf(nodes: readonly V1Node[]): NodeIndex {
   let ix = indexes.get(nodes)
-  if (!ix) indexes.set(nodes, (ix = new NodeIndex(nodes)))
+  if (!ix || ix.size !== nodes.length) indexes.set(nodes, (ix = new NodeIndex(nodes)))
   return ix
 }
 

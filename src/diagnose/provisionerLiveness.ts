@@ -62,17 +62,31 @@ function leaseOf(s: Snapshot, name: string): V1Lease | undefined {
   return best
 }
 
+const lastEvents = new WeakMap<Snapshot, Map<string, number>>()
+
+/** The newest claim event the provisioner wrote (ms), 0 when none: one scan of the events per provisioner and snapshot. */
+function lastEventOf(provisioner: string, s: Snapshot): number {
+  let m = lastEvents.get(s)
+  if (!m) lastEvents.set(s, (m = new Map()))
+  let last = m.get(provisioner)
+  if (last === undefined) {
+    last = 0
+    for (const e of s.events) {
+      if (e.involvedObject?.kind === 'PersistentVolumeClaim' && fromProvisioner(e, provisioner))
+        last = Math.max(last, eventTime(e))
+    }
+    m.set(provisioner, last)
+  }
+  return last
+}
+
 /**
  * The provisioner's liveness at the snapshot's time. A Lease without a holder (released) or not
  * renewed for leaseDurationSeconds + LEASE_GRACE_MS means no replica is leading, so no claim is
  * provisioned (client-go leaderelection: a candidate may take the lock only after that long).
  */
 export function provisionerLiveness(provisioner: string, s: Snapshot): Liveness {
-  let lastEvent = 0
-  for (const e of s.events) {
-    if (e.involvedObject?.kind === 'PersistentVolumeClaim' && fromProvisioner(e, provisioner))
-      lastEvent = Math.max(lastEvent, eventTime(e))
-  }
+  const lastEvent = lastEventOf(provisioner, s)
   const name = provisionerLeaseName(provisioner)
   const skipped = s.skipped.find((x) => x.resource === 'leases')
   if (skipped) return {state: 'unknown', lease: `Leases could not be read (${skipped.reason})`, lastEvent}

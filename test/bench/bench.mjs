@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // pv-doctor at cluster scale: offline, engine, live and startup timings in one table.
 // Usage: npm run build && npm run bench -- [--sizes S,M,L] [--runs N] [--skip-offline]
-//        [--skip-engine] [--skip-live] [--skip-startup] [--skip-probe] [--live-size M] [--workdir DIR]
+//        [--skip-engine] [--skip-pinned] [--skip-live] [--skip-startup] [--skip-probe] [--live-size M] [--workdir DIR]
 // Not a test: it prints numbers and whether each target of issue 6 is met.
 import {spawn, execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, openSync, statSync, writeFileSync} from 'node:fs'
 import {cpus, tmpdir, totalmem} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {generate, writeList, SIZES} from './generate.mjs'
+import {addPinnedPods, generate, writeCompactList, writeList, SIZES} from './generate.mjs'
 import {benchProbe, probeSkipReason, PROBE_DISKS} from './probe.mjs'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -109,6 +109,17 @@ async function dataset(size) {
   return file
 }
 
+/** Issue 12 item 4: the size plus a pod pinned to every fourth node, written without indentation. */
+async function pinnedDataset(size) {
+  const file = join(workdir, `cluster-${size}-pinned.json`)
+  const genMtime = statSync(join(HERE, 'generate.mjs')).mtimeMs
+  if (!existsSync(file) || statSync(file).mtimeMs < genMtime) {
+    log(`generating size ${size} with pinned pods, compact → ${file}`)
+    await writeCompactList(file, addPinnedPods(generate(size)))
+  }
+  return file
+}
+
 const rows = [] // [section, what, size, median, range, ratio, target, met]
 const verdicts = []
 const check = (name, ok) => {
@@ -173,6 +184,37 @@ if (!flag('skip-offline')) {
         s === 'L' ? check(`offline L ${k} RSS`, peak === undefined ? undefined : peak <= rssTarget) : '',
       ])
     }
+  }
+}
+
+if (!flag('skip-pinned') && sizes.includes('L')) {
+  const file = await pinnedDataset('L')
+  const size = statSync(file).size
+  const runs = Number(runsArg ?? 3)
+  log(`pinned L: ${runs} runs (${mb(size)} compact file)`)
+  const r = await interleaved(
+    {
+      floor: [NODE, ['-e', `JSON.parse(require('fs').readFileSync(${JSON.stringify(file)}))`]],
+      json: [NODE, [CLI, 'explain', '-A', '--from-file', file, '-o', 'json'], {okCodes: [0, 1]}],
+      human: [NODE, [CLI, 'explain', '-A', '--from-file', file], {okCodes: [0, 1]}],
+    },
+    runs,
+    0,
+  )
+  const floor = median(r.floor.ms)
+  rows.push(['Pinned', `JSON.parse floor (${mb(size)} compact file)`, 'L', fmtMs(floor), spread(r.floor.ms), '', '', ''])
+  for (const k of ['json', 'human']) {
+    const ratio = median(r[k].ms) / floor
+    rows.push([
+      'Pinned',
+      `explain -A --from-file${k === 'json' ? ' -o json' : ''} (1,250 pods each pinned to a node)`,
+      'L',
+      fmtMs(median(r[k].ms)),
+      spread(r[k].ms),
+      `${ratio.toFixed(2)}× floor`,
+      '≤ 2.0×',
+      check(`pinned L ${k} time`, ratio <= 2.0),
+    ])
   }
 }
 
