@@ -47,7 +47,7 @@ export function nonVolumeVerdicts(pod: V1Pod, nodes: readonly V1Node[], rules: V
     outside[ix.taintClassOf[i]]--
     add(r, 1)
   }
-  classReason.forEach((r, c) => add(r, outside[c]))
+  for (let c = 0; c < classReason.length; c++) add(classReason[c], outside[c])
 
   let feasible: number[]
   if (!hasNodeName && !affinity) {

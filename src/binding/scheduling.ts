@@ -89,7 +89,10 @@ export function nodeAffinityReason(pod: V1Pod, node: V1Node): string | null {
  */
 export function nonVolumeReason(pod: V1Pod, node: V1Node, rules: VersionRules = rulesFor()): string | null {
   return (
-    unschedulableReason(pod, node) ?? nodeNameReason(pod, node) ?? taintReason(pod, node, rules) ?? nodeAffinityReason(pod, node)
+    unschedulableReason(pod, node) ??
+    nodeNameReason(pod, node) ??
+    taintReason(pod, node, rules) ??
+    nodeAffinityReason(pod, node)
   )
 }
 

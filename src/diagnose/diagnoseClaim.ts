@@ -657,7 +657,11 @@ function lostVerdict(
  * access modes. Only PVs whose claimRef names the claim can be pre-bound to it, so those are
  * looked up in the list rather than the list scanned (it can hold every free PV of the class).
  */
-function preboundStuck(pvc: V1PersistentVolumeClaim, uniq: readonly string[], w: World): V1PersistentVolume | undefined {
+function preboundStuck(
+  pvc: V1PersistentVolumeClaim,
+  uniq: readonly string[],
+  w: World,
+): V1PersistentVolume | undefined {
   let best: string | undefined
   for (const pv of w.index.claimedFor(pvc)) {
     const n = pv.metadata?.name ?? ''
@@ -1005,9 +1009,7 @@ function toConsumer(a: PodAnalysis): Consumer {
     pod: a.pod.metadata?.name ?? '',
     scheduled: Boolean(a.pod.spec?.nodeName),
     summary: a.summary,
-    nodes: nodes.concat(
-      a.fits.slice(0, MAX_NODES_LISTED).map((n) => ({name: n.metadata?.name ?? '', reasons: []})),
-    ),
+    nodes: nodes.concat(a.fits.slice(0, MAX_NODES_LISTED).map((n) => ({name: n.metadata?.name ?? '', reasons: []}))),
   }
 }
 

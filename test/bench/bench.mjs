@@ -202,7 +202,16 @@ if (!flag('skip-pinned') && sizes.includes('L')) {
     0,
   )
   const floor = median(r.floor.ms)
-  rows.push(['Pinned', `JSON.parse floor (${mb(size)} compact file)`, 'L', fmtMs(floor), spread(r.floor.ms), '', '', ''])
+  rows.push([
+    'Pinned',
+    `JSON.parse floor (${mb(size)} compact file)`,
+    'L',
+    fmtMs(floor),
+    spread(r.floor.ms),
+    '',
+    '',
+    '',
+  ])
   for (const k of ['json', 'human']) {
     const ratio = median(r[k].ms) / floor
     rows.push([
