@@ -7,6 +7,7 @@ const SRC = join(import.meta.dirname, '..', 'src')
 
 /** Higher may import lower; same rank only inside one folder (plus the exceptions below). */
 const RANK: Record<string, number> = {
+  startup: 8, // bin/'s answers before oclif loads (--version, root --help)
   binary: 7, // the command list the self-contained binary bundles (oclif's explicit strategy)
   commands: 6,
   completion: 5.5, // kubectl_complete-pv_doctor's answers and the completion scripts (commands/completion prints them)
