@@ -64,7 +64,7 @@ function violations(): string[] {
         if (to === from) continue
         const ok = RANK[to] < RANK[from] || ALLOWED_ACROSS[from]?.includes(target)
         if (!ok) out.push(`${rel} imports ${target}: ${from}/ may not depend on ${to}/`)
-      } else if (!UI_LAYERS.has(from) && UI_PACKAGES.includes(spec)) {
+      } else if (!UI_LAYERS.has(from) && UI_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) {
         out.push(`${rel} imports ${spec}: only commands/, base/ and output/ may`)
       } else if (spec === '@kubernetes/client-node' && !typeOnly && rel !== 'kube/client.ts') {
         out.push(

@@ -2,7 +2,10 @@
  * Shared flags, snapshot loading and error handling for every command. Commands stay thin:
  * parse flags, load a snapshot (live or from files), call pure functions, render.
  */
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
+import type * as Interfaces from '@oclif/core/interfaces'
 import type {ChalkInstance} from 'chalk'
 import {UserError} from '../errors.js'
 import {readInputFile} from '../readInputFile.js'

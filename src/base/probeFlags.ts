@@ -1,5 +1,5 @@
 /** What `disks` and `provision` share on the command side: probe flags, their values, progress. */
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {parseQuantity, toBytes} from '../binding/quantity.js'
 import type {Source} from '../disks/collect.js'
 import {DEFAULT_PROBE_IMAGE} from '../disks/probePods.js'

@@ -1,5 +1,6 @@
 import {terminalWidth} from '../base/terminal.js'
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {parseObjectArg} from '../base/args.js'
 import {explainExitCode} from '../base/exitCodes.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import {confirm} from '../base/args.js'
 import {provisionExitCode} from '../base/exitCodes.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'

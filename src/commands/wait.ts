@@ -1,5 +1,6 @@
 import {isAbsolute, relative} from 'node:path'
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import {parseObjectArg} from '../base/args.js'
 import {BaseCommand, clusterFlags} from '../base/command.js'
 import {parseDuration} from '../base/duration.js'

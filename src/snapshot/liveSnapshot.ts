@@ -92,6 +92,11 @@ export function sources(): Source[] {
   ]
 }
 
+/** The kinds skipped, in RESOURCES order: the same answer whichever read failed first. */
+export function skippedInOrder(skipped: ReadonlyMap<ResourceName, string>): Snapshot['skipped'] {
+  return RESOURCES.filter((r) => skipped.has(r.name)).map((r) => ({resource: r.name, reason: skipped.get(r.name)!}))
+}
+
 /** `/version`'s gitVersion; undefined when the server does not say (the newest rules apply then). */
 export async function serverVersion(client: KubeClient): Promise<string | undefined> {
   try {
@@ -138,7 +143,7 @@ export async function liveSnapshot(
         }
       }),
   )
-  snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
+  snap.skipped = skippedInOrder(skipped)
   snap.allNamespaces = scope.namespace === undefined
   snap.serverVersion = await serverVersion(client)
   return snap

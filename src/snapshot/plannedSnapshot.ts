@@ -7,7 +7,7 @@
  */
 import type {KubeClient} from '../kube/client.js'
 import {apiVersionOf, pathOf} from '../kube/paths.js'
-import {type Source, serverVersion, sources, unreadable} from './liveSnapshot.js'
+import {type Source, serverVersion, skippedInOrder, sources, unreadable} from './liveSnapshot.js'
 import {emptySnapshot, type ResourceName, RESOURCES, type Snapshot} from './types.js'
 
 /** One read of one kind: a list (in one namespace or all), narrowed by a field selector. */
@@ -47,6 +47,9 @@ export async function plannedSnapshot(client: KubeClient, plan: Planner | Promis
   // A planner reads every claim a verdict looks up, in any namespace; one that falls back to a
   // namespace's lists says so by setting this to false.
   snap.allNamespaces = true
+  // Probes only name unreadable kinds in `skipped`; no round waits for them. A kind a later round
+  // reads for real meets the same 403/404 itself, so the snapshot ends the same.
+  const probing: Promise<void>[] = []
   for (let round = 0; round < MAX_ROUNDS; round++) {
     snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
     const planned = planner(snap)
@@ -58,9 +61,15 @@ export async function plannedSnapshot(client: KubeClient, plan: Planner | Promis
       done.add(key)
       return !skipped.has(r.name)
     })
-    await Promise.all(reads.map((r) => readOne(client, r, snap, skipped, seen)))
+    for (const r of reads.filter((x) => x.probe)) {
+      const p = readOne(client, r, snap, skipped, seen)
+      p.catch(() => undefined)
+      probing.push(p)
+    }
+    await Promise.all(reads.filter((x) => !x.probe).map((r) => readOne(client, r, snap, skipped, seen)))
   }
-  snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
+  await Promise.all(probing)
+  snap.skipped = skippedInOrder(skipped)
   snap.serverVersion = await version
   return snap
 }

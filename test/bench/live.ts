@@ -116,6 +116,19 @@ try {
     ...(pendingPod ? [{namespace: pendingPod.namespace, name: pendingPod.consumers[0].pod, what: 'pending'}] : []),
     ...(boundPod ? [{namespace: boundPod.metadata.namespace, name: boundPod.metadata.name, what: 'running'}] : []),
   ]
+  // The fake nodes run no kubelet, so every scheduled pod stays Pending (and pod/NAME would
+  // follow it through attach and mount). The test plays the running pod's kubelet: its status as
+  // the kubelet reports it (the generator's, phase Running), through the status subresource.
+  if (boundPod)
+    await client.request(
+      'PATCH',
+      paths.pathOf(paths.PODS, {
+        namespace: boundPod.metadata.namespace,
+        name: boundPod.metadata.name,
+        subresource: 'status',
+      }),
+      {body: {status: boundPod.status}, contentType: 'application/merge-patch+json'},
+    )
   const pod: Record<string, {describe: number[]; explain: number[]}> = {}
   for (const p of pods) pod[p.what] = {describe: [], explain: []}
   for (let r = -1; r < runs; r++) {

@@ -113,6 +113,29 @@ describe('the live side against answers a real API server rarely gives', () => {
     const e2 = await failure((await client()).list('/api/v1/persistentvolumes'))
     expect(e2.message).toMatch(/answered GET \/api\/v1\/persistentvolumes with a Status where a list was expected/)
   })
+  it('asks for the next page as soon as a page names its continue token, and keeps the pages in order', async () => {
+    const pages: Record<string, [string[], string]> = {'': [['a', 'b'], 't1'], t1: [['c'], 't2'], t2: [['d'], '']}
+    let rest: (() => void) | undefined
+    handler = (req, res) => {
+      const cont = new URL(req.url ?? '', 'http://x').searchParams.get('continue') ?? ''
+      const [names, next] = pages[cont]
+      const text = JSON.stringify(list(names, next))
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      if (cont === '') {
+        // The head of page one (its token) now; the rest only once page two has been asked for.
+        const cut = text.indexOf('"items"')
+        res.write(text.slice(0, cut))
+        rest = () => res.end(text.slice(cut))
+      } else {
+        res.end(text)
+        if (cont === 't1') rest?.()
+      }
+    }
+    const items = await (await client()).list<{metadata: {name: string}}>('/api/v1/persistentvolumes')
+    expect(items.map((i) => i.metadata.name)).toEqual(['a', 'b', 'c', 'd'])
+    expect(seen).toHaveLength(3)
+  })
+
   it('a continue token that expired (410): one full list instead, as client-go’s pager does', async () => {
     handler = (q, res) => {
       const u = new URL(q.url ?? '', 'http://x')

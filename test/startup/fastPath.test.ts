@@ -26,7 +26,7 @@ describe('--version and --help without oclif', () => {
   // terminal's, as oclif reads it first), down to oclif's minimum and past the longest line.
   for (const columns of [undefined, '40', '57', '123', '400']) {
     it(`the root help is oclif's at ${columns ?? 'a pipe (80)'} columns, for --help, -h and no arguments`, () => {
-      const env = columns ? {OCLIF_COLUMNS: columns} : {}
+      const env: Record<string, string> = columns ? {OCLIF_COLUMNS: columns} : {}
       const want = oclif(['--help'], env)
       expect(want.stdout).toContain('COMMANDS')
       for (const args of [['--help'], ['-h'], []]) expect(runCli(args, {env})).toEqual(want)
