@@ -29,7 +29,16 @@ export interface KubeClient {
   request<T = unknown>(
     method: string,
     path: string,
-    opts?: {body?: unknown; contentType?: string; query?: Record<string, string | undefined>},
+    opts?: {
+      body?: unknown
+      contentType?: string
+      query?: Record<string, string | undefined>
+      /**
+       * Nothing waits on it soon (a probe): sent over connections of its own, so that it never
+       * queues ahead of a read (the pooled connections are taken in the order requests are made).
+       */
+      background?: boolean
+    },
   ): Promise<T>
   /** Lists a collection, following `metadata.continue` until the end. */
   list<T = unknown>(path: string, query?: Record<string, string | undefined>): Promise<T[]>
@@ -59,6 +68,8 @@ export interface WatchEvent {
 const PAGE = 500
 /** Connections for requests (see `pool` in connect). */
 const MAX_CONNECTIONS = 4
+/** Connections for background requests (probes). */
+const MAX_BACKGROUND_CONNECTIONS = 2
 /** client-go retries a 429 up to 10 times; a command-line tool gives up sooner. */
 const MAX_TRIES = 4
 const MAX_RETRY_WAIT_S = 10
@@ -95,11 +106,13 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   // CPU for 13 reads, ~25 ms over 3 connections). Watches, long-lived, keep their own. A proxy
   // agent from the kubeconfig (agentOpts.agent) wins.
   const pool = new transport.Agent({keepAlive: true, maxSockets: MAX_CONNECTIONS})
+  const backgroundPool = new transport.Agent({keepAlive: true, maxSockets: MAX_BACKGROUND_CONNECTIONS})
 
   type RequestOpts = {
     body?: unknown
     contentType?: string
     query?: Record<string, string | undefined>
+    background?: boolean
     /** A 2xx list's `metadata.continue`, as soon as the head of the body shows it (see listHead). */
     onContinue?: (token: string) => void
   }
@@ -144,7 +157,13 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(
         url,
-        {agent: pool, ...agentOpts, method, headers, timeout: opts.timeoutMs || undefined},
+        {
+          agent: ro.background ? backgroundPool : pool,
+          ...agentOpts,
+          method,
+          headers,
+          timeout: opts.timeoutMs || undefined,
+        },
         (res) => {
           const chunks: Buffer[] = []
           const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300

@@ -61,12 +61,14 @@ export async function plannedSnapshot(client: KubeClient, plan: Planner | Promis
       done.add(key)
       return !skipped.has(r.name)
     })
+    // The reads first: requests take the pooled connections in the order they are made.
+    const real = Promise.all(reads.filter((x) => !x.probe).map((r) => readOne(client, r, snap, skipped, seen)))
     for (const r of reads.filter((x) => x.probe)) {
       const p = readOne(client, r, snap, skipped, seen)
       p.catch(() => undefined)
       probing.push(p)
     }
-    await Promise.all(reads.filter((x) => !x.probe).map((r) => readOne(client, r, snap, skipped, seen)))
+    await real
   }
   await Promise.all(probing)
   snap.skipped = skippedInOrder(skipped)
@@ -91,7 +93,7 @@ async function readOne(
     if (r.fieldSelector) query.fieldSelector = r.fieldSelector
     try {
       if (r.probe) {
-        await client.request('GET', path, {query: {...query, limit: '1'}})
+        await client.request('GET', path, {query: {...query, limit: '1'}, background: true})
         return
       }
       const items = await client.list<Record<string, unknown>>(path, query)
