@@ -70,6 +70,12 @@ const split = (key: string): [string, string] => {
 }
 const perNamespace = (name: ResourceName, n: Needs): Read[] =>
   n.wholeScope ? [{name, namespace: n.scope}] : [...n.namespaces].map((namespace) => ({name, namespace}))
+/**
+ * Quotas and limit ranges: a few small objects per namespace, if any. Beyond one namespace, one
+ * list of the scope costs less than a request per namespace (a full read reads them all too).
+ */
+const fewPerNamespace = (name: ResourceName, n: Needs): Read[] =>
+  n.namespaces.size > 1 ? [{name, namespace: n.scope}] : perNamespace(name, n)
 const CLAIM_EVENTS = 'involvedObject.kind=PersistentVolumeClaim'
 const POD_EVENTS = 'involvedObject.kind=Pod'
 /**
@@ -117,8 +123,8 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   // Capacity objects live in the driver's namespace, not the claim's.
   csistoragecapacities: (n) => (n.scheduling ? [{name: 'csistoragecapacities'}] : []),
   volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),
-  resourcequotas: (n) => (n.unbound ? perNamespace('resourcequotas', n) : []),
-  limitranges: (n) => (n.unbound ? perNamespace('limitranges', n) : []),
+  resourcequotas: (n) => (n.unbound ? fewPerNamespace('resourcequotas', n) : []),
+  limitranges: (n) => (n.unbound ? fewPerNamespace('limitranges', n) : []),
   // An external provisioner's liveness (diagnose/provisionerLiveness.ts): its Lease, in any namespace.
   leases: (n) => (n.unbound ? [{name: 'leases', fieldSelector: 'metadata.namespace!=kube-node-lease'}] : []),
   // Only `explain sts/NAME`, `deploy/NAME` and `rs/NAME` read workloads (workloadPlanner).

@@ -107,12 +107,18 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
   // agent from the kubeconfig (agentOpts.agent) wins.
   const pool = new transport.Agent({keepAlive: true, maxSockets: MAX_CONNECTIONS})
   const backgroundPool = new transport.Agent({keepAlive: true, maxSockets: MAX_BACKGROUND_CONNECTIONS})
+  // A list's next page is on the critical path of the read that asked for it, and is asked for
+  // while the round's other requests may still wait for a connection: on the shared pool it would
+  // queue behind them (seconds, with dozens of small reads at M). At most one per list is in flight.
+  const pagePool = new transport.Agent({keepAlive: true, maxSockets: MAX_CONNECTIONS})
 
   type RequestOpts = {
     body?: unknown
     contentType?: string
     query?: Record<string, string | undefined>
     background?: boolean
+    /** A list's second or later page (its own connections, see pagePool). */
+    nextPage?: boolean
     /** A 2xx list's `metadata.continue`, as soon as the head of the body shows it (see listHead). */
     onContinue?: (token: string) => void
   }
@@ -158,7 +164,7 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
       const req = transport.request(
         url,
         {
-          agent: ro.background ? backgroundPool : pool,
+          agent: ro.background ? backgroundPool : ro.nextPage ? pagePool : pool,
           ...agentOpts,
           method,
           headers,
@@ -267,6 +273,7 @@ export async function connect(opts: ConnectOptions): Promise<KubeClient> {
       }
       return request<Page>('GET', path, {
         query: {...query, limit: paged ? String(PAGE) : undefined, continue: cont},
+        nextPage: cont !== undefined,
         onContinue: start,
       }).then((page) => {
         const token = page && typeof page === 'object' ? page.metadata?.continue : undefined
