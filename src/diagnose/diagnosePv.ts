@@ -252,7 +252,7 @@ function protectedVerdict(c: PvContext): PvVerdict {
   const fix: string[] = []
   if (c.policy === 'Delete' && c.deleter.kind !== 'none')
     fix.push(
-      `Deleting the claim deletes the volume's data (reclaimPolicy Delete). To keep it, first: kubectl patch pv ${c.name} -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
+      `Deleting the claim deletes the volume and its data (reclaimPolicy Delete). To keep the data on the storage (the PV object still goes), first: kubectl patch pv ${c.name} -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
     )
   if (c.pods.length)
     fix.push(`Stop the pods that use it: kubectl delete pod -n ${ref!.namespace} ${names(c.pods).replaceAll(', ', ' ')}   # or scale down their controller`)

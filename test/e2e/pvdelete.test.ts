@@ -1,0 +1,219 @@
+/**
+ * `explain pv/NAME` on PVs on their way out, through the real parts: the PV controller and the
+ * pv-protection controller (kube-controller-manager) and the real csi-provisioner with the
+ * harness driver, whose DeleteVolume fails while a runtime switch (`fail-key`) is on. No kubelet
+ * is involved: the claims' consumer pods are never scheduled. Each verdict is compared with the
+ * one `explain --from-file` gives on a `pv-doctor snapshot` of that moment.
+ */
+import * as fs from 'node:fs'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import * as path from 'node:path'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {runCli} from '../helpers/cli.js'
+import {Kube, type Obj} from './kube.js'
+import {Scenario} from './scenario.js'
+
+const kubeconfig = inject('kubeconfig')
+const cluster = inject('cluster')
+const csi = cluster.csi
+if (!csi) process.stderr.write('[pv-doctor e2e] pvdelete.test.ts skipped: no harness CSI driver (external cluster)\n')
+
+let kube: Kube
+let s: Scenario
+const TMP = mkdtempSync(path.join(tmpdir(), 'pvd-pvdelete-'))
+
+type PV = Obj & {
+  metadata: {finalizers?: string[]; deletionTimestamp?: string}
+  status?: {phase?: string}
+}
+type PVC = Obj & {spec: {volumeName?: string}; status?: {phase?: string}}
+type Ev = Obj & {reason?: string; message?: string; involvedObject?: {name?: string; kind?: string}}
+interface VolumeOut {
+  name: string
+  phase: string
+  cause: string
+  severity: string
+  message: string
+  evidence: string[]
+  fix: string[]
+  pods: string[]
+  claim: string | null
+  finalizers: string[]
+  deleter: string | null
+  failure?: {reason: string; code?: string; retry: string}
+}
+
+beforeAll(async () => {
+  if (!csi) return
+  kube = await Kube.open(kubeconfig)
+  s = new Scenario(kube, kubeconfig, 'pvdel')
+  await s.setup()
+})
+
+afterAll(async () => {
+  if (!csi) return
+  fs.rmSync(path.join(csi.failDir, s.ns), {recursive: true, force: true})
+  await s.cleanup()
+})
+
+function storageClass(name: string, o: {reclaim?: string; params?: Record<string, string>} = {}): Obj {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: {name},
+    provisioner: csi!.driver,
+    reclaimPolicy: o.reclaim ?? 'Delete',
+    volumeBindingMode: 'Immediate',
+    ...(o.params ? {parameters: o.params} : {}),
+  }
+}
+
+/** A claim of the class, Bound by the provisioner and the PV controller; returns its PV's name. */
+async function boundClaim(name: string, cls: string): Promise<string> {
+  await s.create({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {name},
+    spec: {accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: {requests: {storage: '1Gi'}}},
+  })
+  const c = await kube.waitFor(
+    () => kube.get<PVC>('PersistentVolumeClaim', name, s.ns),
+    (x) => x.status?.phase === 'Bound',
+    60_000,
+  )
+  expect(c?.status?.phase).toBe('Bound')
+  return c!.spec.volumeName!
+}
+
+function explainLive(pv: string): {code: number; v: VolumeOut; stderr: string} {
+  const r = runCli(['explain', `pv/${pv}`, '-n', s.ns, '--kubeconfig', kubeconfig, '-o', 'json'])
+  return {code: r.code, v: JSON.parse(r.stdout).volumes[0], stderr: r.stderr}
+}
+
+/** The same question asked offline, of a `pv-doctor snapshot` of the scenario's namespace. */
+function explainOffline(pv: string): {code: number; v: VolumeOut} {
+  const snap = runCli(['snapshot', '-n', s.ns, '--kubeconfig', kubeconfig, '-o', 'json'])
+  const file = path.join(TMP, `${pv}-${Date.now()}.json`)
+  writeFileSync(file, snap.stdout)
+  const r = runCli(['explain', `pv/${pv}`, '-n', s.ns, '--from-file', file, '-o', 'json'])
+  return {code: r.code, v: JSON.parse(r.stdout).volumes[0]}
+}
+
+/** What must agree live and offline: the verdict and its advice (evidence carries ages and counts). */
+const verdict = (v: VolumeOut) => ({
+  cause: v.cause,
+  message: v.message,
+  fix: v.fix,
+  pods: v.pods,
+  failure: v.failure?.reason,
+})
+
+async function gone(pv: string, ms = 90_000): Promise<null | undefined> {
+  return kube.waitFor(
+    () => kube.get<PV>('PersistentVolume', pv).then((p) => p ?? null),
+    (p) => p === null,
+    ms,
+  ) as Promise<null | undefined>
+}
+
+describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and external-provisioner controllers', () => {
+  it('VolumeProtected: a PV deleted while its claim is Bound stays Terminating; deleting the pod and the claim frees it', async () => {
+    const cls = s.n('prot')
+    await s.create(storageClass(cls))
+    const pv = await boundClaim('prot', cls)
+    // A consumer that is never placed (no node matches): it still uses the claim.
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'prot-user'},
+      spec: {
+        nodeSelector: {'pv-doctor.test/none': 'x'},
+        terminationGracePeriodSeconds: 0,
+        containers: [{name: 'c', image: 'none'}],
+        volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'prot'}}],
+      },
+    })
+    await kube.delete('PersistentVolume', pv)
+    const held = await kube.waitFor(
+      () => kube.get<PV>('PersistentVolume', pv),
+      (p) => Boolean(p.metadata.deletionTimestamp),
+      15_000,
+    )
+    // What the real controllers put on a provisioned PV in this cluster.
+    expect(held?.metadata.finalizers).toEqual(
+      expect.arrayContaining(['kubernetes.io/pv-protection', 'external-provisioner.volume.kubernetes.io/finalizer']),
+    )
+    expect(held?.status?.phase).toBe('Bound')
+
+    const live = explainLive(pv)
+    expect(live.stderr).toBe('')
+    expect(live.code).toBe(1)
+    expect(live.v).toMatchObject({cause: 'VolumeProtected', phase: 'Terminating', claim: `${s.ns}/prot`, pods: ['prot-user']})
+    expect(live.v.message).toContain(`Bound to claim ${s.ns}/prot, used by pod prot-user`)
+    expect(live.v.fix.join('\n')).toContain(`kubectl delete pvc -n ${s.ns} prot`)
+    expect(live.v.fix.join('\n')).toContain(`kubectl delete pod -n ${s.ns} prot-user`)
+    expect(explainOffline(pv).v).toMatchObject(verdict(live.v))
+
+    // What the fix says: the pod, then the claim. The PV goes (Delete: the provisioner deletes the volume).
+    await kube.delete('Pod', 'prot-user', s.ns)
+    await kube.delete('PersistentVolumeClaim', 'prot', s.ns)
+    expect(await gone(pv)).toBeNull()
+  })
+
+  it('VolumeReleasedRetain: the claim of a Retain PV is deleted; the PV is Released and waits, data kept', async () => {
+    const cls = s.n('keep')
+    await s.create(storageClass(cls, {reclaim: 'Retain'}))
+    const pv = await boundClaim('keep', cls)
+    await kube.delete('PersistentVolumeClaim', 'keep', s.ns)
+    const released = await kube.waitPVPhase(pv, ['Released'], 30_000)
+    expect(released).toBeDefined()
+
+    const live = explainLive(pv)
+    expect(live.code).toBe(0)
+    expect(live.v).toMatchObject({cause: 'VolumeReleasedRetain', severity: 'info', phase: 'Released', deleter: csi!.driver})
+    expect(live.v.fix[0]).toBe(
+      `To give it back to a re-created claim of the same name (keeps the data): kubectl pv-doctor bind -n ${s.ns} keep --volume ${pv}`,
+    )
+    expect(explainOffline(pv).v).toMatchObject(verdict(live.v))
+    // The verdict's last advice, taken: let the provisioner delete it (Retain → Delete).
+    await kube.patch('PersistentVolume', pv, {spec: {persistentVolumeReclaimPolicy: 'Delete'}})
+    expect(await gone(pv)).toBeNull()
+  })
+
+  it('VolumeFailedDelete: DeleteVolume fails, the provisioner says so on the PV; once the storage lets it, the PV goes', async () => {
+    const cls = s.n('nodel')
+    const dir = path.join(csi!.failDir, s.ns)
+    fs.mkdirSync(dir, {recursive: true})
+    await s.create(storageClass(cls, {params: {'fail-key': s.ns}}))
+    const pv = await boundClaim('nodel', cls)
+    fs.writeFileSync(path.join(dir, 'DeleteVolume'), 'FailedPrecondition: volume has snapshots')
+    await kube.delete('PersistentVolumeClaim', 'nodel', s.ns)
+    const ev = await kube.waitFor(
+      async () =>
+        (await kube.list<Ev>('Event', 'default')).filter(
+          (e) => e.involvedObject?.name === pv && e.reason === 'VolumeFailedDelete',
+        ),
+      (l) => l.length > 0,
+      60_000,
+    )
+    expect(ev?.[0].message).toBe('rpc error: code = FailedPrecondition desc = volume has snapshots')
+    const p = await kube.get<PV>('PersistentVolume', pv)
+    expect(p?.status?.phase).toBe('Released')
+
+    const live = explainLive(pv)
+    expect(live.code).toBe(1)
+    expect(live.v).toMatchObject({
+      cause: 'VolumeFailedDelete',
+      deleter: csi!.driver,
+      failure: {reason: 'FailedPrecondition', code: 'FailedPrecondition'},
+    })
+    expect(live.v.evidence[0]).toContain('VolumeFailedDelete: rpc error: code = FailedPrecondition desc = volume has snapshots')
+    expect(live.v.message).toContain(`the provisioner ${csi!.driver} could not delete the volume`)
+    expect(explainOffline(pv).v).toMatchObject(verdict(live.v))
+
+    // The storage lets go: the provisioner's next retry deletes the volume, then the PV.
+    fs.rmSync(path.join(dir, 'DeleteVolume'))
+    expect(await gone(pv, 120_000)).toBeNull()
+  })
+})
