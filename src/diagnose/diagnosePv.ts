@@ -154,7 +154,7 @@ export const PV_RULES: readonly PvRule[] = [
     applies: (c) => c.phase === 'Bound',
     verdict: (c) => ({
       cause: 'VolumeBound',
-      message: `Bound to claim ${c.ref!.namespace}/${c.ref!.name}${c.claim?.metadata?.deletionTimestamp ? ', which is being deleted: see kubectl pv-doctor explain -n ' + c.ref!.namespace + ' ' + c.ref!.name : ''}${c.pods.length ? `, used by ${plural(c.pods.length, 'pod')} ${names(c.pods)}` : ''}. reclaimPolicy ${c.policy}: ${policyWord(c)}`,
+      message: `Bound to claim ${c.ref!.namespace}/${c.ref!.name}${c.claim?.metadata?.deletionTimestamp ? `, which is being deleted (kubectl pv-doctor explain -n ${c.ref!.namespace} ${c.ref!.name} says what holds it)` : ''}${c.pods.length ? `, used by ${plural(c.pods.length, 'pod')} ${names(c.pods)}` : ''}. reclaimPolicy ${c.policy}: ${policyWord(c)}`,
     }),
   },
   {
@@ -233,6 +233,25 @@ function stranded(c: PvContext): V1Pod[] {
   })
 }
 
+/**
+ * What frees pods stranded on a NotReady node (pkg/controller/podgc gc_controller.go: gcOrphaned
+ * deletes pods of a Node that no longer exists, gcTerminating force-deletes Terminating pods of a
+ * NotReady node with the out-of-service taint; the taint manager evicts pods that do not tolerate
+ * node.kubernetes.io/unreachable or not-ready, 300 s by default, which only makes them Terminating).
+ */
+export function strandedFreedBy(pods: readonly V1Pod[], ns: string, nodes: readonly string[]): string {
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp)
+  return (
+    `What frees ${pods.length === 1 ? 'it' : 'them'}: the node coming back (its kubelet finishes ${pods.length === 1 ? 'it' : 'them'}); ` +
+    `the taint ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute on ${nodes.join(', ')} (the pod garbage collector then force-deletes Terminating pods there and the attach-detach controller detaches at once); ` +
+    `deleting the Node object of a machine that is gone (the pod garbage collector deletes pods of a node that no longer exists); ` +
+    `or kubectl delete pod -n ${ns} ${pods.map((p) => p.metadata?.name).join(' ')} --force --grace-period=0.` +
+    (live.length
+      ? ` ${live.map((p) => p.metadata?.name).join(', ')} ${live.length === 1 ? 'is' : 'are'} not even Terminating yet: eviction from a NotReady node (after the pod's toleration of node.kubernetes.io/unreachable, 300 s by default) only makes ${live.length === 1 ? 'it' : 'them'} Terminating.`
+      : '')
+  )
+}
+
 /** VolumeProtected: being deleted, but Bound — pv-protection keeps it until its claim lets go. */
 function protectedVerdict(c: PvContext): PvVerdict {
   const {ref, claim} = c
@@ -255,12 +274,15 @@ function protectedVerdict(c: PvContext): PvVerdict {
       `Deleting the claim deletes the volume and its data (reclaimPolicy Delete). To keep the data on the storage (the PV object still goes), first: kubectl patch pv ${c.name} -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
     )
   if (c.pods.length)
-    fix.push(`Stop the pods that use it: kubectl delete pod -n ${ref!.namespace} ${names(c.pods).replaceAll(', ', ' ')}   # or scale down their controller`)
+    fix.push(
+      `Stop the pods that use it: kubectl delete pod -n ${ref!.namespace} ${names(c.pods).replaceAll(', ', ' ')}   # or scale down their controller`,
+    )
   if (stuck.length)
     fix.push(
-      `For pods on a node that is really down (powered off): kubectl delete pod -n ${ref!.namespace} ${stuck.map((p) => p.metadata?.name).join(' ')} --force --grace-period=0, or taint the node ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute.`,
+      `Only for a node that is really down (powered off): ${strandedFreedBy(stuck, ref!.namespace, [...new Set(stuck.map((p) => p.spec?.nodeName ?? ''))])}`,
     )
-  if (!claim?.metadata?.deletionTimestamp) fix.push(`Delete the claim: kubectl delete pvc -n ${ref!.namespace} ${ref!.name}`)
+  if (!claim?.metadata?.deletionTimestamp)
+    fix.push(`Delete the claim: kubectl delete pvc -n ${ref!.namespace} ${ref!.name}`)
   fix.push(
     `Do not remove the finalizer ${PV_PROTECTION_FINALIZER} by hand: the claim still points at this PV, and a pod may still write to it. If you did not mean to delete the PV, it cannot be undone; it stays usable until the claim goes.`,
   )
@@ -346,7 +368,9 @@ function failedDeleteVerdict(c: PvContext): PvVerdict {
       break
     case 'DriverUnavailable':
     case 'Timeout':
-      fix.push("The storage backend did not answer: check the CSI driver's controller pod and the backend; the delete is retried.")
+      fix.push(
+        "The storage backend did not answer: check the CSI driver's controller pod and the backend; the delete is retried.",
+      )
       break
     default:
       fix.push('Read the message above and fix what it names on the storage side; the delete is retried.')
@@ -356,7 +380,7 @@ function failedDeleteVerdict(c: PvContext): PvVerdict {
   )
   return {
     cause: 'VolumeFailedDelete',
-    message: `The claim is gone and reclaimPolicy is Delete, but ${who} could not delete the volume (${failure.reason}${failure.code ? `, ${failure.code}` : ''}); ${failure.retry}.`,
+    message: `The claim is gone and reclaimPolicy is Delete, but ${who} could not delete the volume (${failure.reason}${failure.code && failure.code !== failure.reason ? `, gRPC ${failure.code}` : ''}); ${failure.retry}.`,
     evidence: [quoteEvent(ev), ...(c.pv.status?.message ? [`status.message: ${c.pv.status.message}`] : [])],
     fix,
     failure,
@@ -471,7 +495,9 @@ function terminating(c: PvContext): PvVerdict {
           `Nothing uses the PV and the provisioner will not delete an unbound volume: delete the backing volume on the storage (handle ${c.pv.spec?.csi?.volumeHandle ?? '?'}) or keep it, then remove the finalizer: kubectl patch pv ${c.name} --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]'`,
         ]
       : left.some((f) => f !== PV_PROTECTION_FINALIZER && f !== PROVISIONER_FINALIZER && f !== PV_CONTROLLER_FINALIZER)
-        ? ['Find the controller that owns the other finalizers and let it finish; remove one by hand only if that controller is gone.']
+        ? [
+            'Find the controller that owns the other finalizers and let it finish; remove one by hand only if that controller is gone.',
+          ]
         : ['If it stays, check that kube-controller-manager is running.'],
   }
 }

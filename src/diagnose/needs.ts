@@ -220,6 +220,8 @@ function addClaimNeeds(
     n.namespaces.add(ns)
     n.claimEvents.add(keyOf(pvc))
     if (viaPod) n.podEvents = true
+    // ClaimTerminating calls out pods on NotReady nodes: the nodes are read.
+    if (pvc.metadata?.deletionTimestamp) n.podNodes = true
     if (viaPod && !viaPod.spec?.nodeName) n.scheduling = true
     // diagnoseClaim's afterBind: a scheduled pod still Pending. The node's volume limit counts the
     // volumes of every pod on that node (any namespace), so all pods, claims and PVs are read.

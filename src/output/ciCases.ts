@@ -32,15 +32,17 @@ export function casesFromDiagnosis(d: Diagnosis): CiCase[] {
     fix: v.fix,
     evidence: v.evidence,
   }))
-  return volumes.concat(d.claims.map((c) => ({
-    namespace: c.namespace,
-    name: c.name,
-    level: c.severity === 'error' ? 'error' : c.severity === 'warning' ? 'warning' : 'none',
-    cause: c.cause,
-    message: c.message,
-    fix: c.fix,
-    evidence: c.evidence,
-  })))
+  return volumes.concat(
+    d.claims.map((c) => ({
+      namespace: c.namespace,
+      name: c.name,
+      level: c.severity === 'error' ? 'error' : c.severity === 'warning' ? 'warning' : 'none',
+      cause: c.cause,
+      message: c.message,
+      fix: c.fix,
+      evidence: c.evidence,
+    })),
+  )
 }
 
 export function casesFromWait(o: WaitOutcome): CiCase[] {

@@ -125,6 +125,23 @@ describe('claims that are done or being removed', () => {
     expect(c.message).toContain('web-0 (Terminating) is on NotReady node n1')
     expect(c.fix[1]).toContain('--force --grace-period=0')
     expect(c.fix[1]).toContain('Do not remove the claim')
+    // what frees it, as the pod garbage collector does: out-of-service taint, or the Node object deleted
+    expect(c.fix[1]).toContain('node.kubernetes.io/out-of-service=nodeshutdown:NoExecute on n1')
+    expect(c.fix[1]).toContain('pods of a node that no longer exists')
+  })
+  it('ClaimTerminating: a pod on a NotReady node that is not even Terminating yet is said so', () => {
+    const dead = node('n1')
+    dead.status = {conditions: [{type: 'Ready', status: 'False'}]}
+    const c = expectCause(
+      snap({
+        nodes: [dead],
+        pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})],
+        pods: [pod('web-0', ['data'], {nodeName: 'n1', phase: 'Running'})],
+      }),
+      'ClaimTerminating',
+    )
+    expect(c.message).toContain('web-0 is on NotReady node n1')
+    expect(c.fix[1]).toContain('web-0 is not even Terminating yet')
   })
   it('Bound', () => {
     const s = snap({

@@ -26,7 +26,10 @@ function csiPv(
     annotations: {'pv.kubernetes.io/provisioned-by': DRIVER},
   })
   p.metadata!.uid = 'uid-vol'
-  p.metadata!.finalizers = o.finalizers ?? ['kubernetes.io/pv-protection', 'external-provisioner.volume.kubernetes.io/finalizer']
+  p.metadata!.finalizers = o.finalizers ?? [
+    'kubernetes.io/pv-protection',
+    'external-provisioner.volume.kubernetes.io/finalizer',
+  ]
   delete p.spec!.hostPath
   p.spec!.csi = {driver: DRIVER, volumeHandle: 'h-1'}
   return p
@@ -83,7 +86,9 @@ describe('explain pv/NAME', () => {
     const s = snap({
       allNamespaces: true,
       pvs: [csiPv({deleting: true})],
-      pvcs: [pvc('data', {bound: true, volumeName: 'vol', deleting: true, finalizers: ['kubernetes.io/pvc-protection']})],
+      pvcs: [
+        pvc('data', {bound: true, volumeName: 'vol', deleting: true, finalizers: ['kubernetes.io/pvc-protection']}),
+      ],
       pods: [pod('web-0', ['data'], {nodeName: 'n2', phase: 'Running'})],
       nodes: [down],
     })
@@ -101,7 +106,9 @@ describe('explain pv/NAME', () => {
     const s = snap({
       takenAt: TAKEN,
       allNamespaces: true,
-      pvs: [csiPv({phase: 'Released', deleting: true, finalizers: ['external-provisioner.volume.kubernetes.io/finalizer']})],
+      pvs: [
+        csiPv({phase: 'Released', deleting: true, finalizers: ['external-provisioner.volume.kubernetes.io/finalizer']}),
+      ],
       leases: [lease('2026-11-25T09:00:00Z')],
     })
     const {v} = explainPv(s)
@@ -123,7 +130,9 @@ describe('explain pv/NAME', () => {
     const {v} = explainPv(s)
     expect(v.cause).toBe('VolumeFailedDelete')
     expect(v.failure).toMatchObject({reason: 'FailedPrecondition', code: 'FailedPrecondition'})
-    expect(v.evidence[0]).toContain('VolumeFailedDelete: rpc error: code = FailedPrecondition desc = volume has snapshots')
+    expect(v.evidence[0]).toContain(
+      'VolumeFailedDelete: rpc error: code = FailedPrecondition desc = volume has snapshots',
+    )
     expect(v.message).toContain(`the provisioner ${DRIVER} could not delete the volume`)
     expect(v.fix.join('\n')).toContain('snapshots')
     expect(v.fix.at(-1)).toContain("Do not remove the PV's finalizers")
@@ -139,9 +148,9 @@ describe('explain pv/NAME', () => {
         true,
       ),
     ).toMatchObject({reason: 'NoDeleter', retry: expect.stringContaining('every sync')})
-    expect(classifyDeleteFailure('host_path deleter only supports /tmp/.+ but received provided /data', true).reason).toBe(
-      'NoDeleter',
-    )
+    expect(
+      classifyDeleteFailure('host_path deleter only supports /tmp/.+ but received provided /data', true).reason,
+    ).toBe('NoDeleter')
     expect(classifyDeleteFailure('rpc error: code = Unavailable desc = down', false)).toMatchObject({
       reason: 'DriverUnavailable',
       code: 'Unavailable',
@@ -153,7 +162,11 @@ describe('explain pv/NAME', () => {
   })
 
   it('VolumeFailed: a static NFS PV with reclaimPolicy Delete has no deleter; the PV controller marks it Failed', () => {
-    const p = pv('vol', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}, phase: 'Failed', reclaim: 'Delete'})
+    const p = pv('vol', {
+      claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'},
+      phase: 'Failed',
+      reclaim: 'Delete',
+    })
     delete p.spec!.hostPath
     p.spec!.nfs = {server: 'nas', path: '/export'}
     expect(deleterOf(p)).toEqual({kind: 'none'})
@@ -165,7 +178,11 @@ describe('explain pv/NAME', () => {
   })
 
   it('VolumeFailed: an unknown reclaim policy', () => {
-    const p = pv('vol', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}, phase: 'Failed', reclaim: 'Bogus'})
+    const p = pv('vol', {
+      claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'},
+      phase: 'Failed',
+      reclaim: 'Bogus',
+    })
     const {v} = explainPv(snap({allNamespaces: true, pvs: [p]}))
     expect(v.cause).toBe('VolumeFailed')
     expect(v.message).toContain('Volume has unrecognized PersistentVolumeReclaimPolicy')
@@ -193,12 +210,17 @@ describe('explain pv/NAME', () => {
   })
 
   it('VolumeReleasedRetain: waits for an admin; the data is kept; how to reuse or delete it', () => {
-    const s = snap({allNamespaces: true, pvs: [csiPv({phase: 'Released', reclaim: 'Retain', finalizers: ['kubernetes.io/pv-protection']})]})
+    const s = snap({
+      allNamespaces: true,
+      pvs: [csiPv({phase: 'Released', reclaim: 'Retain', finalizers: ['kubernetes.io/pv-protection']})],
+    })
     const {v, d} = explainPv(s)
     expect(v.cause).toBe('VolumeReleasedRetain')
     expect(v.severity).toBe('info')
     expect(v.message).toContain('keeps its data (reclaimPolicy Retain)')
-    expect(v.fix[0]).toBe('To give it back to a re-created claim of the same name (keeps the data): kubectl pv-doctor bind -n app data --volume vol')
+    expect(v.fix[0]).toBe(
+      'To give it back to a re-created claim of the same name (keeps the data): kubectl pv-doctor bind -n app data --volume vol',
+    )
     expect(v.fix[1]).toContain('"path":"/spec/claimRef"')
     expect(v.fix[2]).toContain('handle h-1')
     expect(explainExitCode(d)).toBe(0)
@@ -218,7 +240,11 @@ describe('explain pv/NAME', () => {
   })
 
   it('VolumeDeletePending: an in-tree deleter (hostPath under /tmp) is the PV controller itself', () => {
-    const p = pv('vol', {claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'}, phase: 'Released', reclaim: 'Delete'})
+    const p = pv('vol', {
+      claimRef: {namespace: 'app', name: 'data', uid: 'uid-data'},
+      phase: 'Released',
+      reclaim: 'Delete',
+    })
     const {v} = explainPv(snap({allNamespaces: true, pvs: [p]}))
     expect(v.cause).toBe('VolumeDeletePending')
     expect(v.deleter).toBe('kubernetes.io/host-path')
@@ -240,7 +266,9 @@ describe('explain pv/NAME', () => {
     const {v, d} = explainPv(s)
     expect(v.cause).toBe('VolumeBound')
     expect(v.severity).toBe('ok')
-    expect(v.message).toContain(`reclaimPolicy Delete: when the claim is deleted the provisioner ${DRIVER} deletes the volume`)
+    expect(v.message).toContain(
+      `reclaimPolicy Delete: when the claim is deleted the provisioner ${DRIVER} deletes the volume`,
+    )
     expect(explainExitCode(d)).toBe(0)
     expect(explainPv(snap({pvs: [pv('vol')]})).v.cause).toBe('VolumeAvailable')
   })

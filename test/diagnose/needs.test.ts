@@ -370,13 +370,22 @@ describe('explain pv/NAME reads only what the verdict needs', () => {
     status: {phase: o.phase},
   })
   world.pvcs.push({
-    metadata: {name: 'data', namespace: 'pvt', uid: 'uid-data', annotations: {'pv.kubernetes.io/bind-completed': 'yes'}},
+    metadata: {
+      name: 'data',
+      namespace: 'pvt',
+      uid: 'uid-data',
+      annotations: {'pv.kubernetes.io/bind-completed': 'yes'},
+    },
     spec: {volumeName: 'pvt-protected', accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '1Gi'}}},
     status: {phase: 'Bound'},
   })
   world.pods.push({
     metadata: {name: 'web-0', namespace: 'pvt'},
-    spec: {nodeName: world.nodes[0].metadata!.name, containers: [], volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'data'}}]},
+    spec: {
+      nodeName: world.nodes[0].metadata!.name,
+      containers: [],
+      volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'data'}}],
+    },
     status: {phase: 'Running'},
   })
   world.pvs.push(

@@ -149,11 +149,16 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
     const live = explainLive(pv)
     expect(live.stderr).toBe('')
     expect(live.code).toBe(1)
-    expect(live.v).toMatchObject({cause: 'VolumeProtected', phase: 'Terminating', claim: `${s.ns}/prot`, pods: ['prot-user']})
+    expect(live.v).toMatchObject({
+      cause: 'VolumeProtected',
+      phase: 'Terminating',
+      claim: `${s.ns}/prot`,
+      pods: ['prot-user'],
+    })
     expect(live.v.message).toContain(`Bound to claim ${s.ns}/prot, used by pod prot-user`)
     expect(live.v.fix.join('\n')).toContain(`kubectl delete pvc -n ${s.ns} prot`)
     expect(live.v.fix.join('\n')).toContain(`kubectl delete pod -n ${s.ns} prot-user`)
-    expect(explainOffline(pv).v).toMatchObject(verdict(live.v))
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
 
     // What the fix says: the pod, then the claim. The PV goes (Delete: the provisioner deletes the volume).
     await kube.delete('Pod', 'prot-user', s.ns)
@@ -171,11 +176,16 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
 
     const live = explainLive(pv)
     expect(live.code).toBe(0)
-    expect(live.v).toMatchObject({cause: 'VolumeReleasedRetain', severity: 'info', phase: 'Released', deleter: csi!.driver})
+    expect(live.v).toMatchObject({
+      cause: 'VolumeReleasedRetain',
+      severity: 'info',
+      phase: 'Released',
+      deleter: csi!.driver,
+    })
     expect(live.v.fix[0]).toBe(
       `To give it back to a re-created claim of the same name (keeps the data): kubectl pv-doctor bind -n ${s.ns} keep --volume ${pv}`,
     )
-    expect(explainOffline(pv).v).toMatchObject(verdict(live.v))
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
     // The verdict's last advice, taken: let the provisioner delete it (Retain → Delete).
     await kube.patch('PersistentVolume', pv, {spec: {persistentVolumeReclaimPolicy: 'Delete'}})
     expect(await gone(pv)).toBeNull()
@@ -208,9 +218,11 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
       deleter: csi!.driver,
       failure: {reason: 'FailedPrecondition', code: 'FailedPrecondition'},
     })
-    expect(live.v.evidence[0]).toContain('VolumeFailedDelete: rpc error: code = FailedPrecondition desc = volume has snapshots')
+    expect(live.v.evidence[0]).toContain(
+      'VolumeFailedDelete: rpc error: code = FailedPrecondition desc = volume has snapshots',
+    )
     expect(live.v.message).toContain(`the provisioner ${csi!.driver} could not delete the volume`)
-    expect(explainOffline(pv).v).toMatchObject(verdict(live.v))
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
 
     // The storage lets go: the provisioner's next retry deletes the volume, then the PV.
     fs.rmSync(path.join(dir, 'DeleteVolume'))
