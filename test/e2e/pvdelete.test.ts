@@ -54,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!csi) return
   fs.rmSync(path.join(csi.failDir, s.ns), {recursive: true, force: true})
+  await kube.reportVolumesInUse('node-b1', []).catch(() => undefined)
   await s.cleanup()
 })
 
@@ -226,6 +227,111 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
 
     // The storage lets go: the provisioner's next retry deletes the volume, then the PV.
     fs.rmSync(path.join(dir, 'DeleteVolume'))
+    expect(await gone(pv, 120_000)).toBeNull()
+  })
+
+  it('DeleterNotRunning: a Released PV of a provisioner whose Lease went stale; deleting the PV leaves it Terminating under the provisioner finalizer', async () => {
+    // A provisioner that stopped: its CSI PV and its leader-election Lease are what it left behind.
+    const stopped = 'gone.pvd.test'
+    const pv = s.n('orphan')
+    const micro = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
+    await s.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {name: 'gone-pvd-test'},
+      spec: {holderIdentity: 'gone-controller-0', leaseDurationSeconds: 15, renewTime: micro(Date.now() - 3600_000)},
+    })
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: {
+        name: pv,
+        annotations: {'pv.kubernetes.io/provisioned-by': stopped},
+        finalizers: ['external-provisioner.volume.kubernetes.io/finalizer'],
+      },
+      spec: {
+        capacity: {storage: '1Gi'},
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Delete',
+        storageClassName: '',
+        csi: {driver: stopped, volumeHandle: 'vol-orphan'},
+        claimRef: {kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: s.ns, name: 'old', uid: 'uid-old-claim'},
+      },
+    })
+    // The real PV controller: the claim is gone, so Released; the deleter is external, so it stands down.
+    expect(await kube.waitPVPhase(pv, ['Released'], 30_000)).toBeDefined()
+    const live = explainLive(pv)
+    expect(live.code).toBe(1)
+    expect(live.v).toMatchObject({cause: 'DeleterNotRunning', deleter: stopped, phase: 'Released'})
+    expect(live.v.evidence[0]).toMatch(
+      /^Lease e2e-pvdel-[\w-]+\/gone-pvd-test: held by gone-controller-0, last renewed 60 min before the snapshot/,
+    )
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
+
+    await kube.delete('PersistentVolume', pv)
+    const held = await kube.waitFor(
+      () => kube.get<PV>('PersistentVolume', pv),
+      (p) => Boolean(p.metadata.deletionTimestamp) && !p.metadata.finalizers?.includes('kubernetes.io/pv-protection'),
+      15_000,
+    )
+    expect(held?.metadata.finalizers).toEqual(['external-provisioner.volume.kubernetes.io/finalizer'])
+    const after = explainLive(pv)
+    expect(after.v).toMatchObject({cause: 'DeleterNotRunning', phase: 'Terminating'})
+    expect(after.v.message).toContain('its finalizer external-provisioner.volume.kubernetes.io/finalizer keeps the PV')
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(after.v))
+    // The provisioner is gone for good: what the second fix says (the test's volume has no storage behind it).
+    await kube.patch('PersistentVolume', pv, {metadata: {finalizers: null}})
+    expect(await gone(pv, 15_000)).toBeNull()
+  })
+
+  it('VolumeFailedDelete StillAttached: csi-provisioner will not delete a volume still attached to a node; once the node lets go, it does', async () => {
+    // The test plays node-b1's kubelet: the volume stays in use there, so it stays attached.
+    const cls = s.n('att')
+    await s.create(storageClass(cls))
+    const pv = await boundClaim('att', cls)
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'att-user'},
+      spec: {
+        nodeName: 'node-b1',
+        terminationGracePeriodSeconds: 0,
+        containers: [{name: 'c', image: 'none'}],
+        volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'att'}}],
+      },
+    })
+    const va = await kube.waitFor(
+      async () =>
+        (
+          await kube.list<Obj & {spec: {source: {persistentVolumeName?: string}}; status?: {attached?: boolean}}>(
+            'VolumeAttachment',
+          )
+        ).find((v) => v.spec.source.persistentVolumeName === pv),
+      (v) => v.status?.attached === true,
+      30_000,
+    )
+    expect(va).toBeDefined()
+    const handle = (await kube.get<Obj & {spec: {csi: {volumeHandle: string}}}>('PersistentVolume', pv))!.spec.csi
+      .volumeHandle
+    await kube.reportVolumesInUse('node-b1', [`kubernetes.io/csi/${csi!.driver}^${handle}`])
+    await kube.delete('Pod', 'att-user', s.ns)
+    await kube.delete('PersistentVolumeClaim', 'att', s.ns)
+    const ev = await kube.waitFor(
+      async () =>
+        (await kube.list<Ev>('Event', 'default')).filter(
+          (e) => e.involvedObject?.name === pv && e.reason === 'VolumeFailedDelete',
+        ),
+      (l) => l.length > 0,
+      60_000,
+    )
+    expect(ev?.[0].message).toBe(`persistentvolume ${pv} is still attached to node node-b1`)
+    const live = explainLive(pv)
+    expect(live.v).toMatchObject({cause: 'VolumeFailedDelete', failure: {reason: 'StillAttached'}})
+    expect(live.v.fix[0]).toContain('still attached to node node-b1')
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
+
+    // "unmounted": the attach-detach controller detaches, the provisioner's retry deletes the volume and the PV.
+    await kube.reportVolumesInUse('node-b1', [])
     expect(await gone(pv, 120_000)).toBeNull()
   })
 })
