@@ -14,11 +14,20 @@
  *   once the PV is being deleted, only while its `external-provisioner.volume.kubernetes.io/finalizer`
  *   is on it), deleteVolumeOperation (VolumeFailedDelete with the error on failure; on success it
  *   deletes the PV and removes its finalizer); csi-provisioner's Delete refuses a volume that still
- *   has a VolumeAttachment ("persistentvolume X is still attached to node N").
+ *   has a VolumeAttachment: since sig-storage-lib-external-provisioner v13 (external-provisioner v6)
+ *   a VolumeInUseError, reported as a Normal `VolumeDelete` event ("persistentvolume X is still
+ *   attached to node N, waiting for detach"); before, a Warning VolumeFailedDelete without the tail.
  * Never advises removing a finalizer while something still uses the volume.
  */
 import type {CoreV1Event, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
-import {nodeIsHealthy, OUT_OF_SERVICE_TAINT} from '../binding/attachDetach.js'
+import {
+  attachmentsOf,
+  hasOutOfServiceTaint,
+  inUseOnNode,
+  MAX_WAIT_FOR_UNMOUNT_MINUTES,
+  nodeIsHealthy,
+  OUT_OF_SERVICE_TAINT,
+} from '../binding/attachDetach.js'
 import {isTerminated} from '../binding/consumers.js'
 import {BETA_CLASS_ANNOTATION} from '../binding/storageClass.js'
 import type {World} from '../binding/world.js'
@@ -103,9 +112,30 @@ function liveness(c: PvContext): Liveness | null {
   return livenessMemo.get(c)!
 }
 
-/** The newest VolumeFailedDelete on the PV, from the PV controller or the provisioner. */
+/** The newest word on deleting the PV: VolumeFailedDelete (a failure) or VolumeDelete (postponed: still in use). */
+function lastDeleteEvent(c: PvContext): CoreV1Event | undefined {
+  return latest(c.events, (e) => e.reason === 'VolumeFailedDelete' || e.reason === 'VolumeDelete')
+}
+
+/** The newest VolumeFailedDelete, when it is the newest word on the delete. */
 function failedDelete(c: PvContext): CoreV1Event | undefined {
-  return latest(c.events, (e) => e.reason === 'VolumeFailedDelete')
+  const e = lastDeleteEvent(c)
+  return e?.reason === 'VolumeFailedDelete' ? e : undefined
+}
+
+const IN_USE_TEXT = /is still attached to node (\S+?),? waiting for detach/
+
+/**
+ * The nodes the volume must be detached from before the provisioner deletes it (csi-provisioner
+ * canDeleteVolume: any VolumeAttachment of the PV); from the VolumeAttachments when they could be
+ * read, else from the provisioner's VolumeDelete "waiting for detach" event.
+ */
+function detachNodes(c: PvContext): string[] {
+  if (!c.w.skipped.has('volumeattachments'))
+    return [...new Set(attachmentsOf(c.pv, c.w.snapshot.volumeAttachments).map((v) => v.spec?.nodeName ?? ''))]
+  const e = lastDeleteEvent(c)
+  const m = e?.reason === 'VolumeDelete' ? IN_USE_TEXT.exec(eventMessage(e)) : null
+  return m ? [m[1]] : []
 }
 
 /**
@@ -124,6 +154,11 @@ export const PV_RULES: readonly PvRule[] = [
     cause: 'DeleterNotRunning',
     applies: (c) => toDelete(c) && liveness(c)?.state === 'down',
     verdict: deleterNotRunning,
+  },
+  {
+    cause: 'DeleteWaitsForDetach',
+    applies: (c) => toDelete(c) && c.deleter.kind === 'external' && detachNodes(c).length > 0,
+    verdict: waitsForDetach,
   },
   {
     cause: 'VolumeFailedDelete',
@@ -309,6 +344,63 @@ function deleterNotRunning(c: PvContext): PvVerdict {
       `Start the provisioner's controller (the pod with the csi-provisioner sidecar for ${d.name}); it deletes the volume, then the PV.`,
       `Remove ${PROVISIONER_FINALIZER} by hand only if that provisioner is gone for good, and then delete the backing volume (handle ${c.pv.spec?.csi?.volumeHandle ?? 'in the PV spec'}) on the storage yourself: otherwise it leaks.`,
     ],
+  }
+}
+
+/**
+ * DeleteWaitsForDetach: the provisioner deletes only a detached volume, and it is still attached.
+ * The attach-detach controller detaches once no pod on the node uses it and the kubelet no longer
+ * reports it in `volumesInUse`; from a node that is not Ready, after 6 minutes (force detach) or at
+ * once with the out-of-service taint (reconciler.go).
+ */
+function waitsForDetach(c: PvContext): PvVerdict {
+  const d = c.deleter as {name: string}
+  const nodes = detachNodes(c)
+  const ev = lastDeleteEvent(c)
+  const why: string[] = []
+  const fix: string[] = []
+  for (const name of nodes) {
+    const node = c.w.nodes.find((n) => n.metadata?.name === name)
+    if (!node) {
+      why.push(
+        c.w.skipped.has('nodes') || c.w.nodes.length === 0
+          ? `node ${name}`
+          : `node ${name}, which no longer exists (the attach-detach controller detaches from a deleted node)`,
+      )
+    } else if (!nodeIsHealthy(node)) {
+      why.push(
+        hasOutOfServiceTaint(node)
+          ? `node ${name}, NotReady with the out-of-service taint: the attach-detach controller detaches it at once`
+          : `node ${name}, which is NotReady: the attach-detach controller force-detaches it ${MAX_WAIT_FOR_UNMOUNT_MINUTES} minutes after the last pod there let go (unless --disable-force-detach-on-timeout)`,
+      )
+      fix.push(
+        `If ${name} is really down (powered off): kubectl taint node ${name} ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute detaches at once.`,
+      )
+    } else if (inUseOnNode(c.pv, node)) {
+      why.push(
+        `node ${name}, whose kubelet still reports it in use (status.volumesInUse): a pod there still has it mounted, or the kubelet has not finished unmounting`,
+      )
+      fix.push(
+        `Find what still uses it on ${name}: kubectl get pods -A --field-selector spec.nodeName=${name}; once the kubelet unmounts it, the attach-detach controller detaches it.`,
+      )
+    } else {
+      why.push(`node ${name}: nothing uses it there any more, the attach-detach controller is detaching it`)
+    }
+  }
+  fix.push(
+    "Do not remove the VolumeAttachment's or the PV's finalizers: the volume may still be mounted on the node, and the storage would keep a volume nothing points at.",
+  )
+  return {
+    cause: 'DeleteWaitsForDetach',
+    message: `The claim is gone and reclaimPolicy is Delete, but the provisioner ${d.name} deletes the volume only once it is detached, and it is still attached to ${why.join('; ')}. It tries again on its own (exponential backoff up to 5 min).`,
+    evidence: [
+      ...attachmentsOf(c.pv, c.w.snapshot.volumeAttachments).map(
+        (v) =>
+          `VolumeAttachment ${v.metadata?.name}: node ${v.spec?.nodeName}, attached ${v.status?.attached ?? false}${v.status?.detachError?.message ? `, detachError: ${v.status.detachError.message}` : ''}`,
+      ),
+      ...(ev ? [quoteEvent(ev)] : []),
+    ],
+    fix,
   }
 }
 

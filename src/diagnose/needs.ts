@@ -61,7 +61,10 @@ interface Needs {
   podEvents: boolean
   /** PVs asked about (`pv/NAME`) whose events are read (diagnosePv). */
   pvEvents: Set<string>
-  /** An external provisioner is to delete a PV asked about: its Lease and CSIDriver (provisionerLiveness). */
+  /**
+   * An external provisioner is to delete a PV asked about: its Lease and CSIDriver
+   * (provisionerLiveness), and the VolumeAttachments and nodes it waits on to detach.
+   */
   deleterLiveness: boolean
   /** Pods of a PV asked about may sit on a NotReady node: the nodes are read. */
   podNodes: boolean
@@ -104,7 +107,7 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
       ? [{name: 'persistentvolumes'}]
       : [...n.pvs].map((pv) => ({name: 'persistentvolumes' as const, ...byName(undefined, pv)})),
   storageclasses: () => [{name: 'storageclasses'}],
-  nodes: (n) => (n.scheduling || n.podSide || n.podNodes ? [{name: 'nodes'}] : []),
+  nodes: (n) => (n.scheduling || n.podSide || n.podNodes || n.deleterLiveness ? [{name: 'nodes'}] : []),
   pods: (n) => (n.podSide ? [{name: 'pods'}] : perNamespace('pods', n)),
   events: (n) => [
     ...(n.unbound || n.unboundEvents
@@ -129,7 +132,7 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   ],
   csidrivers: (n) => (n.unbound || n.podSide || n.deleterLiveness ? [{name: 'csidrivers'}] : []),
   csinodes: (n) => (n.scheduling || n.podSide ? [{name: 'csinodes'}] : []),
-  volumeattachments: (n) => (n.podSide ? [{name: 'volumeattachments'}] : []),
+  volumeattachments: (n) => (n.podSide || n.deleterLiveness ? [{name: 'volumeattachments'}] : []),
   // Capacity objects live in the driver's namespace, not the claim's.
   csistoragecapacities: (n) => (n.scheduling ? [{name: 'csistoragecapacities'}] : []),
   volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),

@@ -52,6 +52,7 @@ export type Cause = keyof typeof CAUSES
 export const PV_CAUSES = {
   VolumeProtected: 'warning',
   DeleterNotRunning: 'error',
+  DeleteWaitsForDetach: 'warning',
   VolumeFailedDelete: 'error',
   VolumeFailed: 'error',
   VolumeClaimGone: 'warning',

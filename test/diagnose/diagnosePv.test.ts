@@ -138,6 +138,63 @@ describe('explain pv/NAME', () => {
     expect(v.fix.at(-1)).toContain("Do not remove the PV's finalizers")
   })
 
+  it('DeleteWaitsForDetach: the provisioner postpones the delete while a VolumeAttachment remains; the kubelet still reports it in use', () => {
+    const n1 = node('n1')
+    n1.status = {
+      conditions: [{type: 'Ready', status: 'True'}],
+      volumesInUse: [`kubernetes.io/csi/${DRIVER}^h-1`],
+    }
+    const s = snap({
+      takenAt: TAKEN,
+      allNamespaces: true,
+      pvs: [csiPv({phase: 'Released'})],
+      nodes: [n1],
+      leases: [lease(TAKEN)],
+      volumeAttachments: [
+        {
+          metadata: {name: 'csi-1'},
+          spec: {attacher: DRIVER, nodeName: 'n1', source: {persistentVolumeName: 'vol'}},
+          status: {attached: true},
+        },
+      ],
+      events: [
+        pvEvent('VolumeDelete', 'persistentvolume vol is still attached to node n1, waiting for detach', {
+          type: 'Normal',
+        }),
+      ],
+    })
+    const {v} = explainPv(s)
+    expect(v.cause).toBe('DeleteWaitsForDetach')
+    expect(v.message).toContain('still attached to node n1, whose kubelet still reports it in use')
+    expect(v.evidence[0]).toBe('VolumeAttachment csi-1: node n1, attached true')
+    expect(v.evidence[1]).toContain(
+      'VolumeDelete: persistentvolume vol is still attached to node n1, waiting for detach',
+    )
+    expect(v.fix[0]).toContain('kubectl get pods -A --field-selector spec.nodeName=n1')
+  })
+
+  it('DeleteWaitsForDetach from the event alone (a dump without VolumeAttachments); a NotReady node: force detach after 6 minutes or the out-of-service taint', () => {
+    const down = node('n2')
+    down.status = {conditions: [{type: 'Ready', status: 'Unknown'}]}
+    const s = snap({
+      allNamespaces: true,
+      pvs: [csiPv({phase: 'Released'})],
+      nodes: [down],
+      skipped: [{resource: 'volumeattachments', reason: 'not in the input file'}],
+      events: [
+        pvEvent('VolumeDelete', 'persistentvolume vol is still attached to node n2, waiting for detach', {
+          type: 'Normal',
+        }),
+      ],
+    })
+    const {v} = explainPv(s)
+    expect(v.cause).toBe('DeleteWaitsForDetach')
+    expect(v.message).toContain('node n2, which is NotReady: the attach-detach controller force-detaches it 6 minutes')
+    expect(v.fix[0]).toBe(
+      'If n2 is really down (powered off): kubectl taint node n2 node.kubernetes.io/out-of-service=nodeshutdown:NoExecute detaches at once.',
+    )
+  })
+
   it('VolumeFailedDelete texts: still attached, no deleter plugin, gRPC codes', () => {
     expect(classifyDeleteFailure('persistentvolume pvc-1 is still attached to node n1', false).reason).toBe(
       'StillAttached',

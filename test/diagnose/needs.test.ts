@@ -403,16 +403,24 @@ describe('explain pv/NAME reads only what the verdict needs', () => {
     source: {component: `${driver}_ctrl-0`},
     lastTimestamp: now as unknown as Date,
   })
-  world.leases.push({
+  const lease = {
     metadata: {name: 'pvd-csi-example-com', namespace: 'kube-system'},
     spec: {holderIdentity: 'ctrl-0', leaseDurationSeconds: 15, renewTime: now as unknown as Date},
-  })
+  }
+  world.leases.push(lease)
+  /** The provisioner renews its Lease just now: a planned read (taken now) and the full one agree it is alive. */
+  const renew = () => {
+    const t = new Date().toISOString()
+    world.takenAt = t
+    lease.spec.renewTime = t as unknown as Date
+  }
 
   it('gives every PV the verdict a full read gives', async () => {
     const causes = new Set<string>()
     const pvs = world.pvs.filter((p, i) => i % 5 === 0 || p.metadata!.name!.startsWith('pvt-'))
     for (const pv of pvs) {
       const target = {kind: 'volume' as const, namespace: 'default', name: pv.metadata!.name!}
+      renew()
       const snap = await plannedSnapshot(servedFrom(world), targetPlanner([target]))
       const got = diagnose(snap, {targets: [target], all: false}).volumes
       const want = diagnose(world, {targets: [target], all: false}).volumes
@@ -444,6 +452,7 @@ describe('explain pv/NAME reads only what the verdict needs', () => {
 
   it('a user who may not read events gets a partial answer that names them', async () => {
     const target = {kind: 'volume' as const, namespace: 'default', name: 'pvt-faildel'}
+    renew()
     const snap = await plannedSnapshot(servedFrom(world, {forbidden: ['events']}), targetPlanner([target]))
     const d = diagnose(snap, {targets: [target], all: false})
     expect(d.skipped).toContainEqual({resource: 'events', reason: 'forbidden'})

@@ -284,7 +284,7 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
     expect(await gone(pv, 15_000)).toBeNull()
   })
 
-  it('VolumeFailedDelete StillAttached: csi-provisioner will not delete a volume still attached to a node; once the node lets go, it does', async () => {
+  it('DeleteWaitsForDetach: csi-provisioner will not delete a volume still attached to a node; once the node lets go, it does', async () => {
     // The test plays node-b1's kubelet: the volume stays in use there, so it stays attached.
     const cls = s.n('att')
     await s.create(storageClass(cls))
@@ -319,15 +319,21 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
     const ev = await kube.waitFor(
       async () =>
         (await kube.list<Ev>('Event', 'default')).filter(
-          (e) => e.involvedObject?.name === pv && e.reason === 'VolumeFailedDelete',
+          (e) => e.involvedObject?.name === pv && e.reason === 'VolumeDelete',
         ),
       (l) => l.length > 0,
       60_000,
     )
-    expect(ev?.[0].message).toBe(`persistentvolume ${pv} is still attached to node node-b1`)
+    // external-provisioner v6 (lib v13): postponed, not failed — a Normal VolumeDelete.
+    expect(ev?.[0]).toMatchObject({
+      type: 'Normal',
+      message: `persistentvolume ${pv} is still attached to node node-b1, waiting for detach`,
+    })
     const live = explainLive(pv)
-    expect(live.v).toMatchObject({cause: 'VolumeFailedDelete', failure: {reason: 'StillAttached'}})
-    expect(live.v.fix[0]).toContain('still attached to node node-b1')
+    expect(live.code).toBe(1)
+    expect(live.v.cause).toBe('DeleteWaitsForDetach')
+    expect(live.v.message).toContain('still attached to node node-b1, whose kubelet still reports it in use')
+    expect(live.v.fix[0]).toContain('kubectl get pods -A --field-selector spec.nodeName=node-b1')
     expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
 
     // "unmounted": the attach-detach controller detaches, the provisioner's retry deletes the volume and the PV.
