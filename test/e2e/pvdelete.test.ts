@@ -10,9 +10,11 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import * as path from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {PODS, pathOf} from '../../src/kube/paths.js'
+import {nodeManifest} from '../cluster/cluster.js'
 import {runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
-import {Scenario} from './scenario.js'
+import {type ClaimOut, pvcObj, pvObj, Scenario} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 const cluster = inject('cluster')
@@ -339,5 +341,79 @@ describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and externa
     // "unmounted": the attach-detach controller detaches, the provisioner's retry deletes the volume and the PV.
     await kube.reportVolumesInUse('node-b1', [])
     expect(await gone(pv, 120_000)).toBeNull()
+  })
+
+  it('ClaimTerminating: a claim deleted while a Terminating pod on a NotReady node uses it says what frees it; force-deleting the pod does', async () => {
+    // A node of its own that is down (Ready False: no kubelet posts its status), so no other test sees it.
+    const dead = s.n('dead').slice(0, 60)
+    await s.create({
+      ...(nodeManifest({name: dead, zone: 'zone-a', region: 'region-1', ready: false}) as Obj),
+      kind: 'Node',
+    })
+    const pv = s.n('static')
+    await s.create(pvObj(pv))
+    await s.create(pvcObj('held', {volumeName: pv}))
+    expect(
+      await kube.waitFor(
+        () => kube.get<PVC>('PersistentVolumeClaim', 'held', s.ns),
+        (c) => c.status?.phase === 'Bound',
+        30_000,
+      ),
+    ).toBeDefined()
+    await s.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'held-user'},
+      spec: {
+        nodeName: dead,
+        terminationGracePeriodSeconds: 30,
+        containers: [{name: 'c', image: 'none'}],
+        volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'held'}}],
+      },
+    })
+    // Deleted with its grace period: no kubelet confirms it, so it stays Terminating (no pod GC runs here).
+    await kube.client.request('DELETE', pathOf(PODS, {namespace: s.ns, name: 'held-user'}))
+    await kube.delete('PersistentVolumeClaim', 'held', s.ns)
+    const claim = await kube.waitFor(
+      () =>
+        kube.get<PVC & {metadata: {deletionTimestamp?: string; finalizers?: string[]}}>(
+          'PersistentVolumeClaim',
+          'held',
+          s.ns,
+        ),
+      (c) => Boolean(c.metadata.deletionTimestamp),
+      15_000,
+    )
+    expect(claim?.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection'])
+
+    const live = s.explain(['held'])
+    expect(live.stderr).toBe('')
+    const c = live.json!.claims[0] as ClaimOut & {cause: string}
+    expect(c.cause).toBe('ClaimTerminating')
+    expect(c.message).toContain(`held-user (Terminating) is on NotReady node ${dead}`)
+    expect(c.fix[1]).toContain(`node.kubernetes.io/out-of-service=nodeshutdown:NoExecute on ${dead}`)
+    expect(c.fix[1]).toContain('Do not remove the claim')
+    const snap = runCli(['snapshot', '-n', s.ns, '--kubeconfig', kubeconfig, '-o', 'json'])
+    const file = path.join(TMP, `held-${Date.now()}.json`)
+    writeFileSync(file, snap.stdout)
+    const off = JSON.parse(runCli(['explain', '-n', s.ns, 'held', '--from-file', file, '-o', 'json']).stdout).claims[0]
+    expect({cause: off.cause, message: off.message, fix: off.fix}).toEqual({
+      cause: c.cause,
+      message: c.message,
+      fix: c.fix,
+    })
+
+    // The fix for a node that is really down: force-delete the pod; pvc-protection lets the claim go,
+    // and the PV (Retain) is Released, waiting for an admin.
+    await kube.delete('Pod', 'held-user', s.ns)
+    expect(
+      await kube.waitFor(
+        () => kube.get('PersistentVolumeClaim', 'held', s.ns).then((x) => x ?? null),
+        (x) => x === null,
+        30_000,
+      ),
+    ).toBeNull()
+    expect(await kube.waitPVPhase(pv, ['Released'], 30_000)).toBeDefined()
+    expect(explainLive(pv).v.cause).toBe('VolumeReleasedRetain')
   })
 })
