@@ -343,6 +343,9 @@ describe('explain sts/NAME, deploy/NAME, rs/NAME read the workload, what it owns
     const client = servedFrom(c.snap, {forbidden: ['replicasets', 'events']})
     const got = await plannedSnapshot(client, workloadPlanner([{kind: 'deployment', namespace: 'app', name: 'web'}]))
     expect(got.skipped.map((x) => x.resource).sort()).toEqual(['events', 'replicasets'])
+  })
+})
+
 describe('explain pv/NAME reads only what the verdict needs', () => {
   // The bench's PVs, and PVs on their way out: deleted while Bound, Released under Delete with a
   // failed delete, with a provisioner that is down or alive, Released under Retain.
