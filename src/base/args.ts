@@ -7,6 +7,16 @@ const STS_WORDS = ['sts', 'statefulset', 'statefulsets', 'statefulset.apps', 'st
 const DEPLOY_WORDS = ['deploy', 'deployment', 'deployments', 'deployment.apps', 'deployments.apps']
 const RS_WORDS = ['rs', 'replicaset', 'replicasets', 'replicaset.apps', 'replicasets.apps']
 type WorkloadKind = 'statefulset' | 'deployment' | 'replicaset'
+const PV_WORDS = ['pv', 'pvs', 'persistentvolume', 'persistentvolumes']
+
+/** `pv/NAME` (kubectl's words for PersistentVolumes): the PV's name, else undefined. PVs have no namespace. */
+export function parseVolumeArg(arg: string, usage: string): string | undefined {
+  const parts = arg.split('/')
+  if (parts.length < 2 || !PV_WORDS.includes(parts[0].toLowerCase())) return undefined
+  if (parts.length !== 2 || parts[1] === '')
+    throw new UserError(`cannot read "${arg}": a PersistentVolume has no namespace; use pv/NAME (${usage})`)
+  return parts[1]
+}
 
 /**
  * NAME, NAMESPACE/NAME, or KIND/NAME and KIND/NAMESPACE/NAME with kubectl's words for the kinds

@@ -9,10 +9,14 @@ import type {Binding} from '../bind/plan.js'
 import type {Diagnosis} from '../diagnose/types.js'
 import type {DiskReport} from '../disks/types.js'
 
-/** explain: 1 when any claim in scope is a warning or an error, 0 when every claim is ok or info. */
+/** explain: 1 when any claim (or workload, or PV asked about) is a warning or an error, 0 when every one is ok or info. */
 export function explainExitCode(d: Diagnosis): 0 | 1 {
   const bad = (s: string) => s === 'warning' || s === 'error'
-  return d.claims.some((c) => bad(c.severity)) || (d.workloads ?? []).some((w) => bad(w.severity)) ? 1 : 0
+  return d.claims.some((c) => bad(c.severity)) ||
+    (d.workloads ?? []).some((w) => bad(w.severity)) ||
+    (d.volumes ?? []).some((v) => bad(v.severity))
+    ? 1
+    : 0
 }
 
 /**

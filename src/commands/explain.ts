@@ -1,7 +1,7 @@
 import {terminalWidth} from '../base/terminal.js'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
-import {parseObjectArg} from '../base/args.js'
+import {parseObjectArg, parseVolumeArg} from '../base/args.js'
 import {explainExitCode} from '../base/exitCodes.js'
 import {BaseCommand, clusterFlags, outputFlags} from '../base/command.js'
 import {parseLabelSelector} from '../binding/selectors.js'
@@ -41,6 +41,10 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       command: '<%= config.bin %> explain -n shop deploy/web',
     },
     {
+      description: 'Why a PersistentVolume is stuck Terminating, Released or Failed, and what frees it',
+      command: '<%= config.bin %> explain pv/pvc-0b7c5e2a',
+    },
+    {
       description: 'Offline, from a dump taken with kubectl (no cluster needed)',
       command:
         'kubectl get pv,pvc,sc,nodes,pods,events,csinodes,volumeattachments -A -o json > dump.json &&\n<%= config.bin %> explain -A --from-file dump.json',
@@ -64,7 +68,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
   static args = {
     names: Args.string({
       description:
-        'Claims to explain: NAME, NAMESPACE/NAME, pod/NAME for every claim of a pod, sts/NAME for every claim a StatefulSet has or should have, deploy/NAME or rs/NAME for every claim a Deployment or ReplicaSet uses and every pod it owns.',
+        'Claims to explain: NAME, NAMESPACE/NAME, pod/NAME for every claim of a pod, sts/NAME for every claim a StatefulSet has or should have, deploy/NAME or rs/NAME for every claim a Deployment or ReplicaSet uses and every pod it owns, or pv/NAME for a PersistentVolume (why it is Terminating, Released or Failed).',
       required: false,
     }),
   }
@@ -112,7 +116,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
             const resolved = targets.map((t) => ({...t, namespace: t.namespace ?? ns}))
             if (!targets.length) return scanPlanner({namespace: scanNamespace(ns), labelSelector: selector})
             // sts/NAME, deploy/NAME, rs/NAME: the workload, what it owns, and why anything is missing.
-            return resolved.some((t) => t.kind !== 'claim' && t.kind !== 'pod')
+            return resolved.some((t) => t.kind !== 'claim' && t.kind !== 'pod' && t.kind !== 'volume')
               ? workloadPlanner(resolved)
               : targetPlanner(resolved)
           }
@@ -167,10 +171,11 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
   }
 }
 
+const USAGE = 'NAME, NAMESPACE/NAME, pod/NAME, sts/NAME, deploy/NAME, rs/NAME or pv/NAME'
+
 function parseTarget(arg: string): Omit<Target, 'namespace'> & {namespace?: string} {
-  return parseObjectArg(arg, {
-    pods: true,
-    statefulSets: true,
-    usage: 'NAME, NAMESPACE/NAME, pod/NAME, sts/NAME, deploy/NAME or rs/NAME',
-  })
+  // A PV is cluster-scoped: its target carries no namespace of its own.
+  const pv = parseVolumeArg(arg, USAGE)
+  if (pv !== undefined) return {kind: 'volume', name: pv}
+  return parseObjectArg(arg, {pods: true, statefulSets: true, usage: USAGE})
 }

@@ -111,6 +111,7 @@ export async function complete(words: string[], manifest: Manifest, lookup: Look
       directive: Directive.NoFileComp,
     }
   }
+  if (verb.id === 'explain' && current.toLowerCase().startsWith(PV_PREFIX)) return volumeArgs(current, scope, lookup)
   if (CLAIM_ARGS.has(verb.id) && (verb.id === 'explain' || positionals === 0))
     return claimArgs(current, scope, lookup, verb.id === 'explain')
   return {items: [], directive: Directive.NoFileComp}
@@ -209,6 +210,19 @@ const PREFIXES: {
     explainOnly: true,
   },
 ]
+
+const PV_PREFIX = 'pv/'
+
+/** explain pv/NAME: the PVs' names, with their phase. */
+async function volumeArgs(current: string, scope: Scope, lookup: Lookup): Promise<Answer> {
+  const name = current.slice(PV_PREFIX.length)
+  const head = current.slice(0, PV_PREFIX.length)
+  const pvs = (await lookup.volumes(scope)).filter((v) => v.name.startsWith(name))
+  return {
+    items: pvs.map((v) => (v.phase ? `${head}${v.name}\t${v.phase}` : head + v.name)),
+    directive: Directive.NoFileComp,
+  }
+}
 
 async function claimArgs(current: string, scope: Scope, lookup: Lookup, explain: boolean): Promise<Answer> {
   const prefixes = PREFIXES.filter((p) => explain || !p.explainOnly)

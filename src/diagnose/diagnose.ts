@@ -4,13 +4,15 @@ import {labelSelectorMatches} from '../binding/selectors.js'
 import {UserError} from '../errors.js'
 import type {Snapshot} from '../snapshot/types.js'
 import {diagnoseClaim, isHealthyBound} from './diagnoseClaim.js'
-import type {ClaimDiagnosis, Diagnosis, WorkloadDiagnosis} from './types.js'
+import {diagnosePv} from './diagnosePv.js'
+import type {ClaimDiagnosis, Diagnosis, VolumeDiagnosis, WorkloadDiagnosis} from './types.js'
 import {diagnosePodWorkload} from './podWorkload.js'
 import {diagnoseStatefulSet} from './workload.js'
 import {buildWorld, podClaimNames, type World} from '../binding/world.js'
 
 export interface Target {
-  kind: 'claim' | 'pod' | 'statefulset' | 'deployment' | 'replicaset'
+  /** volume: a PersistentVolume (cluster-scoped: namespace is ignored). */
+  kind: 'claim' | 'pod' | 'statefulset' | 'deployment' | 'replicaset' | 'volume'
   namespace: string
   name: string
 }
@@ -30,9 +32,21 @@ export interface DiagnoseOptions {
 export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World = buildWorld(snapshot)): Diagnosis {
   const claims: ClaimDiagnosis[] = []
   const workloads: WorkloadDiagnosis[] = []
+  const volumes: VolumeDiagnosis[] = []
   if (opts.targets.length) {
     for (const t of opts.targets) {
-      if (t.kind === 'statefulset') {
+      if (t.kind === 'volume') {
+        const pv = world.index.byName.get(t.name)
+        if (!pv) {
+          const why = snapshot.skipped.find((x) => x.resource === 'persistentvolumes')
+          throw new UserError(
+            why
+              ? `cannot read persistentvolumes (${why.reason}); ask for the read access in docs/rbac.yaml, or give a file that holds the PV`
+              : `persistentvolume "${t.name}" not found; list them with kubectl get pv`,
+          )
+        }
+        volumes.push(diagnosePv(pv, world))
+      } else if (t.kind === 'statefulset') {
         const set = snapshot.statefulSets.find(
           (x) => x.metadata?.name === t.name && (x.metadata?.namespace ?? 'default') === t.namespace,
         )
@@ -107,6 +121,7 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
     kind: 'Diagnosis',
     skipped: snapshot.skipped,
     ...(workloads.length ? {workloads} : {}),
+    ...(volumes.length ? {volumes} : {}),
     claims,
   }
 }

@@ -29,10 +29,11 @@ import {
   type PodAnalysis,
   rejectedNodes,
 } from '../binding/consumers.js'
-import {nodeIsHealthy, OUT_OF_SERVICE_TAINT} from '../binding/attachDetach.js'
+import {nodeIsHealthy} from '../binding/attachDetach.js'
 import {candidateRows} from './candidates.js'
 import {checkFixes, classHasPinnedVolumes, fixesInOrder, nearMiss, splitCheckFixes, staleClaimHints} from './advice.js'
 import {ATTACH_CAUSES, attachedHere, attachVerdict, podVolume} from './attach.js'
+import {strandedFreedBy} from './diagnosePv.js'
 import {MOUNT_CAUSES, mountVerdict} from './mount.js'
 import {RESIZE_CAUSES, resizeVerdict} from './resize.js'
 import {latest, quoteEvent} from '../snapshot/events.js'
@@ -297,7 +298,7 @@ function claimTerminating(c: ClaimContext): Verdict {
           `kubectl delete pod -n ${ns} ${who.join(' ')}   # or scale down the controller that owns them`,
           ...(stranded.length
             ? [
-                `For the pods on a node that is really down (powered off): kubectl delete pod -n ${ns} ${stranded.map((p) => p.metadata?.name).join(' ')} --force --grace-period=0, or taint the node ${OUT_OF_SERVICE_TAINT}=nodeshutdown:NoExecute. Do not remove the claim's kubernetes.io/pvc-protection finalizer while a pod may still write to it.`,
+                `Only for a node that is really down (powered off): ${strandedFreedBy(stranded, ns, [...new Set(stranded.map((p) => p.spec?.nodeName ?? ''))])} Do not remove the claim's kubernetes.io/pvc-protection finalizer while a pod may still write to it.`,
               ]
             : []),
         ]

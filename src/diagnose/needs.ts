@@ -21,7 +21,8 @@ import {isClaimBound} from '../binding/scheduling.js'
 import {claimClass, claimHasClass, defaultClass, findClass} from '../binding/storageClass.js'
 import {buildWorld, podClaimNames} from '../binding/world.js'
 import type {Planner, Read} from '../snapshot/plannedSnapshot.js'
-import {RESOURCES, type ResourceName, type Snapshot} from '../snapshot/types.js'
+import {emptySnapshot, RESOURCES, type ResourceName, type Snapshot} from '../snapshot/types.js'
+import {deleterOf} from './diagnosePv.js'
 import {isHealthyBound} from './diagnoseClaim.js'
 import {type Target, selectClaims} from './diagnose.js'
 import {ownedPods} from './podWorkload.js'
@@ -58,6 +59,17 @@ interface Needs {
   podSide: boolean
   /** A pod asked about: its events (FailedScheduling, FailedAttachVolume, FailedMount) are evidence. */
   podEvents: boolean
+  /** PVs asked about (`pv/NAME`) whose events are read (diagnosePv). */
+  pvEvents: Set<string>
+  /**
+   * An external provisioner is to delete a PV asked about: its Lease and CSIDriver
+   * (provisionerLiveness), and the VolumeAttachments and nodes it waits on to detach.
+   */
+  deleterLiveness: boolean
+  /** Pods of a PV asked about may sit on a NotReady node: the nodes are read. */
+  podNodes: boolean
+  /** The claim events a provisioner writes (its liveness), without the rest of an unbound claim's reads. */
+  unboundEvents: boolean
 }
 
 const byName = (ns: string | undefined, name: string): Pick<Read, 'namespace' | 'fieldSelector'> => ({
@@ -77,6 +89,8 @@ const perNamespace = (name: ResourceName, n: Needs): Read[] =>
 const fewPerNamespace = (name: ResourceName, n: Needs): Read[] =>
   n.namespaces.size > 1 ? [{name, namespace: n.scope}] : perNamespace(name, n)
 const CLAIM_EVENTS = 'involvedObject.kind=PersistentVolumeClaim'
+/** Events about a cluster-scoped object are written to the default namespace (client-go's recorder). */
+const PV_EVENTS = 'involvedObject.kind=PersistentVolume'
 const POD_EVENTS = 'involvedObject.kind=Pod'
 /**
  * What a provisioner writes about claims (sig-storage-lib-external-provisioner): whether it has
@@ -99,10 +113,10 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
       ? [{name: 'persistentvolumes'}]
       : [...n.pvs].map((pv) => ({name: 'persistentvolumes' as const, ...byName(undefined, pv)})),
   storageclasses: () => [{name: 'storageclasses'}],
-  nodes: (n) => (n.scheduling || n.podSide ? [{name: 'nodes'}] : []),
+  nodes: (n) => (n.scheduling || n.podSide || n.podNodes || n.deleterLiveness ? [{name: 'nodes'}] : []),
   pods: (n) => (n.podSide ? [{name: 'pods'}] : perNamespace('pods', n)),
   events: (n) => [
-    ...(n.unbound
+    ...(n.unbound || n.unboundEvents
       ? PROVISIONER_REASONS.map((reason) => ({
           name: 'events' as const,
           namespace: n.scope,
@@ -110,6 +124,11 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
         }))
       : []),
     ...(n.podSide || n.podEvents ? perNamespace('events', n).map((r) => ({...r, fieldSelector: POD_EVENTS})) : []),
+    ...[...n.pvEvents].map((pv) => ({
+      name: 'events' as const,
+      namespace: 'default',
+      fieldSelector: `${PV_EVENTS},involvedObject.name=${pv}`,
+    })),
     ...(n.allClaimEvents
       ? [{name: 'events' as const, namespace: n.scope, fieldSelector: CLAIM_EVENTS}]
       : [...n.claimEvents].map((k) => {
@@ -117,16 +136,17 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
           return {name: 'events' as const, namespace, fieldSelector: `${CLAIM_EVENTS},involvedObject.name=${name}`}
         })),
   ],
-  csidrivers: (n) => (n.unbound || n.podSide ? [{name: 'csidrivers'}] : []),
+  csidrivers: (n) => (n.unbound || n.podSide || n.deleterLiveness ? [{name: 'csidrivers'}] : []),
   csinodes: (n) => (n.scheduling || n.podSide ? [{name: 'csinodes'}] : []),
-  volumeattachments: (n) => (n.podSide ? [{name: 'volumeattachments'}] : []),
+  volumeattachments: (n) => (n.podSide || n.deleterLiveness ? [{name: 'volumeattachments'}] : []),
   // Capacity objects live in the driver's namespace, not the claim's.
   csistoragecapacities: (n) => (n.scheduling ? [{name: 'csistoragecapacities'}] : []),
   volumeattributesclasses: (n) => (n.unbound ? [{name: 'volumeattributesclasses'}] : []),
   resourcequotas: (n) => (n.unbound ? fewPerNamespace('resourcequotas', n) : []),
   limitranges: (n) => (n.unbound ? fewPerNamespace('limitranges', n) : []),
   // An external provisioner's liveness (diagnose/provisionerLiveness.ts): its Lease, in any namespace.
-  leases: (n) => (n.unbound ? [{name: 'leases', fieldSelector: 'metadata.namespace!=kube-node-lease'}] : []),
+  leases: (n) =>
+    n.unbound || n.deleterLiveness ? [{name: 'leases', fieldSelector: 'metadata.namespace!=kube-node-lease'}] : [],
   // Only `explain sts/NAME`, `deploy/NAME` and `rs/NAME` read workloads (workloadPlanner).
   statefulsets: () => [],
   deployments: () => [],
@@ -162,6 +182,10 @@ function emptyNeeds(): Needs {
     scheduling: false,
     podSide: false,
     podEvents: false,
+    pvEvents: new Set(),
+    deleterLiveness: false,
+    podNodes: false,
+    unboundEvents: false,
   }
 }
 
@@ -173,6 +197,7 @@ function targetClaims(snap: Snapshot, targets: readonly Target[]): {pvc: V1Persi
   const claims = new Map(snap.pvcs.map((c) => [keyOf(c), c]))
   const out: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] = []
   for (const t of targets) {
+    if (t.kind === 'volume') continue
     if (t.kind === 'claim') {
       const pvc = claims.get(`${t.namespace}/${t.name}`)
       if (pvc) out.push({pvc})
@@ -204,6 +229,8 @@ function addClaimNeeds(
     n.namespaces.add(ns)
     n.claimEvents.add(keyOf(pvc))
     if (viaPod) n.podEvents = true
+    // ClaimTerminating calls out pods on NotReady nodes: the nodes are read.
+    if (pvc.metadata?.deletionTimestamp) n.podNodes = true
     if (viaPod && !viaPod.spec?.nodeName) n.scheduling = true
     // diagnoseClaim's afterBind: a scheduled pod still Pending. The node's volume limit counts the
     // volumes of every pod on that node (any namespace), so all pods, claims and PVs are read.
@@ -231,10 +258,39 @@ function addClaimNeeds(
   }
 }
 
-/** The plan for `explain NAME...` / `pod/NAME`: targets first, then what their verdicts read. */
+/**
+ * What diagnosePv reads for the PVs asked about (`pv/NAME`): the PV and its events first; once the
+ * PV is known, its claim's namespace (the claim and the pods that use it), the nodes those pods
+ * are on when the PV is being deleted, and, when an external provisioner is to delete the volume,
+ * its Lease and CSIDriver (and the claim events its liveness counts).
+ */
+function addVolumeNeeds(n: Needs, snap: Snapshot, volumes: readonly string[]): void {
+  for (const name of volumes) {
+    if (n.pvs !== 'all') n.pvs.add(name)
+    n.pvEvents.add(name)
+    const pv = snap.pvs.find((p) => p.metadata?.name === name)
+    if (!pv) continue
+    const ref = pv.spec?.claimRef
+    if (ref?.name) {
+      const ns = ref.namespace ?? 'default'
+      n.namespaces.add(ns)
+      if (pv.metadata?.deletionTimestamp) n.podNodes = true
+    }
+    const deleter = deleterOf(pv)
+    if (deleter.kind === 'external' && (pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain') === 'Delete') {
+      n.deleterLiveness = true
+      n.unboundEvents = true
+    }
+  }
+}
+
+/** The plan for `explain NAME...` / `pod/NAME` / `pv/NAME`: targets first, then what their verdicts read. */
 export function targetPlanner(targets: readonly Target[]): Planner {
   const n = emptyNeeds()
+  const volumes = targets.filter((t) => t.kind === 'volume').map((t) => t.name)
+  addVolumeNeeds(n, emptySnapshot(), volumes)
   for (const t of targets) {
+    if (t.kind === 'volume') continue
     n.namespaces.add(t.namespace)
     if (t.kind === 'claim') n.claimEvents.add(`${t.namespace}/${t.name}`)
   }
@@ -250,6 +306,7 @@ export function targetPlanner(targets: readonly Target[]): Planner {
       case 1:
       case 2:
         // Twice: a Bound claim whose PV (read by name in the first pass) shows it is not healthy.
+        addVolumeNeeds(n, snap, volumes)
         addClaimNeeds(n, snap, list, now === 2)
         return readsFor(n)
       default:
@@ -380,7 +437,10 @@ function workloadClaims(snap: Snapshot, t: Target): {pvc: V1PersistentVolumeClai
 export function workloadPlanner(targets: readonly Target[]): Planner {
   const n = emptyNeeds()
   const namespaces = new Set<string>()
+  const volumes = targets.filter((t) => t.kind === 'volume').map((t) => t.name)
+  addVolumeNeeds(n, emptySnapshot(), volumes)
   for (const t of targets) {
+    if (t.kind === 'volume') continue
     n.namespaces.add(t.namespace)
     if (isWorkload(t)) namespaces.add(t.namespace)
     if (t.kind === 'claim') n.claimEvents.add(`${t.namespace}/${t.name}`)
@@ -400,6 +460,7 @@ export function workloadPlanner(targets: readonly Target[]): Planner {
           ...targetClaims(snap, named),
           ...targets.filter(isWorkload).flatMap((t) => workloadClaims(snap, t)),
         ]
+        addVolumeNeeds(n, snap, volumes)
         addClaimNeeds(n, snap, list, now === 2)
         return [...readsFor(n), ...workloadReads(namespaces)]
       }

@@ -44,6 +44,26 @@ export const CAUSES = {
 } as const
 
 export type Cause = keyof typeof CAUSES
+
+/**
+ * A PersistentVolume's causes (`explain pv/NAME`), in the order of PV_RULES in diagnosePv.ts and
+ * of the PV table in docs/causes.md.
+ */
+export const PV_CAUSES = {
+  VolumeProtected: 'warning',
+  DeleterNotRunning: 'error',
+  DeleteWaitsForDetach: 'warning',
+  VolumeFailedDelete: 'error',
+  VolumeFailed: 'error',
+  VolumeClaimGone: 'warning',
+  VolumeReleasedRetain: 'info',
+  VolumeDeletePending: 'info',
+  VolumeTerminating: 'warning',
+  VolumeBound: 'ok',
+  VolumeAvailable: 'ok',
+} as const
+
+export type PvCause = keyof typeof PV_CAUSES
 export type Severity = 'ok' | 'info' | 'warning' | 'error'
 
 export interface Candidate {
@@ -179,11 +199,43 @@ export interface WorkloadDiagnosis {
   fix: string[]
 }
 
+/** A VolumeFailedDelete explained: what refused the delete, the driver's gRPC code, what happens next. */
+export interface DeleteFailureInfo {
+  reason: string
+  code?: string
+  retry: string
+}
+
+/** `explain pv/NAME`: one PersistentVolume's state on its way to deletion or reuse. */
+export interface VolumeDiagnosis {
+  name: string
+  /** status.phase, or `Terminating` when deletionTimestamp is set. */
+  phase: string
+  reclaimPolicy: string
+  storageClass: string | null
+  /** spec.claimRef as `namespace/name`, or null. */
+  claim: string | null
+  finalizers: string[]
+  /** Who deletes the backing volume under reclaimPolicy Delete: an external provisioner's name or an in-tree plugin; null when nothing can. */
+  deleter: string | null
+  cause: PvCause
+  severity: Severity
+  message: string
+  evidence: string[]
+  fix: string[]
+  /** Pods that use the PV's claim (and so keep it, and the PV, in use). */
+  pods: string[]
+  /** Only for VolumeFailedDelete. */
+  failure?: DeleteFailureInfo
+}
+
 export interface Diagnosis {
   apiVersion: 'pv-doctor/v1'
   kind: 'Diagnosis'
   skipped: Skipped[]
   /** Workloads asked about (`sts/NAME`, `deploy/NAME`, `rs/NAME`): each with every claim it has or should have. */
   workloads?: WorkloadDiagnosis[]
+  /** PersistentVolumes asked about (`pv/NAME`). */
+  volumes?: VolumeDiagnosis[]
   claims: ClaimDiagnosis[]
 }

@@ -22,15 +22,27 @@ export interface CiCase {
 }
 
 export function casesFromDiagnosis(d: Diagnosis): CiCase[] {
-  return d.claims.map((c) => ({
-    namespace: c.namespace,
-    name: c.name,
-    level: c.severity === 'error' ? 'error' : c.severity === 'warning' ? 'warning' : 'none',
-    cause: c.cause,
-    message: c.message,
-    fix: c.fix,
-    evidence: c.evidence,
+  // A PV asked about (pv/NAME) is a case of its own, named pv/NAME (PVs have no namespace).
+  const volumes: CiCase[] = (d.volumes ?? []).map((v) => ({
+    namespace: '',
+    name: `pv/${v.name}`,
+    level: v.severity === 'error' ? 'error' : v.severity === 'warning' ? 'warning' : 'none',
+    cause: v.cause,
+    message: v.message,
+    fix: v.fix,
+    evidence: v.evidence,
   }))
+  return volumes.concat(
+    d.claims.map((c) => ({
+      namespace: c.namespace,
+      name: c.name,
+      level: c.severity === 'error' ? 'error' : c.severity === 'warning' ? 'warning' : 'none',
+      cause: c.cause,
+      message: c.message,
+      fix: c.fix,
+      evidence: c.evidence,
+    })),
+  )
 }
 
 export function casesFromWait(o: WaitOutcome): CiCase[] {

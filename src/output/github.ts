@@ -12,7 +12,7 @@ export function renderGithub(cases: readonly CiCase[]): string {
     if (c.level === 'none') continue
     const props: string[] = []
     if (c.source) props.push(`file=${prop(c.source.file)}`, `line=${c.source.line}`)
-    props.push(`title=${prop(`${c.namespace}/${c.name}: ${c.cause}`)}`)
+    props.push(`title=${prop(`${c.namespace ? `${c.namespace}/` : ''}${c.name}: ${c.cause}`)}`)
     const msg = [c.message, ...c.fix.map((f) => `Fix: ${f}`)].join('\n')
     lines.push(`::${c.level} ${props.join(',')}::${data(msg)}`)
   }

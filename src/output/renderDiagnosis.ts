@@ -2,7 +2,7 @@
 import type {ChalkInstance} from 'chalk'
 import {MISMATCH_CODES, type MismatchCode} from '../binding/matchVolume.js'
 import {shortModes} from '../binding/accessModes.js'
-import type {ClaimDiagnosis, Diagnosis, Severity, WorkloadDiagnosis} from '../diagnose/types.js'
+import type {ClaimDiagnosis, Diagnosis, Severity, VolumeDiagnosis, WorkloadDiagnosis} from '../diagnose/types.js'
 import {columns} from './table.js'
 
 /** -o wide's per-check columns: lower case with "?", so none reads like a data column (PHASE, CLASS). */
@@ -37,7 +37,8 @@ export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: RenderOpti
     )
   }
   for (const w of d.workloads ?? []) out.push(renderWorkload(w, c, opts.width), '')
-  if (d.claims.length === 0 && d.workloads?.length) return `${out.join('\n')}\n`
+  for (const v of d.volumes ?? []) out.push(renderVolume(v, c), '')
+  if (d.claims.length === 0 && (d.workloads?.length || d.volumes?.length)) return `${out.join('\n')}\n`
   if (d.claims.length === 0) {
     out.push(
       `${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)`,
@@ -95,6 +96,25 @@ function omittedLine(cl: ClaimDiagnosis): string {
     by.furtherFromFitting && `${by.furtherFromFitting} free but further from fitting`,
   ].filter(Boolean)
   return `… and ${n} more PV(s) of this class not listed: ${parts.join(', ')}`
+}
+
+/** A PersistentVolume (`pv/NAME`): its state, the cause, evidence and the fix. */
+function renderVolume(v: VolumeDiagnosis, c: ChalkInstance): string {
+  const cls = v.storageClass === null ? 'no class' : v.storageClass === '' ? 'class ""' : `class ${v.storageClass}`
+  const lines = [
+    `${c.bold(`pv/${v.name}`)}  ${v.phase}  ${c.dim(`(reclaimPolicy ${v.reclaimPolicy}, ${cls}${v.claim ? `, claim ${v.claim}` : ''})`)}`,
+    `  ${paint(c, v.severity, v.cause)} ${c.dim(`[${v.severity}]`)}: ${v.message}`,
+  ]
+  if (v.finalizers.length) lines.push(`  Finalizers: ${v.finalizers.join(', ')}`)
+  if (v.evidence.length) {
+    lines.push('  Evidence:')
+    for (const e of v.evidence) lines.push(...e.split('\n').map((l, i) => `${i ? '      ' : '    '}${c.dim(l)}`))
+  }
+  if (v.fix.length) {
+    lines.push('  Fix:')
+    for (const f of v.fix) lines.push(`    - ${f}`)
+  }
+  return lines.join('\n')
 }
 
 /**

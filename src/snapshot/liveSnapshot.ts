@@ -42,6 +42,8 @@ export interface Source {
   query?: Record<string, string>
   /** Listed in every namespace even when the scope is one. */
   allNamespaces?: boolean
+  /** Listed in this namespace whatever the scope. */
+  namespace?: string
 }
 
 /**
@@ -66,6 +68,13 @@ export function sources(): Source[] {
     // Only events about claims, pods, StatefulSets and ReplicaSets matter; filtered lists are far smaller than one.
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=PersistentVolumeClaim'}},
     {name: 'events', resources: [EVENTS], query: {fieldSelector: 'involvedObject.kind=Pod'}},
+    // Events about PVs (VolumeFailedDelete, ...): client-go writes those of cluster-scoped objects to "default".
+    {
+      name: 'events',
+      resources: [EVENTS],
+      namespace: 'default',
+      query: {fieldSelector: 'involvedObject.kind=PersistentVolume'},
+    },
     {name: 'csidrivers', resources: [CSI_DRIVERS]},
     {name: 'csinodes', resources: [CSI_NODES]},
     // Capacity objects live in the driver's namespace, not the claim's: always list them all.
@@ -122,7 +131,7 @@ export async function liveSnapshot(
       .filter((s) => !only || only.has(s.name))
       .map(async (src) => {
         for (const [i, resource] of src.resources.entries()) {
-          const namespace = src.allNamespaces ? undefined : scope.namespace
+          const namespace = src.namespace ?? (src.allNamespaces ? undefined : scope.namespace)
           try {
             const items = await client.list<Record<string, unknown>>(pathOf(resource, {namespace}), src.query)
             // Lists omit each item's kind; put it back so a written snapshot reads like kubectl's.

@@ -32,7 +32,7 @@ export async function startLiveWatch(
     await Promise.all(
       sources().map(async (src) => {
         for (const [i, resource] of src.resources.entries()) {
-          const path = pathOf(resource, {namespace: src.allNamespaces ? undefined : scope.namespace})
+          const path = pathOf(resource, {namespace: src.namespace ?? (src.allNamespaces ? undefined : scope.namespace)})
           const r = new Reflector(lw, path, src.query ?? {}, onChange, fail)
           try {
             await r.start()

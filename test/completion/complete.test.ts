@@ -107,6 +107,13 @@ describe('completion of kubectl pv-doctor', () => {
     expect((await run('bind', '-n', 'shop', 's')).values).toEqual([])
   })
 
+  it('pv/ completes to the PVs of the cluster, with their phase (explain only)', async () => {
+    const a = await run('explain', 'pv/o')
+    expect(a.values).toEqual(['pv/old-pv'])
+    expect(a.items[0]).toBe('pv/old-pv\tReleased')
+    expect((await run('explain', 'pv/')).values).toEqual(['pv/local-pv-1', 'pv/old-pv'])
+  })
+
   it('bind takes one claim; a second word gets nothing', async () => {
     expect((await run('bind', '-n', 'shop', 'data-db-0', '')).values).toEqual([])
   })

@@ -6,7 +6,8 @@ import {describe, expect, it} from 'vitest'
 import {explainExitCode} from '../../src/base/exitCodes.js'
 import {diagnose} from '../../src/diagnose/diagnose.js'
 import {RULES} from '../../src/diagnose/diagnoseClaim.js'
-import {CAUSES, type Cause} from '../../src/diagnose/types.js'
+import {PV_RULES} from '../../src/diagnose/diagnosePv.js'
+import {CAUSES, type Cause, PV_CAUSES} from '../../src/diagnose/types.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
 import {event, node, pod, pv, pvc, sc, snap} from '../helpers/objects.js'
 
@@ -124,6 +125,23 @@ describe('claims that are done or being removed', () => {
     expect(c.message).toContain('web-0 (Terminating) is on NotReady node n1')
     expect(c.fix[1]).toContain('--force --grace-period=0')
     expect(c.fix[1]).toContain('Do not remove the claim')
+    // what frees it, as the pod garbage collector does: out-of-service taint, or the Node object deleted
+    expect(c.fix[1]).toContain('node.kubernetes.io/out-of-service=nodeshutdown:NoExecute on n1')
+    expect(c.fix[1]).toContain('pods of a node that no longer exists')
+  })
+  it('ClaimTerminating: a pod on a NotReady node that is not even Terminating yet is said so', () => {
+    const dead = node('n1')
+    dead.status = {conditions: [{type: 'Ready', status: 'False'}]}
+    const c = expectCause(
+      snap({
+        nodes: [dead],
+        pvcs: [pvc('data', {deleting: true, phase: 'Bound', finalizers: ['kubernetes.io/pvc-protection']})],
+        pods: [pod('web-0', ['data'], {nodeName: 'n1', phase: 'Running'})],
+      }),
+      'ClaimTerminating',
+    )
+    expect(c.message).toContain('web-0 is on NotReady node n1')
+    expect(c.fix[1]).toContain('web-0 is not even Terminating yet')
   })
   it('Bound', () => {
     const s = snap({
@@ -652,12 +670,19 @@ describe('the whole report', () => {
     // A row's alsoGives names only causes that have a row of their own.
     for (const r of RULES) for (const c of r.alsoGives ?? []) expect(fromRules).toContain(c)
     const doc = readFileSync(fileURLToPath(new URL('../../docs/causes.md', import.meta.url)), 'utf8')
-    const documented = [...doc.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1])
+    // The claims' table comes first; the PersistentVolumes' (explain pv/NAME) has its own section.
+    const [claimDoc, pvDoc = ''] = doc.split(/^## PersistentVolumes/m)
+    const rows = (text: string) => [...text.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1])
+    const documented = rows(claimDoc)
     const rank = (c: string) => RULES.findIndex((r) => r.causes.includes(c as Cause))
     expect(documented.map(rank)).toEqual(documented.map(rank).toSorted((a, b) => a - b))
+    // Every PV cause has exactly one rule and one row, in the rules' order.
+    expect(PV_RULES.map((r) => r.cause)).toEqual(Object.keys(PV_CAUSES))
+    expect(rows(pvDoc)).toEqual(PV_RULES.map((r) => r.cause))
   })
   it('every cause code is covered by a test above', () => {
     expect([...assertedCauses()].filter((c) => c in CAUSES).sort()).toEqual(Object.keys(CAUSES).sort())
+    expect([...assertedCauses()].filter((c) => c in PV_CAUSES).sort()).toEqual(Object.keys(PV_CAUSES).sort())
   })
   it('lists only unhealthy claims unless --all; exit code 1 when any is an error', () => {
     const s = snap({

@@ -46,8 +46,9 @@ function servedFrom(snap: Snapshot, opts: {forbidden?: string[]} = {}): KubeClie
     if (opts.forbidden?.includes(plural)) throw new KubeError({code: 403, reason: 'Forbidden', message: plural})
     let items = (byPlural.get(plural) ?? []).filter((o) => !ns || o.metadata?.namespace === ns)
     for (const term of (ro.query?.fieldSelector ?? '').split(',').filter(Boolean)) {
-      const [k, v] = term.split('=')
-      items = items.filter((o) => String(field(o, k) ?? '') === v)
+      const not = term.includes('!=')
+      const [k, v] = term.split(not ? '!=' : '=')
+      items = items.filter((o) => (String(field(o, k) ?? '') === v) !== not)
     }
     if (ro.query?.limit === '1') items = items.slice(0, 1)
     return {items: structuredClone(items)} as T
@@ -342,5 +343,123 @@ describe('explain sts/NAME, deploy/NAME, rs/NAME read the workload, what it owns
     const client = servedFrom(c.snap, {forbidden: ['replicasets', 'events']})
     const got = await plannedSnapshot(client, workloadPlanner([{kind: 'deployment', namespace: 'app', name: 'web'}]))
     expect(got.skipped.map((x) => x.resource).sort()).toEqual(['events', 'replicasets'])
+  })
+})
+
+describe('explain pv/NAME reads only what the verdict needs', () => {
+  // The bench's PVs, and PVs on their way out: deleted while Bound, Released under Delete with a
+  // failed delete, with a provisioner that is down or alive, Released under Retain.
+  const now = new Date().toISOString()
+  const world = benchS()
+  world.takenAt = now
+  const driver = 'pvd.csi.example.com'
+  const mk = (name: string, o: {phase: string; reclaim: string; deleting?: boolean; claim: string; uid: string}) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {
+      name,
+      uid: `uid-${name}`,
+      annotations: {'pv.kubernetes.io/provisioned-by': driver},
+      finalizers: ['kubernetes.io/pv-protection', 'external-provisioner.volume.kubernetes.io/finalizer'],
+      ...(o.deleting ? {deletionTimestamp: now} : {}),
+    },
+    spec: {
+      capacity: {storage: '1Gi'},
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: o.reclaim,
+      csi: {driver, volumeHandle: name},
+      claimRef: {namespace: 'pvt', name: o.claim, uid: o.uid},
+    },
+    status: {phase: o.phase},
+  })
+  world.pvcs.push({
+    metadata: {
+      name: 'data',
+      namespace: 'pvt',
+      uid: 'uid-data',
+      annotations: {'pv.kubernetes.io/bind-completed': 'yes'},
+    },
+    spec: {volumeName: 'pvt-protected', accessModes: ['ReadWriteOnce'], resources: {requests: {storage: '1Gi'}}},
+    status: {phase: 'Bound'},
+  })
+  world.pods.push({
+    metadata: {name: 'web-0', namespace: 'pvt'},
+    spec: {
+      nodeName: world.nodes[0].metadata!.name,
+      containers: [],
+      volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'data'}}],
+    },
+    status: {phase: 'Running'},
+  })
+  world.pvs.push(
+    mk('pvt-protected', {phase: 'Bound', reclaim: 'Delete', deleting: true, claim: 'data', uid: 'uid-data'}) as never,
+    mk('pvt-faildel', {phase: 'Released', reclaim: 'Delete', claim: 'gone', uid: 'uid-gone'}) as never,
+    mk('pvt-retain', {phase: 'Released', reclaim: 'Retain', claim: 'gone2', uid: 'uid-gone2'}) as never,
+    mk('pvt-claimgone', {phase: 'Bound', reclaim: 'Delete', claim: 'gone3', uid: 'uid-gone3'}) as never,
+  )
+  world.events.push({
+    metadata: {name: 'pvt-faildel.1', namespace: 'default'},
+    involvedObject: {kind: 'PersistentVolume', name: 'pvt-faildel', uid: 'uid-pvt-faildel'},
+    reason: 'VolumeFailedDelete',
+    message: 'rpc error: code = Internal desc = backend said no',
+    type: 'Warning',
+    source: {component: `${driver}_ctrl-0`},
+    lastTimestamp: now as unknown as Date,
+  })
+  const lease = {
+    metadata: {name: 'pvd-csi-example-com', namespace: 'kube-system'},
+    spec: {holderIdentity: 'ctrl-0', leaseDurationSeconds: 15, renewTime: now as unknown as Date},
+  }
+  world.leases.push(lease)
+  /** The provisioner renews its Lease just now: a planned read (taken now) and the full one agree it is alive. */
+  const renew = () => {
+    const t = new Date().toISOString()
+    world.takenAt = t
+    lease.spec.renewTime = t as unknown as Date
+  }
+
+  it('gives every PV the verdict a full read gives', async () => {
+    const causes = new Set<string>()
+    const pvs = world.pvs.filter((p, i) => i % 5 === 0 || p.metadata!.name!.startsWith('pvt-'))
+    for (const pv of pvs) {
+      const target = {kind: 'volume' as const, namespace: 'default', name: pv.metadata!.name!}
+      renew()
+      const snap = await plannedSnapshot(servedFrom(world), targetPlanner([target]))
+      const got = diagnose(snap, {targets: [target], all: false}).volumes
+      const want = diagnose(world, {targets: [target], all: false}).volumes
+      expect(got, target.name).toEqual(want)
+      causes.add(want![0].cause)
+    }
+    expect([...causes]).toEqual(
+      expect.arrayContaining(['VolumeProtected', 'VolumeFailedDelete', 'VolumeReleasedRetain', 'VolumeClaimGone']),
+    )
+  }, 120_000)
+
+  it("reads the PV, its events, its claim's namespace and the provisioner's Lease; no other PV", async () => {
+    const client = servedFrom(world)
+    await plannedSnapshot(client, targetPlanner([{kind: 'volume', namespace: 'default', name: 'pvt-protected'}]))
+    const reads = client.requests.filter((r) => !r.endsWith('(probe)'))
+    expect(reads).toEqual(
+      expect.arrayContaining([
+        '/api/v1/persistentvolumes?metadata.name=pvt-protected',
+        '/api/v1/namespaces/default/events?involvedObject.kind=PersistentVolume,involvedObject.name=pvt-protected',
+        '/api/v1/namespaces/pvt/persistentvolumeclaims',
+        '/api/v1/namespaces/pvt/pods',
+        '/api/v1/nodes',
+        '/apis/coordination.k8s.io/v1/leases?metadata.namespace!=kube-node-lease',
+      ]),
+    )
+    expect(reads).not.toContain('/api/v1/persistentvolumes')
+    expect(reads.filter((r) => r.includes('/pods')).length).toBe(1)
+  })
+
+  it('a user who may not read events gets a partial answer that names them', async () => {
+    const target = {kind: 'volume' as const, namespace: 'default', name: 'pvt-faildel'}
+    renew()
+    const snap = await plannedSnapshot(servedFrom(world, {forbidden: ['events']}), targetPlanner([target]))
+    const d = diagnose(snap, {targets: [target], all: false})
+    expect(d.skipped).toContainEqual({resource: 'events', reason: 'forbidden'})
+    // without the event, the delete is only known to be pending
+    expect(d.volumes![0].cause).toBe('VolumeDeletePending')
   })
 })
