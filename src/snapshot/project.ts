@@ -46,6 +46,7 @@ function trimField(o: Obj, key: string, drop: Set<string>): Obj {
 export function projectItem(v: unknown): unknown {
   if (!isObj(v)) return v
   let o = v
+  if (Array.isArray(o.items)) return {...o, items: o.items.map(projectItem)} // a List inside an array
   const meta = trimMeta(o.metadata)
   if (meta !== o.metadata) o = {...o, metadata: meta}
   if (o.kind === 'Pod') {
