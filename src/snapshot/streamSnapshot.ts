@@ -29,25 +29,23 @@ const NEED_MORE = Symbol('need more input')
 const WS = new Uint8Array(256)
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1
 
-const enum C {
-  Quote = 0x22,
-  Backslash = 0x5c,
-  OpenObj = 0x7b,
-  CloseObj = 0x7d,
-  OpenArr = 0x5b,
-  CloseArr = 0x5d,
-  Comma = 0x2c,
-  Colon = 0x3a,
-}
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_OBJ = 0x7b
+const CLOSE_OBJ = 0x7d
+const OPEN_ARR = 0x5b
+const CLOSE_ARR = 0x5d
+const COMMA = 0x2c
+const COLON = 0x3a
 
 /** The end (exclusive) of the string whose opening quote is at `i`. */
 function stringEnd(buf: Buffer, i: number): number {
   let j = i + 1
   for (;;) {
-    const q = buf.indexOf(C.Quote, j)
+    const q = buf.indexOf(QUOTE, j)
     if (q < 0) throw NEED_MORE
     let b = q - 1
-    while (buf[b] === C.Backslash) b--
+    while (buf[b] === BACKSLASH) b--
     j = q + 1
     if ((q - 1 - b) % 2 === 0) return j // an even run of backslashes: the quote is not escaped
   }
@@ -57,12 +55,12 @@ function stringEnd(buf: Buffer, i: number): number {
 function valueEnd(buf: Buffer, i: number): number {
   const n = buf.length
   const c0 = buf[i]
-  if (c0 === C.Quote) return stringEnd(buf, i)
-  if (c0 !== C.OpenObj && c0 !== C.OpenArr) {
+  if (c0 === QUOTE) return stringEnd(buf, i)
+  if (c0 !== OPEN_OBJ && c0 !== OPEN_ARR) {
     let j = i
     while (j < n) {
       const c = buf[j]
-      if (c === C.Comma || c === C.CloseArr || c === C.CloseObj || WS[c]) return j
+      if (c === COMMA || c === CLOSE_ARR || c === CLOSE_OBJ || WS[c]) return j
       j++
     }
     throw NEED_MORE
@@ -71,9 +69,9 @@ function valueEnd(buf: Buffer, i: number): number {
   let j = i
   while (j < n) {
     const c = buf[j++]
-    if (c === C.Quote) j = stringEnd(buf, j - 1)
-    else if (c === C.OpenObj || c === C.OpenArr) depth++
-    else if (c === C.CloseObj || c === C.CloseArr) {
+    if (c === QUOTE) j = stringEnd(buf, j - 1)
+    else if (c === OPEN_OBJ || c === OPEN_ARR) depth++
+    else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
       if (--depth === 0) return j
     }
   }
@@ -162,8 +160,8 @@ class ItemStream {
     const c = buf[i]
     switch (this.state) {
       case 'start':
-        if (c === C.OpenObj) this.state = 'objFirst'
-        else if (c === C.OpenArr) {
+        if (c === OPEN_OBJ) this.state = 'objFirst'
+        else if (c === OPEN_ARR) {
           this.topIsArray = true
           this.arrayKey = ''
           this.state = 'arrFirst'
@@ -172,29 +170,29 @@ class ItemStream {
         return
       case 'objFirst':
       case 'objNext': {
-        if (c === C.CloseObj) {
+        if (c === CLOSE_OBJ) {
           this.pos = i + 1
           this.state = 'end'
           return
         }
         let k = i
         if (this.state === 'objNext') {
-          if (c !== C.Comma) throw this.fail(i, `expected "," or "}" after a member`)
+          if (c !== COMMA) throw this.fail(i, `expected "," or "}" after a member`)
           k = i + 1
           while (k < buf.length && WS[buf[k]]) k++
           if (k === buf.length) throw NEED_MORE
         }
-        if (buf[k] !== C.Quote) throw this.fail(k, 'expected a key')
+        if (buf[k] !== QUOTE) throw this.fail(k, 'expected a key')
         const keyEnd = stringEnd(buf, k)
         const key = this.parse(k, keyEnd) as string
         let v = keyEnd
         while (v < buf.length && WS[buf[v]]) v++
         if (v === buf.length) throw NEED_MORE
-        if (buf[v] !== C.Colon) throw this.fail(v, 'expected ":" after a key')
+        if (buf[v] !== COLON) throw this.fail(v, 'expected ":" after a key')
         v++
         while (v < buf.length && WS[buf[v]]) v++
         if (v === buf.length) throw NEED_MORE
-        if (buf[v] === C.OpenArr && this.streams(key)) {
+        if (buf[v] === OPEN_ARR && this.streams(key)) {
           this.arrayKey = key
           this.snapshotItems = []
           this.pos = v + 1
@@ -209,14 +207,14 @@ class ItemStream {
       }
       case 'arrFirst':
       case 'arrNext': {
-        if (c === C.CloseArr) {
+        if (c === CLOSE_ARR) {
           this.pos = i + 1
           this.closeArray()
           return
         }
         let k = i
         if (this.state === 'arrNext') {
-          if (c !== C.Comma) throw this.fail(i, `expected "," or "]" after an item`)
+          if (c !== COMMA) throw this.fail(i, `expected "," or "]" after an item`)
           k = i + 1
           while (k < buf.length && WS[buf[k]]) k++
           if (k === buf.length) throw NEED_MORE
@@ -303,7 +301,7 @@ function startsLikeJson(head: Buffer[]): boolean {
   for (const b of head)
     for (let i = 0; i < b.length; i++) {
       if (WS[b[i]]) continue
-      return b[i] === C.OpenObj || b[i] === C.OpenArr
+      return b[i] === OPEN_OBJ || b[i] === OPEN_ARR
     }
   return false
 }

@@ -244,10 +244,14 @@ if (!flag('skip-engine')) {
   for (const s of sizes) {
     const runs = Number(runsArg ?? (s === 'XL' ? 3 : s === 'L' ? 5 : 7))
     log(`engine ${s}: ${runs} runs in one process`)
-    const out = execFileSync(NODE, ['--max-old-space-size=8192', join(HERE, 'engine.mjs'), files[s].compact, String(runs)], {
-      encoding: 'utf8',
-      maxBuffer: 1 << 24,
-    })
+    const out = execFileSync(
+      NODE,
+      ['--max-old-space-size=8192', join(HERE, 'engine.mjs'), files[s].compact, String(runs)],
+      {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      },
+    )
     const {ms, claims} = JSON.parse(out.trim().split('\n').pop())
     med[s] = median(ms)
     rows.push([

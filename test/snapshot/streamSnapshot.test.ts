@@ -14,6 +14,7 @@ import {projectItem} from '../../src/snapshot/project.js'
 import {emptySnapshot, type Snapshot} from '../../src/snapshot/types.js'
 import {UserError} from '../../src/errors.js'
 import {BIN, ROOT} from '../helpers/cli.js'
+// @ts-expect-error plain ESM module without types
 import {generate, writeCompactList, writeList} from '../bench/generate.mjs'
 
 const pod = {
@@ -124,7 +125,9 @@ describe('reading a dump in parts', () => {
   it('names a damaged file in one line, with the byte offset', () => {
     const text = JSON.stringify(list)
     const cut = errorOf(() => streamed(text.slice(0, 200), 16))
-    expect(cut).toMatch(/^dump\.json is not valid JSON \(the file ends in the middle of the data .* at byte offset \d+\)/)
+    expect(cut).toMatch(
+      /^dump\.json is not valid JSON \(the file ends in the middle of the data .* at byte offset \d+\)/,
+    )
     const bad = text.replace('"Pending"', '"Pending" x')
     const m = errorOf(() => streamed(bad, 16))
     expect(m).toMatch(/^dump\.json is not valid JSON \(.* at byte offset \d+\); give a file written by/)
@@ -132,7 +135,9 @@ describe('reading a dump in parts', () => {
     const offset = Number(/byte offset (\d+)/.exec(m)![1])
     expect(Math.abs(offset - bad.indexOf(' x'))).toBeLessThan(3)
     expect(errorOf(() => streamed(`${text} {}`, 8))).toMatch(/unexpected data after the end of the JSON value/)
-    expect(errorOf(() => streamed('{"items": [{"kind": "X", "metadata": {"name": "a"}} {}]}', 8))).toMatch(/expected "," or "]" after an item/)
+    expect(errorOf(() => streamed('{"items": [{"kind": "X", "metadata": {"name": "a"}} {}]}', 8))).toMatch(
+      /expected "," or "]" after an item/,
+    )
     // A mistyped field is the same one-line error as with the whole-text reader.
     const typo = JSON.stringify({kind: 'List', items: [{...pvc, spec: {...pvc.spec, accessModes: 'ReadWriteOnce'}}]})
     expect(errorOf(() => streamed(typo, 8))).toBe(errorOf(() => parseSnapshot(typo, 'dump.json')))
