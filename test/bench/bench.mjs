@@ -2,6 +2,7 @@
 // pv-doctor at cluster scale: offline, engine, live and startup timings in one table.
 // Usage: npm run build && npm run bench -- [--sizes S,M,L,XL] [--runs N] [--skip-offline]
 //        [--skip-engine] [--skip-pinned] [--skip-live] [--skip-startup] [--skip-probe] [--live-size M] [--workdir DIR]
+//        [--shapes indented,compact]
 // Not a test: it prints numbers and whether each target of issue 6 is met.
 import {spawn, execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, openSync, statSync, writeFileSync} from 'node:fs'
@@ -137,7 +138,7 @@ for (const s of new Set([...(flag('skip-offline') && flag('skip-engine') ? [] : 
 
 if (!flag('skip-offline')) {
   for (const s of sizes) {
-    for (const shape of ['indented', 'compact']) {
+    for (const shape of opt('shapes', 'indented,compact').split(',')) {
       const file = files[s][shape === 'indented' ? 'file' : 'compact']
       const size = statSync(file).size
       const big = s === 'XL'
