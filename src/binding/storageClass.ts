@@ -40,6 +40,17 @@ export function isDefaultClass(sc: V1StorageClass): boolean {
 
 /** The default class: newest creationTimestamp wins, ties by name (GetDefaultClass, 1.26+). */
 export function defaultClass(classes: readonly V1StorageClass[]): V1StorageClass | undefined {
+  // Asked once per claim (and per consumer's claim); the classes of a snapshot do not change.
+  const memo = defaultMemo.get(classes)
+  if (memo && memo.length === classes.length) return memo.best
+  const best = pickDefault(classes)
+  defaultMemo.set(classes, {length: classes.length, best})
+  return best
+}
+
+const defaultMemo = new WeakMap<readonly V1StorageClass[], {length: number; best: V1StorageClass | undefined}>()
+
+function pickDefault(classes: readonly V1StorageClass[]): V1StorageClass | undefined {
   let best: V1StorageClass | undefined
   for (const sc of classes) {
     if (!isDefaultClass(sc)) continue

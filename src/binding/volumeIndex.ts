@@ -146,8 +146,17 @@ export class VolumeIndex {
   /** Up to `n` unclaimed PVs of a class just below `max` (the ones that are too small), largest first. */
   unclaimedBelow(cls: string, max: bigint, n: number): V1PersistentVolume[] {
     const list = this.unclaimed.get(cls) ?? []
+    // Sorted by size: binary-search the first one at least `max` (scanning down from the largest
+    // cost every claim the whole class: quadratic past 10,000 PVs).
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (list[mid].qty < max) lo = mid + 1
+      else hi = mid
+    }
     const out: V1PersistentVolume[] = []
-    for (let i = list.length - 1; i >= 0 && out.length < n; i--) if (list[i].qty < max) out.push(list[i].pv)
+    for (let i = lo - 1; i >= 0 && out.length < n; i--) out.push(list[i].pv)
     return out
   }
 }

@@ -128,7 +128,7 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       )
     }
     // Loaded only now, so a cluster command sends its first request as early as it can.
-    const [{diagnose}, {renderDiagnosis}, {serialize}] = await Promise.all([
+    const [{diagnose}, {renderDiagnosis}, {serialize, toJSONChunks}] = await Promise.all([
       import('../diagnose/diagnose.js'),
       import('../output/renderDiagnosis.js'),
       import('../output/serialize.js'),
@@ -145,7 +145,8 @@ Causes and the JSON contract are documented in docs/causes.md and docs/output.md
       // Scripts read stdout; a person watching the job still learns the answer is partial.
       for (const s of diagnosis.skipped)
         this.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
-      this.print(serialize(diagnosis, flags.output))
+      if (flags.output === 'json') for (const part of toJSONChunks(diagnosis)) process.stdout.write(part)
+      else this.print(serialize(diagnosis, flags.output))
     } else if (flags.output === 'junit' || flags.output === 'github') {
       const [{casesFromDiagnosis}, {renderJunit}, {renderGithub}] = await Promise.all([
         import('../output/ciCases.js'),

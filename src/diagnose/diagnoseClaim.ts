@@ -3,7 +3,7 @@
  * controller (pv_controller.go syncUnboundClaim / syncBoundClaim) and the scheduler's
  * VolumeBinding plugin will do with it.
  */
-import type {V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
+import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod, V1StorageClass} from '@kubernetes/client-node'
 import {
   checkAccessModes,
   checkVolumeSatisfyClaim,
@@ -849,7 +849,7 @@ function waitForFirstConsumer(
   const onFeasible = (pv: V1PersistentVolume) => (a.feasible.length ? fitsSomeNode(pv, a.feasible) : anyNode(pv))
   const candidates = candidateRows(pvc, w, {
     nodeAffinityOk: onFeasible,
-    usableNodes: a.feasible.map((n) => n.metadata?.name ?? ''),
+    usableNodes: nodeNames(a.feasible),
   })
   const checks = splitCheckFixes(checkFixes(candidates.rows, pvc))
   const podName = a.pod.metadata?.name ?? ''
@@ -970,6 +970,15 @@ function waitForFirstConsumer(
       other: [...checks.other, `Or relax the pod's constraints so it may run where a free PV is.`],
     }),
   }
+}
+
+const namesOf = new WeakMap<readonly V1Node[], string[]>()
+
+/** The nodes' names, once per list: the feasible nodes of one pod class are shared by its claims. */
+function nodeNames(nodes: readonly V1Node[]): string[] {
+  let names = namesOf.get(nodes)
+  if (!names) namesOf.set(nodes, (names = nodes.map((n) => n.metadata?.name ?? '')))
+  return names
 }
 
 /** The PVs the scheduler would reserve for this claim, for the first waiting pod that fits somewhere. */

@@ -86,29 +86,41 @@ function parseDocuments(text: string, source: string): Obj[] {
   }
 }
 
-function addDocument(into: Snapshot, doc: Obj, source: string, depth = 0): void {
+/** Whether a document (or the members of one read so far) is our own Snapshot format. */
+export function isSnapshotHeader(doc: Obj): boolean {
+  return doc.apiVersion === SNAPSHOT_API_VERSION && doc.kind === 'Snapshot'
+}
+
+/** Adds one of our Snapshot's lists (`pvcs`, `pvs`, ...), each item checked. */
+export function addSnapshotItems(into: Snapshot, key: SnapshotKey, items: unknown, source: string): void {
+  const r = RESOURCES.find((x) => x.key === key)
+  if (!r) return
+  if (!Array.isArray(items))
+    throw new UserError(`${source}: "${r.key}" is not a list; write the file again with \`kubectl pv-doctor snapshot\``)
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new UserError(
+        `${source}: "${r.key}" holds something that is not an object; write the file again with \`kubectl pv-doctor snapshot\``,
+      )
+    checkObject(item as Obj, r.kind, source)
+  }
+  const list = into[r.key] as unknown[]
+  for (const item of items) list.push(item) // not push(...items): past ~100k arguments the stack overflows
+  declare(into, r.key)
+}
+
+/** Adds one parsed document (an object, a List, our Snapshot) to `into`. */
+export function addDocument(into: Snapshot, doc: Obj, source: string, depth = 0): void {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new UserError(
       `${source} does not hold Kubernetes objects; give a file written by \`kubectl get ... -o json\``,
     )
   }
-  if (doc.apiVersion === SNAPSHOT_API_VERSION && doc.kind === 'Snapshot') {
+  if (isSnapshotHeader(doc)) {
     for (const r of RESOURCES) {
       const items = doc[r.key]
       if (items === undefined || items === null) continue
-      if (!Array.isArray(items))
-        throw new UserError(
-          `${source}: "${r.key}" is not a list; write the file again with \`kubectl pv-doctor snapshot\``,
-        )
-      for (const item of items) {
-        if (typeof item !== 'object' || item === null || Array.isArray(item))
-          throw new UserError(
-            `${source}: "${r.key}" holds something that is not an object; write the file again with \`kubectl pv-doctor snapshot\``,
-          )
-        checkObject(item as Obj, r.kind, source)
-      }
-      ;(into[r.key] as unknown[]).push(...items)
-      declare(into, r.key)
+      addSnapshotItems(into, r.key, items, source)
     }
     if (Array.isArray(doc.skipped))
       for (const s of doc.skipped)

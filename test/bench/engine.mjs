@@ -1,17 +1,18 @@
-// Pure analysis time, in-process: parse once (not timed), then buildWorld + diagnose (-A, no
-// rendering) `runs` times. Prints one JSON line: {ms: [...], claims}. Usage: engine.mjs FILE [RUNS]
-import {readFileSync} from 'node:fs'
+// Pure analysis time, in-process: read once as --from-file does (not timed; big files in parts),
+// then buildWorld + diagnose (-A, no rendering) `runs` times. Prints one JSON line: {ms: [...], claims}. Usage: engine.mjs FILE [RUNS]
 import {fileURLToPath} from 'node:url'
 import {dirname, join} from 'node:path'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const {parseSnapshot} = await import(join(root, 'dist/snapshot/parseSnapshot.js'))
+const {addSnapshotChunks} = await import(join(root, 'dist/snapshot/streamSnapshot.js'))
+const {readInputChunks} = await import(join(root, 'dist/readInputFile.js'))
+const {emptySnapshot} = await import(join(root, 'dist/snapshot/types.js'))
 const {diagnose} = await import(join(root, 'dist/diagnose/diagnose.js'))
 const {buildWorld} = await import(join(root, 'dist/binding/world.js'))
 
 const [file, runsArg] = process.argv.slice(2)
 const runs = Number(runsArg ?? 5)
-const snapshot = parseSnapshot(readFileSync(file, 'utf8'), file)
+const snapshot = addSnapshotChunks(emptySnapshot(), readInputChunks(file, 'file'), file)
 const ms = []
 let claims = 0
 const causes = {}

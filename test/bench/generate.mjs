@@ -10,6 +10,11 @@ export const SIZES = {
   L: {nodes: 5_000, pvs: 50_000, pvcs: 50_000, pods: 50_000},
 }
 
+/** Past 5,000 nodes (issue 12): its dump (~2 GB indented) is past V8's string limit; offline and engine only. */
+export const BIG_SIZES = {
+  XL: {nodes: 20_000, pvs: 200_000, pvcs: 200_000, pods: 200_000},
+}
+
 /** Pending mix, as fractions of all claims (sums to 0.10). */
 export const PENDING_MIX = [
   ['wffcLocalTooBig', 0.025], // local PVs, pod pinned to nvme nodes, no free PV big enough → NoVolumeOnFeasibleNodes
@@ -183,7 +188,7 @@ function node(i, rand) {
  * events; then CSIDrivers). `counts` says how many claims of each kind were made.
  */
 export function generate(size, seed = 42) {
-  const spec = typeof size === 'string' ? SIZES[size] : size
+  const spec = typeof size === 'string' ? (SIZES[size] ?? BIG_SIZES[size]) : size
   const rand = rng(seed)
   const N = spec.nodes
   const C = spec.pvcs

@@ -1,0 +1,20 @@
+// -o json at XL is written in pieces (the document is longer than V8's longest string): the same bytes.
+import {describe, expect, it} from 'vitest'
+import {toJSON, toJSONChunks} from '../../src/output/serialize.js'
+
+describe('toJSONChunks', () => {
+  it('gives toJSON’s bytes for nested lists, empty values, undefined fields and dates', () => {
+    const big = Array.from({length: 30_000}, (_, i) => ({name: `pvc-${i}`, ties: ['a', 'b'], note: 'x\ny "q"'}))
+    const doc = {
+      claims: big,
+      skipped: [],
+      none: {},
+      gone: undefined,
+      list: [1, undefined, null, {a: undefined, b: [[]], at: new Date(0)}],
+      n: 3,
+    }
+    expect([...toJSONChunks(doc)].join('')).toBe(toJSON(doc))
+    expect([...toJSONChunks([])].join('')).toBe(toJSON([]))
+    expect([...toJSONChunks('s')].join('')).toBe(toJSON('s'))
+  })
+})
