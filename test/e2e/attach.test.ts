@@ -474,4 +474,45 @@ describe.skipIf(!csi)('the attach itself, and the mount on a node without a kube
     expect(live.message).toContain('attached to node-a1')
     expect(verdict(offline)).toEqual(verdict(live))
   })
+
+  it('VolumePermissionChangeSlow: the kubelet is still changing the volume to the pod’s fsGroup (it says so in an event)', async () => {
+    const cls = s.n('chown')
+    await s.create(storageClass(cls))
+    await s.create(claim('chown', cls))
+    const pv = await boundPV('chown')
+    const pod = await s.create<Obj & {metadata: {uid?: string}}>({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name: 'chown'},
+      spec: {...podSpec('chown', 'node-a1'), securityContext: {fsGroup: 2000}},
+    })
+    expect(await attachedTo(pv.metadata!.name!, 'node-a1')).toBeDefined()
+    // Plays the kubelet, which a fake node does not run: its ownership walk reports progress every
+    // minute with this event (pkg/volume/volume_linux.go, VolumeOwnership.logWarning). A real
+    // walk that long needs a volume of millions of files, more than a test node can hold.
+    const dir = `/var/lib/kubelet/pods/${pod.metadata!.uid}/volumes/kubernetes.io~csi/${pv.metadata!.name}/mount`
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+    await kube.create({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: {name: `chown.${Date.now()}`, namespace: s.ns},
+      involvedObject: {kind: 'Pod', namespace: s.ns, name: 'chown', uid: pod.metadata!.uid, apiVersion: 'v1'},
+      reason: 'VolumePermissionChangeInProgress',
+      message: `Setting volume ownership for ${dir}, processed 184320 files`,
+      type: 'Warning',
+      source: {component: 'kubelet', host: 'node-a1'},
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    })
+    const {live, offline} = explainBoth('chown')
+    expect(live.cause).toBe('VolumePermissionChangeSlow')
+    expect(live.message).toContain(
+      "The kubelet on node-a1 is changing the owner of every file in the volume to the pod's fsGroup (2000)",
+    )
+    expect(live.message).toContain('fsGroupChangePolicy is Always (the default)')
+    expect(live.evidence.join('\n')).toContain('processed 184320 files')
+    expect(((live as {fix?: string[]}).fix ?? []).join('\n')).toContain('OnRootMismatch')
+    expect(verdict(offline)).toEqual(verdict(live))
+  })
 })

@@ -121,6 +121,51 @@ async function gone(pv: string, ms = 90_000): Promise<null | undefined> {
 }
 
 describe.skipIf(!csi)('explain pv/NAME through the PV, pv-protection and external-provisioner controllers', () => {
+  it('VolumeAvailable, VolumeBound, then VolumeTerminating: a static PV through its life, held at the end by a finalizer of another controller', async () => {
+    const pv = s.n('static')
+    const hold = 'pv-doctor.test/hold'
+    await s.create(pvObj(pv))
+    expect(await kube.waitPVPhase(pv, ['Available'])).toBeDefined()
+    let live = explainLive(pv)
+    expect(live.code).toBe(0)
+    expect(live.v).toMatchObject({cause: 'VolumeAvailable', severity: 'ok', claim: null})
+    expect(live.v.message).toBe('Available: any claim that fits can bind it.')
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
+
+    await s.create(pvcObj('static', {volumeName: pv}))
+    expect(await kube.waitPVPhase(pv, ['Bound'], 30_000)).toBeDefined()
+    live = explainLive(pv)
+    expect(live.code).toBe(0)
+    expect(live.v).toMatchObject({cause: 'VolumeBound', claim: `${s.ns}/static`})
+    expect(live.v.message).toContain(`Bound to claim ${s.ns}/static`)
+    expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
+
+    // Another controller's finalizer (a backup tool's, say) keeps the PV after the claim is gone
+    // and the PV deleted: pv-protection lets go of an unbound PV, the API server keeps the rest.
+    await kube.delete('PersistentVolumeClaim', 'static', s.ns)
+    expect(await kube.waitPVPhase(pv, ['Released'], 30_000)).toBeDefined()
+    const now = await kube.get<PV>('PersistentVolume', pv)
+    await kube.patch('PersistentVolume', pv, {metadata: {finalizers: [...(now?.metadata.finalizers ?? []), hold]}})
+    try {
+      await kube.delete('PersistentVolume', pv)
+      const held = await kube.waitFor(
+        () => kube.get<PV>('PersistentVolume', pv),
+        (p) => Boolean(p.metadata.deletionTimestamp) && p.metadata.finalizers?.join() === hold,
+        30_000,
+      )
+      expect(held?.metadata.finalizers).toEqual([hold])
+      live = explainLive(pv)
+      expect(live.stderr).toBe('')
+      expect(live.v).toMatchObject({cause: 'VolumeTerminating', severity: 'warning', finalizers: [hold]})
+      expect(live.v.message).toContain(`finalizers left: ${hold} (owned by another controller)`)
+      expect(live.v.fix[0]).toContain('Find the controller that owns the other finalizers')
+      expect(verdict(explainOffline(pv).v)).toEqual(verdict(live.v))
+    } finally {
+      await kube.patch('PersistentVolume', pv, {metadata: {finalizers: []}}).catch(() => undefined)
+    }
+    expect(await gone(pv, 30_000)).toBeNull()
+  })
+
   it('VolumeProtected: a PV deleted while its claim is Bound stays Terminating; deleting the pod and the claim frees it', async () => {
     const cls = s.n('prot')
     await s.create(storageClass(cls))
