@@ -15,16 +15,14 @@ import {generate} from '../bench/generate.mjs'
 import type {Target} from '../../src/diagnose/diagnose.js'
 import {pv, pvc, sc, snap as snapOf} from '../helpers/objects.js'
 import {
-  csiNode,
-  csiPV,
   DRIVER,
   dataVol,
   deployment,
   ev,
-  readyNode,
   replicaSet,
   rsPod,
   scratchVol,
+  rollingUpdateHeldByOldPod,
 } from '../helpers/workloads.js'
 
 type Obj = {metadata?: {namespace?: string; name?: string}; [k: string]: unknown}
@@ -229,31 +227,7 @@ describe('explain sts/NAME, deploy/NAME, rs/NAME read the workload, what it owns
       what: 'a rolling update held by the old pod',
       target: {kind: 'deployment', namespace: 'app', name: 'web'},
       snap: noise({
-        deployments: [deployment(1, [dataVol])],
-        replicaSets: [replicaSet('aaa', 1, 1, [dataVol]), replicaSet('bbb', 2, 1, [dataVol])],
-        pods: [
-          rsPod('web-aaa-1', 'aaa', [dataVol], {nodeName: 'n1', phase: 'Running'}),
-          rsPod('web-bbb-1', 'bbb', [dataVol], {nodeName: 'n2'}),
-        ],
-        pvcs: [pvc('data', {bound: true, volumeName: 'vol'})],
-        pvs: [csiPV('vol')],
-        nodes: [readyNode('n1'), readyNode('n2')],
-        csiNodes: [csiNode('n1'), csiNode('n2')],
-        volumeAttachments: [
-          {
-            metadata: {name: 'csi-vol-n1'},
-            spec: {attacher: DRIVER, nodeName: 'n1', source: {persistentVolumeName: 'vol'}},
-            status: {attached: true},
-          },
-        ],
-        events: [
-          ev(
-            'Pod',
-            'web-bbb-1',
-            'FailedAttachVolume',
-            'Multi-Attach error for volume "vol" Volume is already used by pod(s) web-aaa-1',
-          ),
-        ],
+        ...rollingUpdateHeldByOldPod(),
       }),
     },
     {

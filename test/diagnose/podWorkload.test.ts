@@ -11,16 +11,15 @@ import {renderDiagnosis} from '../../src/output/renderDiagnosis.js'
 import type {Snapshot} from '../../src/snapshot/types.js'
 import {pvc, sc, snap} from '../helpers/objects.js'
 import {
-  csiNode,
   csiPV,
   DRIVER,
   dataVol,
   deployment,
   ev,
-  readyNode,
   replicaSet,
   rsPod,
   scratchVol,
+  rollingUpdateHeldByOldPod,
 } from '../helpers/workloads.js'
 import {Chalk} from 'chalk'
 
@@ -31,31 +30,7 @@ function explain(s: Snapshot, kind: 'deployment' | 'replicaset', name: string) {
 describe('explain deploy/NAME', () => {
   it("rolling update: the new pod is held by the old pod's ReadWriteOnce volume (the pod diagnosis says so)", () => {
     const s = snap({
-      deployments: [deployment(1, [dataVol])],
-      replicaSets: [replicaSet('aaa', 1, 1, [dataVol]), replicaSet('bbb', 2, 1, [dataVol])],
-      pods: [
-        rsPod('web-aaa-1', 'aaa', [dataVol], {nodeName: 'n1', phase: 'Running'}),
-        rsPod('web-bbb-1', 'bbb', [dataVol], {nodeName: 'n2'}),
-      ],
-      pvcs: [pvc('data', {bound: true, volumeName: 'vol'})],
-      pvs: [csiPV('vol')],
-      nodes: [readyNode('n1'), readyNode('n2')],
-      csiNodes: [csiNode('n1'), csiNode('n2')],
-      volumeAttachments: [
-        {
-          metadata: {name: 'csi-vol-n1'},
-          spec: {attacher: DRIVER, nodeName: 'n1', source: {persistentVolumeName: 'vol'}},
-          status: {attached: true},
-        },
-      ],
-      events: [
-        ev(
-          'Pod',
-          'web-bbb-1',
-          'FailedAttachVolume',
-          'Multi-Attach error for volume "vol" Volume is already used by pod(s) web-aaa-1',
-        ),
-      ],
+      ...rollingUpdateHeldByOldPod(),
     })
     const d = explain(s, 'deployment', 'web')
     const w = d.workloads![0]

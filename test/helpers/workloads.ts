@@ -9,7 +9,8 @@ import type {
   V1ReplicaSet,
   V1Volume,
 } from '@kubernetes/client-node'
-import {node, pv} from './objects.js'
+import type {Snapshot} from '../../src/snapshot/types.js'
+import {node, pv, pvc} from './objects.js'
 
 export const DRIVER = 'disk.csi.test'
 export const dataVol: V1Volume = {name: 'data', persistentVolumeClaim: {claimName: 'data'}}
@@ -122,3 +123,34 @@ export const csiNode = (name: string): V1CSINode => ({
   metadata: {name},
   spec: {drivers: [{name: DRIVER, nodeID: name}]},
 })
+
+/** A Deployment's rolling update whose new pod (on n2) waits for the ReadWriteOnce volume the old pod holds on n1. */
+export function rollingUpdateHeldByOldPod(): Partial<Snapshot> {
+  return {
+    deployments: [deployment(1, [dataVol])],
+    replicaSets: [replicaSet('aaa', 1, 1, [dataVol]), replicaSet('bbb', 2, 1, [dataVol])],
+    pods: [
+      rsPod('web-aaa-1', 'aaa', [dataVol], {nodeName: 'n1', phase: 'Running'}),
+      rsPod('web-bbb-1', 'bbb', [dataVol], {nodeName: 'n2'}),
+    ],
+    pvcs: [pvc('data', {bound: true, volumeName: 'vol'})],
+    pvs: [csiPV('vol')],
+    nodes: [readyNode('n1'), readyNode('n2')],
+    csiNodes: [csiNode('n1'), csiNode('n2')],
+    volumeAttachments: [
+      {
+        metadata: {name: 'csi-vol-n1'},
+        spec: {attacher: DRIVER, nodeName: 'n1', source: {persistentVolumeName: 'vol'}},
+        status: {attached: true},
+      },
+    ],
+    events: [
+      ev(
+        'Pod',
+        'web-bbb-1',
+        'FailedAttachVolume',
+        'Multi-Attach error for volume "vol" Volume is already used by pod(s) web-aaa-1',
+      ),
+    ],
+  }
+}
