@@ -133,14 +133,7 @@ export class VolumeIndex {
   *unclaimedFrom(cls: string, min: bigint): Generator<V1PersistentVolume> {
     const list = this.unclaimed.get(cls)
     if (!list) return
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (list[mid].qty < min) lo = mid + 1
-      else hi = mid
-    }
-    for (let i = lo; i < list.length; i++) yield list[i].pv
+    for (let i = firstAtLeast(list, min); i < list.length; i++) yield list[i].pv
   }
 
   /** Up to `n` unclaimed PVs of a class just below `max` (the ones that are too small), largest first. */
@@ -148,13 +141,7 @@ export class VolumeIndex {
     const list = this.unclaimed.get(cls) ?? []
     // Sorted by size: binary-search the first one at least `max` (scanning down from the largest
     // cost every claim the whole class: quadratic past 10,000 PVs).
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (list[mid].qty < max) lo = mid + 1
-      else hi = mid
-    }
+    const lo = firstAtLeast(list, max)
     const out: V1PersistentVolume[] = []
     for (let i = lo - 1; i >= 0 && out.length < n; i--) out.push(list[i].pv)
     return out
@@ -232,4 +219,16 @@ export function controllerPick(
 
 function count(key: string): number {
   return key === '' ? 0 : key.split(',').length
+}
+
+/** Index of the first entry of a size-sorted list with qty >= `min` (list.length if none). */
+function firstAtLeast(list: readonly {qty: bigint}[], min: bigint): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (list[mid].qty < min) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
