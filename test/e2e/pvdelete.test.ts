@@ -14,7 +14,7 @@ import {PODS, pathOf} from '../../src/kube/paths.js'
 import {nodeManifest} from '../cluster/cluster.js'
 import {runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
-import {type ClaimOut, pvcObj, pvObj, Scenario} from './scenario.js'
+import {type ClaimOut, pvcObj, pvObj, scObj, Scenario} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 const cluster = inject('cluster')
@@ -61,15 +61,7 @@ afterAll(async () => {
 })
 
 function storageClass(name: string, o: {reclaim?: string; params?: Record<string, string>} = {}): Obj {
-  return {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: {name},
-    provisioner: csi!.driver,
-    reclaimPolicy: o.reclaim ?? 'Delete',
-    volumeBindingMode: 'Immediate',
-    ...(o.params ? {parameters: o.params} : {}),
-  }
+  return scObj(name, {provisioner: csi!.driver, reclaim: o.reclaim ?? 'Delete', parameters: o.params})
 }
 
 /** A claim of the class, Bound by the provisioner and the PV controller; returns its PV's name. */

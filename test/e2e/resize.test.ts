@@ -18,7 +18,7 @@ import {NOT_ANSWERING_MS} from '../../src/diagnose/provisioner.js'
 import {KubeError} from '../../src/kube/errors.js'
 import {runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
-import {type ClaimOut, Scenario} from './scenario.js'
+import {type ClaimOut, Scenario, scObj} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
 const cluster = inject('cluster')
@@ -57,16 +57,7 @@ afterAll(async () => {
 })
 
 function storageClass(name: string, expand: boolean, parameters?: Record<string, string>, provisioner?: string): Obj {
-  return {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: {name},
-    provisioner: provisioner ?? csi!.driver,
-    reclaimPolicy: 'Delete',
-    volumeBindingMode: 'Immediate',
-    ...(parameters ? {parameters} : {}),
-    ...(expand ? {allowVolumeExpansion: true} : {}),
-  }
+  return scObj(name, {provisioner: provisioner ?? csi!.driver, reclaim: 'Delete', parameters, expand})
 }
 
 const getClaim = (name: string) => kube.get<PVC>('PersistentVolumeClaim', name, s.ns)

@@ -166,13 +166,26 @@ export function pvcObj(
   }
 }
 
-export function scObj(name: string, o: {provisioner?: string; wffc?: boolean; zones?: string[]} = {}): Obj {
+export function scObj(
+  name: string,
+  o: {
+    provisioner?: string
+    wffc?: boolean
+    zones?: string[]
+    reclaim?: string
+    parameters?: Record<string, string>
+    expand?: boolean
+  } = {},
+): Obj {
   return {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
     metadata: {name},
     provisioner: o.provisioner ?? 'kubernetes.io/no-provisioner',
     volumeBindingMode: o.wffc ? 'WaitForFirstConsumer' : 'Immediate',
+    ...(o.reclaim ? {reclaimPolicy: o.reclaim} : {}),
+    ...(o.parameters ? {parameters: o.parameters} : {}),
+    ...(o.expand ? {allowVolumeExpansion: true} : {}),
     ...(o.zones
       ? {allowedTopologies: [{matchLabelExpressions: [{key: 'topology.kubernetes.io/zone', values: o.zones}]}]}
       : {}),

@@ -89,6 +89,16 @@ function statefulSet(name: string, cls: string, size: string, spec: Record<strin
 }
 
 /** A kind's Warning events in a namespace, once one satisfies `pred`. */
+/** A ResourceQuota, once its controller has filled its status: until then the quota admission plugin refuses everything the quota covers. */
+async function quota(x: Scenario, name: string, hard: Record<string, string>): Promise<void> {
+  await x.create({apiVersion: 'v1', kind: 'ResourceQuota', metadata: {name}, spec: {hard}})
+  await kube.waitFor(
+    () => kube.get<Obj & {status?: {hard?: object}}>('ResourceQuota', name, x.ns),
+    (q) => Boolean(q.status?.hard),
+    30_000,
+  )
+}
+
 async function eventFor(x: Scenario, kind: string, reason: string, pred: (m: string) => boolean): Promise<string> {
   const ev = await kube.waitFor(
     async () =>
@@ -136,18 +146,7 @@ describe.skipIf(!csi)('explain sts/NAME', () => {
       volumeBindingMode: 'Immediate',
       reclaimPolicy: 'Delete',
     })
-    await s.create({
-      apiVersion: 'v1',
-      kind: 'ResourceQuota',
-      metadata: {name: 'storage'},
-      spec: {hard: {'requests.storage': '1Gi'}},
-    })
-    // The quota admission plugin refuses everything a quota covers until the controller has filled its status.
-    await kube.waitFor(
-      () => kube.get<Obj & {status?: {hard?: object}}>('ResourceQuota', 'storage', s.ns),
-      (q) => Boolean(q.status?.hard),
-      30_000,
-    )
+    await quota(s, 'storage', {'requests.storage': '1Gi'})
     await s.create({
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -301,17 +300,7 @@ describe.skipIf(!csi)('explain sts/NAME: LimitRange and retention', () => {
 describe.skipIf(!csi)('explain deploy/NAME and rs/NAME', () => {
   it('a claim that does not exist, a pod and an ephemeral claim refused by a quota: each named, live = offline', async () => {
     const cls = await csiClass(dep)
-    await dep.create({
-      apiVersion: 'v1',
-      kind: 'ResourceQuota',
-      metadata: {name: 'small'},
-      spec: {hard: {pods: '1', persistentvolumeclaims: '1'}},
-    })
-    await kube.waitFor(
-      () => kube.get<Obj & {status?: {hard?: object}}>('ResourceQuota', 'small', dep.ns),
-      (q) => Boolean(q.status?.hard),
-      30_000,
-    )
+    await quota(dep, 'small', {pods: '1', persistentvolumeclaims: '1'})
     await dep.create({
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
