@@ -16,6 +16,16 @@ export function rng(seed: number): () => number {
   }
 }
 
+/** The scenarios' pod "app": one container that never runs (the nodes are fake), gone at once when deleted. */
+export function appPod(ns: string, spec: Record<string, unknown>): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {name: 'app', namespace: ns},
+    spec: {containers: [{name: 'app', image: 'registry.invalid/app:1'}], terminationGracePeriodSeconds: 0, ...spec},
+  }
+}
+
 export interface GenScenario {
   id: string
   ns: string
@@ -152,25 +162,16 @@ export function generate(
     const constraint = r()
     const target = pick(nodes)
     const bypass = chance(0.06)
-    pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {name: 'app', namespace: ns},
-      spec: {
-        containers: [{name: 'app', image: 'registry.invalid/app:1'}],
-        terminationGracePeriodSeconds: 0,
-        ...(bypass ? {nodeName: target.name} : {}),
-        ...(chance(0.3)
-          ? {tolerations: [{key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule'}]}
+    pod = appPod(ns, {
+      ...(bypass ? {nodeName: target.name} : {}),
+      ...(chance(0.3) ? {tolerations: [{key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule'}]} : {}),
+      ...(constraint < 0.3
+        ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}}
+        : constraint < 0.5 && target.zone
+          ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}}
           : {}),
-        ...(constraint < 0.3
-          ? {nodeSelector: {'kubernetes.io/hostname': target.hostname}}
-          : constraint < 0.5 && target.zone
-            ? {nodeSelector: {'topology.kubernetes.io/zone': target.zone}}
-            : {}),
-        volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c.metadata!.name}})),
-      },
-    }
+      volumes: claims.map((c, i) => ({name: `v${i}`, persistentVolumeClaim: {claimName: c.metadata!.name}})),
+    })
     notes.push(bypass ? 'pod with nodeName' : 'pod')
   }
   notes.unshift(

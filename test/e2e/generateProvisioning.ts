@@ -4,7 +4,7 @@
  * injected CreateVolume failure), static CSI PVs of that class that may fit too, one claim, and
  * for WaitForFirstConsumer usually a pod. Pure and seeded like generate.ts.
  */
-import {rng} from './generate.js'
+import {appPod, rng} from './generate.js'
 import type {Obj} from './kube.js'
 
 export interface ProvScenario {
@@ -106,17 +106,10 @@ export function generateProvisioning(seed: number, index: number, driver: string
   let pod: Obj | undefined
   if (wffc && chance(0.8)) {
     const zone = chance(0.6) ? pick(ZONES) : undefined
-    pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {name: 'app', namespace: ns},
-      spec: {
-        containers: [{name: 'app', image: 'registry.invalid/app:1'}],
-        terminationGracePeriodSeconds: 0,
-        ...(zone ? {nodeSelector: {'topology.kubernetes.io/zone': zone}} : {}),
-        volumes: [{name: 'v', persistentVolumeClaim: {claimName: 'data'}}],
-      },
-    }
+    pod = appPod(ns, {
+      ...(zone ? {nodeSelector: {'topology.kubernetes.io/zone': zone}} : {}),
+      volumes: [{name: 'v', persistentVolumeClaim: {claimName: 'data'}}],
+    })
     notes.push(zone ? `pod in ${zone}` : 'pod')
   }
   return {id, ns, cls, wffc, clusterObjects: objects, claim, pod, failure, summary: notes.join(', ')}
