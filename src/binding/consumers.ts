@@ -5,7 +5,14 @@
 import type {V1Node, V1PersistentVolume, V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import {claimKey, pvFitsNodeLabels} from './matchVolume.js'
 import {nonVolumeVerdicts, type NonVolumeVerdicts} from './nodeFilters.js'
-import {type ClaimOnNode, isClaimBound, REASON, SELECTED_NODE, volumeBindingOnNode} from './scheduling.js'
+import {
+  type ClaimOnNode,
+  isClaimBound,
+  nodeAffinityPreFilter,
+  REASON,
+  SELECTED_NODE,
+  volumeBindingOnNode,
+} from './scheduling.js'
 import {claimClass, isDelayBinding} from './storageClass.js'
 import {podClaimNames, type World} from './world.js'
 
@@ -53,7 +60,8 @@ export function analysePod(pod: V1Pod, w: World): PodAnalysis {
   const claims = podClaims(pod, w)
   const bound: V1PersistentVolumeClaim[] = []
   const delayed: V1PersistentVolumeClaim[] = []
-  let preFilter: string | undefined
+  // NodeAffinity's PreFilter runs before VolumeRestrictions' and VolumeBinding's (default profile order).
+  let preFilter: string | undefined = nodeAffinityPreFilter(pod).rejection
   for (const c of claims) {
     const pvc = c.pvc
     if (!pvc) {
@@ -324,7 +332,8 @@ export function fitSummary(total: number, fits: number, histogram: Map<string, n
   if (fits > 0) return `${fits}/${total} nodes are available.`
   if (total === 0) return '0/0 nodes are available: no nodes in the snapshot.'
   const parts = [...histogram].map(([r, n]) => `${n} ${r}`).sort()
-  return `0/${total} nodes are available: ${parts.join(', ')}.`
+  // Empty when every node was left out by a PreFilterResult that counts none of them (1.30.2–1.31).
+  return parts.length ? `0/${total} nodes are available: ${parts.join(', ')}.` : `0/${total} nodes are available:`
 }
 
 /** The claim key of a pod's claim, for looking up its outcomes. */

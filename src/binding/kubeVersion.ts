@@ -48,6 +48,12 @@ export interface VersionRules {
   inTreeProvisioners: ReadonlySet<string>
   /** RecoverVolumeExpansionFailure (KEP-1790): a claim's request may be lowered back, to above status.capacity. */
   recoverExpansion: boolean
+  /**
+   * How FitError counts the nodes a PreFilterResult leaves out (schedule_one.go
+   * findNodesThatFitPod): `reason(plugins)` is their status, `counted` whether FitError.Error's
+   * histogram includes them.
+   */
+  preFilterAbsent: {reason(plugins: readonly string[]): string; counted: boolean}
 }
 
 export function rulesFor(v: KubeVersion = NEWEST): VersionRules {
@@ -69,5 +75,24 @@ export function rulesFor(v: KubeVersion = NEWEST): VersionRules {
     inTreeProvisioners: new Set(v.minor <= 30 ? ['kubernetes.io/portworx-volume', 'kubernetes.io/rbd'] : []),
     // RecoverVolumeExpansionFailure: beta and on by default from 1.32, GA in 1.34.
     recoverExpansion: v.minor >= 32,
+    preFilterAbsent: preFilterAbsent(v),
   }
+}
+
+/**
+ * The nodes outside a PreFilterResult, in schedule_one.go findNodesThatFitPod:
+ * - 1.30.0–1.30.1: each gets the status "node is filtered out by the prefilter result" (#119779);
+ * - 1.30.2–1.31: only the named nodes are looked at and the others get no status, so FitError's
+ *   counts add up to fewer than N (#124753 and its back-port; checked at v1.30.2 and v1.31.0);
+ *   pv-doctor still shows the 1.30.0 text on those nodes, outside the summary;
+ * - 1.32+: NodeToStatus.SetAbsentNodesStatus gives them all "node(s) didn't satisfy plugin(s)
+ *   [<the plugins that returned node names, sorted>]" and FitError.Error counts them as
+ *   NumAllNodes minus the nodes with a status of their own (#126022; checked at v1.32.13,
+ *   v1.34.4, v1.36.3).
+ */
+function preFilterAbsent(v: KubeVersion): VersionRules['preFilterAbsent'] {
+  if (v.minor >= 32)
+    return {reason: (plugins) => `node(s) didn't satisfy plugin(s) [${[...plugins].sort().join(' ')}]`, counted: true}
+  const reason = () => 'node is filtered out by the prefilter result'
+  return {reason, counted: v.minor === 30 && v.patch <= 1}
 }

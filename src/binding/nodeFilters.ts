@@ -5,11 +5,13 @@
  * looked up in the label index) can pass NodeName and NodeAffinity. Those few nodes are
  * evaluated one by one (nonVolumeReason); every other node fails with its class's first
  * failing filter, so a pod pinned to one node costs one node plus one check per class.
+ * When NodeAffinity's PreFilter names the nodes (matchFields `metadata.name In`), only those
+ * run the filters and every other node gets the framework's status for nodes left out.
  */
 import type {V1Node, V1Pod} from '@kubernetes/client-node'
 import type {VersionRules} from './kubeVersion.js'
 import {nodeIndexOf, type NodeIndex} from './nodeIndex.js'
-import {nonVolumeReason, REASON, taintReason, unschedulableReason} from './scheduling.js'
+import {nodeAffinityPreFilter, nonVolumeReason, REASON, taintReason, unschedulableReason} from './scheduling.js'
 
 export interface NonVolumeVerdicts {
   /** Positions (in the node list) of the nodes that pass every non-volume filter, ascending. */
@@ -23,6 +25,8 @@ export interface NonVolumeVerdicts {
 /** nonVolumeReason for every node of the list, by class (see the module comment). */
 export function nonVolumeVerdicts(pod: V1Pod, nodes: readonly V1Node[], rules: VersionRules): NonVolumeVerdicts {
   const ix = nodeIndexOf(nodes)
+  const names = nodeAffinityPreFilter(pod).nodeNames
+  if (names) return narrowedVerdicts(pod, nodes, ix, names, rules)
   const hasNodeName = Boolean(pod.spec?.nodeName)
   const affinity = hasAffinity(pod)
   // The reason of a node outside `special`, per class: the filters it runs, in order, up to the
@@ -60,6 +64,37 @@ export function nonVolumeVerdicts(pod: V1Pod, nodes: readonly V1Node[], rules: V
     reasonAt: (i) => {
       const r = specialReason.get(i)
       return r !== undefined ? r : classReason[ix.taintClassOf[i]]
+    },
+    histogram,
+  }
+}
+
+/**
+ * schedule_one.go findNodesThatFitPod with a PreFilterResult: the filters run only on the nodes
+ * it names that the snapshot has; the others get the absent-nodes status of the version
+ * (VersionRules.preFilterAbsent), which FitError counts as all nodes minus those with a status.
+ * NodeAffinity is the only in-tree plugin returning node names in 1.32–1.36 (VolumeBinding's
+ * PreFilter returns none from 1.32.0, 1.31.3, 1.30.7: PR #125398).
+ */
+function narrowedVerdicts(
+  pod: V1Pod,
+  nodes: readonly V1Node[],
+  ix: NodeIndex,
+  names: ReadonlySet<string>,
+  rules: VersionRules,
+): NonVolumeVerdicts {
+  const named = [...new Set([...names].flatMap((n) => ix.named(n)))].sort((a, b) => a - b)
+  const reasonOf = new Map(named.map((i) => [i, nonVolumeReason(pod, nodes[i], rules)]))
+  const absent = rules.preFilterAbsent.reason(['NodeAffinity'])
+  const histogram = new Map<string, number>()
+  for (const r of reasonOf.values()) if (r !== null) histogram.set(r, (histogram.get(r) ?? 0) + 1)
+  if (rules.preFilterAbsent.counted && nodes.length > named.length)
+    histogram.set(absent, (histogram.get(absent) ?? 0) + nodes.length - named.length)
+  return {
+    feasible: named.filter((i) => reasonOf.get(i) === null),
+    reasonAt: (i) => {
+      const r = reasonOf.get(i)
+      return r !== undefined ? r : absent
     },
     histogram,
   }

@@ -32,6 +32,8 @@ export const REASON = {
   notEnoughSpace: 'node(s) did not have enough free storage',
   pvNotExist: 'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)',
   unboundImmediate: 'pod has unbound immediate PersistentVolumeClaims',
+  // nodeaffinity errReasonConflict: NodeAffinity's PreFilter rejection.
+  affinityTermsConflict: 'pod affinity terms conflict',
 } as const
 
 /** TaintToleration's Filter reason; its text changed in 1.35 (see kubeVersion.ts). */
@@ -80,6 +82,38 @@ export function nodeAffinityReason(pod: V1Pod, node: V1Node): string | null {
   if (required && !nodeSelectorTermsMatch(required.nodeSelectorTerms, labels, node.metadata?.name))
     return REASON.nodeAffinity
   return null
+}
+
+/** What NodeAffinity's PreFilter decides for a pod (nodeaffinity/node_affinity.go, PreFilter). */
+export interface NodeAffinityPreFilter {
+  /** The PreFilterResult: the only node names the filters will run on; undefined = every node. */
+  nodeNames?: ReadonlySet<string>
+  /** An UnschedulableAndUnresolvable status: the pod is rejected before any node is looked at. */
+  rejection?: string
+}
+
+/**
+ * NodeAffinity's PreFilter, the same in 1.30–1.36: when every required term names nodes by
+ * `matchFields` `metadata.name In` (DaemonSet pods do), the union over the terms of each term's
+ * intersection is the PreFilterResult; a term without such a field lets every node through
+ * (terms are ORed); a union left empty rejects the pod ("pod affinity terms conflict").
+ * Neither the nodeSelector nor the label expressions narrow it: the Filter checks them.
+ */
+export function nodeAffinityPreFilter(pod: V1Pod): NodeAffinityPreFilter {
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms
+  if (!terms?.length) return {}
+  const union = new Set<string>()
+  for (const t of terms) {
+    let names: Set<string> | undefined
+    for (const r of t.matchFields ?? []) {
+      if (r.key !== 'metadata.name' || r.operator !== 'In') continue
+      const values = new Set(r.values ?? [])
+      names = names ? new Set([...names].filter((n) => values.has(n))) : values
+    }
+    if (!names) return {}
+    for (const n of names) union.add(n)
+  }
+  return union.size ? {nodeNames: union} : {rejection: REASON.affinityTermsConflict}
 }
 
 /**
