@@ -2,10 +2,12 @@
 // binding/nodeIndex.ts) gives what evaluating every filter on every node gives: the same
 // explain output, human (wide) and JSON, and the same verdict per pod and node, on generated
 // clusters with pods pinned to single nodes in every way the filters read (hostname selector,
-// affinity terms, matchFields, NotIn, nodeName, tolerations, cordoned and tainted nodes).
+// affinity terms, matchFields, NotIn, nodeName, tolerations, cordoned and tainted nodes). Pods
+// pinned by matchFields go through NodeAffinity's PreFilter first, in both.
 import {Chalk} from 'chalk'
 import {describe, expect, it, vi} from 'vitest'
 import type {V1Node, V1Pod} from '@kubernetes/client-node'
+import type {VersionRules} from '../../src/binding/kubeVersion.js'
 // @ts-expect-error plain ESM module without types
 import {addPinnedPods, generate} from '../bench/generate.mjs'
 
@@ -114,10 +116,15 @@ async function outputs(text: string): Promise<Outputs> {
 async function straightforward(text: string): Promise<Outputs> {
   vi.resetModules()
   vi.doMock('../../src/binding/nodeFilters.js', async () => {
-    const {nonVolumeReason} = await import('../../src/binding/scheduling.js')
+    const {nodeAffinityPreFilter, nonVolumeReason} = await import('../../src/binding/scheduling.js')
     return {
-      nonVolumeVerdicts: (pod: V1Pod, nodes: readonly V1Node[], rules: never) => {
-        const reasons = nodes.map((n) => nonVolumeReason(pod, n, rules))
+      nonVolumeVerdicts: (pod: V1Pod, nodes: readonly V1Node[], rules: VersionRules) => {
+        // findNodesThatFitPod: the nodes a PreFilterResult leaves out run no filter.
+        const names = nodeAffinityPreFilter(pod).nodeNames
+        const absent = rules.preFilterAbsent.reason(['NodeAffinity'])
+        const reasons = nodes.map((n) =>
+          names && !names.has(n.metadata?.name ?? '') ? absent : nonVolumeReason(pod, n, rules),
+        )
         const histogram = new Map<string, number>()
         for (const r of reasons) if (r) histogram.set(r, (histogram.get(r) ?? 0) + 1)
         return {
@@ -159,6 +166,7 @@ describe('scheduler simulation by node class', () => {
         "didn't match the requested node name",
         'untolerated taint',
         'were unschedulable',
+        "didn't satisfy plugin(s) [NodeAffinity]",
       ])
         expect(seen).toContain(want)
     }, 60_000)
