@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
 import {Kube, type Obj} from './kube.js'
+import {pinnedByName} from './pinnedByName.js'
 import {type LiveNode, podObj, pvcObj, pvObj, type Scenario, Scenarios, scObj, usableNodes} from './scenario.js'
 
 const kubeconfig = inject('kubeconfig')
@@ -185,37 +186,12 @@ describe('explain agrees with the real controller and scheduler', () => {
   })
 
   it("a pod pinned by matchFields metadata.name (as DaemonSet pods are): the scheduler's PreFilter narrows the nodes, and pv-doctor's summary counts the others as it does", async () => {
-    const s = await scenario('pinned')
-    const cls = s.n('local')
-    await createAll(s, [
-      scObj(cls, {wffc: true}),
-      pvObj(s.n('pv-0'), {cls, hosts: [nodes[0].hostname]}),
-      pvcObj('stuck', {cls}),
-    ])
-    const pod = podObj('pinned', ['stuck'])
-    ;(pod.spec as Record<string, unknown>).affinity = {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{matchFields: [{key: 'metadata.name', operator: 'In', values: [nodes[1].name]}]}],
-        },
-      },
-    }
-    await s.create(pod)
-    const cond = await kube.waitFor(
-      async () =>
-        (
-          (await kube.get('Pod', 'pinned', s.ns)) as {status?: {conditions?: {type: string; message?: string}[]}}
-        ).status?.conditions?.find((c) => c.type === 'PodScheduled')?.message,
-      (m) => m.length > 0,
-      30_000,
-    )
-    const total = (await kube.list<Obj>('Node')).length
-    expect(cond).toContain(
+    const {condition, total, claim} = await pinnedByName(scenarios, kube)
+    expect(condition).toContain(
       `0/${total} nodes are available: 1 node(s) didn't find available persistent volumes to bind, ${total - 1} node(s) didn't satisfy plugin(s) [NodeAffinity].`,
     )
-    const c = s.explain(['stuck']).json!.claims[0]
-    expect(c.cause).toBe('NoVolumeOnFeasibleNodes')
-    expect(cond).toContain(c.consumers[0].summary!.replace(/\.$/, ''))
+    expect(claim.cause).toBe('NoVolumeOnFeasibleNodes')
+    expect(condition).toContain(claim.consumers[0].summary!.replace(/\.$/, ''))
   })
 
   it('a StorageClass that does not exist', async () => {

@@ -2,7 +2,9 @@
  * The oracle on other Kubernetes minors (PV_DOCTOR_VERSIONS; default the two CI runs besides the
  * suite's own 1.36): each version's control plane is built from the Go module proxy by
  * test/cluster/build.sh with K8S_VERSION (cached per version, like the main one), started beside
- * the suite's cluster with fake nodes only, and differentialRun.ts runs on it. `PV_DOCTOR_VERSIONS=`
+ * the suite's cluster with fake nodes only, and differentialRun.ts runs on it, then the
+ * matchFields-pinned pod of pinnedByName.ts (the scheduler's wording for nodes a PreFilterResult
+ * leaves out). `PV_DOCTOR_VERSIONS=`
  * (empty) skips it.
  */
 import {execFile} from 'node:child_process'
@@ -10,6 +12,9 @@ import {promisify} from 'node:util'
 import {describe, expect, inject, it} from 'vitest'
 import {BUILD_SCRIPT, startCluster} from '../cluster/cluster.js'
 import {runDifferential, summary} from './differentialRun.js'
+import {Kube} from './kube.js'
+import {pinnedByName} from './pinnedByName.js'
+import {Scenarios} from './scenario.js'
 
 const VERSIONS = (process.env.PV_DOCTOR_VERSIONS ?? '1.32.13,1.34.4')
   .split(',')
@@ -51,6 +56,16 @@ describe.skipIf(inject('cluster').external || VERSIONS.length === 0)('the oracle
         process.stdout.write(summary(r, SEED))
         expect(r.version).toBe(`v${version}`)
         expect(r.disagreements).toEqual([])
+        // FailedScheduling's wording for the nodes a PreFilterResult leaves out, on this minor.
+        const kube = await Kube.open(c.kubeconfig)
+        const scenarios = new Scenarios(kube, c.kubeconfig)
+        try {
+          const {condition, total, claim} = await pinnedByName(scenarios, kube)
+          expect(condition).toContain(`${total - 1} node(s) didn't satisfy plugin(s) [NodeAffinity]`)
+          expect(condition).toContain(claim.consumers[0].summary!.replace(/\.$/, ''))
+        } finally {
+          await scenarios.cleanup()
+        }
       } finally {
         await c.stop()
       }
