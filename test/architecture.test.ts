@@ -7,7 +7,7 @@ const SRC = join(import.meta.dirname, '..', 'src')
 
 /** Higher may import lower; same rank only inside one folder (plus the exceptions below). */
 const RANK: Record<string, number> = {
-  startup: 8, // bin/'s answers before oclif loads (--version, root --help)
+  startup: 8, // bin/'s answers before oclif loads (--version, root --help) and explain without oclif's Config
   binary: 7, // the command list the self-contained binary bundles (oclif's explicit strategy)
   commands: 6,
   completion: 5.5, // kubectl_complete-pv_doctor's answers and the completion scripts (commands/completion prints them)
@@ -27,7 +27,7 @@ const RANK: Record<string, number> = {
 const ALLOWED_ACROSS: Record<string, string[]> = {bind: ['diagnose/index.ts'], wait: ['diagnose/index.ts']}
 /** Libraries only the layers above the use cases may load (decision logic stays plain). */
 const UI_PACKAGES = ['@oclif/core', 'chalk', 'cli-table3']
-const UI_LAYERS = new Set(['binary', 'commands', 'hooks', 'base', 'output'])
+const UI_LAYERS = new Set(['startup', 'binary', 'commands', 'hooks', 'base', 'output'])
 
 function files(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) =>

@@ -1,198 +1,62 @@
 /**
- * Shared flags, snapshot loading and error handling for every command. Commands stay thin:
- * parse flags, load a snapshot (live or from files), call pure functions, render.
+ * The base of every command. Commands stay thin: parse flags, load a snapshot (live or from
+ * files), call pure functions, render. What a run holds lives in Session (base/session.ts), which
+ * bin/'s fast path for `explain` uses without oclif's Command.
  */
 import {Command} from '@oclif/core/command'
-import * as Errors from '@oclif/core/errors'
-import * as Flags from '@oclif/core/flags'
 import type * as Interfaces from '@oclif/core/interfaces'
 import type {ChalkInstance} from 'chalk'
-import {UserError} from '../errors.js'
-import {readInputChunks} from '../readInputFile.js'
-import {colorLevel, type ColorMode, makeChalk} from './color.js'
-import {parseDuration} from './duration.js'
+import type {ColorMode} from './color.js'
+import type {ClusterFlagValues} from './flags.js'
+import {Session} from './session.js'
 import type {KubeClient} from '../kube/client.js'
 import type {Planner} from '../snapshot/plannedSnapshot.js'
-import {KubeError} from '../kube/errors.js'
-import {type ResourceName, type Snapshot, emptySnapshot} from '../snapshot/types.js'
-import {isSupported, NEWEST_MINOR, OLDEST_MINOR, parseKubeVersion} from '../binding/kubeVersion.js'
+import type {ResourceName, Snapshot} from '../snapshot/types.js'
 
-/** --kube-version, checked: one of the minors pv-doctor knows the rules of. */
-function kubeVersionFlag(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const v = parseKubeVersion(value)
-  if (!v) throw new UserError(`--kube-version "${value}" is not a Kubernetes version; give one like 1.32 or v1.34.4`)
-  if (!isSupported(v))
-    throw new UserError(
-      `--kube-version ${value} is not supported; pv-doctor follows Kubernetes 1.${OLDEST_MINOR} to 1.${NEWEST_MINOR}`,
-    )
-  return value
-}
-
-export const clusterFlags = {
-  kubeconfig: Flags.string({
-    summary: 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).',
-    helpGroup: 'CLUSTER',
-  }),
-  context: Flags.string({summary: 'The kubeconfig context to use.', helpGroup: 'CLUSTER'}),
-  namespace: Flags.string({
-    char: 'n',
-    summary: "Namespace to look in (default: the context's namespace).",
-    helpGroup: 'CLUSTER',
-  }),
-  as: Flags.string({summary: 'Username to impersonate for the operation (like kubectl --as).', helpGroup: 'CLUSTER'}),
-  'as-group': Flags.string({
-    summary: 'Group to impersonate (repeatable, like kubectl --as-group).',
-    multiple: true,
-    helpGroup: 'CLUSTER',
-  }),
-  'request-timeout': Flags.string({
-    summary: 'How long to wait for each API request (e.g. 10s, 1m; 0 = no limit).',
-    default: '10s',
-    helpGroup: 'CLUSTER',
-  }),
-  'from-file': Flags.string({
-    char: 'f',
-    summary:
-      'Work offline from a snapshot: `kubectl get ... -o json` output, YAML, or `pv-doctor snapshot` output. Repeatable; "-" reads stdin.',
-    multiple: true,
-    helpGroup: 'CLUSTER',
-  }),
-  'kube-version': Flags.string({
-    summary: `The cluster's Kubernetes version (e.g. 1.32 or v1.34.4) whose rules and messages to follow. Default: the API server's /version, or for --from-file the version the snapshot recorded, else the newest supported (1.${NEWEST_MINOR}).`,
-    helpGroup: 'CLUSTER',
-  }),
-}
-
-export const outputFlags = {
-  output: Flags.option({
-    char: 'o',
-    options: ['json', 'yaml', 'wide'] as const,
-    summary: 'Output format: json or yaml for scripts, wide for more columns.',
-  })(),
-  color: Flags.option({
-    options: ['auto', 'always', 'never'] as const,
-    default: 'auto' as const,
-    summary: 'Colour the human output (auto: only on a terminal; NO_COLOR also turns it off).',
-  })(),
-  debug: Flags.boolean({summary: 'Show stack traces for errors.', hidden: false}),
-}
-
-export interface ClusterFlagValues {
-  'kube-version'?: string
-  kubeconfig?: string
-  context?: string
-  as?: string
-  'as-group'?: string[]
-  'request-timeout': string
-}
+export {type ClusterFlagValues, clusterFlags, outputFlags} from './flags.js'
 
 export abstract class BaseCommand extends Command {
-  protected chalk!: ChalkInstance
-  private debugErrors = false
+  protected session = new Session()
+
+  protected get chalk(): ChalkInstance {
+    return this.session.chalk
+  }
 
   protected setupOutput(flags: {color?: ColorMode; debug?: boolean; output?: string}): void {
-    this.debugErrors = Boolean(flags.debug)
-    const level = flags.output && flags.output !== 'wide' ? 0 : colorLevel(flags.color ?? 'auto', process.stdout)
-    this.chalk = makeChalk(level)
-    // Every flag is checked whatever the mode: a bad --request-timeout is an error even with --from-file.
-    if ('request-timeout' in flags) this.checkClusterFlags(flags as unknown as ClusterFlagValues)
+    this.session.setupOutput(flags)
   }
 
   /** Reads --from-file inputs into one snapshot. */
-  protected async readSnapshotFiles(files: string[]): Promise<Snapshot> {
-    const {markMissingKinds} = await import('../snapshot/parseSnapshot.js')
-    const {addSnapshotChunks} = await import('../snapshot/streamSnapshot.js')
-    const snap = emptySnapshot()
-    // Big JSON files are read in parts (past V8's string limit); PV_DOCTOR_STREAM_MIN_BYTES lowers
-    // the size where that starts, so the tests can compare both readers on small files.
-    const min = Number(process.env.PV_DOCTOR_STREAM_MIN_BYTES) || undefined
-    for (const file of files)
-      addSnapshotChunks(snap, readInputChunks(file, '--from-file'), file === '-' ? 'stdin' : file, min)
-    return markMissingKinds(snap)
+  protected readSnapshotFiles(files: string[]): Promise<Snapshot> {
+    return this.session.readSnapshotFiles(files)
   }
 
-  /** Checks the cluster flags whatever the mode, so a typo is never accepted silently with --from-file. */
-  private checkClusterFlags(flags: ClusterFlagValues): number {
-    const timeoutMs = parseDuration(flags['request-timeout'], '--request-timeout')
-    if (flags['as-group']?.length && !flags.as) throw new UserError('--as-group needs --as (the user to impersonate)')
-    return timeoutMs
-  }
-
-  protected async connect(flags: ClusterFlagValues): Promise<KubeClient> {
-    const timeoutMs = this.checkClusterFlags(flags)
-    const {connect} = await import('../kube/client.js')
-    return connect({
-      kubeconfig: flags.kubeconfig,
-      context: flags.context,
-      timeoutMs,
-      as: flags.as,
-      asGroups: flags['as-group'],
-    })
+  protected connect(flags: ClusterFlagValues): Promise<KubeClient> {
+    return this.session.connect(flags)
   }
 
   /** Loads the snapshot from files, or from the cluster for the given scope. */
-  protected async loadSnapshot(
+  protected loadSnapshot(
     flags: ClusterFlagValues & {'from-file'?: string[]; namespace?: string},
     allNamespaces: boolean,
     only?: ReadonlySet<ResourceName>,
-    /** Live only: read in rounds, only what this plan asks for (given the namespace in effect). */
     plan?: (namespace: string) => Promise<Planner>,
   ): Promise<{snapshot: Snapshot; namespace: string; client?: KubeClient}> {
-    const version = kubeVersionFlag(flags['kube-version'])
-    if (flags['from-file']?.length) {
-      const snapshot = await this.readSnapshotFiles(flags['from-file'])
-      if (version) snapshot.serverVersion = version
-      return {snapshot, namespace: flags.namespace ?? 'default'}
-    }
-    const client = await this.connect(flags)
-    const namespace = flags.namespace ?? client.namespace
-    let snapshot: Snapshot
-    if (plan) {
-      const {plannedSnapshot} = await import('../snapshot/plannedSnapshot.js')
-      snapshot = await plannedSnapshot(client, plan(namespace))
-    } else {
-      const {liveSnapshot} = await import('../snapshot/liveSnapshot.js')
-      snapshot = await liveSnapshot(client, {namespace: allNamespaces ? undefined : namespace}, only)
-    }
-    if (version) snapshot.serverVersion = version
-    return {snapshot, namespace, client}
+    return this.session.loadSnapshot(flags, allNamespaces, only, plan)
   }
 
   protected print(text: string): void {
-    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    this.session.print(text)
   }
 
   protected warn2(text: string): void {
-    process.stderr.write(`warning: ${text}\n`)
+    this.session.warn2(text)
   }
 
   /** One line on stderr, the right exit code, no stack trace (unless --debug). */
   protected async catch(err: Interfaces.CommandError): Promise<unknown> {
-    if (err instanceof Errors.ExitError) throw err
-    let message = err.message
-    let code = 2
-    if (err instanceof UserError) code = err.exitCode
-    else if (err instanceof KubeError)
-      message = err.status.code === 0 ? err.status.message : describeServerError(err.status)
-    else if (!(err instanceof Errors.CLIError))
-      message += ' (an internal error of pv-doctor: rerun with --debug and report it)'
-    if (this.debugErrors && err.stack) process.stderr.write(`${err.stack}\n`)
-    process.stderr.write(`error: ${oneLine(message)}\n`)
+    const code = this.session.reportError(err)
+    if (code === undefined) throw err
     return this.exit(code)
   }
-}
-
-function describeServerError(s: {code: number; reason: string; message: string}): string {
-  const hint =
-    s.code === 401
-      ? ' (the credentials in the kubeconfig were refused; log in again or fix the user entry)'
-      : s.code === 403
-        ? ' (ask for read access; docs/rbac.yaml lists what pv-doctor needs)'
-        : ''
-  return `Error from server (${s.reason}): ${s.message}${hint}`
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim()
 }

@@ -2,9 +2,10 @@ import type {Hook} from '@oclif/core'
 
 /**
  * kubectl accepts a bare `--dry-run` as `--dry-run=client`; oclif needs a value.
- * Rewrite it only when the next token is not already a value.
+ * Rewrite it only when the next token is not already a value. bin/'s fast path for `explain`
+ * (startup/explainFast.ts) applies the same rewrite.
  */
-const hook: Hook.Preparse = async ({argv}) => {
+export function kubectlStyleArgv(argv: readonly string[]): string[] {
   const out: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -13,5 +14,7 @@ const hook: Hook.Preparse = async ({argv}) => {
   }
   return out
 }
+
+const hook: Hook.Preparse = async ({argv}) => kubectlStyleArgv(argv)
 
 export default hook
