@@ -15,21 +15,20 @@
  * Nothing reads pods of other namespaces: the scheduler simulation looks at nodes, PVs and the
  * pod's own claims only.
  */
-import type {V1PersistentVolumeClaim, V1Pod} from '@kubernetes/client-node'
 import type {V1LabelSelector} from '@kubernetes/client-node'
-import {isClaimBound} from '../binding/scheduling.js'
-import {claimClass, claimHasClass, defaultClass, findClass} from '../binding/storageClass.js'
-import {buildWorld, podClaimNames} from '../binding/world.js'
 import type {Planner, Read} from '../snapshot/plannedSnapshot.js'
-import {emptySnapshot, RESOURCES, type ResourceName, type Snapshot} from '../snapshot/types.js'
-import {deleterOf} from './diagnosePv.js'
-import {isHealthyBound} from './diagnoseClaim.js'
-import {type Target, selectClaims} from './diagnose.js'
-import {ownedPods} from './podWorkload.js'
-import {statefulSetClaimName} from './workload.js'
+import {RESOURCES, type ResourceName} from '../snapshot/types.js'
+import type {Target} from './diagnose.js'
+
+/**
+ * The later rounds, which ask the engine (the claims' world, their health, a PV's deleter): loaded
+ * while the first reads are on their way, so a one-claim explain sends them before the engine's
+ * modules have loaded. The first round needs only the targets.
+ */
+const laterRounds = () => import('./needsRounds.js')
 
 /** What the verdicts asked for depend on; grows round by round. */
-interface Needs {
+export interface Needs {
   /** Namespaces whose claims and pods are read whole. */
   namespaces: Set<string>
   /**
@@ -166,7 +165,7 @@ function probes(first: readonly Read[], namespace: string | undefined): Read[] {
   }))
 }
 
-function readsFor(n: Needs): Read[] {
+export function readsFor(n: Needs): Read[] {
   return RESOURCES.flatMap((r) => READS[r.name](n))
 }
 
@@ -189,126 +188,52 @@ function emptyNeeds(): Needs {
   }
 }
 
-const keyOf = (o: {metadata?: {namespace?: string; name?: string}}) =>
-  `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`
-
-/** The claims a target set diagnoses, each with the pod it is asked through (pod/NAME). */
-function targetClaims(snap: Snapshot, targets: readonly Target[]): {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] {
-  const claims = new Map(snap.pvcs.map((c) => [keyOf(c), c]))
-  const out: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] = []
-  for (const t of targets) {
-    if (t.kind === 'volume') continue
-    if (t.kind === 'claim') {
-      const pvc = claims.get(`${t.namespace}/${t.name}`)
-      if (pvc) out.push({pvc})
-      continue
-    }
-    const pod = snap.pods.find((p) => keyOf(p) === `${t.namespace}/${t.name}`)
-    for (const c of pod ? podClaimNames(pod) : []) {
-      const pvc = claims.get(`${t.namespace}/${c.name}`)
-      if (pvc) out.push({pvc, viaPod: pod})
-    }
-  }
-  return out
-}
-
-/**
- * Adds what these claims' verdicts read, given what is known so far (the claims, pods, classes
- * and the PVs read by name). Bound claims stay cheap until their PV shows they are not healthy.
- */
-function addClaimNeeds(
-  n: Needs,
-  snap: Snapshot,
-  list: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[],
-  final: boolean,
-): void {
-  const world = buildWorld(snap)
-  const def = defaultClass(snap.storageClasses)?.metadata?.name
-  for (const {pvc, viaPod} of list) {
-    const ns = pvc.metadata?.namespace ?? 'default'
-    n.namespaces.add(ns)
-    n.claimEvents.add(keyOf(pvc))
-    if (viaPod) n.podEvents = true
-    // ClaimTerminating calls out pods on NotReady nodes: the nodes are read.
-    if (pvc.metadata?.deletionTimestamp) n.podNodes = true
-    if (viaPod && !viaPod.spec?.nodeName) n.scheduling = true
-    // diagnoseClaim's afterBind: a scheduled pod still Pending. The node's volume limit counts the
-    // volumes of every pod on that node (any namespace), so all pods, claims and PVs are read.
-    if (viaPod?.spec?.nodeName && (viaPod.status?.phase ?? 'Pending') === 'Pending') {
-      n.podSide = true
-      n.allClaims = true
-      n.pvs = 'all'
-    }
-    const volume = pvc.spec?.volumeName
-    const maybeHealthy = isClaimBound(pvc) && pvc.status?.phase !== 'Pending' && pvc.status?.phase !== 'Lost' && volume
-    if (maybeHealthy) {
-      // First pass: read its PV; the final pass decides with it (or without it: then it is Lost).
-      if (!final && !world.index.byName.has(volume)) {
-        if (n.pvs !== 'all') n.pvs.add(volume)
-        continue
-      }
-      if (isHealthyBound(pvc, world)) continue
-    }
-    n.unbound = true
-    n.pvs = 'all'
-    n.allClaims = true
-    const classes = [claimClass(pvc), ...(claimHasClass(pvc) || !def ? [] : [def])]
-    if (classes.some((c) => c && findClass(snap.storageClasses, c)?.volumeBindingMode === 'WaitForFirstConsumer'))
-      n.scheduling = true
-  }
-}
-
-/**
- * What diagnosePv reads for the PVs asked about (`pv/NAME`): the PV and its events first; once the
- * PV is known, its claim's namespace (the claim and the pods that use it), the nodes those pods
- * are on when the PV is being deleted, and, when an external provisioner is to delete the volume,
- * its Lease and CSIDriver (and the claim events its liveness counts).
- */
-function addVolumeNeeds(n: Needs, snap: Snapshot, volumes: readonly string[]): void {
+/** A PV asked about (`pv/NAME`): it and its events, before anything about it is known (needsRounds' addVolumeNeeds). */
+export function addVolumeNames(n: Needs, volumes: readonly string[]): void {
   for (const name of volumes) {
     if (n.pvs !== 'all') n.pvs.add(name)
     n.pvEvents.add(name)
-    const pv = snap.pvs.find((p) => p.metadata?.name === name)
-    if (!pv) continue
-    const ref = pv.spec?.claimRef
-    if (ref?.name) {
-      const ns = ref.namespace ?? 'default'
-      n.namespaces.add(ns)
-      if (pv.metadata?.deletionTimestamp) n.podNodes = true
-    }
-    const deleter = deleterOf(pv)
-    if (deleter.kind === 'external' && (pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain') === 'Delete') {
-      n.deleterLiveness = true
-      n.unboundEvents = true
-    }
   }
+}
+
+/**
+ * Starts loading once the current task is over: plannedSnapshot sends the round's reads in the
+ * same task that asked for them, so the requests go out first and the modules load while the
+ * server answers. A rejection waits for the round that awaits it.
+ */
+function loadAfterTheseReads<T>(load: () => Promise<T>): Promise<T> {
+  const p = new Promise<T>((resolve, reject) => setImmediate(() => load().then(resolve, reject)))
+  p.catch(() => undefined)
+  return p
 }
 
 /** The plan for `explain NAME...` / `pod/NAME` / `pv/NAME`: targets first, then what their verdicts read. */
 export function targetPlanner(targets: readonly Target[]): Planner {
   const n = emptyNeeds()
   const volumes = targets.filter((t) => t.kind === 'volume').map((t) => t.name)
-  addVolumeNeeds(n, emptySnapshot(), volumes)
+  addVolumeNames(n, volumes)
   for (const t of targets) {
     if (t.kind === 'volume') continue
     n.namespaces.add(t.namespace)
     if (t.kind === 'claim') n.claimEvents.add(`${t.namespace}/${t.name}`)
   }
   let stage = 0
-  return (snap) => {
-    const list = targetClaims(snap, targets)
+  let later: ReturnType<typeof laterRounds> | undefined
+  return async (snap) => {
     const now = stage++
     switch (now) {
       case 0: {
         const first = readsFor(n)
+        later = loadAfterTheseReads(laterRounds)
         return [...first, ...probes(first, n.namespaces.size === 1 ? [...n.namespaces][0] : undefined)]
       }
       case 1:
-      case 2:
+      case 2: {
         // Twice: a Bound claim whose PV (read by name in the first pass) shows it is not healthy.
-        addVolumeNeeds(n, snap, volumes)
-        addClaimNeeds(n, snap, list, now === 2)
+        const {addTargetNeeds} = await later!
+        addTargetNeeds(n, snap, targets, volumes, now === 2)
         return readsFor(n)
+      }
       default:
         return undefined
     }
@@ -337,8 +262,8 @@ export function scanPlanner(opts: ScanOptions): Planner {
   const n = emptyNeeds()
   const scope = opts.namespace
   let stage = 0
-  let unhealthy: {pvc: V1PersistentVolumeClaim}[] = []
-  return (snap) => {
+  let later: ReturnType<typeof laterRounds> | undefined
+  return async (snap) => {
     const now = stage++
     switch (now) {
       case 0: {
@@ -347,13 +272,12 @@ export function scanPlanner(opts: ScanOptions): Planner {
           {name: 'persistentvolumes'},
           {name: 'storageclasses'},
         ]
+        later = loadAfterTheseReads(laterRounds)
         return [...first, ...probes(first, scope)]
       }
       case 1: {
-        const world = buildWorld(snap)
-        unhealthy = selectClaims(snap.pvcs, opts)
-          .filter((pvc) => !isHealthyBound(pvc, world))
-          .map((pvc) => ({pvc}))
+        const {unhealthyClaims, addClaimNeeds} = await later!
+        const unhealthy = unhealthyClaims(snap, opts)
         if (unhealthy.length === 0) return undefined
         const spread = new Set(unhealthy.map(({pvc}) => pvc.metadata?.namespace ?? 'default')).size
         const namespaces = new Set(snap.pvcs.map((p) => p.metadata?.namespace ?? 'default')).size
@@ -369,7 +293,7 @@ export function scanPlanner(opts: ScanOptions): Planner {
   }
 }
 
-const isWorkload = (t: Target) => t.kind === 'statefulset' || t.kind === 'deployment' || t.kind === 'replicaset'
+export const isWorkload = (t: Target) => t.kind === 'statefulset' || t.kind === 'deployment' || t.kind === 'replicaset'
 
 /**
  * What a workload's own verdict reads in its namespace, whatever its claims: the workloads (a
@@ -394,42 +318,6 @@ function workloadReads(namespaces: ReadonlySet<string>): Read[] {
 }
 
 /**
- * The claims a workload's verdict diagnoses (diagnose/workload.ts, podWorkload.ts): a
- * StatefulSet's claims of its current ordinals; a Deployment's or ReplicaSet's template claims
- * and its pods' ephemeral claims on their own, and every claim of a pending pod through that pod.
- */
-function workloadClaims(snap: Snapshot, t: Target): {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] {
-  const claims = new Map(snap.pvcs.map((c) => [keyOf(c), c]))
-  const claim = (name: string) => claims.get(`${t.namespace}/${name}`)
-  const out: {pvc: V1PersistentVolumeClaim; viaPod?: V1Pod}[] = []
-  const add = (pvc: V1PersistentVolumeClaim | undefined, viaPod?: V1Pod) => {
-    if (pvc) out.push({pvc, viaPod})
-  }
-  const find = <T extends {metadata?: {namespace?: string; name?: string}}>(l: readonly T[]) =>
-    l.find((x) => keyOf(x) === `${t.namespace}/${t.name}`)
-  if (t.kind === 'statefulset') {
-    const set = find(snap.statefulSets)
-    const start = set?.spec?.ordinals?.start ?? 0
-    for (const tpl of set?.spec?.volumeClaimTemplates ?? [])
-      for (let i = start; i < start + (set?.spec?.replicas ?? 1); i++)
-        add(claim(statefulSetClaimName(tpl.metadata?.name ?? '', t.name, i)))
-    return out
-  }
-  const kind = t.kind === 'deployment' ? 'Deployment' : 'ReplicaSet'
-  const obj = t.kind === 'deployment' ? find(snap.deployments) : find(snap.replicaSets)
-  if (!obj) return out
-  const {pods} = ownedPods(obj, kind, snap)
-  const volumes = obj.spec?.template?.spec?.volumes ?? []
-  for (const v of volumes) if (v.persistentVolumeClaim?.claimName) add(claim(v.persistentVolumeClaim.claimName))
-  for (const p of pods) {
-    if (p.metadata?.deletionTimestamp) continue
-    for (const v of volumes) if (v.ephemeral) add(claim(`${p.metadata?.name}-${v.name}`))
-    if ((p.status?.phase ?? 'Pending') === 'Pending') for (const c of podClaimNames(p)) add(claim(c.name), p)
-  }
-  return out
-}
-
-/**
  * The plan for `explain sts/NAME`, `deploy/NAME`, `rs/NAME` (and any claims or pods named with
  * them): the workloads' namespaces first (workloadReads), then what their claims' verdicts read,
  * as for named claims.
@@ -438,30 +326,27 @@ export function workloadPlanner(targets: readonly Target[]): Planner {
   const n = emptyNeeds()
   const namespaces = new Set<string>()
   const volumes = targets.filter((t) => t.kind === 'volume').map((t) => t.name)
-  addVolumeNeeds(n, emptySnapshot(), volumes)
+  addVolumeNames(n, volumes)
   for (const t of targets) {
     if (t.kind === 'volume') continue
     n.namespaces.add(t.namespace)
     if (isWorkload(t)) namespaces.add(t.namespace)
     if (t.kind === 'claim') n.claimEvents.add(`${t.namespace}/${t.name}`)
   }
-  const named = targets.filter((t) => !isWorkload(t))
   let stage = 0
-  return (snap) => {
+  let later: ReturnType<typeof laterRounds> | undefined
+  return async (snap) => {
     const now = stage++
     switch (now) {
       case 0: {
         const first = [...readsFor(n), ...workloadReads(namespaces)]
+        later = loadAfterTheseReads(laterRounds)
         return [...first, ...probes(first, n.namespaces.size === 1 ? [...n.namespaces][0] : undefined)]
       }
       case 1:
       case 2: {
-        const list = [
-          ...targetClaims(snap, named),
-          ...targets.filter(isWorkload).flatMap((t) => workloadClaims(snap, t)),
-        ]
-        addVolumeNeeds(n, snap, volumes)
-        addClaimNeeds(n, snap, list, now === 2)
+        const {addWorkloadNeeds} = await later!
+        addWorkloadNeeds(n, snap, targets, volumes, now === 2)
         return [...readsFor(n), ...workloadReads(namespaces)]
       }
       default:

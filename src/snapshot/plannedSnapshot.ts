@@ -26,9 +26,10 @@ export interface Read {
 
 /**
  * The next reads given the snapshot so far (the first call sees an empty one); undefined when the
- * snapshot is complete. Reads already made are dropped, so a planner may repeat itself.
+ * snapshot is complete. Reads already made are dropped, so a planner may repeat itself. A round
+ * may be a promise (a planner that loads what its later rounds need meanwhile).
  */
-export type Planner = (snap: Snapshot) => Read[] | undefined
+export type Planner = (snap: Snapshot) => Read[] | undefined | Promise<Read[] | undefined>
 
 /** A planner needs a handful of rounds; this only stops a planner that never says it is done. */
 const MAX_ROUNDS = 12
@@ -52,7 +53,7 @@ export async function plannedSnapshot(client: KubeClient, plan: Planner | Promis
   const probing: Promise<void>[] = []
   for (let round = 0; round < MAX_ROUNDS; round++) {
     snap.skipped = [...skipped].map(([resource, reason]) => ({resource, reason}))
-    const planned = planner(snap)
+    const planned = await planner(snap)
     if (!planned) break
     const reads = planned.filter((r) => {
       const key = JSON.stringify([r.name, r.namespace, r.fieldSelector, r.probe])
