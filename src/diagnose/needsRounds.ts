@@ -146,7 +146,6 @@ function workloadClaims(snap: Snapshot, t: Target): {pvc: V1PersistentVolumeClai
   return out
 }
 
-
 /** targetPlanner's later rounds: the targets' claims (a pod's, for pod/NAME) and PVs. */
 export function addTargetNeeds(
   n: Needs,

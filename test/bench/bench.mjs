@@ -439,6 +439,20 @@ if (!flag('skip-live')) {
         `≤ ${target}×`,
         check(`${section} ${label}`, e / d <= target),
       ])
+      // PV_DOCTOR_BENCH_BEFORE_CLI: the same, by another build, timed interleaved (live.ts).
+      if (x.before?.length) {
+        const b = median(x.before)
+        rows.push([
+          'Live',
+          `${label}, before`,
+          liveSize,
+          fmtMs(b),
+          spread(x.before),
+          `${(b / d).toFixed(2)}× describe`,
+          '',
+          '',
+        ])
+      }
     }
     for (const [cause, x] of Object.entries(res.one ?? {}))
       pair('live one claim', `explain NS/NAME (${cause})`, 'pvc NS/NAME', x, 1.5)

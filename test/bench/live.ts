@@ -15,6 +15,9 @@ import {loadCluster, type Obj} from './load.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const CLI = join(HERE, '..', '..', 'bin', 'kubectl-pv_doctor')
+// Another build's bin/ (e.g. the branch point), timed interleaved with this one on the same
+// claims and pods, so a change's before and after share one run's load.
+const BEFORE = process.env.PV_DOCTOR_BENCH_BEFORE_CLI
 const args = process.argv.slice(2)
 const opt = (n: string, d: string) => (args.includes(`--${n}`) ? args[args.indexOf(`--${n}`) + 1] : d)
 const size = opt('size', 'M')
@@ -93,16 +96,18 @@ try {
   const boundClaim = gen.pvcs.find((p: Obj) => p.status?.phase === 'Bound')
   picked.set('Bound', {namespace: boundClaim.metadata.namespace, name: boundClaim.metadata.name, consumers: []})
   const claims = [...picked]
-  const one: Record<string, {describe: number[]; explain: number[]}> = {}
-  for (const [cause] of claims) one[cause] = {describe: [], explain: []}
+  const one: Record<string, {describe: number[]; explain: number[]; before?: number[]}> = {}
+  for (const [cause] of claims) one[cause] = {describe: [], explain: [], ...(BEFORE ? {before: []} : {})}
   log(`one claim: ${claims.map(([c, x]) => `${c} ${x.namespace}/${x.name}`).join(', ')}`)
   for (let r = -1; r < runs; r++) {
     for (const [cause, c] of claims) {
       const d = await timeRun(kubectl, ['describe', 'pvc', '-n', c.namespace, c.name], env, [0])
       const e = await timeRun(process.execPath, [CLI, 'explain', '-n', c.namespace, c.name], env, [0, 1])
+      const b = BEFORE && (await timeRun(process.execPath, [BEFORE, 'explain', '-n', c.namespace, c.name], env, [0, 1]))
       if (r < 0) continue
       one[cause].describe.push(d)
       one[cause].explain.push(e)
+      if (b) one[cause].before!.push(b)
     }
   }
   // pod/NAME: the consumer of a pending claim, and a running pod of a Bound claim.
@@ -129,15 +134,19 @@ try {
       }),
       {body: {status: boundPod.status}, contentType: 'application/merge-patch+json'},
     )
-  const pod: Record<string, {describe: number[]; explain: number[]}> = {}
-  for (const p of pods) pod[p.what] = {describe: [], explain: []}
+  const pod: Record<string, {describe: number[]; explain: number[]; before?: number[]}> = {}
+  for (const p of pods) pod[p.what] = {describe: [], explain: [], ...(BEFORE ? {before: []} : {})}
   for (let r = -1; r < runs; r++) {
     for (const p of pods) {
       const d = await timeRun(kubectl, ['describe', 'pod', '-n', p.namespace, p.name], env, [0])
       const e = await timeRun(process.execPath, [CLI, 'explain', '-n', p.namespace, `pod/${p.name}`], env, [0, 1])
+      const b =
+        BEFORE &&
+        (await timeRun(process.execPath, [BEFORE, 'explain', '-n', p.namespace, `pod/${p.name}`], env, [0, 1]))
       if (r < 0) continue
       pod[p.what].describe.push(d)
       pod[p.what].explain.push(e)
+      if (b) pod[p.what].before!.push(b)
     }
   }
   // 99% healthy: the unhealthy claims of ten namespaces stay (a broken app or two), the rest go
