@@ -12,6 +12,7 @@ import type {Session} from './session.js'
 import {terminalWidth} from './terminal.js'
 import {parseLabelSelector} from '../binding/selectors.js'
 import type {Target} from '../diagnose/diagnose.js'
+import type {Planner} from '../snapshot/plannedSnapshot.js'
 import {UserError} from '../errors.js'
 
 export const explainArgs = {
@@ -60,16 +61,43 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
   const scanNamespace = (ns: string) => (flags['all-namespaces'] ? undefined : ns)
   // Live, only what the verdicts asked for depend on is read (diagnose/needs.ts).
   // --pods looks at every stuck pod, whose claims may all be healthy: it reads everything.
+  // The modules that diagnose and render, loaded after the first reads are sent, while the
+  // server answers (a live read in rounds); otherwise once the snapshot is in.
+  let later:
+    | Promise<
+        [
+          typeof import('../diagnose/diagnose.js'),
+          typeof import('../output/renderDiagnosis.js'),
+          typeof import('../output/serialize.js'),
+        ]
+      >
+    | undefined
+  const diagnoseAndRender = () =>
+    Promise.all([
+      import('../diagnose/diagnose.js'),
+      import('../output/renderDiagnosis.js'),
+      import('../output/serialize.js'),
+    ])
   const plan =
     (targets.length || !flags.all) && !flags.pods
-      ? async (ns: string) => {
+      ? async (ns: string): Promise<Planner> => {
           const {scanPlanner, targetPlanner, workloadPlanner} = await import('../diagnose/needs.js')
           const resolved = targets.map((t) => ({...t, namespace: t.namespace ?? ns}))
-          if (!targets.length) return scanPlanner({namespace: scanNamespace(ns), labelSelector: selector})
-          // sts/NAME, deploy/NAME, rs/NAME: the workload, what it owns, and why anything is missing.
-          return resolved.some((t) => t.kind !== 'claim' && t.kind !== 'pod' && t.kind !== 'volume')
-            ? workloadPlanner(resolved)
-            : targetPlanner(resolved)
+          const planner = !targets.length
+            ? scanPlanner({namespace: scanNamespace(ns), labelSelector: selector})
+            : // sts/NAME, deploy/NAME, rs/NAME: the workload, what it owns, and why anything is missing.
+              resolved.some((t) => t.kind !== 'claim' && t.kind !== 'pod' && t.kind !== 'volume')
+              ? workloadPlanner(resolved)
+              : targetPlanner(resolved)
+          return (snap) => {
+            const reads = planner(snap)
+            // plannedSnapshot sends a round's reads in the task that asked for them.
+            if (!later) {
+              later = new Promise((resolve, reject) => setImmediate(() => diagnoseAndRender().then(resolve, reject)))
+              later.catch(() => undefined)
+            }
+            return reads
+          }
         }
       : undefined
   const {snapshot, namespace} = await session.loadSnapshot(flags, needAll, undefined, plan)
@@ -78,12 +106,8 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
       `cannot list persistentvolumeclaims ${needAll ? 'in all namespaces' : `in namespace "${namespace}"`} (${snapshot.skipped.find((x) => x.resource === 'persistentvolumeclaims')!.reason}); without them there is nothing to explain — ask for the read access in docs/rbac.yaml`,
     )
   }
-  // Loaded only now, so a cluster command sends its first request as early as it can.
-  const [{diagnose}, {renderDiagnosis}, {serialize, toJSONChunks}] = await Promise.all([
-    import('../diagnose/diagnose.js'),
-    import('../output/renderDiagnosis.js'),
-    import('../output/serialize.js'),
-  ])
+  // Not before: a cluster command sends its first request as early as it can.
+  const [{diagnose}, {renderDiagnosis}, {serialize, toJSONChunks}] = await (later ?? diagnoseAndRender())
   const resolved: Target[] = targets.map((t) => ({...t, namespace: t.namespace ?? namespace}))
   const diagnosis = diagnose(snapshot, {
     targets: resolved,
