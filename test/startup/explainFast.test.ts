@@ -97,9 +97,16 @@ const OCLIF: string[][] = [
   ['explain', '--dry-run', '-f', example],
 ]
 
+/** A test's title: the argv, without this machine's paths. */
+const title = (args: string[]) =>
+  args
+    .slice(1)
+    .map((a) => a.replace(ROOT, '.').replace(tmp, '$TMP'))
+    .join(' ')
+
 describe('explain without oclif (bin/ fast path)', () => {
   for (const args of FAST)
-    it(`runs ${args.slice(1).join(' ')} itself, with oclif's output`, () => {
+    it(`runs ${title(args)} itself, with oclif's output`, () => {
       const fast = run(args, 'bin')
       const oclif = run(args, 'oclif')
       expect(fast.oclifConfig).toBe(false)
@@ -108,7 +115,7 @@ describe('explain without oclif (bin/ fast path)', () => {
     })
 
   for (const args of OCLIF)
-    it(`leaves ${args.slice(1).join(' ')} to oclif`, () => {
+    it(`leaves ${title(args)} to oclif`, () => {
       const fast = run(args, 'bin')
       expect(fast.oclifConfig).toBe(true)
       expect(outputOf(fast)).toEqual(outputOf(run(args, 'oclif')))
