@@ -115,7 +115,8 @@ const READS: Record<ResourceName, (n: Needs) => Read[]> = {
   nodes: (n) => (n.scheduling || n.podSide || n.podNodes || n.deleterLiveness ? [{name: 'nodes'}] : []),
   pods: (n) => (n.podSide ? [{name: 'pods'}] : perNamespace('pods', n)),
   events: (n) => [
-    ...(n.unbound || n.unboundEvents
+    // The scope's claim events, when read whole, hold these too.
+    ...((n.unbound || n.unboundEvents) && !n.allClaimEvents
       ? PROVISIONER_REASONS.map((reason) => ({
           name: 'events' as const,
           namespace: n.scope,
