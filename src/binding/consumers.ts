@@ -11,9 +11,11 @@ import {
   nodeAffinityPreFilter,
   REASON,
   SELECTED_NODE,
+  type VolumeVerdict,
   volumeBindingOnNode,
 } from './scheduling.js'
 import {claimClass, isDelayBinding} from './storageClass.js'
+import {topologySignature} from './volumeTopology.js'
 import {podClaimNames, type World} from './world.js'
 
 /** One node and why the scheduler would reject the pod there (no reasons: feasible). */
@@ -34,8 +36,8 @@ export interface PodAnalysis {
   feasible: V1Node[]
   /** Feasible nodes where VolumeBinding passes too. */
   fits: V1Node[]
-  /** Per claim key, what VolumeBinding decided on each feasible node. */
-  claimOutcomes: Map<string, {node: string; outcome: ClaimOnNode}[]>
+  /** Per claim key, what VolumeBinding decided on the feasible nodes, by group of nodes it decides alike. */
+  claimOutcomes: Map<string, ClaimOutcomes>
   summary: string
   error?: string
 }
@@ -138,13 +140,36 @@ function allVerdicts(loop: NodeLoop): NodeVerdict[] {
   return all
 }
 
+/**
+ * Feasible nodes that VolumeBinding cannot tell apart for the pod (same topology signature,
+ * volumeTopology.ts): one verdict for all of them.
+ */
+interface NodeGroup {
+  verdict: VolumeVerdict
+  /** The reasons each node of the group shows (the error, when VolumeBinding fails with one). */
+  reasons: string[]
+  fits: boolean
+  /** Positions in the world's node list, ascending. */
+  nodes: number[]
+}
+
+/** What VolumeBinding decided for one claim: per node group, its outcome (undefined: not reached). */
+export interface ClaimOutcomes {
+  readonly groups: readonly NodeGroup[]
+  readonly byGroup: readonly (ClaimOnNode | undefined)[]
+  /** Positions of the feasible nodes, ascending; groupAt maps a position to its group. */
+  readonly feasible: readonly number[]
+  readonly groupAt: Int32Array
+  readonly nodes: readonly V1Node[]
+}
+
 /** The per-node part of an analysis, with claim outcomes by the claim's position (bound, then delayed). */
 interface NodeLoop {
   nodeCount: number
   nodeAt(i: number): NodeVerdict
   feasible: V1Node[]
   fits: V1Node[]
-  outcomes: Map<number, {node: string; outcome: ClaimOnNode}[]>
+  outcomes: Map<number, ClaimOutcomes>
   summary: string
   error?: string
 }
@@ -218,35 +243,57 @@ function nodeLoop(
     caches.nonVolume.set(ck, nv)
   }
   const position = new Map(keys.map((k, i) => [k, i]))
-  // Only the nodes that pass the non-volume filters get a verdict object here; the others' are
-  // made on demand from the class verdicts (nodeAt).
-  const onFeasible = new Map<number, NodeVerdict>()
   const reasonAt = nv.reasonAt
   const nodes = w.nodes
+  // FindPodVolumes runs once per group of feasible nodes with one topology signature (the
+  // nodes it cannot tell apart), not once per node: no per-node objects either; a node's
+  // verdict is made on demand (nodeAt) from its group's or its class's.
+  const groupAt = new Int32Array(nodes.length).fill(-1)
+  const groups: NodeGroup[] = []
   const loop: NodeLoop = {
     nodeCount: nodes.length,
-    nodeAt: (i) => onFeasible.get(i) ?? {name: nodes[i].metadata?.name ?? '', reasons: [reasonAt(i)!]},
+    nodeAt: (i) => {
+      const g = groupAt[i]
+      return {name: nodes[i].metadata?.name ?? '', reasons: g >= 0 ? groups[g].reasons : [reasonAt(i)!]}
+    },
     feasible: [],
     fits: [],
     outcomes: new Map(),
     summary: '',
   }
-  const histogram = new Map(nv.histogram)
+  const signature = nv.feasible.length > 1 ? topologySignature(bound, delayed, w) : undefined
+  const groupIds = new Map<string, number>()
   for (const i of nv.feasible) {
     const node = nodes[i]
     loop.feasible.push(node)
-    const v = volumeBindingOnNode(node, bound, delayed, w)
-    for (const [key, outcome] of v.claims) {
-      const pos = position.get(key)!
-      const l = loop.outcomes.get(pos) ?? []
-      l.push({node: node.metadata?.name ?? '', outcome})
-      loop.outcomes.set(pos, l)
+    const sig = signature?.(node)
+    let g = sig === undefined ? undefined : groupIds.get(sig)
+    if (g === undefined) {
+      g = groups.length
+      if (sig !== undefined) groupIds.set(sig, g)
+      const v = volumeBindingOnNode(node, bound, delayed, w)
+      // Groups are made in node order: the first group with an error holds the first such node.
+      if (v.error) loop.error ??= `running "VolumeBinding" filter plugin: ${v.error}`
+      groups.push({verdict: v, reasons: v.error ? [v.error] : v.reasons, fits: !v.error && v.reasons.length === 0, nodes: []})
     }
-    if (v.error) loop.error ??= `running "VolumeBinding" filter plugin: ${v.error}`
-    onFeasible.set(i, {name: node.metadata?.name ?? '', reasons: v.error ? [v.error] : v.reasons})
-    if (!v.error && v.reasons.length === 0) loop.fits.push(node)
-    for (const r of v.reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1)
+    groupAt[i] = g
+    groups[g].nodes.push(i)
+    if (groups[g].fits) loop.fits.push(node)
   }
+  const histogram = new Map(nv.histogram)
+  const byGroups = new Map<number, (ClaimOnNode | undefined)[]>()
+  groups.forEach((group, g) => {
+    for (const r of group.verdict.reasons) histogram.set(r, (histogram.get(r) ?? 0) + group.nodes.length)
+    for (const [key, outcome] of group.verdict.claims) {
+      const pos = position.get(key)!
+      let byGroup = byGroups.get(pos)
+      if (!byGroup) {
+        byGroups.set(pos, (byGroup = []))
+        loop.outcomes.set(pos, {groups, byGroup, feasible: nv.feasible, groupAt, nodes})
+      }
+      byGroup[g] = outcome
+    }
+  })
   loop.summary = fitSummary(nodes.length, loop.fits.length, histogram)
   return loop
 }
@@ -285,32 +332,80 @@ export function nodeNameSet(nodes: readonly V1Node[]): Set<string | undefined> {
 }
 
 export interface ClaimOnFeasible {
-  /** What VolumeBinding decided for the claim on each feasible node. */
-  outcomes: {node: string; outcome: ClaimOnNode}[]
-  /** The outcomes on nodes where the whole pod fits. */
-  good: {node: string; outcome: ClaimOnNode}[]
+  /** The kinds of outcome the claim has on the feasible nodes. */
+  kinds: Set<ClaimOnNode['kind']>
+  /** Some feasible node has a PV for the claim or can provision one. */
+  satisfiable: boolean
+  /** The claim has an outcome on some node where the whole pod fits. */
+  onFits: boolean
   /** The PVs the scheduler may bind on those nodes (winners and ties), sorted, unique. */
   statics: string[]
-  kinds: Set<ClaimOnNode['kind']>
+  /** statics without its first (shared by the claims of one node loop: not to be changed). */
+  ties: string[]
+  /** The nodes where the pod fits and the claim would be provisioned, in node order, unique. */
+  provisionOn: string[]
 }
 
-const onFeasibleByList = new WeakMap<object, ClaimOnFeasible>()
+const onFeasibleByOutcomes = new WeakMap<ClaimOutcomes, ClaimOnFeasible>()
 
 /** A claim's outcomes on the feasible and on the fitting nodes of an analysis (memoised per loop). */
 export function claimOnFeasible(a: PodAnalysis, key: string): ClaimOnFeasible {
-  const list = a.claimOutcomes.get(key)
-  const memo = list ? onFeasibleByList.get(list) : undefined
-  if (memo) return memo
-  const feasibleNames = nodeNameSet(a.feasible)
-  const outcomes = (list ?? []).filter((o) => feasibleNames.has(o.node))
-  const fitNames = nodeNameSet(a.fits)
-  const good = outcomes.filter((o) => fitNames.has(o.node))
-  const statics = [
-    ...new Set(good.flatMap((o) => (o.outcome.kind === 'static' ? [o.outcome.pv, ...o.outcome.ties] : []))),
-  ].sort()
-  const r: ClaimOnFeasible = {outcomes, good, statics, kinds: new Set(outcomes.map((o) => o.outcome.kind))}
-  if (list) onFeasibleByList.set(list, r)
+  const co = a.claimOutcomes.get(key)
+  if (!co) return {kinds: new Set(), satisfiable: false, onFits: false, statics: [], ties: [], provisionOn: []}
+  let r = onFeasibleByOutcomes.get(co)
+  if (r) return r
+  const kinds = new Set<ClaimOnNode['kind']>()
+  const statics = new Set<string>()
+  let onFits = false
+  let provisionOnFits = false
+  co.groups.forEach((group, g) => {
+    const o = co.byGroup[g]
+    if (!o) return
+    kinds.add(o.kind)
+    if (!group.fits) return
+    onFits = true
+    if (o.kind === 'provision') provisionOnFits = true
+    if (o.kind === 'static') {
+      statics.add(o.pv)
+      for (const t of o.ties) statics.add(t)
+    }
+  })
+  const provisionOn: string[] = []
+  if (provisionOnFits) {
+    const seen = new Set<string>()
+    for (const i of co.feasible) {
+      const g = co.groupAt[i]
+      if (!co.groups[g].fits || co.byGroup[g]?.kind !== 'provision') continue
+      const name = co.nodes[i].metadata?.name ?? ''
+      if (!seen.has(name)) {
+        seen.add(name)
+        provisionOn.push(name)
+      }
+    }
+  }
+  const sorted = [...statics].sort()
+  r = {
+    kinds,
+    satisfiable: kinds.has('static') || kinds.has('provision'),
+    onFits,
+    statics: sorted,
+    ties: sorted.slice(1),
+    provisionOn,
+  }
+  onFeasibleByOutcomes.set(co, r)
   return r
+}
+
+/** A claim's outcome on each feasible node, in node order (every node spelled out: for tests and checks). */
+export function claimOutcomeList(a: PodAnalysis, key: string): {node: string; outcome: ClaimOnNode}[] {
+  const co = a.claimOutcomes.get(key)
+  if (!co) return []
+  const out: {node: string; outcome: ClaimOnNode}[] = []
+  for (const i of co.feasible) {
+    const o = co.byGroup[co.groupAt[i]]
+    if (o) out.push({node: co.nodes[i].metadata?.name ?? '', outcome: o})
+  }
+  return out
 }
 
 const fitsByNodes = new WeakMap<readonly V1Node[], WeakMap<V1PersistentVolume, boolean>>()

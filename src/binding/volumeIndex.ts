@@ -129,6 +129,11 @@ export class VolumeIndex {
     return this.placement
   }
 
+  /** Every unclaimed PV of a class, ascending by capacity. */
+  *unclaimedOfClass(cls: string): Generator<V1PersistentVolume> {
+    for (const {pv} of this.unclaimed.get(cls) ?? []) yield pv
+  }
+
   /** Unclaimed PVs of a class with capacity >= min, ascending. */
   *unclaimedFrom(cls: string, min: bigint): Generator<V1PersistentVolume> {
     const list = this.unclaimed.get(cls)

@@ -867,8 +867,8 @@ function waitForFirstConsumer(
           : [`Fix the pod's scheduling constraints (see the node reasons), then the scheduler binds the claim.`],
     }
   }
-  const {outcomes, good, statics: uniq, kinds} = claimOnFeasible(a, key)
-  if (good.length && uniq.length) {
+  const {onFits, satisfiable, statics: uniq, ties, kinds, provisionOn} = claimOnFeasible(a, key)
+  if (onFits && uniq.length) {
     // The scheduler returns a PV pre-bound to the claim without checking access modes, but the
     // controller then looks it up through its access-mode index and never finds it: PreBind times out.
     const stuck = preboundStuck(pvc, uniq, w)
@@ -887,7 +887,6 @@ function waitForFirstConsumer(
     // Nodes where no PV fits but the class provisions: the scheduler may pick one of those instead
     // (VolumeBinding does not prefer static PVs unless StorageCapacityScoring is on), and then the
     // provisioner creates a volume there.
-    const provisionOn = [...new Set(good.filter((o) => o.outcome.kind === 'provision').map((o) => o.node))]
     return {
       cause: 'BindPending',
       message:
@@ -897,19 +896,19 @@ function waitForFirstConsumer(
           : '') +
         awaitingSyncAll(uniq, w),
       wouldBind: uniq[0],
-      ties: uniq.slice(1),
+      ties,
       candidates,
       consumers,
       evidence: [podReason].filter(Boolean) as string[],
       fix: ['If the pod stays Pending, check that kube-scheduler and kube-controller-manager are running.'],
     }
   }
-  if (good.length) {
+  if (onFits) {
     const prov = provisionerOf(sc, w.rules)
     if (prov.kind === 'external' || prov.kind === 'inTree')
       return {...provisionState(pvc, sc, prov.name, w, prov.kind === 'inTree'), candidates, consumers}
   }
-  if (good.length === 0 && outcomes.some((o) => ['static', 'provision'].includes(o.outcome.kind))) {
+  if (!onFits && satisfiable) {
     return {
       cause: 'ConsumerUnschedulable',
       message: `This claim could be satisfied on some nodes, but pod ${podName} fails there for other reasons: ${a.summary}`,

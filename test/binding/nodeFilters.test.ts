@@ -88,7 +88,7 @@ async function outputs(text: string): Promise<Outputs> {
   const {renderDiagnosis} = await import('../../src/output/renderDiagnosis.js')
   const {serialize} = await import('../../src/output/serialize.js')
   const {buildWorld} = await import('../../src/binding/world.js')
-  const {analysePod, rejectedNodes} = await import('../../src/binding/consumers.js')
+  const {analysePod, claimOutcomeList, rejectedNodes} = await import('../../src/binding/consumers.js')
   const snapshot = parseSnapshot(text, 'generated')
   const d = diagnose(snapshot, {targets: [], all: true})
   const w = buildWorld(snapshot)
@@ -102,7 +102,7 @@ async function outputs(text: string): Promise<Outputs> {
       firstRejected: rejectedNodes(a, 5),
       feasible: a.feasible.map((n) => n.metadata?.name),
       fits: a.fits.map((n) => n.metadata?.name),
-      outcomes: [...a.claimOutcomes],
+      outcomes: [...a.claimOutcomes.keys()].map((k) => [k, claimOutcomeList(a, k)]),
     }
   })
   return {

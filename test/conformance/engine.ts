@@ -5,7 +5,7 @@
 import type {V1PersistentVolume, V1PersistentVolumeClaim} from '@kubernetes/client-node'
 import {diagnose} from '../../src/diagnose/diagnose.js'
 import {buildWorld} from '../../src/binding/world.js'
-import {analysePod} from '../../src/binding/consumers.js'
+import {analysePod, claimOutcomeList} from '../../src/binding/consumers.js'
 import {controllerPick, VolumeIndex} from '../../src/binding/volumeIndex.js'
 import {effectiveClaim} from '../../src/binding/effectiveClaim.js'
 import {claimClass, isDelayBinding} from '../../src/binding/storageClass.js'
@@ -101,8 +101,8 @@ export function podVolumes(
   const verdict = a.nodes.find((n) => n.name === nodeName)
   const bindings: Record<string, string> = {}
   const provisions: string[] = []
-  for (const [key, list] of a.claimOutcomes) {
-    const o = list.find((x) => x.node === nodeName)?.outcome
+  for (const key of a.claimOutcomes.keys()) {
+    const o = claimOutcomeList(a, key).find((x) => x.node === nodeName)?.outcome
     if (o?.kind === 'static') bindings[key] = o.pv
     if (o?.kind === 'provision') provisions.push(key)
   }
