@@ -274,7 +274,12 @@ function nodeLoop(
       const v = volumeBindingOnNode(node, bound, delayed, w)
       // Groups are made in node order: the first group with an error holds the first such node.
       if (v.error) loop.error ??= `running "VolumeBinding" filter plugin: ${v.error}`
-      groups.push({verdict: v, reasons: v.error ? [v.error] : v.reasons, fits: !v.error && v.reasons.length === 0, nodes: []})
+      groups.push({
+        verdict: v,
+        reasons: v.error ? [v.error] : v.reasons,
+        fits: !v.error && v.reasons.length === 0,
+        nodes: [],
+      })
     }
     groupAt[i] = g
     groups[g].nodes.push(i)

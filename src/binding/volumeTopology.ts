@@ -89,6 +89,10 @@ function classUse(cls: string, w: World): LabelUse {
     for (const t of sc?.allowedTopologies ?? [])
       for (const e of t.matchLabelExpressions ?? [])
         use.terms([{matchExpressions: [{key: e.key, operator: 'In', values: e.values ?? []}]}])
+    // hasEnoughCapacity: the class's CSIStorageCapacity topologies, when its driver publishes them.
+    const driver = w.csiDrivers.find((d) => d.metadata?.name === sc?.provisioner)
+    if (w.capacityKnown && driver?.spec?.storageCapacity === true)
+      for (const c of w.capacities) if (c.storageClassName === cls) use.selector(c.nodeTopology)
     memo.set(cls, use)
   }
   return use
@@ -98,7 +102,8 @@ function csiNodeByName(w: World): Map<string, V1CSINode> {
   const memo = memoOf(w)
   if (!memo.csiNodes) {
     memo.csiNodes = new Map()
-    for (const c of w.csiNodes) if (!memo.csiNodes.has(c.metadata?.name ?? '')) memo.csiNodes.set(c.metadata?.name ?? '', c)
+    for (const c of w.csiNodes)
+      if (!memo.csiNodes.has(c.metadata?.name ?? '')) memo.csiNodes.set(c.metadata?.name ?? '', c)
   }
   return memo.csiNodes
 }
@@ -141,9 +146,6 @@ export function topologySignature(
     // PVs whose claimRef names the claim are candidates whatever their class's free list holds.
     for (const pv of w.index.claimedFor(pvc)) own.terms(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms)
   }
-  // hasEnoughCapacity: the CSIStorageCapacity objects' node topologies.
-  if (w.capacityKnown && delayed.length)
-    for (const c of w.capacities) own.selector(c.nodeTopology)
   return (node) => {
     const labels = node.metadata?.labels ?? {}
     const name = node.metadata?.name ?? ''
