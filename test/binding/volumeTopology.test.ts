@@ -4,6 +4,7 @@
 // and CSIStorageCapacity topologies read (hostname, zone, numeric rack for Gt, a key only tested
 // for existence), and in labels nothing reads.
 import type {
+  V1CSINode,
   V1CSIStorageCapacity,
   V1Node,
   V1NodeSelectorTerm,
@@ -32,6 +33,7 @@ function node(i: number): V1Node {
         rack: String(i % 4),
         'unread/label': `x${i}`,
         ...(i % 5 === 0 ? {disktype: 'nvme'} : {}),
+        ...(i % 2 === 0 ? {'topology.ebs.csi.aws.com/zone': ZONES[i % 3]} : {}),
       },
     },
     spec: i === 7 ? {taints: [{key: 'dedicated', value: 'infra', effect: 'NoSchedule'}]} : {},
@@ -161,6 +163,31 @@ function world(): World {
       status: {phase: 'Bound'},
     },
   ]
+  // An in-tree EBS volume: on a node whose CSINode lists the plugin as migrated, the scheduler
+  // checks it against the CSI driver's zone key (which only even nodes carry here).
+  s.pvs.push({
+    metadata: {name: 'ebs-bound', labels: {'topology.kubernetes.io/zone': 'zone-b'}},
+    spec: {
+      storageClassName: 'zonal',
+      capacity: {storage: '10Gi'},
+      accessModes: ['ReadWriteOnce'],
+      awsElasticBlockStore: {volumeID: 'vol-1'},
+      claimRef: {namespace: 'ns', name: 'ebs', uid: 'uid-ebs'},
+    },
+    status: {phase: 'Bound'},
+  })
+  s.csiNodes = [3, 4, 5, 6, 7, 8, 9, 10].map(
+    (i): V1CSINode => ({
+      metadata: {
+        name: `node-${i}`,
+        annotations:
+          i % 3 === 0
+            ? {}
+            : ({'storage.alpha.kubernetes.io/migrated-plugins': 'kubernetes.io/aws-ebs'} as Record<string, string>),
+      },
+      spec: {drivers: []},
+    }),
+  )
   const boundAnn = {annotations: {'pv.kubernetes.io/bind-completed': 'yes'}}
   s.pvcs = [
     claim('small-local', 'local', '5Gi'),
@@ -172,6 +199,7 @@ function world(): World {
     claim('mixed-a', 'mixed', '5Gi'),
     claim('mixed-b', 'mixed', '15Gi'),
     claim('selected', 'zonal', '1Gi', {metadata: {annotations: {'volume.kubernetes.io/selected-node': 'node-4'}}}),
+    claim('ebs', 'zonal', '10Gi', {metadata: boundAnn, spec: {volumeName: 'ebs-bound'}, status: {phase: 'Bound'}}),
     claim('bound', 'zonal', '10Gi', {
       metadata: boundAnn,
       spec: {volumeName: 'bound-zonal'},
@@ -187,6 +215,7 @@ function world(): World {
     pod('p-mixed', ['mixed-a', 'mixed-b']),
     pod('p-selected', ['selected']),
     pod('p-bound', ['bound', 'mixed-a']),
+    pod('p-migrated', ['ebs', 'small-local']),
     pod('p-nvme', ['mixed-b'], {nodeSelector: {disktype: 'nvme'}}),
     pod('p-tolerates', ['small-local'], {tolerations: [{key: 'dedicated', operator: 'Exists'}]}),
   ]
@@ -235,6 +264,16 @@ describe('VolumeBinding by node group', () => {
     // local-6 is on node-7, whose taint the pod does not tolerate.
     expect(statics).toEqual(['local-1', 'local-3', 'local-4', 'local-5'])
     expect(ties).toEqual(['local-3', 'local-4', 'local-5'])
+  })
+
+  it('an in-tree PV is checked against the CSI zone key only on nodes whose CSINode lists it as migrated', () => {
+    const a = analysePod(w.snapshot.pods.find((p) => p.metadata!.name === 'p-migrated')!, w)
+    const conflict = a.feasible
+      .map((n) => [n.metadata!.name, a.nodeAt(w.nodes.indexOf(n)).reasons] as const)
+      .filter(([, r]) => r.includes(w.rules.nodeConflictReason))
+      .map(([n]) => n)
+    // node-7 is tainted; node-4 and node-10 carry the CSI zone label of the PV's zone.
+    expect(conflict).toEqual(['node-5', 'node-8'])
   })
 
   it('the scheduler lists the zones a zonal class may provision in, in node order', () => {
