@@ -3,23 +3,14 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ROOT, runCli} from '../helpers/cli.js'
+import {ROOT, runCli, writeTokenKubeconfig} from '../helpers/cli.js'
 
 const example = join(ROOT, 'examples', 'pending-local.yaml')
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-explain-'))
 
 function kubeconfig(server: string): string {
   const p = join(tmp, `kc-${Math.random().toString(36).slice(2)}`)
-  writeFileSync(
-    p,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
-current-context: x
-`,
-  )
+  writeTokenKubeconfig(p, server)
   return p
 }
 

@@ -1,5 +1,6 @@
 /** Runs the built CLI as a user would (a subprocess of bin/kubectl-pv_doctor). */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -47,4 +48,18 @@ export function spawnCli(args: string[]): Promise<Run> & {child: ChildProcess} {
     child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 + 2 : 1), stdout, stderr})),
   )
   return Object.assign(done, {child})
+}
+
+/** A kubeconfig of one context (namespace shop) with a bearer token and no TLS check, for a test server. */
+export function writeTokenKubeconfig(path: string, server: string): void {
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
+current-context: x
+`,
+  )
 }

@@ -6,23 +6,14 @@ import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {BIN, ROOT} from '../helpers/cli.js'
+import {BIN, ROOT, writeTokenKubeconfig} from '../helpers/cli.js'
 import {oclifNeeded} from '../../src/startup/explainFast.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'pvd-explain-fast-'))
 const example = join(ROOT, 'examples', 'pending-local.yaml')
 // A server nobody listens on: the live route up to its first request, and its error.
 const closed = join(tmp, 'closed.kubeconfig')
-writeFileSync(
-  closed,
-  `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
-current-context: x
-`,
-)
+writeTokenKubeconfig(closed, 'https://127.0.0.1:1')
 // Records which of oclif's modules the process loaded.
 const probe = join(tmp, 'loaded.cjs')
 writeFileSync(
