@@ -69,6 +69,7 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
           typeof import('../diagnose/diagnose.js'),
           typeof import('../output/renderDiagnosis.js'),
           typeof import('../output/serialize.js'),
+          typeof import('../output/writeParts.js'),
         ]
       >
     | undefined
@@ -77,6 +78,7 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
       import('../diagnose/diagnose.js'),
       import('../output/renderDiagnosis.js'),
       import('../output/serialize.js'),
+      import('../output/writeParts.js'),
     ])
   const plan =
     (targets.length || !flags.all) && !flags.pods
@@ -107,7 +109,8 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     )
   }
   // Not before: a cluster command sends its first request as early as it can.
-  const [{diagnose}, {renderDiagnosis}, {serialize, toJSONChunks}] = await (later ?? diagnoseAndRender())
+  const [{diagnose}, {renderDiagnosisParts}, {serialize, toJSONChunks}, {writeParts}] = await (later ??
+    diagnoseAndRender())
   const resolved: Target[] = targets.map((t) => ({...t, namespace: t.namespace ?? namespace}))
   const diagnosis = diagnose(snapshot, {
     targets: resolved,
@@ -120,7 +123,7 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     // Scripts read stdout; a person watching the job still learns the answer is partial.
     for (const s of diagnosis.skipped)
       session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
-    if (flags.output === 'json') for (const part of toJSONChunks(diagnosis)) process.stdout.write(part)
+    if (flags.output === 'json') await writeParts(toJSONChunks(diagnosis))
     else session.print(serialize(diagnosis, flags.output))
   } else if (flags.output === 'junit' || flags.output === 'github') {
     const [{casesFromDiagnosis}, {renderJunit}, {renderGithub}] = await Promise.all([
@@ -134,8 +137,9 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     const text = flags.output === 'junit' ? renderJunit('pv-doctor explain', cases) : renderGithub(cases)
     if (text) process.stdout.write(text)
   } else {
-    session.print(
-      renderDiagnosis(diagnosis, session.chalk, {
+    // Written as it is rendered: at 20,000 claims the whole text is gigabytes of strings.
+    await writeParts(
+      renderDiagnosisParts(diagnosis, session.chalk, {
         wide: flags.output === 'wide',
         width: terminalWidth(),
         scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`,

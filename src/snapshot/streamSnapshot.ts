@@ -16,7 +16,7 @@
 import {UserError} from '../errors.js'
 import {RESOURCES, type Snapshot, type SnapshotKey} from './types.js'
 import {addDocument, addSnapshotItems, addSnapshotText, isSnapshotHeader} from './parseSnapshot.js'
-import {projectItem} from './project.js'
+import {projectItem, type StringPool} from './project.js'
 
 /** Files at least this big are streamed; smaller ones are read whole (JSON.parse is faster there). */
 export const MIN_STREAM_BYTES = 256 * 1024 * 1024
@@ -99,6 +99,8 @@ class ItemStream {
   /** The key of the array being streamed ('' for a top-level array). */
   private arrayKey = ''
   private snapshotItems: unknown[] = []
+  /** Repeated strings of this input's objects, kept once (./project.ts). */
+  private readonly pool: StringPool = new Map()
 
   constructor(
     private readonly into: Snapshot,
@@ -238,7 +240,7 @@ class ItemStream {
   }
 
   private item(v: unknown): void {
-    const item = projectItem(v)
+    const item = projectItem(v, this.pool)
     if (this.topIsArray) addDocument(this.into, item as never, this.source)
     else if (this.arrayKey === 'items') addDocument(this.into, item as never, this.source, 1)
     else this.snapshotItems.push(item)

@@ -32,9 +32,21 @@ const pod = {
   spec: {
     containers: [{name: 'app', image: 'nginx', env: [{name: 'A', value: '}]'}]}],
     nodeName: 'node-1',
+    schedulerName: 'default-scheduler',
+    serviceAccountName: 'default',
+    securityContext: {fsGroup: 1000},
     volumes: [{name: 'data', persistentVolumeClaim: {claimName: 'data-web-0'}}],
   },
-  status: {phase: 'Running', podIP: '10.0.0.1', conditions: [{type: 'Ready', status: 'True'}]},
+  status: {
+    phase: 'Running',
+    podIP: '10.0.0.1',
+    qosClass: 'BestEffort',
+    conditions: [
+      {type: 'Ready', status: 'True'},
+      {type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-12-03T10:00:00Z'},
+    ],
+    containerStatuses: [{name: 'app', image: 'nginx', restartCount: 0, state: {running: {}}}],
+  },
 }
 const pvc = {
   apiVersion: 'v1',
@@ -48,7 +60,17 @@ const node = {
   kind: 'Node',
   metadata: {name: 'node-1', labels: {'kubernetes.io/hostname': 'node-1'}},
   spec: {providerID: 'aws:///a/i-1', taints: [{key: 'k', effect: 'NoSchedule'}]},
-  status: {images: [{names: ['nginx'], sizeBytes: 1}], nodeInfo: {kubeletVersion: 'v1.36.0'}, conditions: []},
+  status: {
+    images: [{names: ['nginx'], sizeBytes: 1}],
+    nodeInfo: {kubeletVersion: 'v1.36.0'},
+    capacity: {cpu: '4'},
+    allocatable: {cpu: '4'},
+    conditions: [
+      {type: 'MemoryPressure', status: 'False'},
+      {type: 'Ready', status: 'True', lastTransitionTime: '2026-12-03T09:00:00Z'},
+    ],
+    volumesAttached: [{name: 'kubernetes.io/csi/ebs^vol-1', devicePath: ''}],
+  },
 }
 const list = {apiVersion: 'v1', items: [pvc, pod, node, {kind: 'Namespace', metadata: {name: 'shop'}}], kind: 'List'}
 
@@ -66,7 +88,7 @@ const streamed = (text: string, size: number): Snapshot =>
 /** What the whole-text reader gives, with each object trimmed as the streaming reader trims it. */
 function expected(text: string): Snapshot {
   const s = parseSnapshot(text, 'dump.json')
-  for (const k of ['pvcs', 'pods', 'nodes'] as const) (s[k] as unknown[]) = s[k].map(projectItem) as never
+  for (const k of ['pvcs', 'pods', 'nodes'] as const) (s[k] as unknown[]) = s[k].map((x) => projectItem(x)) as never
   return s
 }
 
@@ -109,17 +131,26 @@ describe('reading a dump in parts', () => {
     expect(streamed(arr, 4)).toEqual(expected(arr))
   })
 
-  it('keeps what the engine reads and drops bookkeeping, containers and node inventory', () => {
+  it('keeps what the engine reads and drops bookkeeping, containers, node inventory and unread conditions', () => {
     const s = streamed(JSON.stringify(list), 1 << 20)
     const p = s.pods[0]
     expect(p.metadata?.managedFields).toBeUndefined()
     expect(p.metadata?.annotations).toEqual({note: pod.metadata.annotations.note})
     expect(p.spec?.containers).toBeUndefined()
     expect(p.spec?.volumes).toEqual(pod.spec.volumes)
-    expect(p.status).toEqual({phase: 'Running', conditions: [{type: 'Ready', status: 'True'}]})
+    expect(p.spec?.securityContext).toEqual({fsGroup: 1000})
+    expect(p.spec?.schedulerName).toBeUndefined()
+    expect(p.status).toEqual({
+      phase: 'Running',
+      conditions: [pod.status.conditions[1]],
+      containerStatuses: [{name: 'app', state: {running: {}}}],
+    })
     expect(s.pvcs[0]).toEqual(pvc)
     expect(s.nodes[0].spec).toEqual({taints: node.spec.taints})
-    expect(s.nodes[0].status).toEqual({conditions: []})
+    expect(s.nodes[0].status).toEqual({
+      conditions: [node.status.conditions[1]],
+      volumesAttached: node.status.volumesAttached,
+    })
   })
 
   it('names a damaged file in one line, with the byte offset', () => {
