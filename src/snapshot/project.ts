@@ -41,7 +41,10 @@ const NODE_STATUS_DROP = new Set([
   'allocatable',
 ])
 const META_DROP = new Set(['managedFields'])
-const POD_META_DROP = new Set(['managedFields', 'generateName'])
+// A pod's or node's resourceVersion guards no write of ours (bind's patches guard PVs and claims).
+const POD_META_DROP = new Set(['managedFields', 'generateName', 'resourceVersion'])
+const NODE_META_DROP = new Set(['managedFields', 'resourceVersion'])
+const PV_STATUS_DROP = new Set(['lastPhaseTransitionTime'])
 /** The only conditions read: a pod's PodScheduled (the scheduler's message), a node's Ready. */
 const POD_CONDITIONS = new Set(['PodScheduled'])
 const NODE_CONDITIONS = new Set(['Ready'])
@@ -151,7 +154,7 @@ export function projectItem(v: unknown, pool?: StringPool): unknown {
 
 function trim(v: Obj): Obj {
   let o = v
-  const meta = trimMeta(o.metadata, o.kind === 'Pod' ? POD_META_DROP : META_DROP)
+  const meta = trimMeta(o.metadata, o.kind === 'Pod' ? POD_META_DROP : o.kind === 'Node' ? NODE_META_DROP : META_DROP)
   if (meta !== o.metadata) o = {...o, metadata: meta}
   if (o.kind === 'Pod') {
     o = trimField(o, 'spec', POD_SPEC_DROP)
@@ -161,7 +164,7 @@ function trim(v: Obj): Obj {
     o = trimField(o, 'spec', NODE_SPEC_DROP)
     o = trimField(o, 'status', NODE_STATUS_DROP)
     o = trimStatus(o, NODE_CONDITIONS, false)
-  }
+  } else if (o.kind === 'PersistentVolume') o = trimField(o, 'status', PV_STATUS_DROP)
   return o
 }
 
