@@ -6,11 +6,14 @@
  * Each command's --help "Exit status" paragraph says the same in words.
  */
 import type {Binding} from '../bind/plan.js'
-import type {Diagnosis} from '../diagnose/types.js'
 import type {DiskReport} from '../disks/types.js'
 
 /** explain: 1 when any claim (or workload, or PV asked about) is a warning or an error, 0 when every one is ok or info. */
-export function explainExitCode(d: Diagnosis): 0 | 1 {
+export function explainExitCode(d: {
+  claims: readonly {severity: string}[]
+  workloads?: readonly {severity: string}[]
+  volumes?: readonly {severity: string}[]
+}): 0 | 1 {
   const bad = (s: string) => s === 'warning' || s === 'error'
   return d.claims.some((c) => bad(c.severity)) ||
     (d.workloads ?? []).some((w) => bad(w.severity)) ||

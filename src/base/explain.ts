@@ -67,18 +67,16 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     | Promise<
         [
           typeof import('../diagnose/diagnose.js'),
-          typeof import('../output/renderDiagnosis.js'),
           typeof import('../output/serialize.js'),
-          typeof import('../output/writeParts.js'),
+          typeof import('../output/writeDiagnosis.js'),
         ]
       >
     | undefined
   const diagnoseAndRender = () =>
     Promise.all([
       import('../diagnose/diagnose.js'),
-      import('../output/renderDiagnosis.js'),
       import('../output/serialize.js'),
-      import('../output/writeParts.js'),
+      import('../output/writeDiagnosis.js'),
     ])
   const plan =
     (targets.length || !flags.all) && !flags.pods
@@ -109,22 +107,45 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     )
   }
   // Not before: a cluster command sends its first request as early as it can.
-  const [{diagnose}, {renderDiagnosisParts}, {serialize, toJSONChunks}, {writeParts}] = await (later ??
-    diagnoseAndRender())
+  const [{diagnose, diagnoseScan}, {serialize}, {writeDiagnosis}] = await (later ?? diagnoseAndRender())
   const resolved: Target[] = targets.map((t) => ({...t, namespace: t.namespace ?? namespace}))
-  const diagnosis = diagnose(snapshot, {
+  const opts = {
     targets: resolved,
     namespace: scanNamespace(namespace),
     all: flags.all,
     labelSelector: selector,
     pods: flags.pods,
-  })
-  if (flags.output === 'json' || flags.output === 'yaml') {
+  }
+  if (flags.output === undefined || flags.output === 'wide' || flags.output === 'json') {
+    // Written as it is made; a scan's claims are diagnosed one at a time as they are written
+    // (at 20,000 claims the list takes hundreds of MB and the text gigabytes).
+    const d = resolved.length ? diagnose(snapshot, opts) : diagnoseScan(snapshot, opts)
+    if (flags.output === 'json')
+      for (const s of d.skipped)
+        session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    const written = await writeDiagnosis(
+      d,
+      flags.output === 'json'
+        ? {json: true}
+        : {
+            json: false,
+            chalk: session.chalk,
+            render: {
+              wide: flags.output === 'wide',
+              width: terminalWidth(),
+              scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`,
+            },
+          },
+    )
+    process.exitCode = explainExitCode(written)
+    return d
+  }
+  const diagnosis = diagnose(snapshot, opts)
+  if (flags.output === 'yaml') {
     // Scripts read stdout; a person watching the job still learns the answer is partial.
     for (const s of diagnosis.skipped)
       session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
-    if (flags.output === 'json') await writeParts(toJSONChunks(diagnosis))
-    else session.print(serialize(diagnosis, flags.output))
+    session.print(serialize(diagnosis, flags.output))
   } else if (flags.output === 'junit' || flags.output === 'github') {
     const [{casesFromDiagnosis}, {renderJunit}, {renderGithub}] = await Promise.all([
       import('../output/ciCases.js'),
@@ -136,15 +157,6 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     const cases = casesFromDiagnosis(diagnosis)
     const text = flags.output === 'junit' ? renderJunit('pv-doctor explain', cases) : renderGithub(cases)
     if (text) process.stdout.write(text)
-  } else {
-    // Written as it is rendered: at 20,000 claims the whole text is gigabytes of strings.
-    await writeParts(
-      renderDiagnosisParts(diagnosis, session.chalk, {
-        wide: flags.output === 'wide',
-        width: terminalWidth(),
-        scopeLabel: flags['all-namespaces'] ? 'in any namespace' : `in namespace ${namespace}`,
-      }),
-    )
   }
   process.exitCode = explainExitCode(diagnosis)
   return diagnosis

@@ -96,26 +96,7 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
         }
       }
     }
-  } else {
-    const selected = selectClaims(snapshot.pvcs, opts)
-    // Each diagnosis stands alone, so only the reported ones need sorting (a stable sort of a
-    // subset keeps the same relative order).
-    const reported: {pvc: V1PersistentVolumeClaim; d: ClaimDiagnosis}[] = []
-    for (const pvc of selected) {
-      // A Bound claim's diagnosis is ok: not reported unless --all asks for healthy ones too.
-      if (!opts.all && isHealthyBound(pvc, world)) continue
-      const d = diagnoseClaim(pvc, world)
-      if (opts.all || d.severity !== 'ok') reported.push({pvc, d})
-    }
-    const collator = new Intl.Collator()
-    reported.sort(
-      ({pvc: a}, {pvc: b}) =>
-        collator.compare(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') ||
-        collator.compare(a.metadata?.name ?? '', b.metadata?.name ?? ''),
-    )
-    for (const r of reported) claims.push(r.d)
-    if (opts.pods) claims.push(...stuckPods(snapshot, opts, world))
-  }
+  } else for (const d of scanClaims(snapshot, opts, world)) claims.push(d)
   return {
     apiVersion: 'pv-doctor/v1',
     kind: 'Diagnosis',
@@ -124,6 +105,47 @@ export function diagnose(snapshot: Snapshot, opts: DiagnoseOptions, world: World
     ...(volumes.length ? {volumes} : {}),
     claims,
   }
+}
+
+/**
+ * A scan's diagnosis (no target named) with its claims diagnosed one at a time as they are read,
+ * in report order: at 20,000 reported claims the whole list takes hundreds of MB, and a writer
+ * can render each claim and let it go. `claims` can be read once; `diagnose` gives the same.
+ */
+export function diagnoseScan(
+  snapshot: Snapshot,
+  opts: Omit<DiagnoseOptions, 'targets'>,
+  world: World = buildWorld(snapshot),
+): Omit<Diagnosis, 'claims'> & {claims: Iterable<ClaimDiagnosis>} {
+  return {
+    apiVersion: 'pv-doctor/v1',
+    kind: 'Diagnosis',
+    skipped: snapshot.skipped,
+    claims: scanClaims(snapshot, opts, world),
+  }
+}
+
+/** The scan's claims in report order (namespace, name; then --pods' stuck pods), each diagnosed when reached. */
+function* scanClaims(
+  snapshot: Snapshot,
+  opts: Omit<DiagnoseOptions, 'targets'>,
+  world: World,
+): Generator<ClaimDiagnosis> {
+  // A Bound claim's diagnosis is ok: not reported unless --all asks for healthy ones too.
+  const looked = selectClaims(snapshot.pvcs, opts).filter((pvc) => opts.all || !isHealthyBound(pvc, world))
+  // Each diagnosis stands alone, so the claims can be sorted before they are diagnosed (a stable
+  // sort, then dropping the ok ones, gives the order of sorting only the reported ones).
+  const collator = new Intl.Collator()
+  looked.sort(
+    (a, b) =>
+      collator.compare(a.metadata?.namespace ?? '', b.metadata?.namespace ?? '') ||
+      collator.compare(a.metadata?.name ?? '', b.metadata?.name ?? ''),
+  )
+  for (const pvc of looked) {
+    const d = diagnoseClaim(pvc, world)
+    if (opts.all || d.severity !== 'ok') yield d
+  }
+  if (opts.pods) yield* stuckPods(snapshot, opts, world)
 }
 
 /** The claims a scan looks at: those of the namespace (all when undefined) that match the selector. */
@@ -148,7 +170,7 @@ function matchesSelector(pvc: V1PersistentVolumeClaim, sel: DiagnoseOptions['lab
  * Pods waiting with every claim Bound (the claim scan calls those healthy): each claim followed
  * through the pod, reported when attach or mount stands in the way (or always with --all).
  */
-function stuckPods(snapshot: Snapshot, opts: DiagnoseOptions, world: World): ClaimDiagnosis[] {
+function stuckPods(snapshot: Snapshot, opts: Omit<DiagnoseOptions, 'targets'>, world: World): ClaimDiagnosis[] {
   const out: {pod: V1Pod; d: ClaimDiagnosis}[] = []
   for (const pod of snapshot.pods) {
     const ns = pod.metadata?.namespace ?? 'default'

@@ -33,9 +33,14 @@ export function renderDiagnosis(d: Diagnosis, c: ChalkInstance, opts: RenderOpti
 /**
  * renderDiagnosis's text in pieces, one block (a claim, a workload, a PV) at a time, each ending in
  * a newline: at 20,000 reported claims the whole text takes gigabytes as one string, so explain
- * writes the pieces as they come (./writeParts.ts).
+ * writes the pieces as they come (./writeParts.ts). `claims` is read once, in order, so a scan's
+ * claims can be diagnosed as they are rendered (diagnoseScan).
  */
-export function* renderDiagnosisParts(d: Diagnosis, c: ChalkInstance, opts: RenderOptions): Generator<string> {
+export function* renderDiagnosisParts(
+  d: Omit<Diagnosis, 'claims'> & {claims: Iterable<ClaimDiagnosis>},
+  c: ChalkInstance,
+  opts: RenderOptions,
+): Generator<string> {
   if (d.skipped.length) {
     yield `${c.yellow(
       `Partial answer: could not read ${d.skipped.map((s) => `${s.resource} (${s.reason})`).join(', ')}; the checks that need them were skipped.`,
@@ -43,15 +48,19 @@ export function* renderDiagnosisParts(d: Diagnosis, c: ChalkInstance, opts: Rend
   }
   for (const w of d.workloads ?? []) yield `${renderWorkload(w, c, opts.width)}\n\n`
   for (const v of d.volumes ?? []) yield `${renderVolume(v, c)}\n\n`
-  if (d.claims.length === 0 && (d.workloads?.length || d.volumes?.length)) return
-  if (d.claims.length === 0) {
-    yield `${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)\n`
+  const counts = new Map<string, number>()
+  let n = 0
+  for (const claim of d.claims) {
+    n++
+    counts.set(claim.severity, (counts.get(claim.severity) ?? 0) + 1)
+    yield `${renderClaim(claim, c, opts.wide ?? false, opts.width)}\n\n`
+  }
+  if (n === 0) {
+    if (!d.workloads?.length && !d.volumes?.length)
+      yield `${c.green(`No unhealthy PersistentVolumeClaims ${opts.scopeLabel}.`)} (use --all to list healthy ones too)\n`
     return
   }
-  for (const claim of d.claims) yield `${renderClaim(claim, c, opts.wide ?? false, opts.width)}\n\n`
-  const counts = new Map<string, number>()
-  for (const cl of d.claims) counts.set(cl.severity, (counts.get(cl.severity) ?? 0) + 1)
-  yield `${d.claims.length} claim(s): ${['error', 'warning', 'info', 'ok']
+  yield `${n} claim(s): ${['error', 'warning', 'info', 'ok']
     .filter((s) => counts.get(s))
     .map((s) => paint(c, s as Severity, `${counts.get(s)} ${s}`))
     .join(', ')}\n`

@@ -24,21 +24,24 @@ export function* toJSONChunks(v: unknown): Generator<string> {
 
 const skipped = (x: unknown) => x === undefined || typeof x === 'function' || typeof x === 'symbol'
 
+/** A generator's items are written as a list, read once (a scan's claims, diagnosed as they are written). */
+const isIterator = (v: object): v is Iterable<unknown> =>
+  typeof (v as {next?: unknown}).next === 'function' && Symbol.iterator in v
+
 function* jsonParts(v: unknown, indent: string, depth: number): Generator<string> {
   if (depth >= 2 || v === null || typeof v !== 'object' || typeof (v as {toJSON?: unknown}).toJSON === 'function') {
     yield (JSON.stringify(v, null, 4) ?? 'null').replace(/\n/g, `\n${indent}`)
     return
   }
   const inner = `${indent}    `
-  if (Array.isArray(v)) {
-    if (v.length === 0) return yield '[]'
-    yield '['
-    for (let i = 0; i < v.length; i++) {
-      yield `${i ? ',' : ''}\n${inner}`
-      if (skipped(v[i])) yield 'null'
-      else yield* jsonParts(v[i], inner, depth + 1)
+  if (Array.isArray(v) || isIterator(v)) {
+    let i = 0
+    for (const x of v as Iterable<unknown>) {
+      yield `${i++ ? ',' : '['}\n${inner}`
+      if (skipped(x)) yield 'null'
+      else yield* jsonParts(x, inner, depth + 1)
     }
-    yield `\n${indent}]`
+    yield i ? `\n${indent}]` : '[]'
     return
   }
   const o = v as Record<string, unknown>

@@ -4,7 +4,8 @@ import {fileURLToPath} from 'node:url'
 import ts from 'typescript'
 import {describe, expect, it} from 'vitest'
 import {explainExitCode} from '../../src/base/exitCodes.js'
-import {diagnose} from '../../src/diagnose/diagnose.js'
+import {diagnose, diagnoseScan} from '../../src/diagnose/diagnose.js'
+import {parseSnapshot} from '../../src/snapshot/parseSnapshot.js'
 import {RULES} from '../../src/diagnose/diagnoseClaim.js'
 import {PV_RULES} from '../../src/diagnose/diagnosePv.js'
 import {CAUSES, type Cause, PV_CAUSES} from '../../src/diagnose/types.js'
@@ -701,5 +702,26 @@ describe('the whole report', () => {
     expect(() => diagnose(snap({}), {targets: [{kind: 'claim', namespace: 'app', name: 'x'}], all: false})).toThrow(
       /not found/,
     )
+  })
+})
+
+describe('diagnoseScan (explain writes a scan claim by claim)', () => {
+  it('gives diagnose’s claims in the same order, whatever order the claims were read in', async () => {
+    // @ts-expect-error plain ESM module without types
+    const {generate} = await import('../bench/generate.mjs')
+    const c = generate('S')
+    const items = ['pvs', 'pvcs', 'storageClasses', 'nodes', 'pods', 'events', 'csiDrivers'].flatMap((k) => c[k])
+    const s = parseSnapshot(JSON.stringify({apiVersion: 'v1', kind: 'List', items}), 'dump.json')
+    // The dump lists claims by namespace and name; a live list need not.
+    s.pvcs = s.pvcs
+      .map((p, i) => ({p, k: (i * 7919) % s.pvcs.length}))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.p)
+    for (const opts of [{all: false}, {all: true}, {all: false, pods: true}, {all: false, namespace: 'team-0003'}]) {
+      const eager = diagnose(s, {targets: [], ...opts})
+      const lazy = diagnoseScan(s, opts)
+      expect(eager.claims.length).toBeGreaterThan(0)
+      expect(JSON.stringify({...lazy, claims: [...lazy.claims]})).toBe(JSON.stringify(eager))
+    }
   })
 })

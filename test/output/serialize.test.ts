@@ -17,4 +17,17 @@ describe('toJSONChunks', () => {
     expect([...toJSONChunks([])].join('')).toBe(toJSON([]))
     expect([...toJSONChunks('s')].join('')).toBe(toJSON('s'))
   })
+
+  it('writes a generator at the top two levels as the list it yields (a scan’s claims, diagnosed as written)', () => {
+    const claims = [
+      {name: 'a', ties: ['x']},
+      {name: 'b', ties: []},
+    ]
+    const lazy = (function* () {
+      yield* claims
+    })()
+    expect([...toJSONChunks({kind: 'Diagnosis', claims: lazy})].join('')).toBe(toJSON({kind: 'Diagnosis', claims}))
+    const none = (function* () {})()
+    expect([...toJSONChunks({claims: none})].join('')).toBe(toJSON({claims: []}))
+  })
 })
