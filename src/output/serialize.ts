@@ -6,20 +6,33 @@ export function toJSON(v: unknown): string {
 }
 
 /**
- * toJSON's text in pieces of about 1 MB: at 20,000 reported claims the whole document is longer
- * than V8's longest string. The top object and its lists are written here, each deeper value by
- * JSON.stringify (re-indented: strings hold no raw newline), so the bytes are toJSON's.
+ * toJSON's text in pieces of about 64 KB: at 20,000 reported claims the whole document is longer
+ * than V8's longest string. The top object and its lists are written here, and any deeper value
+ * holding a long list (a claim's ties, a consumer's nodes); every other value by JSON.stringify
+ * (re-indented: strings hold no raw newline), so the bytes are toJSON's. Pieces stay below V8's
+ * large-object size (128 KB), so they die young instead of piling up until a full collection.
  */
 export function* toJSONChunks(v: unknown): Generator<string> {
   let buf = ''
   for (const part of jsonParts(v, '', 0)) {
     buf += part
-    if (buf.length > 1 << 20) {
+    if (buf.length > 1 << 16) {
       yield buf
       buf = ''
     }
   }
   yield `${buf}\n`
+}
+
+/** Lists longer than this are written item by item wherever they are. */
+const LONG_LIST = 64
+
+/** Whether `v` holds a list longer than LONG_LIST at any depth (a walk, no allocation). */
+function holdsLongList(v: unknown): boolean {
+  if (v === null || typeof v !== 'object' || typeof (v as {toJSON?: unknown}).toJSON === 'function') return false
+  if (Array.isArray(v)) return v.length > LONG_LIST || v.some(holdsLongList)
+  for (const k in v) if (holdsLongList((v as Record<string, unknown>)[k])) return true
+  return false
 }
 
 const skipped = (x: unknown) => x === undefined || typeof x === 'function' || typeof x === 'symbol'
@@ -29,7 +42,12 @@ const isIterator = (v: object): v is Iterable<unknown> =>
   typeof (v as {next?: unknown}).next === 'function' && Symbol.iterator in v
 
 function* jsonParts(v: unknown, indent: string, depth: number): Generator<string> {
-  if (depth >= 2 || v === null || typeof v !== 'object' || typeof (v as {toJSON?: unknown}).toJSON === 'function') {
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    typeof (v as {toJSON?: unknown}).toJSON === 'function' ||
+    (depth >= 2 && !holdsLongList(v))
+  ) {
     yield (JSON.stringify(v, null, 4) ?? 'null').replace(/\n/g, `\n${indent}`)
     return
   }

@@ -1,14 +1,15 @@
 /**
  * Writes a document given in pieces (renderDiagnosisParts, toJSONChunks) to stdout as it is made,
  * so the whole text never sits in memory: at 20,000 reported claims it is gigabytes of strings.
- * Pieces are joined into writes of about 1 MB; each write is awaited before the next is made
+ * Pieces are joined into writes of about 64 KB (below V8's large-object size, so the texts die
+ * young, and a pipe's buffer); each write is awaited before the next is made
  * (a slow reader holds the writer back instead of the queue growing). A reader that goes away
  * (`| head`: EPIPE) ends the writing quietly, as a whole-string write did; any other write error
  * is a one-line error.
  */
 import {UserError} from '../errors.js'
 
-const BATCH = 1 << 20
+const BATCH = 1 << 16
 
 /** Streams whose EPIPE errors are already swallowed (their 'error' event would otherwise crash the process). */
 const guarded = new WeakSet<NodeJS.WritableStream>()

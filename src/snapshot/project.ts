@@ -1,9 +1,11 @@
 /**
  * Trims an object read from a big snapshot file to what the engine reads, so a 20,000-node dump
  * fits in memory: server bookkeeping (managedFields, kubectl's last-applied copy), a pod's
- * containers (the engine reads its volumes, placement and statuses, never its containers) and a
- * node's inventory (images, addresses, system info). Real clusters' dumps are mostly these.
- * A test checks that explain's output is byte-for-byte the same with and without trimming.
+ * containers and kubelet/DNS/priority settings (the engine reads its volumes, placement, security
+ * context and statuses), conditions no check reads, and a node's inventory (images, addresses,
+ * system info, capacity). Real clusters' dumps are mostly these. Strings that repeat across
+ * objects are kept once (`StringPool`). A field on a drop list must be read by nothing in src/;
+ * a test checks that explain's output is byte-for-byte the same with and without trimming.
  */
 type Obj = Record<string, unknown>
 

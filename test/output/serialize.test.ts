@@ -30,4 +30,12 @@ describe('toJSONChunks', () => {
     const none = (function* () {})()
     expect([...toJSONChunks({claims: none})].join('')).toBe(toJSON({claims: []}))
   })
+
+  it('writes long lists deep inside in pieces too (a consumer’s nodes), each piece small', () => {
+    const nodes = Array.from({length: 20_000}, (_, i) => ({name: `node-${i}`, reasons: i % 2 ? [] : ['taint ✗']}))
+    const doc = {claims: [{name: 'a', consumers: [{pod: 'p', nodes}], empty: [], at: new Date(0)}, {name: 'b'}]}
+    const parts = [...toJSONChunks(doc)]
+    expect(parts.join('')).toBe(toJSON(doc))
+    expect(Math.max(...parts.map((p) => p.length))).toBeLessThan(1 << 17)
+  })
 })
