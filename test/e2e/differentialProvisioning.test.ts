@@ -118,6 +118,12 @@ async function runBatch(kube: Kube, batch: ProvScenario[], file: string, version
       if (p.cause === 'BindPending') {
         // The scheduler may also pick a node where the class provisions instead (pv-doctor says so).
         const mayProvision = p.message.includes('the provisioner creates a new volume instead')
+        if (!final.bound && mayProvision && s.failure) {
+          // The scheduler picked such a node and the provisioner failed as injected: the live answer must say so.
+          const c = liveClaim(kubeconfig, s.ns)
+          const agree = c?.cause === 'ProvisioningFailed' && c.failure?.reason === s.failure
+          return {s, predicted: p, actual: `${c?.cause} ${c?.failure?.reason ?? ''}`, agree}
+        }
         const agree =
           final.bound &&
           ([p.wouldBind, ...p.ties].includes(final.volume ?? '') ||
@@ -130,8 +136,7 @@ async function runBatch(kube: Kube, batch: ProvScenario[], file: string, version
       }
       if (p.cause === 'ProvisioningInProgress' && s.failure) {
         // The provisioner tried and failed: the live answer must name the injected failure.
-        const live = runCli(['explain', '-n', s.ns, 'data', '--kubeconfig', kubeconfig, '-o', 'json'])
-        const c = (JSON.parse(live.stdout) as {claims: LiveClaim[]}).claims[0]
+        const c = liveClaim(kubeconfig, s.ns)
         const agree = !final.bound && c?.cause === 'ProvisioningFailed' && c.failure?.reason === s.failure
         return {
           s,
@@ -154,6 +159,12 @@ async function runBatch(kube: Kube, batch: ProvScenario[], file: string, version
     ),
   )
   return outcomes
+}
+
+/** pv-doctor's live verdict on the scenario's claim. */
+function liveClaim(kubeconfig: string, ns: string): LiveClaim | undefined {
+  const live = runCli(['explain', '-n', ns, 'data', '--kubeconfig', kubeconfig, '-o', 'json'])
+  return (JSON.parse(live.stdout) as {claims: LiveClaim[]}).claims[0]
 }
 
 describe.skipIf(!cluster.csi)('differential: dynamic provisioning through the real external-provisioner', () => {
