@@ -120,9 +120,7 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
     // Written as it is made; a scan's claims are diagnosed one at a time as they are written
     // (at 20,000 claims the list takes hundreds of MB and the text gigabytes).
     const d = resolved.length ? diagnose(snapshot, opts) : diagnoseScan(snapshot, opts)
-    if (flags.output === 'json')
-      for (const s of d.skipped)
-        session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    if (flags.output === 'json') warnSkipped(session, d.skipped)
     const written = await writeDiagnosis(
       d,
       flags.output === 'json'
@@ -142,9 +140,7 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
   }
   const diagnosis = diagnose(snapshot, opts)
   if (flags.output === 'yaml') {
-    // Scripts read stdout; a person watching the job still learns the answer is partial.
-    for (const s of diagnosis.skipped)
-      session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    warnSkipped(session, diagnosis.skipped)
     session.print(serialize(diagnosis, flags.output))
   } else if (flags.output === 'junit' || flags.output === 'github') {
     const [{casesFromDiagnosis}, {renderJunit}, {renderGithub}] = await Promise.all([
@@ -152,14 +148,22 @@ export async function runExplain(session: Session, argv: unknown[], flags: Expla
       import('../output/junit.js'),
       import('../output/github.js'),
     ])
-    for (const s of diagnosis.skipped)
-      session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
+    warnSkipped(session, diagnosis.skipped)
     const cases = casesFromDiagnosis(diagnosis)
     const text = flags.output === 'junit' ? renderJunit('pv-doctor explain', cases) : renderGithub(cases)
     if (text) process.stdout.write(text)
   }
   process.exitCode = explainExitCode(diagnosis)
   return diagnosis
+}
+
+/**
+ * For the machine-read formats: scripts read stdout, and a person watching the job still learns
+ * the answer is partial (the human text says so itself).
+ */
+function warnSkipped(session: Session, skipped: readonly {resource: string; reason: string}[]): void {
+  for (const s of skipped)
+    session.warn2(`could not read ${s.resource} (${s.reason}); checks that need them were skipped`)
 }
 
 const USAGE = 'NAME, NAMESPACE/NAME, pod/NAME, sts/NAME, deploy/NAME, rs/NAME or pv/NAME'
